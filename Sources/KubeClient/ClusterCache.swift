@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import Yams
+
+/// The cluster objects Locus reads, one store per kind, filled either by informers
+/// (`LiveCluster`) or from a static cluster-state file / the built-in example.
+public final class ClusterCache: Sendable {
+    public let persistentVolumeClaims = Store<PersistentVolumeClaim>()
+    public let persistentVolumes = Store<PersistentVolume>()
+    public let nodes = Store<Node>()
+    public let configMaps = Store<ConfigMap>()
+    public let datasets = Store<Dataset>()
+    /// Fluid runtimes of every kind, keyed `namespace/name` (Fluid names a dataset's runtime after it).
+    public let runtimes = Store<FluidRuntime>()
+
+    public init() {}
+}
+
+/// Why a cluster-state file could not be used.
+public struct ClusterStateError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The object part of a cluster-state file: lists of API objects as `kubectl get -o yaml` shows them.
+public struct ClusterStateObjects: Decodable, Sendable {
+    public var datasets: [Dataset]?
+    public var runtimes: [FluidRuntime]?
+    public var persistentVolumeClaims: [PersistentVolumeClaim]?
+    public var persistentVolumes: [PersistentVolume]?
+    public var nodes: [Node]?
+    public var configMaps: [ConfigMap]?
+
+    public static func parse(_ yaml: String, source: String) throws -> ClusterStateObjects {
+        do {
+            return try YAMLDecoder().decode(ClusterStateObjects.self, from: yaml)
+        } catch {
+            throw ClusterStateError("cluster state \(source): \(KubeConfig.shortReason(error))")
+        }
+    }
+
+    /// Loads the objects into `cache`, checking what every later lookup relies on.
+    public func load(into cache: ClusterCache, source: String) throws {
+        func check<T: KubeObject>(_ objs: [T]?, _ what: String, namespaced: Bool) throws -> [T] {
+            let objs = objs ?? []
+            var seen = Set<String>()
+            for (i, o) in objs.enumerated() {
+                guard let name = o.metadata.name, !name.isEmpty else {
+                    throw ClusterStateError("cluster state \(source): \(what)[\(i)] has no metadata.name")
+                }
+                if namespaced && (o.metadata.namespace ?? "").isEmpty {
+                    throw ClusterStateError("cluster state \(source): \(what) \(name) has no metadata.namespace")
+                }
+                guard seen.insert(o.metadata.key).inserted else {
+                    throw ClusterStateError("cluster state \(source): \(what) \(o.metadata.key) appears twice")
+                }
+            }
+            return objs
+        }
+        let runtimes = try check(self.runtimes, "runtimes", namespaced: true)
+        for r in runtimes where r.runtimeKind == nil {
+            throw ClusterStateError(
+                "cluster state \(source): runtime \(r.metadata.key) has kind \(r.kind ?? "(none)"); expected one of \(FluidRuntimeKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        _ = cache.datasets.replace(with: try check(datasets, "datasets", namespaced: true))
+        _ = cache.runtimes.replace(with: runtimes)
+        _ = cache.persistentVolumeClaims.replace(with: try check(persistentVolumeClaims, "persistentVolumeClaims", namespaced: true))
+        _ = cache.persistentVolumes.replace(with: try check(persistentVolumes, "persistentVolumes", namespaced: false))
+        _ = cache.nodes.replace(with: try check(nodes, "nodes", namespaced: false))
+        _ = cache.configMaps.replace(with: try check(configMaps, "configMaps", namespaced: true))
+    }
+}
+
+/// Informers keeping a `ClusterCache` in step with a real cluster.
+public final class LiveCluster: Sendable {
+    public let cache: ClusterCache
+    let runners: [@Sendable () async -> Void]
+    let syncChecks: [(String, @Sendable () -> Bool)]
+    let statChecks: [(String, @Sendable () -> InformerStats)]
+
+    public init(client: KubeAPIClient, cache: ClusterCache, logger: Logger) {
+        self.cache = cache
+        var runners: [@Sendable () async -> Void] = []
+        var syncs: [(String, @Sendable () -> Bool)] = []
+        var stats: [(String, @Sendable () -> InformerStats)] = []
+        @discardableResult
+        func add<T: KubeObject>(_ resource: Resource, _ store: Store<T>, optional: Bool = false) -> Informer<T> {
+            let inf = Informer<T>(
+                client: client, resource: resource, store: store, optionalResource: optional, logger: logger)
+            runners.append { await inf.run() }
+            syncs.append(("\(resource)", { inf.hasSynced }))
+            stats.append(("\(resource)", { inf.stats }))
+            return inf
+        }
+        add(.persistentVolumeClaims, cache.persistentVolumeClaims)
+        add(.persistentVolumes, cache.persistentVolumes)
+        add(.nodes, cache.nodes)
+        add(.configMaps, cache.configMaps)
+        // Fluid's CRDs may be missing (Fluid not installed, or an older Fluid without a runtime kind):
+        // then the store stays empty and the informer counts as synced.
+        add(.datasets, cache.datasets, optional: true)
+        // Each runtime kind has its own informer; changes are mirrored into the one runtime
+        // store, tagged with the kind (list items carry no `kind`).
+        let shared = cache.runtimes
+        for kind in FluidRuntimeKind.allCases {
+            add(.fluidRuntime(kind), Store<FluidRuntime>(), optional: true).addHandler { event in
+                switch event {
+                case .added(var o), .updated(_, var o):
+                    o.kind = kind.rawValue
+                    shared.upsert(o)
+                case .deleted(let o):
+                    if shared.get(key: o.metadata.key)?.kind == kind.rawValue { shared.delete(o) }
+                }
+            }
+        }
+        self.runners = runners
+        self.syncChecks = syncs
+        self.statChecks = stats
+    }
+
+    public var hasSynced: Bool { syncChecks.allSatisfy { $0.1() } }
+    public var syncState: [(resource: String, synced: Bool)] { syncChecks.map { ($0.0, $0.1()) } }
+    public var stats: [(resource: String, stats: InformerStats)] { statChecks.map { ($0.0, $0.1()) } }
+
+    /// Runs every informer until cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for r in runners { group.addTask { await r() } }
+        }
+    }
+}
+

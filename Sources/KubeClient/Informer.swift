@@ -1,0 +1,173 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Capped exponential backoff with jitter: each failure doubles the delay up to `cap`, and the
+/// delay actually slept is drawn uniformly from its upper half so that replicas do not
+/// reconnect in step.
+public struct Backoff: Sendable {
+    public var base: Duration
+    public var cap: Duration
+    private(set) var failures = 0
+
+    public init(base: Duration = .milliseconds(500), cap: Duration = .seconds(30)) {
+        self.base = base
+        self.cap = cap
+    }
+
+    public mutating func next() -> Duration {
+        let exp = min(failures, 30)
+        failures += 1
+        let ceiling = min(cap, base * (1 << exp))
+        let ns = Double(ceiling.components.seconds) * 1e9 + Double(ceiling.components.attoseconds) / 1e9
+        return .nanoseconds(Int64(ns * Double.random(in: 0.5...1.0)))
+    }
+
+    public mutating func reset() { failures = 0 }
+}
+
+/// Counters an informer keeps, for metrics and tests.
+public struct InformerStats: Sendable, Equatable {
+    public var lists = 0
+    public var watches = 0
+    public var relistsAfterGone = 0
+    public var relistsAfterError = 0
+    public var reconnects = 0
+    public var events = 0
+    public var lastError: String?
+}
+
+/// Keeps a `Store` in step with the API server: list, then watch from the list's
+/// resourceVersion; resume the watch from the last seen resourceVersion (events and bookmarks)
+/// when the stream ends or drops, so nothing is lost or replayed; relist on 410 Gone and on an
+/// ERROR event, reporting only the difference; back off exponentially, with jitter, on failure.
+public final class Informer<T: KubeObject>: Sendable {
+    public let resource: Resource
+    public let namespace: String?
+    public let labelSelector: String?
+    public let store: Store<T>
+    let client: KubeAPIClient
+    let logger: Logger
+    let pageSize: Int
+    let watchSeconds: ClosedRange<Int>
+    let backoffPolicy: Backoff
+    let optionalResource: Bool
+    private let synced = Atomic<Bool>(false)
+    private let statsBox = Mutex(InformerStats())
+    private let handlers = Mutex<[@Sendable (StoreEvent<T>) -> Void]>([])
+
+    public init(
+        client: KubeAPIClient, resource: Resource, namespace: String? = nil, labelSelector: String? = nil,
+        store: Store<T> = Store(), pageSize: Int = 500, watchSeconds: ClosedRange<Int> = 300...600,
+        backoff: Backoff = Backoff(), optionalResource: Bool = false, logger: Logger = Logger(label: "locus.informer")
+    ) {
+        self.optionalResource = optionalResource
+        self.client = client
+        self.resource = resource
+        self.namespace = namespace
+        self.labelSelector = labelSelector
+        self.store = store
+        self.pageSize = pageSize
+        self.watchSeconds = watchSeconds
+        self.backoffPolicy = backoff
+        var logger = logger
+        logger[metadataKey: "resource"] = "\(resource)"
+        self.logger = logger
+    }
+
+    /// True once the first list has been stored.
+    public var hasSynced: Bool { synced.load(ordering: .acquiring) }
+
+    public var stats: InformerStats { statsBox.withLock { $0 } }
+
+    /// Registers a handler called, in order, for every change applied to the store.
+    public func addHandler(_ handler: @escaping @Sendable (StoreEvent<T>) -> Void) {
+        handlers.withLock { $0.append(handler) }
+    }
+
+    private func emit(_ event: StoreEvent<T>) {
+        let hs = handlers.withLock { $0 }
+        for h in hs { h(event) }
+    }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        var resourceVersion: String? = nil  // nil: a (re)list is needed
+        var backoff = backoffPolicy
+        while !Task.isCancelled {
+            if resourceVersion == nil {
+                do {
+                    let (items, rv) = try await client.listAll(
+                        T.self, resource, namespace: namespace, labelSelector: labelSelector, pageSize: pageSize)
+                    for e in store.replace(with: items) { emit(e) }
+                    resourceVersion = rv ?? ""
+                    statsBox.withLock { $0.lists += 1 }
+                    if !synced.exchange(true, ordering: .acquiringAndReleasing) {
+                        logger.info("informer synced", metadata: ["items": "\(items.count)"])
+                    }
+                } catch let error as KubeAPIError where error.isNotFound && optionalResource {
+                    // The resource is not served (its CRD is not installed): nothing to cache.
+                    for e in store.replace(with: []) { emit(e) }
+                    if !synced.exchange(true, ordering: .acquiringAndReleasing) {
+                        logger.notice("resource not served by this cluster (CRD not installed?); treating it as empty")
+                    }
+                    try? await Task.sleep(for: .seconds(60))
+                    continue
+                } catch {
+                    if Task.isCancelled { return }
+                    await fail(error, "list failed", &backoff)
+                    continue
+                }
+            }
+            do {
+                statsBox.withLock { $0.watches += 1 }
+                let stream = try await client.watch(
+                    T.self, resource, namespace: namespace,
+                    options: WatchOptions(
+                        labelSelector: labelSelector, resourceVersion: resourceVersion, allowWatchBookmarks: true,
+                        timeoutSeconds: Int.random(in: watchSeconds)))
+                for try await event in stream {
+                    switch event.type {
+                    case .added, .modified:
+                        if let o = event.object, let change = store.upsert(o) { emit(change) }
+                    case .deleted:
+                        if let o = event.object, let change = store.delete(o) { emit(change) }
+                    case .bookmark:
+                        break
+                    case .error:
+                        let status = event.status
+                        let gone = status?.code == 410
+                        logger.info(
+                            "watch ERROR event, relisting",
+                            metadata: ["code": "\(status?.code ?? 0)", "reason": "\(status?.reason ?? "")",
+                                "message": "\(status?.message ?? "")"])
+                        statsBox.withLock {
+                            if gone { $0.relistsAfterGone += 1 } else { $0.relistsAfterError += 1 }
+                        }
+                        resourceVersion = nil
+                    }
+                    if event.type == .error { break }
+                    if let rv = event.resourceVersion, !rv.isEmpty { resourceVersion = rv }
+                    statsBox.withLock { $0.events += 1 }
+                    backoff.reset()
+                }
+                // A clean end: the server's timeoutSeconds elapsed. Resume from the last version.
+            } catch let error as KubeAPIError where error.isGone {
+                logger.info("resourceVersion expired (410 Gone), relisting")
+                statsBox.withLock { $0.relistsAfterGone += 1 }
+                resourceVersion = nil
+            } catch {
+                if Task.isCancelled { return }
+                statsBox.withLock { $0.reconnects += 1 }
+                await fail(error, "watch dropped, resuming", &backoff)
+            }
+        }
+    }
+
+    private func fail(_ error: any Error, _ what: String, _ backoff: inout Backoff) async {
+        let delay = backoff.next()
+        statsBox.withLock { $0.lastError = "\(error)" }
+        logger.warning("\(what)", metadata: ["error": "\(error)", "retryIn": "\(delay)"])
+        try? await Task.sleep(for: delay)
+    }
+}

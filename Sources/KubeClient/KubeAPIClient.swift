@@ -1,0 +1,451 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// A failed API call, with the HTTP status and the API server's `Status` where there was one.
+/// The description is one line a person can act on; it never contains credentials.
+public enum KubeAPIError: Error, CustomStringConvertible, Sendable {
+    case status(method: String, path: String, code: Int, status: Status?)
+    case transport(method: String, path: String, reason: String)
+    case decoding(path: String, reason: String)
+    case credentials(String)
+
+    public var code: Int? {
+        if case .status(_, _, let code, _) = self { return code }
+        return nil
+    }
+    /// 410 Gone: the resourceVersion or continue token is too old; the caller must relist.
+    public var isGone: Bool { code == 410 }
+    public var isUnauthorized: Bool { code == 401 }
+    public var isForbidden: Bool { code == 403 }
+    public var isNotFound: Bool { code == 404 }
+
+    public var description: String {
+        switch self {
+        case .status(let method, let path, let code, let status):
+            let reason = status?.reason.map { " \($0)" } ?? ""
+            let message = status?.message.map { ": \($0)" } ?? ""
+            var hint = ""
+            if code == 401 { hint = " (the token or client certificate was rejected: expired or revoked?)" }
+            if code == 403 { hint = " (check the ClusterRole bound to Locus's service account)" }
+            return "\(method) \(path): HTTP \(code)\(reason)\(message)\(hint)"
+        case .transport(let method, let path, let reason):
+            return "\(method) \(path): API server unreachable: \(reason)"
+        case .decoding(let path, let reason):
+            return "\(path): unexpected response body: \(reason)"
+        case .credentials(let reason):
+            return "credentials: \(reason)"
+        }
+    }
+}
+
+public enum PatchType: String, Sendable {
+    case json = "application/json-patch+json"
+    case merge = "application/merge-patch+json"
+    case strategicMerge = "application/strategic-merge-patch+json"
+    case apply = "application/apply-patch+yaml"
+}
+
+public struct ListOptions: Sendable {
+    public var labelSelector: String?
+    public var fieldSelector: String?
+    public var limit: Int?
+    public var continueToken: String?
+    public var resourceVersion: String?
+    public var resourceVersionMatch: String?
+
+    public init(
+        labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil,
+        continueToken: String? = nil, resourceVersion: String? = nil, resourceVersionMatch: String? = nil
+    ) {
+        self.labelSelector = labelSelector
+        self.fieldSelector = fieldSelector
+        self.limit = limit
+        self.continueToken = continueToken
+        self.resourceVersion = resourceVersion
+        self.resourceVersionMatch = resourceVersionMatch
+    }
+
+    var query: [(String, String)] {
+        var q: [(String, String)] = []
+        if let labelSelector { q.append(("labelSelector", labelSelector)) }
+        if let fieldSelector { q.append(("fieldSelector", fieldSelector)) }
+        if let limit { q.append(("limit", String(limit))) }
+        if let continueToken { q.append(("continue", continueToken)) }
+        if let resourceVersion { q.append(("resourceVersion", resourceVersion)) }
+        if let resourceVersionMatch { q.append(("resourceVersionMatch", resourceVersionMatch)) }
+        return q
+    }
+}
+
+public struct WatchOptions: Sendable {
+    public var labelSelector: String?
+    public var fieldSelector: String?
+    public var resourceVersion: String?
+    public var allowWatchBookmarks: Bool
+    /// The server ends the watch cleanly after this many seconds.
+    public var timeoutSeconds: Int?
+
+    public init(
+        labelSelector: String? = nil, fieldSelector: String? = nil, resourceVersion: String? = nil,
+        allowWatchBookmarks: Bool = true, timeoutSeconds: Int? = nil
+    ) {
+        self.labelSelector = labelSelector
+        self.fieldSelector = fieldSelector
+        self.resourceVersion = resourceVersion
+        self.allowWatchBookmarks = allowWatchBookmarks
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    var query: [(String, String)] {
+        var q: [(String, String)] = [("watch", "true")]
+        if let labelSelector { q.append(("labelSelector", labelSelector)) }
+        if let fieldSelector { q.append(("fieldSelector", fieldSelector)) }
+        if let resourceVersion { q.append(("resourceVersion", resourceVersion)) }
+        if allowWatchBookmarks { q.append(("allowWatchBookmarks", "true")) }
+        if let timeoutSeconds { q.append(("timeoutSeconds", String(timeoutSeconds))) }
+        return q
+    }
+}
+
+public enum WatchEventType: String, Codable, Sendable {
+    case added = "ADDED"
+    case modified = "MODIFIED"
+    case deleted = "DELETED"
+    case bookmark = "BOOKMARK"
+    case error = "ERROR"
+}
+
+/// One event of a watch stream. `object` is set for ADDED/MODIFIED/DELETED, `status` for ERROR,
+/// `resourceVersion` for every event that carries one (BOOKMARK included).
+public struct WatchEvent<T: KubeObject>: Sendable {
+    public var type: WatchEventType
+    public var object: T?
+    public var status: Status?
+    public var resourceVersion: String?
+
+    public init(type: WatchEventType, object: T? = nil, status: Status? = nil, resourceVersion: String? = nil) {
+        self.type = type
+        self.object = object
+        self.status = status
+        self.resourceVersion = resourceVersion ?? object?.metadata.resourceVersion
+    }
+}
+
+private struct EventEnvelope: Decodable {
+    var type: WatchEventType
+}
+private struct EventObject<T: Decodable>: Decodable {
+    var object: T
+}
+private struct MetadataOnly: Decodable {
+    var metadata: ObjectMeta?
+}
+
+/// The server's `/version` answer.
+public struct ServerVersion: Codable, Sendable, Hashable {
+    public var major: String
+    public var minor: String
+    public var gitVersion: String?
+
+    /// The minor version as a number (`"29+"` → 29).
+    public var minorNumber: Int? { Int(minor.filter(\.isNumber)) }
+}
+
+/// A typed client of the Kubernetes API over HTTPS.
+///
+/// Two HTTP clients share one event loop group: one for ordinary requests, with a short read
+/// timeout, and one for watches, whose read timeout is longer than the longest watch the
+/// client asks for, so that a dead stream is always detected.
+public final class KubeAPIClient: Sendable {
+    public let config: KubeConfig
+    let http: HTTPClient
+    let watchHTTP: HTTPClient
+    let logger: Logger
+    public let requestTimeout: TimeAmount
+    let baseURL: String
+
+    public init(
+        config: KubeConfig, requestTimeout: TimeAmount = .seconds(30), watchIdleTimeout: TimeAmount = .seconds(660),
+        logger: Logger = Logger(label: "locus.kube")
+    ) throws {
+        self.config = config
+        self.logger = logger
+        self.requestTimeout = requestTimeout
+        var base = config.server.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let ca = config.caPEM {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))
+            } catch {
+                throw KubeConfigError("\(config.source): certificate authority is not valid PEM")
+            }
+        }
+        if config.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        if case .clientCertificate(let certPEM, let keyPEM) = config.credentials {
+            do {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certPEM).map { .certificate($0) }
+            } catch {
+                throw KubeConfigError("\(config.source): client certificate is not valid PEM")
+            }
+            do {
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: keyPEM, format: .pem))
+            } catch {
+                throw KubeConfigError("\(config.source): client key is not a valid PEM private key")
+            }
+        }
+        func make(read: TimeAmount) -> HTTPClient {
+            var c = HTTPClient.Configuration(
+                tlsConfiguration: tls, redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(10), read: read), decompression: .disabled)
+            c.httpVersion = .http1Only
+            return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
+        }
+        self.http = make(read: requestTimeout)
+        self.watchHTTP = make(read: watchIdleTimeout)
+    }
+
+    /// Must be called before the client is released.
+    public func shutdown() async {
+        try? await http.shutdown()
+        try? await watchHTTP.shutdown()
+    }
+
+    // MARK: Typed calls
+
+    public func get<T: Decodable>(_ type: T.Type, _ resource: Resource, namespace: String? = nil, name: String) async throws -> T {
+        let path = resource.path(namespace: namespace, name: name)
+        return try decode(T.self, path: path, try await send("GET", path: path))
+    }
+
+    public func list<T: Decodable & Sendable>(
+        _ type: T.Type, _ resource: Resource, namespace: String? = nil, options: ListOptions = ListOptions()
+    ) async throws -> ObjectList<T> {
+        let path = resource.path(namespace: namespace)
+        return try decode(ObjectList<T>.self, path: path, try await send("GET", path: path, query: options.query))
+    }
+
+    /// Lists every page (`limit`/`continue`) and returns the items and the list's resourceVersion.
+    public func listAll<T: Decodable & Sendable>(
+        _ type: T.Type, _ resource: Resource, namespace: String? = nil, labelSelector: String? = nil, pageSize: Int = 500
+    ) async throws -> (items: [T], resourceVersion: String?) {
+        var items: [T] = []
+        var token: String? = nil
+        var firstRV: String? = nil
+        repeat {
+            let page = try await list(
+                T.self, resource, namespace: namespace,
+                options: ListOptions(labelSelector: labelSelector, limit: pageSize, continueToken: token))
+            items.append(contentsOf: page.items)
+            // Every page of one paginated list is served from the same snapshot; the first page's
+            // resourceVersion is the one to watch from.
+            if firstRV == nil { firstRV = page.metadata.resourceVersion }
+            token = page.metadata.continue.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return (items, firstRV)
+    }
+
+    public func patch<T: Decodable>(
+        _ type: T.Type, _ resource: Resource, namespace: String? = nil, name: String, body: Data, patchType: PatchType,
+        fieldManager: String? = "locus"
+    ) async throws -> T {
+        let path = resource.path(namespace: namespace, name: name)
+        var query: [(String, String)] = []
+        if let fieldManager { query.append(("fieldManager", fieldManager)) }
+        let buffer = try await send("PATCH", path: path, query: query, body: body, contentType: patchType.rawValue)
+        return try decode(T.self, path: path, buffer)
+    }
+
+    public func serverVersion() async throws -> ServerVersion {
+        try decode(ServerVersion.self, path: "/version", try await send("GET", path: "/version"))
+    }
+
+    /// Starts a watch and returns its events as they arrive. The sequence ends when the server
+    /// closes the stream (its `timeoutSeconds` elapsed) and throws when the connection fails.
+    /// A non-200 answer (e.g. 410 for a too-old resourceVersion) is thrown before any event.
+    public func watch<T: KubeObject>(
+        _ type: T.Type, _ resource: Resource, namespace: String? = nil, options: WatchOptions
+    ) async throws -> AsyncThrowingStream<WatchEvent<T>, any Error> {
+        let path = resource.path(namespace: namespace)
+        let response = try await execute(client: watchHTTP, method: "GET", path: path, query: options.query)
+        guard response.status == .ok else {
+            let body = try? await response.body.collect(upTo: 1 << 20)
+            throw statusError("GET", path, Int(response.status.code), body)
+        }
+        let (stream, continuation) = AsyncThrowingStream<WatchEvent<T>, any Error>.makeStream()
+        let task = Task {
+            var splitter = LineSplitter()
+            do {
+                for try await chunk in response.body {
+                    try splitter.append(chunk)
+                    while let line = splitter.nextLine() {
+                        continuation.yield(try Self.decodeEvent(T.self, line: line, path: path))
+                    }
+                }
+                if let rest = splitter.remainder() {
+                    continuation.yield(try Self.decodeEvent(T.self, line: rest, path: path))
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: Self.transportError(error, "GET", path))
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    static func decodeEvent<T: KubeObject>(_ type: T.Type, line: ByteBuffer, path: String) throws -> WatchEvent<T> {
+        let data = Data(line.readableBytesView)
+        let decoder = JSONDecoder()
+        do {
+            let envelope = try decoder.decode(EventEnvelope.self, from: data)
+            switch envelope.type {
+            case .error:
+                let status = try decoder.decode(EventObject<Status>.self, from: data).object
+                return WatchEvent(type: .error, status: status)
+            case .bookmark:
+                let meta = try decoder.decode(EventObject<MetadataOnly>.self, from: data).object
+                return WatchEvent(type: .bookmark, resourceVersion: meta.metadata?.resourceVersion)
+            case .added, .modified, .deleted:
+                let object = try decoder.decode(EventObject<T>.self, from: data).object
+                return WatchEvent(type: envelope.type, object: object)
+            }
+        } catch {
+            throw KubeAPIError.decoding(path: path, reason: "watch event: \(KubeConfig.shortReason(error))")
+        }
+    }
+
+    // MARK: Transport
+
+    /// Sends a request and returns the body of a 2xx answer; anything else is thrown as `KubeAPIError`.
+    /// A 401 with a token file re-reads the file once and retries (the token was rotated).
+    public func send(
+        _ method: String, path: String, query: [(String, String)] = [], body: Data? = nil,
+        contentType: String? = nil, maxBody: Int = 64 << 20
+    ) async throws -> ByteBuffer {
+        var retried = false
+        while true {
+            let response = try await execute(
+                client: http, method: method, path: path, query: query, body: body, contentType: contentType)
+            let buffer: ByteBuffer
+            do {
+                buffer = try await response.body.collect(upTo: maxBody)
+            } catch {
+                throw Self.transportError(error, method, path)
+            }
+            let code = Int(response.status.code)
+            if (200..<300).contains(code) { return buffer }
+            if code == 401, !retried, case .tokenFile(let file) = config.credentials {
+                file.invalidate()
+                retried = true
+                continue
+            }
+            throw statusError(method, path, code, buffer)
+        }
+    }
+
+    func execute(
+        client: HTTPClient, method: String, path: String, query: [(String, String)], body: Data? = nil,
+        contentType: String? = nil
+    ) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: baseURL + path + Self.encodeQuery(query))
+        request.method = HTTPMethod(rawValue: method)
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "locus/1.0")
+        switch config.credentials {
+        case .token(let token):
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        case .tokenFile(let file):
+            do {
+                request.headers.add(name: "Authorization", value: "Bearer \(try file.token())")
+            } catch {
+                throw KubeAPIError.credentials("\(error)")
+            }
+        case .none, .clientCertificate:
+            break
+        }
+        if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+            request.headers.add(name: "Content-Type", value: contentType ?? "application/json")
+        }
+        do {
+            return try await client.execute(request, timeout: requestTimeout, logger: nil)
+        } catch {
+            throw Self.transportError(error, method, path)
+        }
+    }
+
+    func statusError(_ method: String, _ path: String, _ code: Int, _ body: ByteBuffer?) -> KubeAPIError {
+        let status = body.flatMap { try? JSONDecoder().decode(Status.self, from: Data($0.readableBytesView)) }
+        return .status(method: method, path: path, code: code, status: status)
+    }
+
+    static func transportError(_ error: any Error, _ method: String, _ path: String) -> any Error {
+        if error is KubeAPIError || error is CancellationError { return error }
+        return KubeAPIError.transport(method: method, path: path, reason: String(describing: error))
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, path: String, _ buffer: ByteBuffer) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw KubeAPIError.decoding(path: path, reason: KubeConfig.shortReason(error))
+        }
+    }
+
+    private static let queryAllowed: CharacterSet = {
+        var s = CharacterSet.alphanumerics
+        s.insert(charactersIn: "-._~")
+        return s
+    }()
+
+    static func encodeQuery(_ query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return "" }
+        return "?" + query.map { k, v in
+            "\(k)=\(v.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? v)"
+        }.joined(separator: "&")
+    }
+}
+
+/// Splits a byte stream into newline-terminated lines, across chunk boundaries.
+struct LineSplitter {
+    private var buffer = ByteBuffer()
+    let maxLine: Int
+
+    init(maxLine: Int = 32 << 20) { self.maxLine = maxLine }
+
+    mutating func append(_ chunk: ByteBuffer) throws {
+        var chunk = chunk
+        buffer.writeBuffer(&chunk)
+        if buffer.readableBytes > maxLine, buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) == nil {
+            throw KubeAPIError.decoding(path: "watch", reason: "a watch event is longer than \(maxLine) bytes")
+        }
+    }
+
+    mutating func nextLine() -> ByteBuffer? {
+        while let nl = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+            let length = nl - buffer.readerIndex
+            let line = buffer.readSlice(length: length)!
+            buffer.moveReaderIndex(forwardBy: 1)
+            if line.readableBytesView.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") }) {
+                return line
+            }
+        }
+        if buffer.readerIndex > 4096 { buffer.discardReadBytes() }
+        return nil
+    }
+
+    /// Whatever follows the last newline, if it is not blank.
+    mutating func remainder() -> ByteBuffer? {
+        let rest = buffer.readSlice(length: buffer.readableBytes)
+        guard let rest, rest.readableBytesView.contains(where: { $0 > UInt8(ascii: " ") }) else { return nil }
+        return rest
+    }
+}

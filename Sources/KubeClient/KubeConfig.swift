@@ -1,0 +1,283 @@
+import Foundation
+import Synchronization
+import Yams
+
+/// Why a kubeconfig or in-cluster configuration could not be used. Messages name the file and
+/// the field, and never contain credential material.
+public struct KubeConfigError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// How Locus authenticates to the API server.
+public enum KubeCredentials: Sendable {
+    case none
+    /// A static bearer token (kubeconfig `token`).
+    case token(String)
+    /// A token re-read from a file when it changes (kubeconfig `tokenFile`, projected service-account tokens).
+    case tokenFile(TokenFile)
+    /// A client certificate and key, PEM.
+    case clientCertificate(certificatePEM: [UInt8], keyPEM: [UInt8])
+}
+
+/// A bearer token kept in a file that may be replaced at any time (a projected service-account
+/// token is rotated by the kubelet through an atomic symlink swap). The file is re-read when
+/// its modification time or size changes, and at the latest every `maxAge`.
+public final class TokenFile: Sendable {
+    public let path: String
+    let maxAge: Duration
+    private struct Cached { var token: String; var stamp: String; var readAt: ContinuousClock.Instant }
+    private let cached = Mutex<Cached?>(nil)
+
+    public init(path: String, maxAge: Duration = .seconds(60)) {
+        self.path = path
+        self.maxAge = maxAge
+    }
+
+    /// The current token. Throws when the file cannot be read or is empty.
+    public func token() throws -> String {
+        let stamp = Self.stamp(path)
+        let now = ContinuousClock.now
+        if let c = cached.withLock({ $0 }), c.stamp == stamp, now - c.readAt < maxAge { return c.token }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KubeConfigError("cannot read token file \(path)")
+        }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else { throw KubeConfigError("token file \(path) is empty") }
+        cached.withLock { $0 = Cached(token: token, stamp: stamp, readAt: now) }
+        return token
+    }
+
+    /// Forget the cached token, so that the next request re-reads the file (after a 401).
+    public func invalidate() { cached.withLock { $0 = nil } }
+
+    static func stamp(_ path: String) -> String {
+        let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
+        let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+        let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let size = (attrs?[.size] as? NSNumber)?.intValue ?? -1
+        return "\(resolved)|\(mtime)|\(size)"
+    }
+}
+
+/// Where and how to reach the API server.
+public struct KubeConfig: Sendable {
+    public var server: URL
+    public var credentials: KubeCredentials
+    /// PEM bundle of the CAs to trust; nil means the system trust store.
+    public var caPEM: [UInt8]?
+    public var insecureSkipTLSVerify: Bool
+    /// The namespace of the current context (or the service account's), for information.
+    public var namespace: String?
+    /// Where this configuration came from, for logs.
+    public var source: String
+
+    public init(
+        server: URL, credentials: KubeCredentials = .none, caPEM: [UInt8]? = nil,
+        insecureSkipTLSVerify: Bool = false, namespace: String? = nil, source: String = "explicit"
+    ) {
+        self.server = server
+        self.credentials = credentials
+        self.caPEM = caPEM
+        self.insecureSkipTLSVerify = insecureSkipTLSVerify
+        self.namespace = namespace
+        self.source = source
+    }
+
+    // MARK: Resolution order
+
+    /// `--kubeconfig`, then `$KUBECONFIG` (first file of the list), then the in-cluster
+    /// service-account files.
+    public static func resolve(
+        explicitPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        serviceAccountDirectory: String = InCluster.defaultDirectory
+    ) throws -> KubeConfig {
+        if let explicitPath, !explicitPath.isEmpty { return try load(path: explicitPath) }
+        if let env = environment["KUBECONFIG"], !env.isEmpty {
+            let first = env.split(separator: ":").map(String.init).first(where: { !$0.isEmpty })
+            if let first { return try load(path: first) }
+        }
+        return try InCluster.load(environment: environment, directory: serviceAccountDirectory)
+    }
+
+    // MARK: kubeconfig files
+
+    public static func load(path: String) throws -> KubeConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KubeConfigError("kubeconfig \(path): file cannot be read")
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(String(decoding: data, as: UTF8.self), source: path, baseDirectory: base)
+    }
+
+    /// Parses kubeconfig YAML and selects its current context. Relative file paths are taken
+    /// relative to `baseDirectory`, as kubectl does.
+    public static func parse(_ yaml: String, source: String = "kubeconfig", baseDirectory: String = ".") throws -> KubeConfig {
+        let file: KubeconfigFile
+        do {
+            file = try YAMLDecoder().decode(KubeconfigFile.self, from: yaml)
+        } catch {
+            throw KubeConfigError("kubeconfig \(source): not a valid kubeconfig (\(Self.shortReason(error)))")
+        }
+        guard let contextName = file.currentContext, !contextName.isEmpty else {
+            throw KubeConfigError("kubeconfig \(source): current-context is not set")
+        }
+        guard let context = file.contexts?.first(where: { $0.name == contextName })?.context else {
+            throw KubeConfigError("kubeconfig \(source): context \"\(contextName)\" not found")
+        }
+        guard let cluster = file.clusters?.first(where: { $0.name == context.cluster })?.cluster else {
+            throw KubeConfigError("kubeconfig \(source): cluster \"\(context.cluster)\" of context \"\(contextName)\" not found")
+        }
+        guard let serverString = cluster.server, let server = URL(string: serverString), server.scheme != nil,
+            server.host != nil
+        else {
+            throw KubeConfigError("kubeconfig \(source): cluster \"\(context.cluster)\" has no valid server URL")
+        }
+        func resolvePath(_ p: String) -> String { p.hasPrefix("/") ? p : "\(baseDirectory)/\(p)" }
+        func material(data: String?, file: String?, what: String) throws -> [UInt8]? {
+            if let data, !data.isEmpty {
+                guard let decoded = Data(base64Encoded: data, options: .ignoreUnknownCharacters) else {
+                    throw KubeConfigError("kubeconfig \(source): \(what)-data is not valid base64")
+                }
+                return Array(decoded)
+            }
+            if let file, !file.isEmpty {
+                guard let d = FileManager.default.contents(atPath: resolvePath(file)) else {
+                    throw KubeConfigError("kubeconfig \(source): \(what) file \(resolvePath(file)) cannot be read")
+                }
+                return Array(d)
+            }
+            return nil
+        }
+        let ca = try material(data: cluster.certificateAuthorityData, file: cluster.certificateAuthority, what: "certificate-authority")
+
+        var credentials = KubeCredentials.none
+        if let userName = context.user, !userName.isEmpty {
+            guard let user = file.users?.first(where: { $0.name == userName })?.user else {
+                throw KubeConfigError("kubeconfig \(source): user \"\(userName)\" of context \"\(contextName)\" not found")
+            }
+            let cert = try material(data: user.clientCertificateData, file: user.clientCertificate, what: "client-certificate")
+            let key = try material(data: user.clientKeyData, file: user.clientKey, what: "client-key")
+            if let token = user.token, !token.isEmpty {
+                credentials = .token(token)
+            } else if let tokenFile = user.tokenFile, !tokenFile.isEmpty {
+                credentials = .tokenFile(TokenFile(path: resolvePath(tokenFile)))
+            } else if let cert, let key {
+                credentials = .clientCertificate(certificatePEM: cert, keyPEM: key)
+            } else if cert != nil || key != nil {
+                throw KubeConfigError("kubeconfig \(source): user \"\(userName)\" has a client certificate without a key or a key without a certificate")
+            } else if user.exec != nil || user.authProvider != nil {
+                throw KubeConfigError("kubeconfig \(source): user \"\(userName)\" uses an exec or auth-provider plugin, which Locus does not run; use a token, token file or client certificate")
+            }
+        }
+        return KubeConfig(
+            server: server, credentials: credentials, caPEM: ca,
+            insecureSkipTLSVerify: cluster.insecureSkipTLSVerify ?? false,
+            namespace: context.namespace, source: source)
+    }
+
+    static func shortReason(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let ctx):
+            return "missing \((ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
+        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
+            return "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.dataCorrupted(let ctx):
+            return ctx.debugDescription
+        default:
+            return "\(error)"
+        }
+    }
+
+    // MARK: in-cluster
+
+    public enum InCluster {
+        public static let defaultDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+        public static func load(environment: [String: String], directory: String = defaultDirectory) throws -> KubeConfig {
+            guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty,
+                let port = environment["KUBERNETES_SERVICE_PORT"], !port.isEmpty
+            else {
+                throw KubeConfigError(
+                    "no Kubernetes credentials: pass --kubeconfig, set KUBECONFIG, or run in a pod (KUBERNETES_SERVICE_HOST is not set)")
+            }
+            let hostPart = host.contains(":") ? "[\(host)]" : host  // IPv6
+            guard let url = URL(string: "https://\(hostPart):\(port)") else {
+                throw KubeConfigError("in-cluster: invalid API server address \(host):\(port)")
+            }
+            let tokenPath = "\(directory)/token"
+            guard FileManager.default.fileExists(atPath: tokenPath) else {
+                throw KubeConfigError("in-cluster: service-account token \(tokenPath) does not exist")
+            }
+            let ca = FileManager.default.contents(atPath: "\(directory)/ca.crt").map(Array.init)
+            let ns = FileManager.default.contents(atPath: "\(directory)/namespace").map {
+                String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            return KubeConfig(
+                server: url, credentials: .tokenFile(TokenFile(path: tokenPath)), caPEM: ca, namespace: ns,
+                source: "in-cluster service account")
+        }
+    }
+}
+
+// MARK: kubeconfig file shape (clientcmd/api/v1)
+
+struct KubeconfigFile: Decodable {
+    var currentContext: String?
+    var clusters: [Named<Cluster>]?
+    var contexts: [NamedContext]?
+    var users: [NamedUser]?
+
+    enum CodingKeys: String, CodingKey {
+        case currentContext = "current-context"
+        case clusters, contexts, users
+    }
+
+    struct Named<T: Decodable>: Decodable {
+        var name: String
+        var cluster: T
+    }
+    struct NamedContext: Decodable {
+        var name: String
+        var context: Context
+    }
+    struct NamedUser: Decodable {
+        var name: String
+        var user: User?
+    }
+    struct Cluster: Decodable {
+        var server: String?
+        var certificateAuthority: String?
+        var certificateAuthorityData: String?
+        var insecureSkipTLSVerify: Bool?
+        enum CodingKeys: String, CodingKey {
+            case server
+            case certificateAuthority = "certificate-authority"
+            case certificateAuthorityData = "certificate-authority-data"
+            case insecureSkipTLSVerify = "insecure-skip-tls-verify"
+        }
+    }
+    struct Context: Decodable {
+        var cluster: String
+        var user: String?
+        var namespace: String?
+    }
+    struct User: Decodable {
+        var token: String?
+        var tokenFile: String?
+        var clientCertificate: String?
+        var clientCertificateData: String?
+        var clientKey: String?
+        var clientKeyData: String?
+        var exec: JSONValue?
+        var authProvider: JSONValue?
+        enum CodingKeys: String, CodingKey {
+            case token, tokenFile, exec
+            case clientCertificate = "client-certificate"
+            case clientCertificateData = "client-certificate-data"
+            case clientKey = "client-key"
+            case clientKeyData = "client-key-data"
+            case authProvider = "auth-provider"
+        }
+    }
+}

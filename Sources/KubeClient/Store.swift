@@ -1,0 +1,126 @@
+import Synchronization
+
+/// A change the informer applied to its store, delivered once per change.
+public enum StoreEvent<T: KubeObject>: Sendable {
+    case added(T)
+    case updated(old: T, new: T)
+    case deleted(T)
+
+    public var object: T {
+        switch self {
+        case .added(let o), .deleted(let o): o
+        case .updated(_, let n): n
+        }
+    }
+}
+
+/// A thread-safe cache of objects keyed by `namespace/name`, with secondary indexes.
+///
+/// Writers are the informer; readers (the request path) take a short lock and copy out values.
+public final class Store<T: KubeObject>: Sendable {
+    public typealias IndexFunction = @Sendable (T) -> [String]
+
+    private struct State {
+        var items: [String: T] = [:]
+        var indexes: [String: [String: Set<String>]] = [:]
+    }
+    private let state = Mutex(State())
+    private let indexers: [String: IndexFunction]
+
+    public static var namespaceIndex: String { "namespace" }
+
+    /// `indexers` maps an index name to the values an object is filed under.
+    public init(indexers: [String: IndexFunction] = [:]) {
+        var all = indexers
+        all[Self.namespaceIndex] = { obj in obj.metadata.namespace.map { [$0] } ?? [] }
+        self.indexers = all
+    }
+
+    public func get(key: String) -> T? { state.withLock { $0.items[key] } }
+
+    public func get(namespace: String?, name: String) -> T? {
+        get(key: ObjectMeta(name: name, namespace: namespace).key)
+    }
+
+    public func list() -> [T] { state.withLock { Array($0.items.values) } }
+
+    public var count: Int { state.withLock { $0.items.count } }
+
+    public var keys: [String] { state.withLock { Array($0.items.keys) } }
+
+    /// Objects filed under `value` in the index `name`.
+    public func byIndex(_ name: String, _ value: String) -> [T] {
+        state.withLock { s in
+            (s.indexes[name]?[value] ?? []).compactMap { s.items[$0] }
+        }
+    }
+
+    /// Inserts or replaces an object. Returns nil when the store already held this exact
+    /// resourceVersion (a replayed event), so callers never report a change twice.
+    @discardableResult
+    public func upsert(_ object: T) -> StoreEvent<T>? {
+        let key = object.metadata.key
+        return state.withLock { s in
+            let old = s.items[key]
+            if let old, let rv = old.metadata.resourceVersion, rv == object.metadata.resourceVersion { return nil }
+            if let old { unindex(&s, key: key, object: old) }
+            s.items[key] = object
+            index(&s, key: key, object: object)
+            return old.map { .updated(old: $0, new: object) } ?? .added(object)
+        }
+    }
+
+    /// Removes an object. Returns nil if it was not there.
+    @discardableResult
+    public func delete(_ object: T) -> StoreEvent<T>? {
+        let key = object.metadata.key
+        return state.withLock { s in
+            guard let old = s.items.removeValue(forKey: key) else { return nil }
+            unindex(&s, key: key, object: old)
+            return .deleted(object)
+        }
+    }
+
+    /// Replaces the whole content with a fresh list and returns the difference as events:
+    /// objects new to the store are added, objects with a changed resourceVersion updated,
+    /// objects missing from the list deleted, unchanged objects not reported.
+    public func replace(with objects: [T]) -> [StoreEvent<T>] {
+        state.withLock { s in
+            var events: [StoreEvent<T>] = []
+            var fresh: [String: T] = [:]
+            fresh.reserveCapacity(objects.count)
+            for o in objects { fresh[o.metadata.key] = o }
+            for (key, old) in s.items where fresh[key] == nil {
+                events.append(.deleted(old))
+            }
+            for (key, new) in fresh {
+                if let old = s.items[key] {
+                    if old.metadata.resourceVersion != new.metadata.resourceVersion || old.metadata.uid != new.metadata.uid {
+                        events.append(.updated(old: old, new: new))
+                    }
+                } else {
+                    events.append(.added(new))
+                }
+            }
+            s.items = fresh
+            s.indexes = [:]
+            for (key, o) in fresh { index(&s, key: key, object: o) }
+            return events
+        }
+    }
+
+    private func index(_ s: inout State, key: String, object: T) {
+        for (name, fn) in indexers {
+            for value in fn(object) { s.indexes[name, default: [:]][value, default: []].insert(key) }
+        }
+    }
+
+    private func unindex(_ s: inout State, key: String, object: T) {
+        for (name, fn) in indexers {
+            for value in fn(object) {
+                s.indexes[name]?[value]?.remove(key)
+                if s.indexes[name]?[value]?.isEmpty == true { s.indexes[name]?[value] = nil }
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+// The Locality module
+@_exported import KubeClient

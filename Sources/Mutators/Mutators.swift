@@ -1,0 +1,2 @@
+// The Mutators module
+import Locality

@@ -1,0 +1,2 @@
+// The SchedulerExtender module
+import Locality

@@ -1,0 +1,212 @@
+import ArgumentParser
+import Foundation
+import KubeClient
+import Logging
+import ServiceLifecycle
+
+/// The `locus` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input.
+public struct LocusCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "locus",
+        abstract: "Dataset-aware admission webhook and kube-scheduler extender.",
+        subcommands: [Serve.self, Certs.self])
+
+    public init() {}
+
+    /// Parses and runs; never returns.
+    public static func run(arguments: [String]) async -> Never {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            fail(2, message(for: error))
+        }
+        do {
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+            Foundation.exit(0)
+        } catch let error as ConfigError {
+            fail(2, error.description)
+        } catch let error as KubeConfigError {
+            fail(2, error.description)
+        } catch let error as ClusterStateError {
+            fail(2, error.description)
+        } catch let error as CertificateRequestError {
+            fail(2, error.description)
+        } catch let error as TLSLoadError {
+            fail(2, error.description)
+        } catch let error as ValidationError {
+            fail(2, error.description)
+        } catch {
+            fail(1, "\(error)")
+        }
+    }
+
+    static func fail(_ code: Int32, _ message: String) -> Never {
+        let line = message.split(separator: "\n").first.map(String.init) ?? message
+        FileHandle.standardError.write(Data("locus: \(line)\n".utf8))
+        Foundation.exit(code)
+    }
+}
+
+/// A failure while running (not the user's input): exit 1.
+public struct RuntimeFailure: Error, CustomStringConvertible {
+    public let description: String
+}
+
+public struct Serve: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Serve /mutate, /filter, /prioritize, /healthz, /readyz and /metrics on one TLS port.")
+
+    @Option(help: "YAML config file (keys: \(ServeConfig.fileKeys.keys.sorted().joined(separator: ", "))).")
+    var config: String?
+    @Option(help: "kubeconfig path (default: $KUBECONFIG, then the in-cluster service account).")
+    var kubeconfig: String?
+    @Option(help: "Serving certificate (PEM). Without --cert/--key a self-signed pair is generated into certs/.")
+    var cert: String?
+    @Option(help: "Serving key (PEM).")
+    var key: String?
+    @Option(help: "TLS port (default 8443).")
+    var port: Int?
+    @Option(help: "Bind address (default 0.0.0.0).")
+    var address: String?
+    @Option(help: "A YAML file of datasets, runtimes, PVCs, nodes: serve it with no cluster.")
+    var clusterState: String?
+    @Flag(help: "Serve the built-in example cluster state (no cluster needed).")
+    var example = false
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    public init() {}
+
+    /// Resolves the configuration from defaults, file, environment and flags.
+    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServeConfig {
+        var c = ServeConfig()
+        let file = config ?? environment["LOCUS_CONFIG"]
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ConfigError("config \(file): file cannot be read")
+            }
+            try c.apply(yaml: String(decoding: data, as: UTF8.self), source: file)
+        }
+        try c.apply(environment: environment)
+        if let kubeconfig { c.kubeconfig = kubeconfig }
+        if let cert { c.certFile = cert }
+        if let key { c.keyFile = key }
+        if let port {
+            guard (1...65535).contains(port) else { throw ConfigError("--port must be in 1...65535") }
+            c.port = port
+        }
+        if let address { c.address = address }
+        if let clusterState { c.clusterState = clusterState }
+        if example { c.example = true }
+        if let logLevel { try c.set("logLevel", logLevel, source: "--log-level") }
+        try c.validate()
+        return c
+    }
+
+    public func run() async throws {
+        let c = try resolve()
+        LocusLogging.bootstrap(format: c.logFormat, level: c.logLevel)
+        let logger = {
+            var l = Logger(label: "locus")
+            l.logLevel = c.logLevel
+            return l
+        }()
+
+        let (certPath, keyPath) = try Self.certificatePaths(c, logger: logger)
+        let certificates = try CertificateStore(certificatePath: certPath, keyPath: keyPath, logger: logger)
+        let backend = try Self.backend(c, logger: logger)
+        let server = LocusServer(config: c, backend: backend, certificates: certificates, logger: logger)
+        let group = server.serviceGroup { port in
+            logger.info("serving", metadata: ["port": "\(port)", "address": "\(c.address)", "certificate": "\(certPath)"])
+        }
+        do {
+            try await group.run()
+        } catch {
+            throw RuntimeFailure(description: "server stopped: \(error)")
+        }
+        logger.info("stopped")
+    }
+
+    /// The configured pair, or a self-signed pair in the cert directory (reused when present).
+    static func certificatePaths(_ c: ServeConfig, logger: Logger) throws -> (String, String) {
+        if let cert = c.certFile, let key = c.keyFile { return (cert, key) }
+        let dir = c.certDirectory
+        let cert = "\(dir)/\(GeneratedCertificates.certificateFile)"
+        let key = "\(dir)/\(GeneratedCertificates.keyFile)"
+        if (try? CertificateStore.serverConfiguration(certificatePath: cert, keyPath: key)) != nil {
+            logger.notice("no --cert/--key given: using the self-signed pair in \(dir)/ (CA: \(dir)/\(GeneratedCertificates.caCertificateFile))")
+            return (cert, key)
+        }
+        let host = ProcessInfo.processInfo.hostName
+        let generated = try CertGenerator.generate(
+            dnsNames: ["localhost", "locus", "locus.locus-system.svc"] + (host.isEmpty || host == "localhost" ? [] : [host]),
+            ipAddresses: ["127.0.0.1", "::1"])
+        do {
+            try generated.write(to: dir)
+        } catch {
+            throw RuntimeFailure(description: "cannot write generated certificates into \(dir)/: \(error.localizedDescription)")
+        }
+        logger.notice("no --cert/--key given: generated a self-signed pair into \(dir)/ (CA: \(dir)/\(GeneratedCertificates.caCertificateFile))")
+        return (cert, key)
+    }
+
+    static func backend(_ c: ServeConfig, logger: Logger) throws -> ClusterBackend {
+        if c.example {
+            let cache = ClusterCache()
+            try ClusterStateObjects.parse(ExampleState.yaml, source: "built-in example").load(into: cache, source: "built-in example")
+            logger.info("serving the built-in example cluster state")
+            return .fixed(cache)
+        }
+        if let path = c.clusterState {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ClusterStateError("cluster state \(path): file cannot be read")
+            }
+            let cache = ClusterCache()
+            try ClusterStateObjects.parse(String(decoding: data, as: UTF8.self), source: path).load(into: cache, source: path)
+            logger.info("serving a static cluster state", metadata: ["file": "\(path)"])
+            return .fixed(cache)
+        }
+        let kube = try KubeConfig.resolve(explicitPath: c.kubeconfig)
+        let client = try KubeAPIClient(config: kube, logger: logger)
+        logger.info("connecting to the API server", metadata: ["server": "\(kube.server.absoluteString)", "source": "\(kube.source)"])
+        return .live(LiveCluster(client: client, cache: ClusterCache(), logger: logger))
+    }
+}
+
+public struct Certs: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Generate a CA and a serving certificate; print the base64 caBundle for the webhook configuration.")
+
+    @Option(help: "Directory to write ca.pem, ca-key.pem, tls.crt, tls.key and caBundle.b64 into.")
+    var out: String
+    @Option(parsing: .upToNextOption, help: "DNS names of the serving certificate (e.g. locus.locus-system.svc).")
+    var dns: [String] = []
+    @Option(parsing: .upToNextOption, help: "IP addresses of the serving certificate.")
+    var ip: [String] = []
+    @Option(help: "Validity in days (default 365).")
+    var days: Int = 365
+
+    public init() {}
+
+    public func run() throws {
+        guard days > 0, days <= 3650 else { throw ConfigError("--days must be in 1...3650") }
+        let generated = try CertGenerator.generate(dnsNames: dns, ipAddresses: ip, validity: Double(days) * 86400)
+        do {
+            try generated.write(to: out)
+        } catch {
+            throw RuntimeFailure(description: "cannot write certificates into \(out): \(error.localizedDescription)")
+        }
+        FileHandle.standardError.write(
+            Data("wrote \(out)/ca.pem, \(out)/ca-key.pem, \(out)/tls.crt, \(out)/tls.key, \(out)/caBundle.b64\n".utf8))
+        print(generated.caBundle)
+    }
+}

@@ -1,0 +1,129 @@
+import Crypto
+import Foundation
+import SwiftASN1
+import X509
+
+/// A CA and a serving certificate signed by it, PEM encoded.
+public struct GeneratedCertificates: Sendable {
+    public var caCertificatePEM: String
+    public var caKeyPEM: String
+    public var certificatePEM: String
+    public var keyPEM: String
+
+    /// The CA certificate, base64 of its PEM: the `caBundle` of a webhook configuration.
+    public var caBundle: String { Data(caCertificatePEM.utf8).base64EncodedString() }
+
+    public static let caCertificateFile = "ca.pem"
+    public static let caKeyFile = "ca-key.pem"
+    public static let certificateFile = "tls.crt"
+    public static let keyFile = "tls.key"
+    public static let caBundleFile = "caBundle.b64"
+
+    /// Writes `ca.pem`, `ca-key.pem`, `tls.crt`, `tls.key` and `caBundle.b64` into `directory`.
+    /// Keys are written with mode 0600; each file is written atomically.
+    public func write(to directory: String) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func put(_ name: String, _ text: String, secret: Bool) throws {
+            let path = (directory as NSString).appendingPathComponent(name)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try fm.setAttributes([.posixPermissions: secret ? 0o600 : 0o644], ofItemAtPath: path)
+        }
+        try put(Self.caCertificateFile, caCertificatePEM, secret: false)
+        try put(Self.caKeyFile, caKeyPEM, secret: true)
+        try put(Self.certificateFile, certificatePEM, secret: false)
+        try put(Self.keyFile, keyPEM, secret: true)
+        try put(Self.caBundleFile, caBundle + "\n", secret: false)
+    }
+}
+
+public struct CertificateRequestError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Makes certificates with swift-certificates (ECDSA P-256), no openssl involved.
+public enum CertGenerator {
+    /// - Parameters:
+    ///   - dnsNames: DNS subject alternative names of the serving certificate; the first is its common name.
+    ///   - ipAddresses: IPv4 or IPv6 subject alternative names.
+    ///   - validity: how long the certificates are valid.
+    public static func generate(
+        dnsNames: [String], ipAddresses: [String], validity: TimeInterval = 365 * 24 * 3600,
+        commonName: String? = nil, now: Date = Date()
+    ) throws -> GeneratedCertificates {
+        guard !dnsNames.isEmpty || !ipAddresses.isEmpty else {
+            throw CertificateRequestError(description: "at least one --dns name or --ip address is required")
+        }
+        var sans: [GeneralName] = dnsNames.map { .dnsName($0) }
+        for ip in ipAddresses {
+            guard let bytes = parseIP(ip) else {
+                throw CertificateRequestError(description: "\"\(ip)\" is not an IPv4 or IPv6 address")
+            }
+            sans.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(bytes))))
+        }
+        for name in dnsNames where !isValidDNSName(name) {
+            throw CertificateRequestError(description: "\"\(name)\" is not a valid DNS name")
+        }
+        let notBefore = now.addingTimeInterval(-300)
+        let notAfter = now.addingTimeInterval(validity)
+
+        let caKey = P256.Signing.PrivateKey()
+        let caPrivate = Certificate.PrivateKey(caKey)
+        let caName = try DistinguishedName {
+            OrganizationName("Locus")
+            CommonName("Locus webhook CA")
+        }
+        let caCert = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: caPrivate.publicKey,
+            notValidBefore: notBefore, notValidAfter: notAfter, issuer: caName, subject: caName,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
+                SubjectKeyIdentifier(hash: caPrivate.publicKey)
+            },
+            issuerPrivateKey: caPrivate)
+
+        let leafKey = P256.Signing.PrivateKey()
+        let leafPrivate = Certificate.PrivateKey(leafKey)
+        let cn = commonName ?? dnsNames.first ?? ipAddresses[0]
+        let leafName = try DistinguishedName {
+            OrganizationName("Locus")
+            CommonName(cn)
+        }
+        let leafCert = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: leafPrivate.publicKey,
+            notValidBefore: notBefore, notValidAfter: notAfter, issuer: caName, subject: leafName,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
+                try ExtendedKeyUsage([.serverAuth, .clientAuth])
+                SubjectAlternativeNames(sans)
+                AuthorityKeyIdentifier(keyIdentifier: try SubjectKeyIdentifier(hash: caPrivate.publicKey).keyIdentifier)
+            },
+            issuerPrivateKey: caPrivate)
+
+        return GeneratedCertificates(
+            caCertificatePEM: try caCert.serializeAsPEM().pemString,
+            caKeyPEM: caKey.pemRepresentation,
+            certificatePEM: try leafCert.serializeAsPEM().pemString,
+            keyPEM: leafKey.pemRepresentation)
+    }
+
+    static func parseIP(_ s: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, s, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, s, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+        return nil
+    }
+
+    static func isValidDNSName(_ s: String) -> Bool {
+        guard !s.isEmpty, s.count <= 253 else { return false }
+        let labels = s.split(separator: ".", omittingEmptySubsequences: false)
+        return labels.enumerated().allSatisfy { i, label in
+            if label == "*" && i == 0 { return true }
+            return !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import KubeClient
+import Logging
+import Yams
+
+/// Bad configuration: the command exits 2 with this one-line reason.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Everything `locus serve` needs. Sources, lowest precedence first: built-in defaults, the
+/// YAML config file (`--config`), `LOCUS_*` environment variables, command-line flags.
+public struct ServeConfig: Sendable, Equatable {
+    public var address = "0.0.0.0"
+    public var port = 8443
+    public var certFile: String?
+    public var keyFile: String?
+    /// Where generated certificates go when no cert/key is given.
+    public var certDirectory = "certs"
+    /// How often certificate files are checked for rotation.
+    public var certReloadSeconds: Double = 10
+    public var kubeconfig: String?
+    public var clusterState: String?
+    public var example = false
+    public var logLevel: Logger.Level = .info
+    public var logFormat: LogFormat = .json
+    /// AdmissionReview bodies up to the API server's own limit are accepted.
+    public var maxRequestBytes = 3 * 1024 * 1024
+    /// Connections idle for this long are closed.
+    public var idleTimeoutSeconds: Double = 60
+    /// On SIGTERM, in-flight requests get this long to finish.
+    public var shutdownGraceSeconds: Double = 20
+
+    public enum LogFormat: String, Sendable, Equatable, CaseIterable { case json, text }
+
+    public init() {}
+
+    /// Keys of the config file, with what each means (for errors and the README).
+    public static let fileKeys: [String: String] = [
+        "address": "bind address (default 0.0.0.0)",
+        "port": "TLS port (default 8443)",
+        "certFile": "serving certificate, PEM",
+        "keyFile": "serving key, PEM",
+        "certDirectory": "where a self-signed pair is generated when no certificate is given (default certs)",
+        "certReloadSeconds": "how often certificate files are checked for rotation (default 10)",
+        "kubeconfig": "kubeconfig path (default $KUBECONFIG, then in-cluster)",
+        "clusterState": "cluster-state YAML; no cluster needed",
+        "example": "serve the built-in example state (default false)",
+        "logLevel": "trace, debug, info, notice, warning, error, critical (default info)",
+        "logFormat": "json or text (default json)",
+        "maxRequestBytes": "largest request body accepted (default 3145728)",
+        "idleTimeoutSeconds": "idle keep-alive connections are closed after this (default 60)",
+        "shutdownGraceSeconds": "time in-flight requests get on SIGTERM (default 20)",
+    ]
+
+    /// Applies a YAML config file. Unknown keys and wrong types are errors.
+    public mutating func apply(yaml: String, source: String) throws {
+        let root: Any?
+        do {
+            root = try Yams.load(yaml: yaml)
+        } catch {
+            throw ConfigError("config \(source): not valid YAML")
+        }
+        guard let root else { return }  // an empty file
+        guard let map = root as? [String: Any] else {
+            throw ConfigError("config \(source): expected a mapping of settings at the top level")
+        }
+        for key in map.keys.sorted() where Self.fileKeys[key] == nil {
+            throw ConfigError("config \(source): unknown key \"\(key)\" (known: \(Self.fileKeys.keys.sorted().joined(separator: ", ")))")
+        }
+        for (key, value) in map {
+            try set(key, value, source: "config \(source)")
+        }
+    }
+
+    /// Applies `LOCUS_<KEY>` variables (`LOCUS_PORT`, `LOCUS_CERT_FILE`, `LOCUS_LOG_LEVEL`, …).
+    public mutating func apply(environment: [String: String]) throws {
+        for key in Self.fileKeys.keys.sorted() {
+            let env = Self.environmentName(key)
+            if let value = environment[env] { try set(key, value, source: "environment \(env)") }
+        }
+    }
+
+    public static func environmentName(_ key: String) -> String {
+        var out = "LOCUS_"
+        for ch in key {
+            if ch.isUppercase { out += "_" }
+            out += ch.uppercased()
+        }
+        return out
+    }
+
+    mutating func set(_ key: String, _ value: Any, source: String) throws {
+        func string() throws -> String {
+            if let s = value as? String { return s }
+            if let i = value as? Int { return String(i) }
+            if let d = value as? Double { return String(d) }
+            if let b = value as? Bool { return String(b) }
+            throw ConfigError("\(source): \(key) must be a string")
+        }
+        func int(_ range: ClosedRange<Int>) throws -> Int {
+            let i = (value as? Int) ?? (value as? String).flatMap { Int($0) }
+            guard let i, range.contains(i) else {
+                throw ConfigError("\(source): \(key) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return i
+        }
+        func seconds() throws -> Double {
+            let d = (value as? Double) ?? (value as? Int).map(Double.init) ?? (value as? String).flatMap { Double($0) }
+            guard let d, d > 0, d.isFinite else { throw ConfigError("\(source): \(key) must be a positive number of seconds") }
+            return d
+        }
+        func bool() throws -> Bool {
+            if let b = value as? Bool { return b }
+            switch (value as? String)?.lowercased() {
+            case "true", "1", "yes": return true
+            case "false", "0", "no": return false
+            default: throw ConfigError("\(source): \(key) must be true or false")
+            }
+        }
+        switch key {
+        case "address": address = try string()
+        case "port": port = try int(1...65535)
+        case "certFile": certFile = try string()
+        case "keyFile": keyFile = try string()
+        case "certDirectory": certDirectory = try string()
+        case "certReloadSeconds": certReloadSeconds = try seconds()
+        case "kubeconfig": kubeconfig = try string()
+        case "clusterState": clusterState = try string()
+        case "example": example = try bool()
+        case "logLevel":
+            guard let l = Logger.Level(rawValue: try string().lowercased()) else {
+                throw ConfigError("\(source): logLevel must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            logLevel = l
+        case "logFormat":
+            guard let f = LogFormat(rawValue: try string().lowercased()) else {
+                throw ConfigError("\(source): logFormat must be json or text")
+            }
+            logFormat = f
+        case "maxRequestBytes": maxRequestBytes = try int(1024...(64 << 20))
+        case "idleTimeoutSeconds": idleTimeoutSeconds = try seconds()
+        case "shutdownGraceSeconds": shutdownGraceSeconds = try seconds()
+        default: throw ConfigError("\(source): unknown key \"\(key)\"")
+        }
+    }
+
+    /// Checks combinations that each source alone cannot.
+    public func validate() throws {
+        if (certFile == nil) != (keyFile == nil) {
+            throw ConfigError("--cert and --key go together: give both or neither")
+        }
+        if example && clusterState != nil {
+            throw ConfigError("--example and --cluster-state are alternatives: give one")
+        }
+    }
+}

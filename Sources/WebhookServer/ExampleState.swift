@@ -1,0 +1,103 @@
+/// The built-in cluster state of `locus serve --example`: namespace `ml` with two FUSE datasets
+/// (Alluxio, JuiceFS) and one shared-memory dataset (Vineyard), their runtimes and PVCs, and
+/// three nodes in two zones. Same format as a `--cluster-state` file.
+public enum ExampleState {
+    public static let yaml = """
+        datasets:
+          - metadata: {name: imagenet, namespace: ml, uid: 6c1f0a43-0001-4b7e-9d0e-1a2b3c4d5e01, resourceVersion: "101"}
+            spec:
+              mounts: [{mountPoint: "s3://datasets/imagenet/", name: imagenet}]
+              placement: Shared
+            status:
+              phase: Bound
+              runtimes: [{name: imagenet, namespace: ml, type: alluxio, category: Accelerate}]
+              cacheStates: {cacheCapacity: "120.00GiB", cached: "96.00GiB", cachedPercentage: "68.6%"}
+              ufsTotal: "140.00GiB"
+          - metadata: {name: llama-weights, namespace: ml, uid: 6c1f0a43-0002-4b7e-9d0e-1a2b3c4d5e02, resourceVersion: "102"}
+            spec:
+              mounts: [{mountPoint: "juicefs:///models/llama", name: llama}]
+            status:
+              phase: Bound
+              runtimes: [{name: llama-weights, namespace: ml, type: juicefs, category: Accelerate}]
+              cacheStates: {cacheCapacity: "60.00GiB", cached: "26.00GiB", cachedPercentage: "100.0%"}
+              ufsTotal: "26.00GiB"
+          - metadata: {name: features, namespace: ml, uid: 6c1f0a43-0003-4b7e-9d0e-1a2b3c4d5e03, resourceVersion: "103"}
+            spec:
+              mounts: [{mountPoint: "local:///dev/shm/features", name: features}]
+            status:
+              phase: Bound
+              runtimes: [{name: features, namespace: ml, type: vineyard, category: Accelerate}]
+        runtimes:
+          - kind: AlluxioRuntime
+            apiVersion: data.fluid.io/v1alpha1
+            metadata: {name: imagenet, namespace: ml, resourceVersion: "201"}
+            spec:
+              replicas: 2
+              tieredstore:
+                levels: [{mediumtype: MEM, path: /dev/shm, quota: 40Gi}, {mediumtype: SSD, path: /mnt/ssd, quota: 200Gi}]
+              fuse: {image: fluidcloudnative/alluxio-fuse, imageTag: "2.9.0", args: ["fuse", "--fuse-opts=kernel_cache,ro"]}
+            status: {workerPhase: Ready, fusePhase: Ready, workerNumberReady: 2}
+          - kind: JuiceFSRuntime
+            apiVersion: data.fluid.io/v1alpha1
+            metadata: {name: llama-weights, namespace: ml, resourceVersion: "202"}
+            spec:
+              replicas: 1
+              tieredstore:
+                levels: [{mediumtype: SSD, path: /var/jfsCache, quota: 60Gi}]
+              fuse: {image: juicedata/juicefs-fuse, imageTag: ce-v1.1.0}
+            status: {workerPhase: Ready, fusePhase: Ready, workerNumberReady: 1}
+          - kind: VineyardRuntime
+            apiVersion: data.fluid.io/v1alpha1
+            metadata: {name: features, namespace: ml, resourceVersion: "203"}
+            spec:
+              replicas: 2
+              tieredstore:
+                levels: [{mediumtype: MEM, quota: 8Gi}]
+            status: {workerPhase: Ready, workerNumberReady: 2}
+        persistentVolumeClaims:
+          - metadata:
+              name: imagenet
+              namespace: ml
+              resourceVersion: "301"
+              labels: {fluid.io/s-ml-imagenet: "true", fluid.io/dataset-id: ml-imagenet}
+              annotations: {CreatedBy: fluid}
+            spec: {volumeName: ml-imagenet, storageClassName: fluid, accessModes: [ReadOnlyMany]}
+            status: {phase: Bound}
+          - metadata:
+              name: llama-weights
+              namespace: ml
+              resourceVersion: "302"
+              labels: {fluid.io/s-ml-llama-weights: "true", fluid.io/dataset-id: ml-llama-weights}
+              annotations: {CreatedBy: fluid}
+            spec: {volumeName: ml-llama-weights, storageClassName: fluid, accessModes: [ReadOnlyMany]}
+            status: {phase: Bound}
+        persistentVolumes:
+          - metadata: {name: ml-imagenet, resourceVersion: "401"}
+            spec:
+              csi: {driver: fuse.csi.fluid.io, volumeHandle: ml-imagenet, volumeAttributes: {fluid_path: /runtime-mnt/alluxio/ml/imagenet/alluxio-fuse, mount_type: fuse.alluxio-fuse}}
+              claimRef: {name: imagenet, namespace: ml}
+          - metadata: {name: ml-llama-weights, resourceVersion: "402"}
+            spec:
+              csi: {driver: fuse.csi.fluid.io, volumeHandle: ml-llama-weights, volumeAttributes: {fluid_path: /runtime-mnt/juicefs/ml/llama-weights/juicefs-fuse, mount_type: fuse.juicefs}}
+              claimRef: {name: llama-weights, namespace: ml}
+        configMaps:
+          - metadata: {name: features-rpc-conf, namespace: ml, resourceVersion: "501"}
+            data: {VINEYARD_RPC_ENDPOINT: "features-vineyard-worker-0.features-vineyard-worker.ml:9600"}
+        nodes:
+          - metadata:
+              name: node-a
+              resourceVersion: "601"
+              labels: {kubernetes.io/hostname: node-a, topology.kubernetes.io/zone: zone-1, fluid.io/s-ml-imagenet: "true", fluid.io/s-ml-features: "true", fluid.io/dataset-num: "2"}
+            status: {conditions: [{type: Ready, status: "True"}], allocatable: {cpu: "32", memory: 256Gi}}
+          - metadata:
+              name: node-b
+              resourceVersion: "602"
+              labels: {kubernetes.io/hostname: node-b, topology.kubernetes.io/zone: zone-1, fluid.io/s-ml-imagenet: "true", fluid.io/s-ml-llama-weights: "true", fluid.io/s-ml-features: "true", fluid.io/dataset-num: "3"}
+            status: {conditions: [{type: Ready, status: "True"}], allocatable: {cpu: "32", memory: 256Gi}}
+          - metadata:
+              name: node-c
+              resourceVersion: "603"
+              labels: {kubernetes.io/hostname: node-c, topology.kubernetes.io/zone: zone-2}
+            status: {conditions: [{type: Ready, status: "True"}], allocatable: {cpu: "16", memory: 128Gi}}
+        """
+}

@@ -1,0 +1,67 @@
+import Foundation
+import KubeClient
+import Prometheus
+import Synchronization
+
+/// The Prometheus series Locus exports. Each instance has its own registry, so servers in
+/// one process (tests) do not share counters.
+public final class LocusMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+
+    public init() {}
+
+    public func recordRequest(route: String, code: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "locus", metricName: "http_requests", unitName: "total",
+                helpText: "HTTP requests answered, by route and status code"),
+            labels: [("route", route), ("code", String(code))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: .init(
+                namespace: "locus", metricName: "http_request_duration", unitName: "seconds",
+                helpText: "Time to answer a request, by route"),
+            labels: [("route", route)], buckets: Self.latencyBuckets
+        ).recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Gauges read at scrape time.
+    public func setInformerState(resource: String, synced: Bool, stats: InformerStats) {
+        let labels = [("resource", resource)]
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "locus", metricName: "informer_synced", unitName: "bool",
+                helpText: "1 once the informer's first list is cached"), labels: labels
+        ).set(Double(synced ? 1 : 0))
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "locus", metricName: "informer_relists", unitName: "count",
+                helpText: "Relists after 410 Gone or an ERROR event"), labels: labels
+        ).set(Double(stats.relistsAfterGone + stats.relistsAfterError))
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "locus", metricName: "informer_reconnects", unitName: "count",
+                helpText: "Watch streams resumed after a failure"), labels: labels
+        ).set(Double(stats.reconnects))
+    }
+
+    public func setCertificateState(reloads: Int, failures: Int) {
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "locus", metricName: "tls_certificate_reloads", unitName: "count",
+                helpText: "Serving certificates installed after rotation")
+        ).set(Double(reloads))
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "locus", metricName: "tls_certificate_reload_failures", unitName: "count",
+                helpText: "Rotated certificate files that could not be used (old pair kept)")
+        ).set(Double(failures))
+    }
+
+    public func render() -> [UInt8] { registry.emitToBuffer() }
+}

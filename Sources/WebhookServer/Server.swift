@@ -1,0 +1,206 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import KubeClient
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// Where the cluster objects come from: informers against a real API server, or a static state.
+public enum ClusterBackend: Sendable {
+    case live(LiveCluster)
+    case fixed(ClusterCache)
+
+    public var cache: ClusterCache {
+        switch self {
+        case .live(let l): l.cache
+        case .fixed(let c): c
+        }
+    }
+
+    /// Ready once every informer has its first list (a static state is always ready).
+    public var isReady: Bool {
+        switch self {
+        case .live(let l): l.hasSynced
+        case .fixed: true
+        }
+    }
+
+    public var unsynced: [String] {
+        switch self {
+        case .live(let l): l.syncState.filter { !$0.synced }.map(\.resource)
+        case .fixed: []
+        }
+    }
+}
+
+/// The routes Locus answers, all on one TLS port.
+public enum Route: String, CaseIterable, Sendable {
+    case mutate = "/mutate"
+    case filter = "/filter"
+    case prioritize = "/prioritize"
+    case bind = "/bind"
+    case healthz = "/healthz"
+    case readyz = "/readyz"
+    case metrics = "/metrics"
+
+    var label: String { String(rawValue.dropFirst()) }
+}
+
+/// A JSON error body: `{"error": "..."}`.
+struct ErrorBody: Encodable {
+    var error: String
+}
+
+/// Records a count and latency per route and status code.
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: LocusMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let route = Route(rawValue: request.uri.path)?.label ?? "other"
+        do {
+            let response = try await next(request, context)
+            metrics.recordRequest(route: route, code: Int(response.status.code), duration: .now - start)
+            return response
+        } catch {
+            let code = (error as? any HTTPResponseError)?.status.code ?? 500
+            metrics.recordRequest(route: route, code: Int(code), duration: .now - start)
+            throw error
+        }
+    }
+}
+
+/// Builds the router: every route Locus serves, and the body limit on the POST routes.
+public struct LocusRoutes: Sendable {
+    public let backend: ClusterBackend
+    public let metrics: LocusMetrics
+    public let certificates: CertificateStore?
+    public let maxRequestBytes: Int
+
+    public init(backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int) {
+        self.backend = backend
+        self.metrics = metrics
+        self.certificates = certificates
+        self.maxRequestBytes = maxRequestBytes
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        let data = (try? JSONEncoder().encode(ErrorBody(error: message))) ?? Data("{}".utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// Reads a request body of at most `maxRequestBytes`. Larger bodies are refused with 413
+    /// before they are read whole when they announce their length, or as soon as the limit is passed.
+    func readBody(_ request: inout Request) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxRequestBytes {
+            throw HTTPError(.contentTooLarge, message: "request body of \(length) bytes is over the limit of \(maxRequestBytes) bytes")
+        }
+        do {
+            return try await request.collectBody(upTo: maxRequestBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw HTTPError(.contentTooLarge, message: "request body is over the limit of \(maxRequestBytes) bytes")
+        }
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        for route in [Route.mutate, .filter, .prioritize] {
+            router.post(RouterPath(route.rawValue)) { request, _ -> Response in
+                var request = request
+                _ = try await self.readBody(&request)
+                return Self.json(.notImplemented, "\(route.rawValue) is not implemented in this version of Locus")
+            }
+        }
+        router.get("/healthz") { _, _ in Self.text(.ok, "ok\n") }
+        router.get("/readyz") { _, _ -> Response in
+            if backend.isReady { return Self.text(.ok, "ready\n") }
+            return Self.text(.serviceUnavailable, "not ready: waiting for the first list of \(backend.unsynced.joined(separator: ", "))\n")
+        }
+        router.get("/metrics") { _, _ -> Response in
+            self.refreshGauges()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
+        }
+        return router
+    }
+
+    func refreshGauges() {
+        if case .live(let live) = backend {
+            let synced = Dictionary(live.syncState.map { ($0.resource, $0.synced) }, uniquingKeysWith: { a, _ in a })
+            for (resource, stats) in live.stats {
+                metrics.setInformerState(resource: resource, synced: synced[resource] ?? false, stats: stats)
+            }
+        }
+        if let certificates {
+            metrics.setCertificateState(reloads: certificates.reloadCount, failures: certificates.failedReloadCount)
+        }
+    }
+}
+
+/// A long-running task as a service that stops on graceful shutdown.
+struct TaskService: Service {
+    let name: String
+    let body: @Sendable () async -> Void
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            await body()
+        }
+    }
+}
+
+/// Everything `locus serve` runs: the TLS server, the informers, the certificate watcher.
+public struct LocusServer: Sendable {
+    public let config: ServeConfig
+    public let backend: ClusterBackend
+    public let certificates: CertificateStore
+    public let metrics: LocusMetrics
+    let logger: Logger
+
+    public init(config: ServeConfig, backend: ClusterBackend, certificates: CertificateStore, logger: Logger) {
+        self.config = config
+        self.backend = backend
+        self.certificates = certificates
+        self.metrics = LocusMetrics()
+        self.logger = logger
+    }
+
+    /// Builds the server as a service group. `onRunning` receives the bound port.
+    /// `signals`: the signals that start a graceful shutdown (none in tests).
+    public func serviceGroup(
+        signals: [UnixSignal] = [.sigterm, .sigint], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> ServiceGroup {
+        let routes = LocusRoutes(
+            backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes)
+        let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
+        let app = Application(
+            router: routes.router(),
+            server: .reloadingTLS(store: certificates, configuration: http1),
+            configuration: ApplicationConfiguration(address: .hostname(config.address, port: config.port), serverName: nil),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        var services: [any Service] = [app]
+        let certs = certificates
+        let interval = Duration.milliseconds(Int64(config.certReloadSeconds * 1000))
+        services.append(TaskService(name: "certificate-watcher") { await certs.watch(interval: interval) })
+        if case .live(let live) = backend {
+            services.append(TaskService(name: "informers") { await live.run() })
+        }
+        var groupConfig = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = .milliseconds(Int64(config.shutdownGraceSeconds * 1000))
+        return ServiceGroup(configuration: groupConfig)
+    }
+}

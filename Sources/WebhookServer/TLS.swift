@@ -1,0 +1,164 @@
+import Foundation
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOSSL
+import Synchronization
+
+/// Why a certificate/key pair could not be loaded.
+public struct TLSLoadError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// The serving certificate and key, re-read from their files when they change.
+///
+/// Each new connection takes the current `NIOSSLContext`; connections already open keep the
+/// one they started with, so a rotation never drops a connection. A pair that does not load
+/// (a Secret half-written during rotation, a key that does not match the certificate) is
+/// logged and ignored: the previous pair keeps serving until a valid new one is read.
+public final class CertificateStore: Sendable {
+    public let certificatePath: String
+    public let keyPath: String
+    let logger: Logger
+    private struct Current {
+        var context: NIOSSLContext
+        var stamp: String
+        var notAfter: Date?
+        var fingerprint: String
+    }
+    private let current: Mutex<Current>
+    private let reloads = Atomic<Int>(0)
+    private let failures = Atomic<Int>(0)
+
+    public init(certificatePath: String, keyPath: String, logger: Logger) throws {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.logger = logger
+        let stamp = Self.stamp(certificatePath, keyPath)
+        let (ctx, fp) = try Self.load(certificatePath: certificatePath, keyPath: keyPath)
+        self.current = Mutex(Current(context: ctx, stamp: stamp, fingerprint: fp))
+    }
+
+    public var context: NIOSSLContext { current.withLock { $0.context } }
+    /// A short fingerprint of the certificate being served now (for logs and tests).
+    public var fingerprint: String { current.withLock { $0.fingerprint } }
+    public var reloadCount: Int { reloads.load(ordering: .relaxed) }
+    public var failedReloadCount: Int { failures.load(ordering: .relaxed) }
+
+    /// TLS 1.2 and 1.3 only, server side.
+    public static func serverConfiguration(certificatePath: String, keyPath: String) throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
+        } catch {
+            throw TLSLoadError(description: "certificate \(certificatePath) cannot be read as PEM")
+        }
+        guard !chain.isEmpty else { throw TLSLoadError(description: "certificate \(certificatePath) holds no certificate") }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        } catch {
+            throw TLSLoadError(description: "key \(keyPath) cannot be read as a PEM private key")
+        }
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        tls.maximumTLSVersion = .tlsv13
+        return tls
+    }
+
+    static func load(certificatePath: String, keyPath: String) throws -> (NIOSSLContext, String) {
+        let tls = try serverConfiguration(certificatePath: certificatePath, keyPath: keyPath)
+        let context: NIOSSLContext
+        do {
+            // Fails when the key does not match the certificate.
+            context = try NIOSSLContext(configuration: tls)
+        } catch {
+            throw TLSLoadError(description: "certificate \(certificatePath) and key \(keyPath) do not form a usable pair")
+        }
+        let der = (try? NIOSSLCertificate.fromPEMFile(certificatePath).first?.toDERBytes()) ?? []
+        var hash: UInt64 = 14_695_981_039_346_656_037
+        for b in der { hash = (hash ^ UInt64(b)) &* 1_099_511_628_211 }
+        return (context, String(hash, radix: 16))
+    }
+
+    static func stamp(_ paths: String...) -> String {
+        paths.map { path in
+            let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
+            let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+            let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            let size = (attrs?[.size] as? NSNumber)?.intValue ?? -1
+            return "\(resolved)|\(mtime)|\(size)"
+        }.joined(separator: ";")
+    }
+
+    /// Re-reads the files if they changed since the last successful or failed attempt.
+    /// Returns true when a new pair was installed.
+    @discardableResult
+    public func reloadIfChanged() -> Bool {
+        let stamp = Self.stamp(certificatePath, keyPath)
+        if current.withLock({ $0.stamp }) == stamp { return false }
+        do {
+            let (ctx, fp) = try Self.load(certificatePath: certificatePath, keyPath: keyPath)
+            current.withLock {
+                $0.context = ctx
+                $0.stamp = stamp
+                $0.fingerprint = fp
+            }
+            reloads.add(1, ordering: .relaxed)
+            logger.info("serving certificate reloaded", metadata: ["certificate": "\(certificatePath)", "fingerprint": "\(fp)"])
+            return true
+        } catch {
+            failures.add(1, ordering: .relaxed)
+            // Not recording the stamp would retry a broken pair forever on every poll; a
+            // later write changes the stamp and is tried again.
+            current.withLock { $0.stamp = stamp }
+            logger.warning(
+                "new certificate/key not usable yet, still serving the previous one",
+                metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Polls the files every `interval` until the task is cancelled.
+    public func watch(interval: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            reloadIfChanged()
+        }
+    }
+}
+
+/// A server child channel that puts TLS in front of `base`, taking the certificate from a
+/// `CertificateStore` at each new connection.
+public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
+    public typealias Value = Base.Value
+    let base: Base
+    let store: CertificateStore
+
+    public init(_ base: Base, store: CertificateStore) {
+        self.base = base
+        self.store = store
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let context = store.context
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+        }.flatMap {
+            self.base.setup(channel: channel, logger: logger)
+        }
+    }
+
+    public func handle(value: Base.Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 with keep-alive behind TLS whose certificate is re-read on rotation.
+    public static func reloadingTLS(store: CertificateStore, configuration: HTTP1Channel.Configuration) -> HTTPServerBuilder {
+        .init { responder in
+            ReloadingTLSChannel(HTTP1Channel(responder: responder, configuration: configuration), store: store)
+        }
+    }
+}

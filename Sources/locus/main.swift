@@ -1,0 +1,3 @@
+import WebhookServer
+
+await LocusCommand.run(arguments: Array(CommandLine.arguments.dropFirst()))
