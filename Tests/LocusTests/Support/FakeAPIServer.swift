@@ -1,0 +1,440 @@
+import Foundation
+import KubeClient
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+import WebhookServer
+
+/// An in-process HTTPS server that speaks the Kubernetes list/watch protocol the way
+/// kube-apiserver does (shapes in Fixtures/kube/README.md):
+/// - collections at `/api/v1/...` and `/apis/<group>/<version>/...`, lists with
+///   `metadata.resourceVersion`, `limit`/`continue` pagination and `remainingItemCount`;
+/// - `?watch=true&resourceVersion=N`: HTTP 200, `Transfer-Encoding: chunked`, one JSON event per
+///   line, replaying every event after N, then live events; BOOKMARK events when
+///   `allowWatchBookmarks=true`; a clean end after `timeoutSeconds`;
+/// - a resourceVersion older than the compaction point: an ERROR event with a 410 `Status`
+///   (the watch cache's behaviour), and HTTP 410 for an expired `continue` token;
+/// - 401 for a wrong bearer token, 403/404 `Status` bodies;
+/// - test controls: drop every open watch connection abruptly, drop a watch after N events.
+final class FakeAPIServer: @unchecked Sendable {
+    struct Event {
+        var rv: Int
+        var type: String
+        var object: JSONValue
+    }
+    struct Collection {
+        var kind: String
+        var objects: [String: JSONValue] = [:]  // key "ns/name" -> object (no kind/apiVersion)
+        var events: [Event] = []
+    }
+    struct Watcher {
+        var id: Int
+        var channel: any Channel
+        var collection: String
+        var namespace: String?
+        var bookmarks: Bool
+        var sent = 0
+        var dropAfter: Int?
+    }
+    struct Request: Sendable {
+        var method: String
+        var path: String
+        var query: [String: String]
+        var authorization: String?
+        var contentType: String?
+        var body: Data
+    }
+
+    struct State {
+        var rv = 1000
+        var compactedThrough = 0
+        var collections: [String: Collection] = [:]  // key: collection path without namespace part
+        var watchers: [Int: Watcher] = [:]
+        var nextWatcher = 1
+        var requests: [Request] = []
+        var requiredToken: String?
+        var forced: [(status: Int, body: JSONValue)] = []
+        var dropWatchAfterEvents: Int?
+        var expiredContinueTokens = false
+        var blockWatches = false
+    }
+    let state = Mutex(State())
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    var channel: (any Channel)?
+    let certificates: GeneratedCertificates
+    var port: Int { channel?.localAddress?.port ?? 0 }
+    var url: URL { URL(string: "https://127.0.0.1:\(port)")! }
+
+    init(certificates: GeneratedCertificates) {
+        self.certificates = certificates
+    }
+
+    static func start() async throws -> FakeAPIServer {
+        let certs = try CertGenerator.generate(dnsNames: ["localhost", "kubernetes.default.svc"], ipAddresses: ["127.0.0.1"])
+        let server = FakeAPIServer(certificates: certs)
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certs.certificatePEM.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(certs.keyPEM.utf8), format: .pem)))
+        tls.minimumTLSVersion = .tlsv12
+        let context = try NIOSSLContext(configuration: tls)
+        server.channel = try await ServerBootstrap(group: server.group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(server: server))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return server
+    }
+
+    func stop() async {
+        try? await channel?.close()
+        try? await group.shutdownGracefully()
+    }
+
+    /// A kubeconfig-equivalent configuration trusting this server's CA.
+    func kubeConfig(token: String? = "test-token") -> KubeConfig {
+        KubeConfig(
+            server: url, credentials: token.map { .token($0) } ?? .none,
+            caPEM: Array(certificates.caCertificatePEM.utf8), source: "fake api server")
+    }
+
+    // MARK: Test controls
+
+    /// Creates or replaces an object, recording ADDED/MODIFIED and pushing it to live watches.
+    /// Returns its new resourceVersion.
+    @discardableResult
+    func apply(_ collection: String, kind: String, _ object: JSONValue) -> Int {
+        record(collection, kind: kind, object, deleting: false)
+    }
+
+    @discardableResult
+    func delete(_ collection: String, kind: String, namespace: String?, name: String) -> Int {
+        let obj: JSONValue = ["metadata": .object(["name": .string(name)].merging(namespace.map { ["namespace": .string($0)] } ?? [:]) { a, _ in a })]
+        return record(collection, kind: kind, obj, deleting: true)
+    }
+
+    private func record(_ collection: String, kind: String, _ object: JSONValue, deleting: Bool) -> Int {
+        state.withLock { s in
+            s.rv += 1
+            let rv = s.rv
+            var obj = object
+            var meta = obj["metadata"]?.objectValue ?? [:]
+            meta["resourceVersion"] = .string(String(rv))
+            if meta["uid"] == nil { meta["uid"] = .string("uid-\(meta["name"]?.stringValue ?? "")") }
+            obj["metadata"] = .object(meta)
+            let key = "\(meta["namespace"]?.stringValue ?? "")/\(meta["name"]?.stringValue ?? "")"
+            var c = s.collections[collection] ?? Collection(kind: kind)
+            let type: String
+            if deleting {
+                // Deleting what does not exist is a 404 on a real server: no event.
+                guard let existing = c.objects.removeValue(forKey: key) else {
+                    s.rv -= 1
+                    return s.rv
+                }
+                var gone = existing
+                gone["metadata"] = .object((existing["metadata"]?.objectValue ?? [:]).merging(["resourceVersion": .string(String(rv))]) { _, n in n })
+                obj = gone
+                type = "DELETED"
+            } else {
+                type = c.objects[key] == nil ? "ADDED" : "MODIFIED"
+                c.objects[key] = obj
+            }
+            c.events.append(Event(rv: rv, type: type, object: obj))
+            s.collections[collection] = c
+            for (id, w) in s.watchers where w.collection == collection {
+                if let ns = w.namespace, ns != meta["namespace"]?.stringValue { continue }
+                Self.send(&s, id: id, type: type, object: withKind(obj, c.kind))
+            }
+            return rv
+        }
+    }
+
+    private func withKind(_ o: JSONValue, _ kind: String) -> JSONValue {
+        var o = o
+        o["kind"] = .string(kind)
+        return o
+    }
+
+    /// Sends a BOOKMARK at the current resourceVersion to every watch that asked for bookmarks.
+    func bookmark() {
+        state.withLock { s in
+            for (id, w) in s.watchers where w.bookmarks {
+                let kind = s.collections[w.collection]?.kind ?? "Unknown"
+                let obj: JSONValue = ["kind": .string(kind), "apiVersion": "v1", "metadata": ["resourceVersion": .string(String(s.rv)), "creationTimestamp": nil]]
+                Self.writeLine(s.watchers[id]!.channel, ["type": "BOOKMARK", "object": obj])
+            }
+        }
+    }
+
+    /// Forgets history up to now: a watch from an older resourceVersion gets 410.
+    func compact() { state.withLock { $0.compactedThrough = $0.rv } }
+
+    /// Closes every open watch connection without ending the chunked stream.
+    func dropWatches() {
+        let channels = state.withLock { s in
+            let cs = s.watchers.values.map(\.channel)
+            s.watchers = [:]
+            return cs
+        }
+        for c in channels { c.close(promise: nil) }
+    }
+
+    var openWatches: Int { state.withLock { $0.watchers.count } }
+    var requests: [Request] { state.withLock { $0.requests } }
+    func setRequiredToken(_ token: String?) { state.withLock { $0.requiredToken = token } }
+    /// The next requests are answered with these statuses, in order.
+    func force(status: Int, reason: String, message: String) {
+        state.withLock { $0.forced.append((status, Self.status(code: status, reason: reason, message: message))) }
+    }
+    /// Every later watch connection is dropped after sending this many events.
+    func dropWatchesAfter(events: Int?) { state.withLock { $0.dropWatchAfterEvents = events } }
+    func expireContinueTokens(_ on: Bool) { state.withLock { $0.expiredContinueTokens = on } }
+    /// While blocked, watch requests get a 500 (as when etcd loses its leader); lists still work.
+    func blockWatches(_ on: Bool) { state.withLock { $0.blockWatches = on } }
+    /// Sends an ERROR event with this status to every open watch and ends those watches.
+    func sendErrorEvent(code: Int, reason: String, message: String) {
+        let channels = state.withLock { s in
+            let cs = s.watchers.values.map(\.channel)
+            s.watchers = [:]
+            return cs
+        }
+        for c in channels {
+            Self.writeLine(c, ["type": "ERROR", "object": Self.status(code: code, reason: reason, message: message)])
+            c.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+        }
+    }
+    /// Adds an empty collection, so that lists of it succeed.
+    func serve(_ collection: String, kind: String) {
+        state.withLock { s in if s.collections[collection] == nil { s.collections[collection] = Collection(kind: kind) } }
+    }
+    /// The events recorded for a collection after `rv`, as (type, key, rv).
+    func events(_ collection: String, after rv: Int) -> [String] {
+        state.withLock { s in
+            (s.collections[collection]?.events ?? []).filter { $0.rv > rv }.map { e in
+                "\(e.type) \(e.object["metadata"]?["name"]?.stringValue ?? "") \(e.rv)"
+            }
+        }
+    }
+    var currentResourceVersion: Int { state.withLock { $0.rv } }
+
+    static func status(code: Int, reason: String, message: String) -> JSONValue {
+        ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": .string(message),
+         "reason": .string(reason), "code": .integer(Int64(code))]
+    }
+
+    // MARK: Protocol
+
+    enum Reply {
+        case json(HTTPResponseStatus, JSONValue)
+        case watch(collection: String, namespace: String?, from: Int?, bookmarks: Bool, timeout: Int?)
+    }
+
+    /// Splits `/api/v1/namespaces/ns/pods` into ("/api/v1/pods", "ns", nil) and
+    /// `/api/v1/namespaces/ns/pods/name` into (.., "name").
+    static func route(_ path: String) -> (collection: String, namespace: String?, name: String?)? {
+        var parts = path.split(separator: "/").map(String.init)
+        var prefix: [String]
+        if parts.first == "api", parts.count >= 3 { prefix = Array(parts[0...1]); parts.removeFirst(2) }
+        else if parts.first == "apis", parts.count >= 4 { prefix = Array(parts[0...2]); parts.removeFirst(3) }
+        else { return nil }
+        var ns: String? = nil
+        if parts.count >= 3, parts[0] == "namespaces" { ns = parts[1]; parts.removeFirst(2) }
+        guard let resource = parts.first else { return nil }
+        prefix.append(resource)
+        return ("/" + prefix.joined(separator: "/"), ns, parts.count > 1 ? parts[1] : nil)
+    }
+
+    func handle(_ req: Request) -> Reply {
+        state.withLock { s -> Reply in
+            s.requests.append(req)
+            if let token = s.requiredToken, req.authorization != "Bearer \(token)" {
+                return .json(.unauthorized, Self.status(code: 401, reason: "Unauthorized", message: "Unauthorized"))
+            }
+            if !s.forced.isEmpty {
+                let f = s.forced.removeFirst()
+                return .json(HTTPResponseStatus(statusCode: f.status), f.body)
+            }
+            if req.path == "/version" {
+                return .json(.ok, ["major": "1", "minor": "31", "gitVersion": "v1.31.2", "platform": "linux/amd64"])
+            }
+            guard let (collectionPath, ns, name) = Self.route(req.path), let c = s.collections[collectionPath] else {
+                return .json(.notFound, Self.status(code: 404, reason: "NotFound", message: "the server could not find the requested resource"))
+            }
+            if let name {
+                let key = "\(ns ?? "")/\(name)"
+                guard let obj = c.objects[key] else {
+                    return .json(.notFound, Self.status(code: 404, reason: "NotFound", message: "\(collectionPath.split(separator: "/").last!) \"\(name)\" not found"))
+                }
+                if req.method == "PATCH" {
+                    guard req.contentType == "application/merge-patch+json",
+                        let patch = try? JSONValue.parse(req.body)
+                    else {
+                        return .json(.unsupportedMediaType, Self.status(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format"))
+                    }
+                    return .json(.ok, withKind(Self.mergePatch(obj, patch), c.kind))
+                }
+                return .json(.ok, withKind(obj, c.kind))
+            }
+            if req.query["watch"] == "true" || req.query["watch"] == "1" {
+                if s.blockWatches {
+                    return .json(.internalServerError, Self.status(code: 500, reason: "InternalError", message: "etcdserver: leader changed"))
+                }
+                let from = req.query["resourceVersion"].flatMap { Int($0) }
+                return .watch(collection: collectionPath, namespace: ns, from: from, bookmarks: req.query["allowWatchBookmarks"] == "true",
+                              timeout: req.query["timeoutSeconds"].flatMap { Int($0) })
+            }
+            // LIST
+            var items = c.objects.filter { ns == nil || $0.key.hasPrefix("\(ns!)/") }.sorted { $0.key < $1.key }.map(\.value)
+            var offset = 0
+            var listRV = s.rv
+            if let token = req.query["continue"] {
+                let parts = token.split(separator: ":").compactMap { Int($0) }
+                if s.expiredContinueTokens || parts.count != 2 {
+                    return .json(.gone, Self.status(code: 410, reason: "Expired", message: "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."))
+                }
+                (listRV, offset) = (parts[0], parts[1])
+            }
+            var meta: [String: JSONValue] = ["resourceVersion": .string(String(listRV))]
+            if let limit = req.query["limit"].flatMap({ Int($0) }), limit > 0, items.count - offset > limit {
+                meta["continue"] = .string("\(listRV):\(offset + limit)")
+                meta["remainingItemCount"] = .integer(Int64(items.count - offset - limit))
+                items = Array(items[offset..<(offset + limit)])
+            } else {
+                items = Array(items[offset...])
+            }
+            return .json(.ok, ["kind": .string(c.kind + "List"), "apiVersion": "v1", "metadata": .object(meta), "items": .array(items)])
+        }
+    }
+
+    /// Registers a watch on `channel`, replaying the events after `from`.
+    func startWatch(channel: any Channel, collection: String, namespace: String?, from: Int?, bookmarks: Bool) -> Int {
+        state.withLock { s in
+            let id = s.nextWatcher
+            s.nextWatcher += 1
+            s.watchers[id] = Watcher(id: id, channel: channel, collection: collection, namespace: namespace, bookmarks: bookmarks, dropAfter: s.dropWatchAfterEvents)
+            let c = s.collections[collection]!
+            if let from, from < s.compactedThrough {
+                Self.writeLine(channel, ["type": "ERROR", "object": Self.status(code: 410, reason: "Expired", message: "too old resource version: \(from) (\(s.compactedThrough))")])
+                s.watchers[id] = nil
+                channel.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                return id
+            }
+            if let from {
+                for e in c.events where e.rv > from {
+                    if let ns = namespace, ns != e.object["metadata"]?["namespace"]?.stringValue { continue }
+                    Self.send(&s, id: id, type: e.type, object: withKind(e.object, c.kind))
+                }
+            } else {
+                // resourceVersion unset: the current state as ADDED events ("Get State and Start at Most Recent").
+                for (_, o) in c.objects.sorted(by: { $0.key < $1.key }) {
+                    Self.send(&s, id: id, type: "ADDED", object: withKind(o, c.kind))
+                }
+            }
+            return id
+        }
+    }
+
+    func endWatch(id: Int) { _ = state.withLock { $0.watchers.removeValue(forKey: id) } }
+
+    private static func send(_ s: inout State, id: Int, type: String, object: JSONValue) {
+        guard var w = s.watchers[id] else { return }
+        if let limit = w.dropAfter, w.sent >= limit {
+            s.watchers[id] = nil
+            w.channel.close(promise: nil)
+            return
+        }
+        writeLine(w.channel, ["type": .string(type), "object": object])
+        w.sent += 1
+        s.watchers[id] = w
+    }
+
+    private static func writeLine(_ channel: any Channel, _ event: JSONValue) {
+        var data = try! event.encoded()
+        data.append(UInt8(ascii: "\n"))
+        let part = HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: data)))
+        channel.writeAndFlush(NIOAny(part), promise: nil)
+    }
+
+    static func mergePatch(_ target: JSONValue, _ patch: JSONValue) -> JSONValue {
+        guard case .object(let p) = patch else { return patch }
+        var t = target.objectValue ?? [:]
+        for (k, v) in p {
+            if v.isNull { t[k] = nil } else { t[k] = mergePatch(t[k] ?? .null, v) }
+        }
+        return .object(t)
+    }
+
+    // MARK: NIO handler
+
+    final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let server: FakeAPIServer
+        var head: HTTPRequestHead?
+        var body = ByteBuffer()
+        var watchID: Int?
+
+        init(server: FakeAPIServer) { self.server = server }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let h):
+                head = h
+                body.clear()
+            case .body(var b):
+                body.writeBuffer(&b)
+            case .end:
+                guard let head else { return }
+                let comps = URLComponents(string: head.uri)
+                var query: [String: String] = [:]
+                for item in comps?.queryItems ?? [] { query[item.name] = item.value ?? "" }
+                let req = Request(
+                    method: head.method.rawValue, path: comps?.path ?? head.uri, query: query,
+                    authorization: head.headers.first(name: "Authorization"), contentType: head.headers.first(name: "Content-Type"),
+                    body: Data(body.readableBytesView))
+                respond(context: context, server.handle(req), keepAlive: head.isKeepAlive)
+            }
+        }
+
+        func respond(context: ChannelHandlerContext, _ reply: Reply, keepAlive: Bool) {
+            switch reply {
+            case .json(let status, let value):
+                let data = try! value.encoded()
+                var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(data.count))])
+                if !keepAlive { headers.add(name: "Connection", value: "close") }
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            case .watch(let collection, let ns, let from, let bookmarks, let timeout):
+                let headers = HTTPHeaders([("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")])
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                let id = server.startWatch(channel: context.channel, collection: collection, namespace: ns, from: from, bookmarks: bookmarks)
+                watchID = id
+                if let timeout {
+                    let channel = context.channel
+                    let server = self.server
+                    context.eventLoop.scheduleTask(in: .seconds(Int64(timeout))) {
+                        server.endWatch(id: id)
+                        channel.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                    }
+                }
+            }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            if let watchID { server.endWatch(id: watchID) }
+            context.fireChannelInactive()
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+    }
+}

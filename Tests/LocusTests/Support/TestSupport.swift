@@ -1,0 +1,91 @@
+import AsyncHTTPClient
+import Foundation
+import KubeClient
+import NIOCore
+import NIOSSL
+import WebhookServer
+
+/// A fresh temporary directory, removed by the caller with `cleanup`.
+struct TempDir {
+    let path: String
+    init() throws {
+        path = NSTemporaryDirectory() + "locus-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+    func write(_ name: String, _ text: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file(name)))
+    }
+    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
+
+/// An HTTPS client trusting `caPEM`.
+func makeClient(caPEM: String, maxTLS: TLSVersion? = nil, minTLS: TLSVersion? = nil) throws -> HTTPClient {
+    var tls = TLSConfiguration.makeClientConfiguration()
+    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+    if let maxTLS { tls.maximumTLSVersion = maxTLS }
+    if let minTLS { tls.minimumTLSVersion = minTLS }
+    var config = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+    config.httpVersion = .http1Only
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+}
+
+/// Where the test fixtures live.
+let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures").path
+
+func fixture(_ relative: String) throws -> Data {
+    guard let d = FileManager.default.contents(atPath: "\(fixturesDirectory)/\(relative)") else {
+        throw TestFailure("missing fixture \(relative)")
+    }
+    return d
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// The built `locus` executable next to the test bundle.
+var locusExecutable: String {
+    var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? "")
+    // .../.build/debug/LocusPackageTests.xctest (a file on Linux) -> .../.build/debug/locus
+    for _ in 0..<4 {
+        dir.deleteLastPathComponent()
+        let candidate = dir.appendingPathComponent("locus").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    let cwd = FileManager.default.currentDirectoryPath
+    for p in [".build/debug/locus", ".build/release/locus"] where FileManager.default.isExecutableFile(atPath: "\(cwd)/\(p)") {
+        return "\(cwd)/\(p)"
+    }
+    return "\(cwd)/.build/debug/locus"
+}
+
+/// Runs a process to completion, returning its exit status and output.
+@discardableResult
+func runProcess(_ path: String, _ args: [String], environment: [String: String]? = nil, cwd: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    if let environment { p.environment = environment }
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
