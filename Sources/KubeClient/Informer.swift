@@ -34,6 +34,8 @@ public struct InformerStats: Sendable, Equatable {
     public var relistsAfterError = 0
     public var reconnects = 0
     public var events = 0
+    /// Events received again with a resourceVersion the store already had: a wrong resume point.
+    public var replayedEvents = 0
     public var lastError: String?
 }
 
@@ -129,7 +131,13 @@ public final class Informer<T: KubeObject>: Sendable {
                 for try await event in stream {
                     switch event.type {
                     case .added, .modified:
-                        if let o = event.object, let change = store.upsert(o) { emit(change) }
+                        if let o = event.object {
+                            if let change = store.upsert(o) {
+                                emit(change)
+                            } else {
+                                statsBox.withLock { $0.replayedEvents += 1 }
+                            }
+                        }
                     case .deleted:
                         if let o = event.object, let change = store.delete(o) { emit(change) }
                     case .bookmark:

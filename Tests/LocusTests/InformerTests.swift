@@ -86,6 +86,7 @@ struct InformerTests {
             #expect(Set(delivered).count == delivered.count, "no duplicates")
             let stats = informer.stats
             #expect(stats.lists == 1, "resumed from resourceVersions, never relisted")
+            #expect(stats.replayedEvents == 0, "the server never had to send an event the informer already had")
             #expect(stats.reconnects + stats.watches > 10)
             // Every resumed watch asked for the version after the last one delivered.
             let resumes = server.requests.filter { $0.query["watch"] != nil }.compactMap { $0.query["resourceVersion"] }
