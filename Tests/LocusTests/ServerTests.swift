@@ -38,7 +38,7 @@ struct ServerTests {
         let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
         #expect(text.contains(#"locus_http_requests_total{route="healthz",code="200"} 1"#), "\(text)")
         #expect(text.contains(#"locus_http_requests_total{route="other",code="404"} 1"#))
-        #expect(text.contains(#"locus_http_request_duration_seconds_count{route="mutate"} 1"#))
+        #expect(text.contains(#"locus_http_request_duration_seconds_count{route="mutate"} 2"#))
         #expect(text.contains("locus_tls_certificate_reloads_count 0.0"))
         try await client.shutdown()
         await locus.stop()
