@@ -74,12 +74,14 @@ public struct ClusterStateObjects: Decodable, Sendable {
 /// Informers keeping a `ClusterCache` in step with a real cluster.
 public final class LiveCluster: Sendable {
     public let cache: ClusterCache
+    public let client: KubeAPIClient
     let runners: [@Sendable () async -> Void]
     let syncChecks: [(String, @Sendable () -> Bool)]
     let statChecks: [(String, @Sendable () -> InformerStats)]
 
     public init(client: KubeAPIClient, cache: ClusterCache, logger: Logger) {
         self.cache = cache
+        self.client = client
         var runners: [@Sendable () async -> Void] = []
         var syncs: [(String, @Sendable () -> Bool)] = []
         var stats: [(String, @Sendable () -> InformerStats)] = []
@@ -121,6 +123,9 @@ public final class LiveCluster: Sendable {
     public var hasSynced: Bool { syncChecks.allSatisfy { $0.1() } }
     public var syncState: [(resource: String, synced: Bool)] { syncChecks.map { ($0.0, $0.1()) } }
     public var stats: [(resource: String, stats: InformerStats)] { statChecks.map { ($0.0, $0.1()) } }
+
+    /// Closes the API client; call after `run()` returned.
+    public func shutdown() async { await client.shutdown() }
 
     /// Runs every informer until cancelled.
     public func run() async {

@@ -44,8 +44,19 @@ public struct LocusCommand: AsyncParsableCommand {
             fail(2, error.description)
         } catch let error as ValidationError {
             fail(2, error.description)
+        } catch let error as RuntimeFailure {
+            fail(1, error.description)
         } catch {
-            fail(1, "\(error)")
+            // Help and parse errors that ArgumentParser raises from `run()`.
+            switch exitCode(for: error) {
+            case .success:
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            case .validationFailure:
+                fail(2, message(for: error))
+            default:
+                fail(1, "\(error)")
+            }
         }
     }
 
@@ -101,7 +112,7 @@ public struct Serve: AsyncParsableCommand {
         if let cert { c.certFile = cert }
         if let key { c.keyFile = key }
         if let port {
-            guard (1...65535).contains(port) else { throw ConfigError("--port must be in 1...65535") }
+            guard (0...65535).contains(port) else { throw ConfigError("--port must be in 0...65535 (0: any free port)") }
             c.port = port
         }
         if let address { c.address = address }
@@ -121,18 +132,23 @@ public struct Serve: AsyncParsableCommand {
             return l
         }()
 
+        // Bad input is found before anything is written.
+        let backend = try Self.backend(c, logger: logger)
         let (certPath, keyPath) = try Self.certificatePaths(c, logger: logger)
         let certificates = try CertificateStore(certificatePath: certPath, keyPath: keyPath, logger: logger)
-        let backend = try Self.backend(c, logger: logger)
         let server = LocusServer(config: c, backend: backend, certificates: certificates, logger: logger)
         let group = server.serviceGroup { port in
             logger.info("serving", metadata: ["port": "\(port)", "address": "\(c.address)", "certificate": "\(certPath)"])
         }
+        let result: Result<Void, any Error>
         do {
             try await group.run()
+            result = .success(())
         } catch {
-            throw RuntimeFailure(description: "server stopped: \(error)")
+            result = .failure(error)
         }
+        if case .live(let live) = backend { await live.shutdown() }
+        if case .failure(let error) = result { throw RuntimeFailure(description: "server stopped: \(error)") }
         logger.info("stopped")
     }
 

@@ -121,7 +121,7 @@ public struct ServeConfig: Sendable, Equatable {
         }
         switch key {
         case "address": address = try string()
-        case "port": port = try int(1...65535)
+        case "port": port = try int(0...65535)
         case "certFile": certFile = try string()
         case "keyFile": keyFile = try string()
         case "certDirectory": certDirectory = try string()

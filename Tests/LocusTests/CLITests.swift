@@ -1,0 +1,168 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import WebhookServer
+
+@Suite("The locus command line", .serialized)
+struct CLITests {
+    static var curl: String? { ["/usr/bin/curl", "/bin/curl"].first { FileManager.default.isExecutableFile(atPath: $0) } }
+
+    @Test func certsThenServeThenCurl() async throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let certs = try runProcess(locusExecutable, ["certs", "--out", dir.file("c"), "--dns", "localhost", "locus.locus-system.svc", "--ip", "127.0.0.1"])
+        #expect(certs.status == 0, "\(certs.stderr)")
+        let bundle = certs.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Data(base64Encoded: bundle).map { String(decoding: $0, as: UTF8.self) }?.contains("BEGIN CERTIFICATE") == true)
+        let keyMode = try FileManager.default.attributesOfItem(atPath: dir.file("c/tls.key"))[.posixPermissions] as? Int
+        #expect(keyMode == 0o600)
+
+        let serve = try LocusProcess(["serve", "--example", "--port", "0", "--cert", dir.file("c/tls.crt"), "--key", dir.file("c/tls.key")], cwd: dir.path)
+        defer { serve.kill() }
+        let port = try await serve.waitForPort()
+        guard let curl = Self.curl else {
+            Issue.record("curl is not installed (apt-get install curl)")
+            return
+        }
+        let ok = try runProcess(curl, ["-sS", "--cacert", dir.file("c/ca.pem"), "-w", " %{http_code}", "https://127.0.0.1:\(port)/healthz"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout == "ok\n 200")
+        let byName = try runProcess(curl, ["-sS", "--cacert", dir.file("c/ca.pem"), "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(port)/readyz"])
+        #expect(byName.stdout == "200")
+        let old = try runProcess(curl, ["-sS", "--tlsv1.0", "--tls-max", "1.1", "--cacert", dir.file("c/ca.pem"), "https://127.0.0.1:\(port)/healthz"])
+        #expect(old.status != 0, "a TLS 1.1 client is refused")
+        let untrusted = try runProcess(curl, ["-sS", "https://127.0.0.1:\(port)/healthz"])
+        #expect(untrusted.status != 0, "the server's CA is not a public one")
+        serve.signal(SIGTERM)
+        #expect(try await serve.wait() == 0)
+    }
+
+    @Test func serveWithoutCertificatesGeneratesThemAndSaysSo() async throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let serve = try LocusProcess(["serve", "--example", "--port", "0"], cwd: dir.path)
+        defer { serve.kill() }
+        let port = try await serve.waitForPort()
+        #expect(serve.log.contains("generated a self-signed pair into certs/"))
+        #expect(FileManager.default.fileExists(atPath: dir.file("certs/ca.pem")))
+        let client = try makeClient(caPEM: String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir.file("certs/ca.pem"))), as: UTF8.self))
+        let r = try await client.execute(.init(url: "https://localhost:\(port)/healthz"), timeout: .seconds(5))
+        #expect(r.status == .ok)
+        try await client.shutdown()
+        serve.signal(SIGTERM)
+        #expect(try await serve.wait() == 0)
+    }
+
+    /// SIGTERM arrives while a request body is still being uploaded: the request is answered,
+    /// then the process exits 0.
+    @Test func sigtermDrainsInFlightRequests() async throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let certs = try WebhookServerTestCerts.make()
+        try certs.write(to: dir.path)
+        let serve = try LocusProcess(["serve", "--example", "--port", "0", "--cert", dir.file("tls.crt"), "--key", dir.file("tls.key")], cwd: dir.path)
+        defer { serve.kill() }
+        let port = try await serve.waitForPort()
+        let body = Array(repeating: UInt8(ascii: " "), count: 40_000)
+        let response = Task {
+            try await SingleConnection.with(port: port, caPEM: [certs.caCertificatePEM]) { c in
+                try await c.request(.POST, "/mutate", body: body, slowBody: (chunks: 10, pause: .milliseconds(150)))
+            }
+        }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(serve.process.isRunning)
+        serve.signal(SIGTERM)
+        let (status, text) = try await response.value
+        #expect(status == 501, "the in-flight request got its answer: \(text)")
+        #expect(try await serve.wait() == 0)
+        #expect(serve.log.contains("\"msg\":\"stopped\""))
+    }
+
+    @Test(arguments: [
+        (["serve", "--bogus"], "Unknown option"),
+        (["serve", "--example", "--cluster-state", "x.yaml"], "alternatives"),
+        (["serve", "--cert", "only.pem"], "--cert and --key go together"),
+        (["serve", "--example", "--cert", "missing.pem", "--key", "missing.key"], "cannot be read as PEM"),
+        (["serve", "--config", "bad.yaml"], "unknown key \"prot\""),
+        (["serve", "--config", "badtype.yaml"], "port must be a whole number"),
+        (["serve", "--config", "missing.yaml"], "cannot be read"),
+        (["serve", "--cluster-state", "badstate.yaml"], "has kind FooRuntime"),
+        (["serve", "--kubeconfig", "bad-kubeconfig"], "current-context is not set"),
+        (["serve"], "no Kubernetes credentials"),
+        (["certs", "--out", "o", "--ip", "300.1.1.1"], "not an IPv4 or IPv6 address"),
+        (["certs"], "Missing expected argument '--out"),
+        (["nosuch"], "Unexpected argument"),
+    ])
+    func badInputExitsTwoWithOneLine(args: [String], expected: String) throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try dir.write("bad.yaml", "prot: 8443\n")
+        try dir.write("badtype.yaml", "port: eighty\n")
+        try dir.write("badstate.yaml", "runtimes:\n  - kind: FooRuntime\n    metadata: {name: x, namespace: ml}\n")
+        try dir.write("bad-kubeconfig", "clusters: []\n")
+        let r = try runProcess(locusExecutable, args, environment: ["PATH": "/usr/bin:/bin", "HOME": dir.path], cwd: dir.path)
+        #expect(r.status == 2, "\(args): \(r.stderr)")
+        // Log lines may come first; the reason is the one last line.
+        let reasons = r.stderr.split(separator: "\n").filter { $0.hasPrefix("locus: ") }
+        #expect(reasons.count == 1, "one reason line: \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").last?.hasPrefix("locus: ") == true)
+        #expect(reasons.first?.contains(expected) == true, "\(args): \(r.stderr)")
+    }
+
+    @Test func helpExitsZero() throws {
+        let r = try runProcess(locusExecutable, ["serve", "--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("--cluster-state"))
+    }
+
+    /// Credentials never reach the logs, even when the API server rejects them.
+    @Test func logsNeverContainTheToken() async throws {
+        let api = try await FakeAPIServer.start()
+        defer { Task { await api.stop() } }
+        api.setRequiredToken("the-right-one")
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try dir.write("api-ca.pem", api.certificates.caCertificatePEM)
+        let secret = "sk-SUPER-SECRET-TOKEN-0123456789"
+        try dir.write("kubeconfig", """
+            current-context: c
+            clusters: [{name: k, cluster: {server: "\(api.url.absoluteString)", certificate-authority: api-ca.pem}}]
+            contexts: [{name: c, context: {cluster: k, user: u}}]
+            users: [{name: u, user: {token: \(secret)}}]
+            """)
+        let serve = try LocusProcess(["serve", "--kubeconfig", dir.file("kubeconfig"), "--port", "0", "--log-level", "debug"], cwd: dir.path)
+        defer { serve.kill() }
+        _ = try await serve.waitForPort()
+        #expect(await eventually { serve.log.contains("401") })
+        #expect(api.requests.contains { $0.authorization == "Bearer \(secret)" }, "the token was used")
+        serve.signal(SIGTERM)
+        _ = try await serve.wait()
+        #expect(!serve.log.contains(secret))
+        #expect(!serve.log.contains("SUPER-SECRET"))
+        // Every line is one JSON object.
+        for line in serve.log.split(separator: "\n") {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "not JSON: \(line)")
+        }
+    }
+
+    @Test func configPrecedenceFileThenEnvironmentThenFlags() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try dir.write("locus.yaml", "port: 9000\naddress: 10.0.0.1\nlogLevel: debug\ncertReloadSeconds: 2\nmaxRequestBytes: 4096\n")
+        var serve = try Serve.parse(["--config", dir.file("locus.yaml")])
+        var c = try serve.resolve(environment: [:])
+        #expect(c.port == 9000 && c.address == "10.0.0.1" && c.logLevel == .debug && c.certReloadSeconds == 2 && c.maxRequestBytes == 4096)
+        c = try serve.resolve(environment: ["LOCUS_PORT": "9100", "LOCUS_LOG_LEVEL": "warning"])
+        #expect(c.port == 9100 && c.logLevel == .warning && c.address == "10.0.0.1")
+        serve = try Serve.parse(["--config", dir.file("locus.yaml"), "--port", "9200"])
+        c = try serve.resolve(environment: ["LOCUS_PORT": "9100"])
+        #expect(c.port == 9200)
+        #expect(ServeConfig.environmentName("certReloadSeconds") == "LOCUS_CERT_RELOAD_SECONDS")
+        #expect(throws: ConfigError.self) { try serve.resolve(environment: ["LOCUS_PORT": "-1"]) }
+        #expect(throws: ConfigError.self) { try serve.resolve(environment: ["LOCUS_LOG_FORMAT": "xml"]) }
+        var empty = ServeConfig()
+        try empty.apply(yaml: "", source: "empty")
+        #expect(empty == ServeConfig())
+        #expect(throws: ConfigError.self) { try empty.apply(yaml: "- a list", source: "list") }
+    }
+}
