@@ -51,7 +51,13 @@ public final class TokenFile: Sendable {
     /// Forget the cached token, so that the next request re-reads the file (after a 401).
     public func invalidate() { cached.withLock { $0 = nil } }
 
-    static func stamp(_ path: String) -> String {
+    static func stamp(_ path: String) -> String { FileStamp.of(path) }
+}
+
+/// What identifies one version of a file that may be replaced at any time (a rotated token, a
+/// mounted Secret): its symlink target, modification time and size.
+public enum FileStamp {
+    public static func of(_ path: String) -> String {
         let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
         let attrs = try? FileManager.default.attributesOfItem(atPath: path)
         let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdCore
+import KubeClient
 import Logging
 import NIOCore
 import NIOSSL
@@ -82,13 +83,7 @@ public final class CertificateStore: Sendable {
     }
 
     static func stamp(_ paths: String...) -> String {
-        paths.map { path in
-            let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
-            let attrs = try? FileManager.default.attributesOfItem(atPath: path)
-            let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            let size = (attrs?[.size] as? NSNumber)?.intValue ?? -1
-            return "\(resolved)|\(mtime)|\(size)"
-        }.joined(separator: ";")
+        paths.map(FileStamp.of).joined(separator: ";")
     }
 
     /// Re-reads the files if they changed since the last successful or failed attempt.
