@@ -9,6 +9,8 @@ public final class ClusterCache: Sendable {
     public let persistentVolumes = Store<PersistentVolume>()
     public let nodes = Store<Node>()
     public let configMaps = Store<ConfigMap>()
+    /// Namespaces, for their opt-in labels.
+    public let namespaces = Store<Namespace>()
     public let datasets = Store<Dataset>()
     /// Fluid runtimes of every kind, keyed `namespace/name` (Fluid names a dataset's runtime after it).
     public let runtimes = Store<FluidRuntime>()
@@ -30,6 +32,7 @@ public struct ClusterStateObjects: Decodable, Sendable {
     public var persistentVolumes: [PersistentVolume]?
     public var nodes: [Node]?
     public var configMaps: [ConfigMap]?
+    public var namespaces: [Namespace]?
 
     public static func parse(_ yaml: String, source: String) throws -> ClusterStateObjects {
         do {
@@ -68,6 +71,7 @@ public struct ClusterStateObjects: Decodable, Sendable {
         _ = cache.persistentVolumes.replace(with: try check(persistentVolumes, "persistentVolumes", namespaced: false))
         _ = cache.nodes.replace(with: try check(nodes, "nodes", namespaced: false))
         _ = cache.configMaps.replace(with: try check(configMaps, "configMaps", namespaced: true))
+        _ = cache.namespaces.replace(with: try check(namespaces, "namespaces", namespaced: false))
     }
 }
 
@@ -98,6 +102,7 @@ public final class LiveCluster: Sendable {
         add(.persistentVolumes, cache.persistentVolumes)
         add(.nodes, cache.nodes)
         add(.configMaps, cache.configMaps)
+        add(.namespaces, cache.namespaces)
         // Fluid's CRDs may be missing (Fluid not installed, or an older Fluid without a runtime kind):
         // then the store stays empty and the informer counts as synced.
         add(.datasets, cache.datasets, optional: true)

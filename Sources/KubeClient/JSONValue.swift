@@ -42,16 +42,30 @@ public enum JSONValue: Sendable, Hashable {
     public var isNull: Bool { if case .null = self { return true }; return false }
 
     /// Decodes JSON bytes into a value; numbers without fraction or exponent stay integers.
+    /// A byte-level reader (see `JSONReader`): several times faster than `JSONDecoder` on pods.
     public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try data.withUnsafeBytes { try JSONReader.parse($0) }
+    }
+
+    public static func parse<Bytes: ContiguousBytes>(bytes: Bytes) throws -> JSONValue {
+        try bytes.withUnsafeBytes { try JSONReader.parse($0) }
     }
 
     /// Compact JSON with keys sorted, so equal values always encode to equal bytes.
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        Data(encodedBytes())
     }
+
+    /// Compact JSON with keys sorted, as bytes.
+    public func encodedBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        JSONWriter.write(self, into: &out)
+        return out
+    }
+
+    /// Compact JSON with keys sorted, as a string.
+    public var jsonString: String { String(decoding: encodedBytes(), as: UTF8.self) }
 
     /// Re-decodes this value as a typed model.
     public func decode<T: Decodable>(as type: T.Type) throws -> T {

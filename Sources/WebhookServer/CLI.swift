@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KubeClient
 import Logging
+import Mutators
 import ServiceLifecycle
 
 /// The `locus` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input.
@@ -9,7 +10,7 @@ public struct LocusCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "locus",
         abstract: "Dataset-aware admission webhook and kube-scheduler extender.",
-        subcommands: [Serve.self, Certs.self])
+        subcommands: [Serve.self, Mutate.self, Certs.self])
 
     public init() {}
 
@@ -136,7 +137,9 @@ public struct Serve: AsyncParsableCommand {
         let backend = try Self.backend(c, logger: logger)
         let (certPath, keyPath) = try Self.certificatePaths(c, logger: logger)
         let certificates = try CertificateStore(certificatePath: certPath, keyPath: keyPath, logger: logger)
-        let server = LocusServer(config: c, backend: backend, certificates: certificates, logger: logger)
+        let native = await Self.nativeSidecars(c, backend: backend, logger: logger)
+        let server = LocusServer(
+            config: c, backend: backend, certificates: certificates, policy: c.admissionPolicy(nativeSidecars: native), logger: logger)
         let group = server.serviceGroup { port in
             logger.info("serving", metadata: ["port": "\(port)", "address": "\(c.address)", "certificate": "\(certPath)"])
         }
@@ -175,20 +178,45 @@ public struct Serve: AsyncParsableCommand {
         return (cert, key)
     }
 
-    static func backend(_ c: ServeConfig, logger: Logger) throws -> ClusterBackend {
-        if c.example {
-            let cache = ClusterCache()
-            try ClusterStateObjects.parse(ExampleState.yaml, source: "built-in example").load(into: cache, source: "built-in example")
-            logger.info("serving the built-in example cluster state")
-            return .fixed(cache)
+    /// Whether FUSE sidecars are native: from `kubernetesVersion`, else asked once from the API
+    /// server (plain sidecars, which work everywhere, when it cannot be asked); offline 1.31.
+    static func nativeSidecars(_ c: ServeConfig, backend: ClusterBackend, logger: Logger) async -> Bool {
+        if let v = c.kubernetesVersion, let native = MutationConfig.hasNativeSidecars(version: v) { return native }
+        guard case .live(let live) = backend else { return true }
+        do {
+            let version = try await live.client.serverVersion()
+            let native = (Int(version.major) ?? 0, version.minorNumber ?? 0) >= (1, 29)
+            logger.info("cluster version read", metadata: ["version": "\(version.major).\(version.minor)", "nativeSidecars": "\(native)"])
+            return native
+        } catch {
+            logger.warning("cannot read the cluster version; FUSE sidecars will be plain first containers (set kubernetesVersion to decide)",
+                           metadata: ["error": "\(error)"])
+            return false
         }
-        if let path = c.clusterState {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ClusterStateError("cluster state \(path): file cannot be read")
+    }
+
+    /// A static cluster state: the built-in example, or a cluster-state file.
+    static func loadState(example: Bool, path: String?) throws -> ClusterCache? {
+        let cache = ClusterCache()
+        if example {
+            try ClusterStateObjects.parse(ExampleState.yaml, source: "built-in example").load(into: cache, source: "built-in example")
+            return cache
+        }
+        guard let path else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ClusterStateError("cluster state \(path): file cannot be read")
+        }
+        try ClusterStateObjects.parse(String(decoding: data, as: UTF8.self), source: path).load(into: cache, source: path)
+        return cache
+    }
+
+    static func backend(_ c: ServeConfig, logger: Logger) throws -> ClusterBackend {
+        if let cache = try loadState(example: c.example, path: c.clusterState) {
+            if c.example {
+                logger.info("serving the built-in example cluster state")
+            } else {
+                logger.info("serving a static cluster state", metadata: ["file": "\(c.clusterState ?? "")"])
             }
-            let cache = ClusterCache()
-            try ClusterStateObjects.parse(String(decoding: data, as: UTF8.self), source: path).load(into: cache, source: path)
-            logger.info("serving a static cluster state", metadata: ["file": "\(path)"])
             return .fixed(cache)
         }
         let kube = try KubeConfig.resolve(explicitPath: c.kubeconfig)

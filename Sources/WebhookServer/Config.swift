@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import Logging
+import Mutators
 import Yams
 
 /// Bad configuration: the command exits 2 with this one-line reason.
@@ -31,6 +32,16 @@ public struct ServeConfig: Sendable, Equatable {
     public var idleTimeoutSeconds: Double = 60
     /// On SIGTERM, in-flight requests get this long to finish.
     public var shutdownGraceSeconds: Double = 20
+    /// Pods Locus cannot wire (missing dataset, other namespace, …): denied, or admitted with a warning.
+    public var onFailure = AdmissionPolicy.OnFailure.deny
+    /// FUSE mode for pods opted in with `locus.dev/inject`.
+    public var fuseMode = MutationConfig.FuseMode.serverful
+    /// `major.minor` of the cluster; unset: read once from the API server (1.31 offline).
+    public var kubernetesVersion: String?
+    public var sharedMemoryMountPath = "/var/run/vineyard"
+    public var envIntoInitContainers = true
+    public var schedulingHints = true
+    public var avoidCacheNodes = true
 
     public enum LogFormat: String, Sendable, Equatable, CaseIterable { case json, text }
 
@@ -52,6 +63,13 @@ public struct ServeConfig: Sendable, Equatable {
         "maxRequestBytes": "largest request body accepted (default 3145728)",
         "idleTimeoutSeconds": "idle keep-alive connections are closed after this (default 60)",
         "shutdownGraceSeconds": "time in-flight requests get on SIGTERM (default 20)",
+        "onFailure": "deny or allow: pods naming a dataset Locus cannot serve are denied with the reason, or admitted without it and warned (default deny)",
+        "fuseMode": "serverful or sidecar: FUSE mode for pods opted in with locus.dev/inject (default serverful)",
+        "kubernetesVersion": "cluster version major.minor; decides native sidecars (default: asked from the API server once; 1.31 offline)",
+        "sharedMemoryMountPath": "where shared-memory sockets appear in app containers (default /var/run/vineyard)",
+        "envIntoInitContainers": "envFrom dataset ConfigMaps into init containers too (default true)",
+        "schedulingHints": "add preferred node affinity towards the dataset's cache nodes (default true)",
+        "avoidCacheNodes": "pods without datasets prefer nodes without caches (default true)",
     ]
 
     /// Applies a YAML config file. Unknown keys and wrong types are errors.
@@ -142,8 +160,46 @@ public struct ServeConfig: Sendable, Equatable {
         case "maxRequestBytes": maxRequestBytes = try int(1024...(64 << 20))
         case "idleTimeoutSeconds": idleTimeoutSeconds = try seconds()
         case "shutdownGraceSeconds": shutdownGraceSeconds = try seconds()
+        case "onFailure":
+            guard let v = AdmissionPolicy.OnFailure(rawValue: try string().lowercased()) else {
+                throw ConfigError("\(source): onFailure must be deny or allow")
+            }
+            onFailure = v
+        case "fuseMode":
+            guard let v = MutationConfig.FuseMode(rawValue: try string().lowercased()) else {
+                throw ConfigError("\(source): fuseMode must be serverful or sidecar")
+            }
+            fuseMode = v
+        case "kubernetesVersion":
+            let v = try string()
+            guard MutationConfig.hasNativeSidecars(version: v) != nil else {
+                throw ConfigError("\(source): kubernetesVersion must look like 1.30 (major.minor)")
+            }
+            kubernetesVersion = v
+        case "sharedMemoryMountPath":
+            let v = try string()
+            guard v.hasPrefix("/"), v.count > 1, !v.split(separator: "/").contains("..") else {
+                throw ConfigError("\(source): sharedMemoryMountPath must be an absolute path without '..'")
+            }
+            sharedMemoryMountPath = v
+        case "envIntoInitContainers": envIntoInitContainers = try bool()
+        case "schedulingHints": schedulingHints = try bool()
+        case "avoidCacheNodes": avoidCacheNodes = try bool()
         default: throw ConfigError("\(source): unknown key \"\(key)\"")
         }
+    }
+
+    /// The admission policy these settings describe; `nativeSidecars` comes from the cluster version.
+    public func admissionPolicy(nativeSidecars: Bool) -> AdmissionPolicy {
+        var p = AdmissionPolicy()
+        p.onFailure = onFailure
+        p.mutation.defaultFuseMode = fuseMode
+        p.mutation.nativeSidecars = nativeSidecars
+        p.mutation.sharedMemoryMountPath = sharedMemoryMountPath
+        p.mutation.envIntoInitContainers = envIntoInitContainers
+        p.mutation.schedulingHints = schedulingHints
+        p.mutation.avoidCacheNodes = avoidCacheNodes
+        return p
     }
 
     /// Checks combinations that each source alone cannot.

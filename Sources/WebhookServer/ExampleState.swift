@@ -1,10 +1,16 @@
 /// The built-in cluster state of `locus serve --example`: namespace `ml` with two FUSE datasets
 /// (Alluxio, JuiceFS) and one shared-memory dataset (Vineyard), their runtimes and PVCs, and
-/// three nodes in two zones. Same format as a `--cluster-state` file.
+/// three nodes in two zones; namespace `analytics` opts all its pods in and may read
+/// `ml/llama-weights`. Same format as a `--cluster-state` file.
 public enum ExampleState {
     public static let yaml = """
         datasets:
-          - metadata: {name: imagenet, namespace: ml, uid: 6c1f0a43-0001-4b7e-9d0e-1a2b3c4d5e01, resourceVersion: "101"}
+          - metadata:
+              name: imagenet
+              namespace: ml
+              uid: 6c1f0a43-0001-4b7e-9d0e-1a2b3c4d5e01
+              resourceVersion: "101"
+              annotations: {locus.dev/env-configmap: imagenet-env}
             spec:
               mounts: [{mountPoint: "s3://datasets/imagenet/", name: imagenet}]
               placement: Shared
@@ -13,7 +19,12 @@ public enum ExampleState {
               runtimes: [{name: imagenet, namespace: ml, type: alluxio, category: Accelerate}]
               cacheStates: {cacheCapacity: "120.00GiB", cached: "96.00GiB", cachedPercentage: "68.6%"}
               ufsTotal: "140.00GiB"
-          - metadata: {name: llama-weights, namespace: ml, uid: 6c1f0a43-0002-4b7e-9d0e-1a2b3c4d5e02, resourceVersion: "102"}
+          - metadata:
+              name: llama-weights
+              namespace: ml
+              uid: 6c1f0a43-0002-4b7e-9d0e-1a2b3c4d5e02
+              resourceVersion: "102"
+              annotations: {locus.dev/shared-with: analytics}
             spec:
               mounts: [{mountPoint: "juicefs:///models/llama", name: llama}]
             status:
@@ -82,7 +93,12 @@ public enum ExampleState {
               claimRef: {name: llama-weights, namespace: ml}
         configMaps:
           - metadata: {name: features-rpc-conf, namespace: ml, resourceVersion: "501"}
-            data: {VINEYARD_RPC_ENDPOINT: "features-vineyard-worker-0.features-vineyard-worker.ml:9600"}
+            data: {VINEYARD_RPC_ENDPOINT: "features-worker-0.features-worker.ml:9600"}
+          - metadata: {name: imagenet-env, namespace: ml, resourceVersion: "502"}
+            data: {IMAGENET_ROOT: /data/imagenet, IMAGENET_FORMAT: jpeg}
+        namespaces:
+          - metadata: {name: ml, resourceVersion: "701"}
+          - metadata: {name: analytics, resourceVersion: "702", labels: {locus.dev/inject: "true"}}
         nodes:
           - metadata:
               name: node-a

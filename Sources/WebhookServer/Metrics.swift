@@ -30,6 +30,18 @@ public final class LocusMetrics: Sendable {
         ).recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
+    /// One admission decision; counted once per engine involved (`none` when no dataset).
+    public func recordAdmission(outcome: String, engines: [String]) {
+        for engine in engines.isEmpty ? ["none"] : engines {
+            registry.makeCounter(
+                descriptor: .init(
+                    namespace: "locus", metricName: "admission_reviews", unitName: "total",
+                    helpText: "Admission decisions by outcome (mutated, unchanged, skipped, denied, allowed_with_problems) and engine"),
+                labels: [("outcome", outcome), ("engine", engine)]
+            ).increment()
+        }
+    }
+
     /// Gauges read at scrape time.
     public func setInformerState(resource: String, synced: Bool, stats: InformerStats) {
         let labels = [("resource", resource)]

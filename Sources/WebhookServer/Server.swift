@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import KubeClient
 import Logging
+import Mutators
 import NIOCore
 import ServiceLifecycle
 import UnixSignals
@@ -78,12 +79,19 @@ public struct LocusRoutes: Sendable {
     public let metrics: LocusMetrics
     public let certificates: CertificateStore?
     public let maxRequestBytes: Int
+    public let policy: AdmissionPolicy
+    let logger: Logger
 
-    public init(backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int) {
+    public init(
+        backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int,
+        policy: AdmissionPolicy = AdmissionPolicy(), logger: Logger = Logger(label: "locus")
+    ) {
         self.backend = backend
         self.metrics = metrics
         self.certificates = certificates
         self.maxRequestBytes = maxRequestBytes
+        self.policy = policy
+        self.logger = logger
     }
 
     static func json(_ status: HTTPResponse.Status, _ message: String) -> Response {
@@ -115,7 +123,11 @@ public struct LocusRoutes: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: MetricsMiddleware(metrics: metrics))
-        for route in [Route.mutate, .filter, .prioritize] {
+        router.post(RouterPath(Route.mutate.rawValue)) { request, _ -> Response in
+            var request = request
+            return try await self.mutate(&request)
+        }
+        for route in [Route.filter, .prioritize] {
             router.post(RouterPath(route.rawValue)) { request, _ -> Response in
                 var request = request
                 _ = try await self.readBody(&request)
@@ -134,6 +146,50 @@ public struct LocusRoutes: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
         }
         return router
+    }
+
+    /// Requests must say they carry JSON (with or without a charset); anything else is 415.
+    static func requireJSON(_ request: Request) throws {
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json" else {
+            throw HTTPError(
+                .unsupportedMediaType,
+                message: "content type must be application/json, got \(request.headers[.contentType] ?? "none")")
+        }
+    }
+
+    /// `POST /mutate`: an AdmissionReview in, an AdmissionReview out (same version and uid).
+    /// A body that is not an AdmissionReview gets 400 with the reason; every decision is 200.
+    func mutate(_ request: inout Request) async throws -> Response {
+        try Self.requireJSON(request)
+        let body = try await readBody(&request)
+        let review: AdmissionRequest
+        do {
+            review = try body.withUnsafeReadableBytes { try AdmissionRequest.parse(UnsafeRawBufferPointer($0)) }
+        } catch {
+            logger.notice("malformed AdmissionReview", metadata: ["error": "\(error)"])
+            return Self.json(.badRequest, "\(error)")
+        }
+        let result = Admission.review(review, catalog: backend.cache, policy: policy)
+        metrics.recordAdmission(outcome: result.outcome.rawValue, engines: result.engines)
+        switch result.outcome {
+        case .denied, .allowedWithProblems:
+            logger.info(
+                "admission \(result.outcome.rawValue)",
+                metadata: [
+                    "uid": "\(review.uid)", "namespace": "\(review.namespace ?? "")",
+                    "problems": "\(result.problems.joined(separator: "; "))",
+                ])
+        case .mutated:
+            logger.debug(
+                "admission mutated",
+                metadata: ["uid": "\(review.uid)", "namespace": "\(review.namespace ?? "")", "engines": "\(result.engines.joined(separator: ","))"])
+        case .unchanged, .skipped:
+            break
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: result.response.review(apiVersion: review.apiVersion))))
     }
 
     func refreshGauges() {
@@ -167,13 +223,15 @@ public struct LocusServer: Sendable {
     public let backend: ClusterBackend
     public let certificates: CertificateStore
     public let metrics: LocusMetrics
+    public let policy: AdmissionPolicy
     let logger: Logger
 
-    public init(config: ServeConfig, backend: ClusterBackend, certificates: CertificateStore, logger: Logger) {
+    public init(config: ServeConfig, backend: ClusterBackend, certificates: CertificateStore, policy: AdmissionPolicy, logger: Logger) {
         self.config = config
         self.backend = backend
         self.certificates = certificates
         self.metrics = LocusMetrics()
+        self.policy = policy
         self.logger = logger
     }
 
@@ -183,7 +241,8 @@ public struct LocusServer: Sendable {
         signals: [UnixSignal] = [.sigterm, .sigint], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> ServiceGroup {
         let routes = LocusRoutes(
-            backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes)
+            backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes,
+            policy: policy, logger: logger)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
         let app = Application(
             router: routes.router(),

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import KubeClient
+import Mutators
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -43,7 +44,10 @@ final class RunningLocus: Sendable {
         var logger = Logger(label: "locus-test")
         logger.logLevel = .warning
         let store = try CertificateStore(certificatePath: dir.file("tls.crt"), keyPath: dir.file("tls.key"), logger: logger)
-        let server = LocusServer(config: config, backend: backend, certificates: store, logger: logger)
+        let server = LocusServer(
+            config: config, backend: backend, certificates: store,
+            policy: config.admissionPolicy(nativeSidecars: config.kubernetesVersion.flatMap { MutationConfig.hasNativeSidecars(version: $0) } ?? true),
+            logger: logger)
         let (portStream, portCont) = AsyncStream<Int>.makeStream()
         let group = server.serviceGroup(signals: []) { port in portCont.yield(port) }
         let task = Task { try await group.run() }

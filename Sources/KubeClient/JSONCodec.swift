@@ -1,0 +1,281 @@
+import Foundation
+
+/// Why bytes are not JSON: the byte offset and what was expected there.
+public struct JSONParseError: Error, CustomStringConvertible, Equatable {
+    public let offset: Int
+    public let reason: String
+    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+}
+
+/// A strict RFC 8259 reader straight from bytes into `JSONValue`.
+///
+/// Hostile input is bounded: nesting deeper than `maxDepth` is an error rather than a stack
+/// overflow, and every error names the byte offset. Duplicate object keys keep the last value,
+/// as Go's encoding/json (the API server) does.
+enum JSONReader {
+    static let maxDepth = 256
+
+    static func parse(_ buffer: UnsafeRawBufferPointer) throws -> JSONValue {
+        var r = Cursor(bytes: buffer.bindMemory(to: UInt8.self))
+        r.skipSpace()
+        let v = try r.value(depth: 0)
+        r.skipSpace()
+        guard r.pos == r.bytes.count else { throw r.error("unexpected data after the JSON value") }
+        return v
+    }
+
+    struct Cursor {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var pos = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+        func error(_ reason: String) -> JSONParseError { JSONParseError(offset: pos, reason: reason) }
+
+        @inline(__always) mutating func skipSpace() {
+            while pos < bytes.count {
+                switch bytes[pos] {
+                case 0x20, 0x0A, 0x0D, 0x09: pos += 1
+                default: return
+                }
+            }
+        }
+
+        mutating func value(depth: Int) throws -> JSONValue {
+            guard pos < bytes.count else { throw error("unexpected end of input") }
+            switch bytes[pos] {
+            case UInt8(ascii: "{"): return try object(depth: depth + 1)
+            case UInt8(ascii: "["): return try array(depth: depth + 1)
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+            default: throw error("expected a JSON value")
+            }
+        }
+
+        mutating func literal(_ word: StaticString) throws {
+            let n = word.utf8CodeUnitCount
+            guard pos + n <= bytes.count else { throw error("unexpected end of input") }
+            let w = word.utf8Start
+            for i in 0..<n where bytes[pos + i] != w[i] { throw error("expected \(word)") }
+            pos += n
+        }
+
+        mutating func object(depth: Int) throws -> JSONValue {
+            guard depth <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
+            pos += 1
+            var o: [String: JSONValue] = [:]
+            skipSpace()
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(o) }
+            while true {
+                skipSpace()
+                guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
+                let key = try string()
+                skipSpace()
+                guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                pos += 1
+                skipSpace()
+                o[key] = try value(depth: depth)
+                skipSpace()
+                guard pos < bytes.count else { throw error("unexpected end of input in an object") }
+                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(o) }
+                throw error("expected ',' or '}'")
+            }
+        }
+
+        mutating func array(depth: Int) throws -> JSONValue {
+            guard depth <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
+            pos += 1
+            var a: [JSONValue] = []
+            skipSpace()
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(a) }
+            while true {
+                skipSpace()
+                a.append(try value(depth: depth))
+                skipSpace()
+                guard pos < bytes.count else { throw error("unexpected end of input in an array") }
+                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(a) }
+                throw error("expected ',' or ']'")
+            }
+        }
+
+        mutating func string() throws -> String {
+            pos += 1  // opening quote
+            let start = pos
+            // Fast path: no escapes.
+            while pos < bytes.count {
+                let b = bytes[pos]
+                if b == UInt8(ascii: "\"") {
+                    let s = try validated(UnsafeBufferPointer(rebasing: bytes[start..<pos]), at: start)
+                    pos += 1
+                    return s
+                }
+                if b == UInt8(ascii: "\\") { break }
+                if b < 0x20 { throw error("control character in a string") }
+                pos += 1
+            }
+            var out = Array(bytes[start..<pos])
+            while pos < bytes.count {
+                let b = bytes[pos]
+                if b == UInt8(ascii: "\"") {
+                    pos += 1
+                    return try out.withUnsafeBufferPointer { try validated($0, at: start) }
+                }
+                if b < 0x20 { throw error("control character in a string") }
+                if b != UInt8(ascii: "\\") { out.append(b); pos += 1; continue }
+                pos += 1
+                guard pos < bytes.count else { break }
+                let e = bytes[pos]
+                pos += 1
+                switch e {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        // A high surrogate must be followed by an escaped low surrogate.
+                        guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
+                            throw error("unpaired UTF-16 surrogate")
+                        }
+                        pos += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired UTF-16 surrogate") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        throw error("unpaired UTF-16 surrogate")
+                    }
+                    out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
+                default: throw error("invalid escape")
+                }
+            }
+            throw error("unterminated string")
+        }
+
+        mutating func hex4() throws -> UInt32 {
+            guard pos + 4 <= bytes.count else { throw error("short \\u escape") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let b = bytes[pos]
+                let d: UInt8
+                switch b {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = b - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = b - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = b - UInt8(ascii: "A") + 10
+                default: throw error("invalid \\u escape")
+                }
+                v = v << 4 | UInt32(d)
+                pos += 1
+            }
+            return v
+        }
+
+        func validated(_ utf8: UnsafeBufferPointer<UInt8>, at offset: Int) throws -> String {
+            guard let s = String(validating: utf8, as: UTF8.self) else {
+                throw JSONParseError(offset: offset, reason: "string is not valid UTF-8")
+            }
+            return s
+        }
+
+        mutating func number() throws -> JSONValue {
+            let start = pos
+            var isInteger = true
+            if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+            guard pos < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[pos]) else {
+                throw error("expected a digit")
+            }
+            if bytes[pos] == UInt8(ascii: "0") {
+                pos += 1
+            } else {
+                while pos < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[pos]) { pos += 1 }
+            }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+                isInteger = false
+                pos += 1
+                let digits = pos
+                while pos < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[pos]) { pos += 1 }
+                guard pos > digits else { throw error("expected a digit after '.'") }
+            }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+                isInteger = false
+                pos += 1
+                if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+                let digits = pos
+                while pos < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[pos]) { pos += 1 }
+                guard pos > digits else { throw error("expected a digit in the exponent") }
+            }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+            if isInteger, let i = Int64(text) { return .integer(i) }
+            guard let d = Double(text), d.isFinite else { throw JSONParseError(offset: start, reason: "number out of range") }
+            return .number(d)
+        }
+    }
+}
+
+/// Compact JSON output with sorted object keys; strings escaped as RFC 8259 requires.
+enum JSONWriter {
+    static func write(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .integer(let i): out.append(contentsOf: String(i).utf8)
+        case .number(let d):
+            if !d.isFinite {
+                out.append(contentsOf: "null".utf8)  // JSON has no NaN or infinity
+            } else if d.rounded() == d, abs(d) < 1e15 {
+                out.append(contentsOf: String(Int64(d)).utf8)
+            } else {
+                out.append(contentsOf: "\(d)".utf8)
+            }
+        case .string(let s): writeString(s, into: &out)
+        case .array(let a):
+            out.append(UInt8(ascii: "["))
+            for (i, v) in a.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                write(v, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let o):
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for key in o.keys.sorted() {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                writeString(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                write(o[key]!, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xF)])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,50 @@
+@_exported import KubeClient
+
+/// Labels and annotations Locus reads and writes: its own `locus.dev/` keys and the Fluid keys
+/// it honours so that manifests written for Fluid keep working.
+public enum Keys {
+    // Locus
+    /// Pod or namespace label: `"true"` opts the pod (every pod of the namespace) in.
+    public static let inject = "locus.dev/inject"
+    /// Pod annotation: datasets reached without a volume, `name[,namespace/name…]`.
+    public static let datasets = "locus.dev/datasets"
+    /// Pod annotation written by Locus: `namespace/name=how` for every dataset wired in.
+    public static let injected = "locus.dev/injected"
+    /// Pod annotation: `sidecar` or `serverful`, the FUSE mode for a pod opted in with `locus.dev/inject`.
+    public static let fuseMode = "locus.dev/fuse-mode"
+    /// Dataset annotation: namespaces (comma-separated, or `*`) whose pods may use the dataset.
+    public static let sharedWith = "locus.dev/shared-with"
+    /// Dataset annotation: a ConfigMap in the dataset's namespace whose keys become env vars of the app containers.
+    public static let envConfigMap = "locus.dev/env-configmap"
+    /// Runtime annotation: the engine's socket directory on the node (shared-memory engines).
+    public static let socketDirectory = "locus.dev/socket-dir"
+    /// Runtime annotation: `"true"` runs the FUSE sidecar privileged (default: SYS_ADMIN and /dev/fuse only).
+    public static let fusePrivileged = "locus.dev/fuse-privileged"
+
+    // Fluid
+    public static let fluidServerlessInject = "serverless.fluid.io/inject"
+    public static let fluidServerfulInject = "fuse.serverful.fluid.io/inject"
+    /// Pod label `"false"`: never inject.
+    public static let fluidEnableInjection = "fluid.io/enable-injection"
+    /// Pod label set by Fluid's own webhook once it injected a sidecar.
+    public static let fluidSidecarDone = "done.sidecar.fluid.io/inject"
+    /// Pod label `"false"`: no mount check on the FUSE sidecar.
+    public static let fluidPostStartInject = "fuse.sidecar.poststart.fluid.io/inject"
+    /// Node label Fluid puts on nodes that count datasets cached there.
+    public static let fluidDatasetNum = "fluid.io/dataset-num"
+    public static let fluidManagedBy = "fluid.io/managed-by"
+    public static let fluidWrappedBy = "fluid.io/wrapped-by"
+    public static let fluidDatasetPVCPrefix = "fluid.io/s-"
+    public static let fluidCSIDriver = "fuse.csi.fluid.io"
+
+    /// Pod label `fluid.io/dataset.<name>.sched: required` makes the dataset's node affinity required.
+    public static func fluidSchedulingLabel(dataset: String) -> String { "fluid.io/dataset.\(dataset).sched" }
+
+    /// The node label Fluid puts on nodes that hold a dataset's cache: `fluid.io/s-<namespace>-<name>`;
+    /// when the name part would pass 63 characters Fluid uses the dataset's UID instead.
+    public static func fluidCacheNodeLabel(namespace: String, name: String, uid: String?) -> String {
+        let part = "s-\(namespace)-\(name)"
+        if part.count > 63, let uid, !uid.isEmpty { return "fluid.io/s-\(uid)" }
+        return "fluid.io/\(part)"
+    }
+}

@@ -1,2 +1,0 @@
-// The Locality module
-@_exported import KubeClient

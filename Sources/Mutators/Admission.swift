@@ -1,0 +1,186 @@
+import Foundation
+import Locality
+
+/// A malformed AdmissionReview: answered with HTTP 400 and this reason.
+public struct AdmissionReviewError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+}
+
+/// The part of an `AdmissionReview.request` Locus uses.
+public struct AdmissionRequest: Sendable {
+    public static let versions = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]
+
+    /// `admission.k8s.io/v1` or `v1beta1`: the response is written in the same version.
+    public var apiVersion: String
+    public var uid: String
+    public var group: String
+    public var kind: String
+    public var subResource: String?
+    public var operation: String
+    public var namespace: String?
+    public var name: String?
+    public var object: JSONValue?
+    public var dryRun: Bool
+
+    /// Reads an AdmissionReview; every way it can be malformed is an error that says which.
+    public static func parse<Bytes: ContiguousBytes>(_ body: Bytes) throws -> AdmissionRequest {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(bytes: body)
+        } catch {
+            throw AdmissionReviewError(description: "body is not an AdmissionReview: \(error)")
+        }
+        guard case .object = json else { throw AdmissionReviewError(description: "body is not a JSON object") }
+        guard json["kind"]?.stringValue == "AdmissionReview" else {
+            throw AdmissionReviewError(description: "kind must be AdmissionReview, got \(json["kind"]?.jsonString ?? "nothing")")
+        }
+        guard let version = json["apiVersion"]?.stringValue, versions.contains(version) else {
+            throw AdmissionReviewError(
+                description: "apiVersion must be one of \(versions.joined(separator: ", ")), got \(json["apiVersion"]?.jsonString ?? "nothing")")
+        }
+        guard let request = json["request"], case .object = request else {
+            throw AdmissionReviewError(description: "AdmissionReview has no request")
+        }
+        guard let uid = request["uid"]?.stringValue, !uid.isEmpty else {
+            throw AdmissionReviewError(description: "request.uid is missing")
+        }
+        guard let operation = request["operation"]?.stringValue else {
+            throw AdmissionReviewError(description: "request.operation is missing")
+        }
+        guard let kind = request["kind"], let kindName = kind["kind"]?.stringValue else {
+            throw AdmissionReviewError(description: "request.kind is missing")
+        }
+        let object = request["object"]
+        if let object, !object.isNull, object.objectValue == nil {
+            throw AdmissionReviewError(description: "request.object is not an object")
+        }
+        return AdmissionRequest(
+            apiVersion: version, uid: uid, group: kind["group"]?.stringValue ?? "", kind: kindName,
+            subResource: request["subResource"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
+            operation: operation, namespace: request["namespace"]?.stringValue, name: request["name"]?.stringValue,
+            object: object.flatMap { $0.isNull ? nil : $0 }, dryRun: request["dryRun"]?.boolValue ?? false)
+    }
+
+    public var isPodCreate: Bool { group.isEmpty && kind == "Pod" && subResource == nil && operation == "CREATE" }
+}
+
+/// The `response` of an AdmissionReview.
+public struct AdmissionResponse: Sendable, Equatable {
+    public var uid: String
+    public var allowed: Bool
+    public var patch: [PatchOperation]
+    /// For a denial: HTTP-like code and message shown to the user.
+    public var code: Int?
+    public var message: String?
+    public var warnings: [String]
+
+    public static func allow(uid: String, warnings: [String] = []) -> AdmissionResponse {
+        AdmissionResponse(uid: uid, allowed: true, patch: [], code: nil, message: nil, warnings: warnings)
+    }
+
+    /// The whole AdmissionReview in `apiVersion`, as bytes.
+    public func review(apiVersion: String) -> [UInt8] {
+        var r: [String: JSONValue] = ["uid": .string(uid), "allowed": .bool(allowed)]
+        if !patch.isEmpty {
+            r["patchType"] = "JSONPatch"
+            r["patch"] = .string(Data(JSONPatch.json(patch).encodedBytes()).base64EncodedString())
+        }
+        if let message {
+            r["status"] = ["code": .integer(Int64(code ?? 403)), "message": .string(message), "status": "Failure", "reason": "Forbidden"]
+        }
+        if !warnings.isEmpty {
+            // The API server shows warnings to the user; it truncates long ones, so keep each short and few.
+            r["warnings"] = .array(warnings.prefix(10).map { .string(String($0.prefix(240))) })
+        }
+        let review: JSONValue = ["apiVersion": .string(apiVersion), "kind": "AdmissionReview", "response": .object(r)]
+        return review.encodedBytes()
+    }
+}
+
+/// What the operator chose for requests Locus cannot serve.
+public struct AdmissionPolicy: Sendable, Equatable {
+    public enum OnFailure: String, Sendable, CaseIterable {
+        /// Deny the pod with the reason (pair with `failurePolicy: Fail`).
+        case deny
+        /// Admit the pod without the datasets that failed, with a warning (pair with `failurePolicy: Ignore`).
+        case allow
+    }
+    public var onFailure = OnFailure.deny
+    public var mutation = MutationConfig()
+
+    public init() {}
+}
+
+/// The outcome of one review, for metrics, logs and `locus mutate`.
+public struct AdmissionResult: Sendable {
+    public enum Outcome: String, Sendable, CaseIterable {
+        /// Changed the pod.
+        case mutated
+        /// Opted in, nothing to change (already wired, or nothing to do).
+        case unchanged
+        /// Not a pod CREATE, or the pod did not opt in.
+        case skipped
+        /// Denied with a reason.
+        case denied
+        /// Admitted despite a problem (policy `allow`), with a warning.
+        case allowedWithProblems = "allowed_with_problems"
+    }
+    public var response: AdmissionResponse
+    public var outcome: Outcome
+    /// Engines of the datasets involved (for metrics).
+    public var engines: [String]
+    public var explanations: [Explanation]
+    public var problems: [String]
+    /// The pod as admitted (nil when skipped or denied).
+    public var pod: JSONValue?
+}
+
+/// The admission decision: pure over the request, the catalog and the policy.
+public enum Admission {
+    public static func review(_ request: AdmissionRequest, catalog: any DatasetCatalog, policy: AdmissionPolicy) -> AdmissionResult {
+        guard request.isPodCreate, let pod = request.object else {
+            return AdmissionResult(
+                response: .allow(uid: request.uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
+        }
+        let namespace = pod["metadata"]?["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? request.namespace ?? "default"
+        return review(pod: pod, namespace: namespace, uid: request.uid, catalog: catalog, policy: policy)
+    }
+
+    /// Decides for one pod in `namespace` (also what `locus mutate` runs).
+    public static func review(pod: JSONValue, namespace: String, uid: String, catalog: any DatasetCatalog, policy: AdmissionPolicy) -> AdmissionResult {
+        let meta = pod["metadata"]
+        let labels = meta?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        let annotations = meta?["annotations"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        guard let optIn = OptIn.evaluate(
+            labels: labels, annotations: annotations, namespaceLabels: catalog.namespaceLabels(namespace) ?? [:],
+            config: policy.mutation)
+        else {
+            return AdmissionResult(response: .allow(uid: uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
+        }
+        let resolver = DatasetResolver(catalog: catalog)
+        let (refs, malformed) = PodMutator.references(pod: pod, namespace: namespace) {
+            resolver.isDatasetClaim(namespace: namespace, claim: $0)
+        }
+        let (datasets, resolutionProblems) = resolver.resolve(refs, podNamespace: namespace)
+        let problems =
+            malformed.map { "annotation \(Keys.datasets): \"\($0)\" is not a dataset name or namespace/name" }
+            + resolutionProblems.map(\.description)
+        let engines = Array(Set(datasets.map(\.engine))).sorted()
+        if !problems.isEmpty, policy.onFailure == .deny {
+            var response = AdmissionResponse.allow(uid: uid)
+            response.allowed = false
+            response.code = 403
+            response.message = "Locus denied the pod: " + problems.joined(separator: "; ")
+            return AdmissionResult(response: response, outcome: .denied, engines: engines, explanations: [], problems: problems, pod: nil)
+        }
+        let mutation = PodMutator.mutate(pod: pod, namespace: namespace, datasets: datasets, optIn: optIn, config: policy.mutation)
+        let patch = JSONPatch.diff(from: pod, to: mutation.pod)
+        let warnings = problems.map { "Locus admitted the pod without this dataset: \($0)" } + mutation.warnings
+        var response = AdmissionResponse.allow(uid: uid, warnings: warnings)
+        response.patch = patch
+        let outcome: AdmissionResult.Outcome = !problems.isEmpty ? .allowedWithProblems : (patch.isEmpty ? .unchanged : .mutated)
+        return AdmissionResult(
+            response: response, outcome: outcome, engines: engines, explanations: mutation.explanations, problems: problems,
+            pod: mutation.pod)
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import KubeClient
+
+/// One RFC 6902 operation. Locus only emits `add`, `remove` and `replace`.
+public struct PatchOperation: Sendable, Hashable {
+    public enum Op: String, Sendable { case add, remove, replace }
+    public var op: Op
+    /// An RFC 6901 JSON pointer.
+    public var path: String
+    public var value: JSONValue?
+
+    public init(op: Op, path: String, value: JSONValue? = nil) {
+        self.op = op
+        self.path = path
+        self.value = value
+    }
+
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["op": .string(op.rawValue), "path": .string(path)]
+        if let value { o["value"] = value }
+        return .object(o)
+    }
+}
+
+/// Why a patch could not be applied.
+public struct PatchError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+}
+
+/// RFC 6902 patches as the difference of two JSON documents.
+public enum JSONPatch {
+    /// The operations that turn `old` into `new`. Objects are compared key by key; arrays keep
+    /// their common head and tail and patch the middle, so inserting a container in front of the
+    /// others is one `add`, not a rewrite of every container. Fields never touched are never named.
+    public static func diff(from old: JSONValue, to new: JSONValue) -> [PatchOperation] {
+        var ops: [PatchOperation] = []
+        diff(old, new, path: "", into: &ops)
+        return ops
+    }
+
+    static func diff(_ old: JSONValue, _ new: JSONValue, path: String, into ops: inout [PatchOperation]) {
+        if old == new { return }
+        switch (old, new) {
+        case (.object(let a), .object(let b)):
+            for key in a.keys.sorted() where b[key] == nil {
+                ops.append(PatchOperation(op: .remove, path: path + "/" + escape(key)))
+            }
+            for key in b.keys.sorted() {
+                let p = path + "/" + escape(key)
+                if let av = a[key] {
+                    diff(av, b[key]!, path: p, into: &ops)
+                } else {
+                    ops.append(PatchOperation(op: .add, path: p, value: b[key]!))
+                }
+            }
+        case (.array(let a), .array(let b)):
+            var head = 0
+            while head < a.count, head < b.count, a[head] == b[head] { head += 1 }
+            var tail = 0
+            while tail < a.count - head, tail < b.count - head, a[a.count - 1 - tail] == b[b.count - 1 - tail] { tail += 1 }
+            let oldMiddle = a.count - head - tail
+            let newMiddle = b.count - head - tail
+            let common = min(oldMiddle, newMiddle)
+            for i in 0..<common {
+                diff(a[head + i], b[head + i], path: "\(path)/\(head + i)", into: &ops)
+            }
+            if oldMiddle > newMiddle {
+                // Remove from the highest index down so earlier indexes stay valid.
+                for i in stride(from: head + oldMiddle - 1, through: head + common, by: -1) {
+                    ops.append(PatchOperation(op: .remove, path: "\(path)/\(i)"))
+                }
+            } else {
+                for i in common..<newMiddle {
+                    ops.append(PatchOperation(op: .add, path: "\(path)/\(head + i)", value: b[head + i]))
+                }
+            }
+        default:
+            ops.append(PatchOperation(op: .replace, path: path, value: new))
+        }
+    }
+
+    /// RFC 6901 escaping of one reference token.
+    public static func escape(_ token: String) -> String {
+        guard token.contains(where: { $0 == "~" || $0 == "/" }) else { return token }
+        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+
+    public static func unescape(_ token: Substring) -> String {
+        token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+    }
+
+    /// The patch as a JSON array.
+    public static func json(_ ops: [PatchOperation]) -> JSONValue { .array(ops.map(\.json)) }
+
+    /// Applies `ops` to `document` (add, remove, replace), as the API server would.
+    public static func apply(_ ops: [PatchOperation], to document: JSONValue) throws -> JSONValue {
+        var doc = document
+        for op in ops {
+            let tokens = op.path.isEmpty ? [] : op.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(unescape)
+            if op.path != "" && !op.path.hasPrefix("/") { throw PatchError(description: "path \(op.path) does not start with /") }
+            try apply(op, tokens: tokens[...], to: &doc)
+        }
+        return doc
+    }
+
+    static func apply(_ op: PatchOperation, tokens: ArraySlice<String>, to doc: inout JSONValue) throws {
+        guard let token = tokens.first else {
+            switch op.op {
+            case .add, .replace: doc = op.value ?? .null
+            case .remove: throw PatchError(description: "cannot remove the whole document")
+            }
+            return
+        }
+        let rest = tokens.dropFirst()
+        switch doc {
+        case .object(var o):
+            if rest.isEmpty {
+                switch op.op {
+                case .add: o[token] = op.value ?? .null
+                case .replace:
+                    guard o[token] != nil else { throw PatchError(description: "replace \(op.path): no such member") }
+                    o[token] = op.value ?? .null
+                case .remove:
+                    guard o.removeValue(forKey: token) != nil else { throw PatchError(description: "remove \(op.path): no such member") }
+                }
+            } else {
+                guard var child = o[token] else { throw PatchError(description: "\(op.path): no member \(token)") }
+                o[token] = nil  // keep the child uniquely referenced while it changes
+                try apply(op, tokens: rest, to: &child)
+                o[token] = child
+            }
+            doc = .object(o)
+        case .array(var a):
+            let index: Int
+            if token == "-", op.op == .add, rest.isEmpty {
+                index = a.count
+            } else {
+                guard let i = Int(token), i >= 0, String(i) == token else {
+                    throw PatchError(description: "\(op.path): \(token) is not an array index")
+                }
+                index = i
+            }
+            if rest.isEmpty {
+                switch op.op {
+                case .add:
+                    guard index <= a.count else { throw PatchError(description: "add \(op.path): index out of range") }
+                    a.insert(op.value ?? .null, at: index)
+                case .replace:
+                    guard index < a.count else { throw PatchError(description: "replace \(op.path): index out of range") }
+                    a[index] = op.value ?? .null
+                case .remove:
+                    guard index < a.count else { throw PatchError(description: "remove \(op.path): index out of range") }
+                    a.remove(at: index)
+                }
+            } else {
+                guard index < a.count else { throw PatchError(description: "\(op.path): index out of range") }
+                var child = a[index]
+                a[index] = .null
+                try apply(op, tokens: rest, to: &child)
+                a[index] = child
+            }
+            doc = .array(a)
+        default:
+            throw PatchError(description: "\(op.path): \(token) is inside a value that is neither an object nor an array")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Locality
+
+/// What the operator decides about mutations (config file keys of the same names).
+public struct MutationConfig: Sendable, Equatable {
+    public enum FuseMode: String, Sendable, CaseIterable {
+        /// The engine's FUSE container runs in the pod.
+        case sidecar
+        /// The node's FUSE (Fluid's CSI plugin) serves the volume; the pod keeps its PVC.
+        case serverful
+    }
+
+    /// FUSE mode for pods opted in with `locus.dev/inject` that do not say (`locus.dev/fuse-mode`).
+    public var defaultFuseMode = FuseMode.serverful
+    /// Native sidecars (init container with `restartPolicy: Always`, Kubernetes ≥ 1.29); else a plain first container.
+    public var nativeSidecars = true
+    /// Where shared-memory sockets appear in app containers.
+    public var sharedMemoryMountPath = "/var/run/vineyard"
+    /// `envFrom` dataset ConfigMaps into init containers too.
+    public var envIntoInitContainers = true
+    /// Preferred node affinity towards nodes caching the pod's datasets (for clusters without the extender).
+    public var schedulingHints = true
+    /// Pods with no dataset prefer nodes without caches (Fluid's `fluid.io/dataset-num`).
+    public var avoidCacheNodes = true
+    /// Resources of a FUSE sidecar whose runtime names none.
+    public var fuseResources: JSONValue = [
+        "requests": ["cpu": "100m", "memory": "256Mi"],
+        "limits": ["memory": "4Gi"],
+    ]
+    /// Seconds a FUSE sidecar gets to mount before the app containers are started anyway (plain) or it is restarted (native).
+    public var fuseMountTimeoutSeconds = 120
+
+    public init() {}
+
+    /// Whether a Kubernetes `major.minor` version has native sidecars (1.29 and later).
+    public static func hasNativeSidecars(version: String) -> Bool? {
+        let digits = version.drop { $0 == "v" }.split(separator: ".").prefix(2).map { Int($0.prefix { $0.isNumber }) }
+        guard digits.count == 2, let major = digits[0], let minor = digits[1] else { return nil }
+        return major > 1 || (major == 1 && minor >= 29)
+    }
+}

@@ -1,2 +1,0 @@
-// The Mutators module
-import Locality

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import KubeClient
+import Mutators
+
+/// `locus mutate POD.yaml`: the webhook's decision for one pod, offline, from the same code path.
+public struct Mutate: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Show what the webhook does to a pod: the decision, why, the JSON patch and the mutated pod.")
+
+    public enum Output: String, ExpressibleByArgument, CaseIterable { case text, json, yaml }
+
+    @Argument(help: "Pod manifest, YAML or JSON.")
+    var pod: String
+    @Option(help: "Cluster-state YAML to decide against (default: the built-in example).")
+    var clusterState: String?
+    @Option(help: "YAML config file (same keys as `locus serve`).")
+    var config: String?
+    @Option(help: "Namespace when the manifest names none (default: default).")
+    var namespace: String?
+    @Option(help: "text (default), json (the review result) or yaml (the mutated pod).")
+    var output: Output = .text
+    @Flag(help: "In text output, show the pod as a diff instead of whole.")
+    var diff = false
+
+    public init() {}
+
+    public func run() throws {
+        var c = ServeConfig()
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else { throw ConfigError("config \(config): file cannot be read") }
+            try c.apply(yaml: String(decoding: data, as: UTF8.self), source: config)
+        }
+        guard let cache = try Serve.loadState(example: clusterState == nil, path: clusterState) else {
+            throw ClusterStateError("no cluster state")
+        }
+        if clusterState == nil { FileHandle.standardError.write(Data("locus: deciding against the built-in example cluster state\n".utf8)) }
+        guard let data = FileManager.default.contents(atPath: pod) else { throw ConfigError("\(pod): file cannot be read") }
+        let manifest = try YAMLBridge.parse(String(decoding: data, as: UTF8.self), source: pod)
+        guard manifest["kind"]?.stringValue == "Pod" else {
+            throw ConfigError("\(pod): expected kind: Pod, got \(manifest["kind"]?.jsonString ?? "no kind")")
+        }
+        let ns = manifest["metadata"]?["namespace"]?.stringValue ?? namespace ?? "default"
+        let policy = c.admissionPolicy(nativeSidecars: MutationConfig.hasNativeSidecars(version: c.kubernetesVersion ?? "1.31") ?? true)
+        let result = Admission.review(pod: manifest, namespace: ns, uid: "locus-mutate", catalog: cache, policy: policy)
+        switch output {
+        case .json: print(Self.json(result).jsonString)
+        case .yaml: print(YAMLBridge.yaml(result.pod ?? manifest), terminator: "")
+        case .text: print(Self.text(result, before: manifest, diff: diff), terminator: "")
+        }
+    }
+
+    static func json(_ r: AdmissionResult) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "outcome": .string(r.outcome.rawValue),
+            "allowed": .bool(r.response.allowed),
+            "engines": .array(r.engines.map { .string($0) }),
+            "explanations": .array(r.explanations.map { e in
+                ["dataset": e.dataset.map { .string($0) } ?? .null, "rule": .string(e.rule), "text": .string(e.text)]
+            }),
+            "warnings": .array(r.response.warnings.map { .string($0) }),
+            "patch": JSONPatch.json(r.response.patch),
+        ]
+        if let m = r.response.message { o["message"] = .string(m) }
+        if let pod = r.pod { o["pod"] = pod }
+        return .object(o)
+    }
+
+    static func text(_ r: AdmissionResult, before: JSONValue, diff: Bool) -> String {
+        var out = ""
+        let name = before["metadata"]?["name"]?.stringValue ?? before["metadata"]?["generateName"]?.stringValue ?? "(unnamed)"
+        switch r.outcome {
+        case .denied: out += "DENIED pod \(name): \(r.response.message ?? "")\n"
+        case .skipped: out += "SKIPPED pod \(name): it did not opt in (label locus.dev/inject, serverless.fluid.io/inject or fuse.serverful.fluid.io/inject = \"true\", or a namespace label locus.dev/inject), or opted out\n"
+        case .unchanged: out += "UNCHANGED pod \(name): nothing to add\n"
+        case .mutated: out += "MUTATED pod \(name) (engines: \(r.engines.joined(separator: ", ")))\n"
+        case .allowedWithProblems: out += "ADMITTED WITH PROBLEMS pod \(name)\n"
+        }
+        if !r.explanations.isEmpty {
+            out += "\nWhy:\n"
+            for e in r.explanations { out += "  - [\(e.rule)] \(e.text)\n" }
+        }
+        if !r.response.warnings.isEmpty {
+            out += "\nWarnings:\n"
+            for w in r.response.warnings { out += "  - \(w)\n" }
+        }
+        if !r.response.patch.isEmpty {
+            out += "\nPatch (RFC 6902, \(r.response.patch.count) operations):\n"
+            for op in r.response.patch { out += "  \(op.json.jsonString)\n" }
+        }
+        if let pod = r.pod, !r.response.patch.isEmpty {
+            if diff {
+                out += "\nPod diff:\n" + LineDiff.unified(YAMLBridge.yaml(before), YAMLBridge.yaml(pod))
+            } else {
+                out += "\nMutated pod:\n" + YAMLBridge.yaml(pod)
+            }
+        }
+        return out
+    }
+}
+
+/// A small line diff (longest common subsequence) for showing a pod before and after.
+enum LineDiff {
+    static func unified(_ a: String, _ b: String) -> String {
+        let x = a.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let y = b.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let n = x.count, m = y.count
+        var lcs = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            for j in stride(from: m - 1, through: 0, by: -1) {
+                lcs[i][j] = x[i] == y[j] ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
+            }
+        }
+        var out = ""
+        var i = 0, j = 0
+        while i < n || j < m {
+            if i < n, j < m, x[i] == y[j] {
+                out += "  \(x[i])\n"; i += 1; j += 1
+            } else if j < m, i == n || lcs[i][j + 1] >= lcs[i + 1][j] {
+                out += "+ \(y[j])\n"; j += 1
+            } else {
+                out += "- \(x[i])\n"; i += 1
+            }
+        }
+        return out
+    }
+}
