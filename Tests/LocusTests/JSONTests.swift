@@ -1,0 +1,165 @@
+import Foundation
+import KubeClient
+import Mutators
+import Testing
+
+@Suite("JSON reader, writer and RFC 6902 patches")
+struct JSONTests {
+    /// Every recorded API-server response parses to the same value Foundation's reader sees.
+    @Test func recordedResponsesParseLikeFoundation() throws {
+        let dir = "\(fixturesDirectory)/kube"
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".json") }
+        #expect(files.count >= 10)
+        for f in files {
+            let data = try fixture("kube/\(f)")
+            let mine = try JSONValue.parse(data)
+            let foundation = try JSONDecoder().decode(JSONValue.self, from: data)
+            #expect(mine == foundation, "\(f)")
+            #expect(try JSONValue.parse(mine.encoded()) == mine, "\(f) round trip")
+        }
+    }
+
+    @Test func stringsNumbersAndEscapes() throws {
+        let v = try JSONValue.parse(Data(#"{"a":"x\"y\\z\/\n\t\u00e9\ud83d\ude00","i":-42,"d":1.5e3,"z":0,"big":12345678901234567890,"b":[true,false,null]}"#.utf8))
+        #expect(v["a"] == "x\"y\\z/\n\té😀")
+        #expect(v["i"] == .integer(-42))
+        #expect(v["d"] == .number(1500))
+        #expect(v["z"] == .integer(0))
+        #expect(v["big"] == .number(12345678901234567890))
+        #expect(v["b"] == [true, false, nil])
+        // Control characters are escaped on output and read back.
+        let s: JSONValue = ["k": .string("a\u{01}b\"\n")]
+        #expect(String(decoding: s.encodedBytes(), as: UTF8.self) == #"{"k":"a\u0001b\"\n"}"#)
+        #expect(try JSONValue.parse(s.encoded()) == s)
+        // Duplicate keys keep the last value, as the API server's Go reader does.
+        #expect(try JSONValue.parse(Data(#"{"k":1,"k":2}"#.utf8))["k"] == .integer(2))
+    }
+
+    @Test(arguments: [
+        ("", "unexpected end of input"),
+        ("{", "expected an object key"),
+        ("{\"a\" 1}", "expected ':'"),
+        ("[1,]", "expected a JSON value"),
+        ("[1 2]", "expected ',' or ']'"),
+        ("01", "unexpected data after the JSON value"),
+        ("1.", "expected a digit after '.'"),
+        ("-", "expected a digit"),
+        ("1e", "expected a digit in the exponent"),
+        ("tru", "unexpected end of input"),
+        ("\"a\u{01}\"", "control character in a string"),
+        ("\"\\x\"", "invalid escape"),
+        ("\"\\ud800\"", "unpaired UTF-16 surrogate"),
+        ("\"\\udc00\"", "unpaired UTF-16 surrogate"),
+        ("\"abc", "unterminated string"),
+        ("{} {}", "unexpected data after the JSON value"),
+        ("1e999", "number out of range"),
+    ])
+    func malformedInputSaysWhy(input: String, reason: String) {
+        #expect {
+            try JSONValue.parse(Data(input.utf8))
+        } throws: { error in
+            (error as? JSONParseError)?.reason == reason
+        }
+    }
+
+    @Test func invalidUTF8AndDeepNestingAreErrorsNotCrashes() {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Data([0x22, 0xFF, 0xFE, 0x22])) }
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect { try JSONValue.parse(Data(deep.utf8)) } throws: { ($0 as? JSONParseError)?.reason.contains("nested deeper") == true }
+        let ok = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        #expect(throws: Never.self) { try JSONValue.parse(Data(ok.utf8)) }
+    }
+
+    @Test func insertingInFrontIsOneAdd() throws {
+        let a: JSONValue = ["spec": ["containers": [["name": "app"], ["name": "log"]]]]
+        let b: JSONValue = ["spec": ["containers": [["name": "fuse"], ["name": "app"], ["name": "log"]]]]
+        let ops = JSONPatch.diff(from: a, to: b)
+        #expect(ops == [PatchOperation(op: .add, path: "/spec/containers/0", value: ["name": "fuse"])])
+        #expect(try JSONPatch.apply(ops, to: a) == b)
+    }
+
+    @Test func keysWithSlashAndTildeAreEscaped() throws {
+        let a: JSONValue = ["metadata": ["annotations": ["x": "1"]]]
+        let b: JSONValue = ["metadata": ["annotations": ["x": "1", "locus.dev/injected": "y", "a~b": "z"]]]
+        let ops = JSONPatch.diff(from: a, to: b)
+        #expect(Set(ops.map(\.path)) == ["/metadata/annotations/locus.dev~1injected", "/metadata/annotations/a~0b"])
+        #expect(try JSONPatch.apply(ops, to: a) == b)
+    }
+
+    /// Random documents and random edits: applying the diff always gives the target.
+    @Test func diffThenApplyGivesTheTarget() throws {
+        var rng = SplitMix(seed: 42)
+        for _ in 0..<2000 {
+            let a = randomValue(&rng, depth: 0)
+            let b = randomEdit(a, &rng, depth: 0)
+            let ops = JSONPatch.diff(from: a, to: b)
+            #expect(try JSONPatch.apply(ops, to: a) == b, "\(a.jsonString) -> \(b.jsonString)")
+            if a == b { #expect(ops.isEmpty) }
+        }
+    }
+
+    @Test func applyRefusesBadPaths() {
+        let doc: JSONValue = ["a": [1, 2]]
+        for op in [
+            PatchOperation(op: .replace, path: "/b", value: 1), PatchOperation(op: .remove, path: "/a/5"),
+            PatchOperation(op: .add, path: "/a/9", value: 1), PatchOperation(op: .add, path: "/a/01", value: 1),
+            PatchOperation(op: .add, path: "a", value: 1),
+        ] {
+            #expect(throws: PatchError.self, "\(op.path)") { try JSONPatch.apply([op], to: doc) }
+        }
+    }
+}
+
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func randomValue(_ rng: inout SplitMix, depth: Int) -> JSONValue {
+    switch Int.random(in: 0..<(depth > 3 ? 4 : 7), using: &rng) {
+    case 0: return .null
+    case 1: return .bool(Bool.random(using: &rng))
+    case 2: return .integer(Int64.random(in: -5...5, using: &rng))
+    case 3: return .string(["a", "b/c", "d~e", ""].randomElement(using: &rng)!)
+    case 4, 5:
+        return .array((0..<Int.random(in: 0...4, using: &rng)).map { _ in randomValue(&rng, depth: depth + 1) })
+    default:
+        var o: [String: JSONValue] = [:]
+        for _ in 0..<Int.random(in: 0...4, using: &rng) {
+            o[["k", "x/y", "t~", "0", "-"].randomElement(using: &rng)!] = randomValue(&rng, depth: depth + 1)
+        }
+        return .object(o)
+    }
+}
+
+func randomEdit(_ v: JSONValue, _ rng: inout SplitMix, depth: Int) -> JSONValue {
+    if Int.random(in: 0..<5, using: &rng) == 0 { return randomValue(&rng, depth: depth) }
+    switch v {
+    case .array(var a):
+        switch Int.random(in: 0..<4, using: &rng) {
+        case 0: a.insert(randomValue(&rng, depth: depth + 1), at: Int.random(in: 0...a.count, using: &rng))
+        case 1 where !a.isEmpty: a.remove(at: Int.random(in: 0..<a.count, using: &rng))
+        case 2 where !a.isEmpty:
+            let i = Int.random(in: 0..<a.count, using: &rng)
+            a[i] = randomEdit(a[i], &rng, depth: depth + 1)
+        default: a.append(randomValue(&rng, depth: depth + 1))
+        }
+        return .array(a)
+    case .object(var o):
+        if let k = o.keys.sorted().randomElement(using: &rng), Bool.random(using: &rng) {
+            o[k] = Bool.random(using: &rng) ? nil : randomEdit(o[k]!, &rng, depth: depth + 1)
+        } else {
+            o["new/~\(Int.random(in: 0..<3, using: &rng))"] = randomValue(&rng, depth: depth + 1)
+        }
+        return .object(o)
+    default:
+        return randomValue(&rng, depth: depth)
+    }
+}

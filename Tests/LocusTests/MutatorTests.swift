@@ -1,0 +1,266 @@
+import Foundation
+import KubeClient
+import Locality
+import Mutators
+import Testing
+
+@Suite("Admission decisions and pod mutations")
+struct MutatorTests {
+    func containers(_ pod: JSONValue?, _ key: String = "containers") -> [JSONValue] { pod?["spec"]?[key]?.arrayValue ?? [] }
+    func volume(_ pod: JSONValue?, _ name: String) -> JSONValue? {
+        pod?["spec"]?["volumes"]?.arrayValue?.first { $0["name"]?.stringValue == name }
+    }
+    func mount(_ container: JSONValue?, _ volume: String) -> JSONValue? {
+        container?["volumeMounts"]?.arrayValue?.first { $0["name"]?.stringValue == volume }
+    }
+
+    // MARK: opt-in
+
+    @Test func podsThatDoNotOptInAreNeverChanged() throws {
+        let cache = try exampleCache()
+        for labels in [[:], ["locus.dev/inject": "false"], ["locus.dev/inject": "true", "fluid.io/enable-injection": "false"],
+                       ["serverless.fluid.io/inject": "true", "done.sidecar.fluid.io/inject": "true"]] {
+            let r = decide(makePod(labels: labels, claims: ["imagenet"]), cache: cache)
+            #expect(r.outcome == .skipped, "\(labels)")
+            #expect(r.response.allowed && r.response.patch.isEmpty)
+        }
+        // Namespace opt-in: every pod of `analytics`, unless the pod says false.
+        #expect(decide(makePod(namespace: "analytics", labels: [:]), namespace: "analytics", cache: cache).outcome == .mutated)
+        #expect(decide(makePod(namespace: "analytics", labels: ["locus.dev/inject": "false"]), namespace: "analytics", cache: cache).outcome == .skipped)
+    }
+
+    // MARK: FUSE
+
+    @Test func sidecarModeInjectsTheRuntimesFuseAsANativeSidecar() throws {
+        let r = decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["imagenet"], initContainer: true), cache: try exampleCache())
+        #expect(r.outcome == .mutated)
+        #expect(r.engines == ["alluxio"])
+        let inits = containers(r.pod, "initContainers")
+        #expect(inits.map { $0["name"]?.stringValue } == ["locus-fuse-imagenet", "prepare"], "sidecar first, before init containers that read data")
+        let sidecar = inits[0]
+        #expect(sidecar["restartPolicy"] == "Always")
+        #expect(sidecar["image"] == "fluidcloudnative/alluxio-fuse:2.9.0", "image and tag from the runtime's spec.fuse")
+        #expect(sidecar["args"] == ["fuse", "--fuse-opts=kernel_cache,ro"])
+        #expect(sidecar["resources"]?["requests"]?["memory"] == "256Mi")
+        #expect(sidecar["securityContext"] == ["privileged": true])
+        #expect(mount(sidecar, "imagenet") == ["name": "imagenet", "mountPath": "/runtime-mnt/alluxio/ml/imagenet/alluxio-fuse", "mountPropagation": "Bidirectional"],
+                "mounts at the PV's fluid_path")
+        #expect(sidecar["startupProbe"]?["exec"]?["command"]?[2] == "grep -q ' /runtime-mnt/alluxio/ml/imagenet/alluxio-fuse fuse' /proc/mounts")
+        #expect(volume(r.pod, "imagenet") == ["name": "imagenet", "emptyDir": [:]], "the PVC volume became the shared mount point")
+        #expect(mount(containers(r.pod)[0], "imagenet")?["mountPropagation"] == "HostToContainer")
+        #expect(r.pod?["metadata"]?["annotations"]?["locus.dev/injected"] == "ml/imagenet=fuse-native-sidecar")
+    }
+
+    @Test func olderClustersGetAPlainFirstContainerWithAPostStartCheck() throws {
+        let r = decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["llama-weights"]), cache: try exampleCache(),
+                       policy: policy { $0.mutation.nativeSidecars = false })
+        let c = containers(r.pod)
+        #expect(c.map { $0["name"]?.stringValue } == ["locus-fuse-llama-weights", "app"])
+        #expect(c[0]["restartPolicy"] == nil)
+        #expect(c[0]["image"] == "juicedata/juicefs-fuse:ce-v1.1.0")
+        let check = c[0]["lifecycle"]?["postStart"]?["exec"]?["command"]?[2]?.stringValue ?? ""
+        #expect(check.contains("' /runtime-mnt/juicefs/ml/llama-weights/juicefs-fuse fuse'") && check.contains("-ge 120"), "\(check)")
+        #expect(containers(r.pod, "initContainers").isEmpty)
+        // Fluid's label turns the check off.
+        let noCheck = decide(makePod(labels: ["serverless.fluid.io/inject": "true", "fuse.sidecar.poststart.fluid.io/inject": "false"], claims: ["llama-weights"]),
+                             cache: try exampleCache(), policy: policy { $0.mutation.nativeSidecars = false })
+        #expect(containers(noCheck.pod)[0]["lifecycle"] == nil)
+    }
+
+    @Test func serverfulModeKeepsThePVCAndAddsPropagation() throws {
+        let pod = makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: ["imagenet", "llama-weights"])
+        let r = decide(pod, cache: try exampleCache())
+        #expect(r.engines == ["alluxio", "juicefs"])
+        #expect(volume(r.pod, "imagenet") == volume(pod, "imagenet"))
+        #expect(containers(r.pod).count == 1 && containers(r.pod, "initContainers").isEmpty)
+        #expect(mount(containers(r.pod)[0], "imagenet")?["mountPropagation"] == "HostToContainer")
+        #expect(mount(containers(r.pod)[0], "llama-weights")?["mountPropagation"] == "HostToContainer")
+        let preferred = r.pod?["spec"]?["affinity"]?["nodeAffinity"]?["preferredDuringSchedulingIgnoredDuringExecution"]?.arrayValue ?? []
+        #expect(preferred.compactMap { $0["preference"]?["matchExpressions"]?[0]?["key"]?.stringValue } == ["fluid.io/s-ml-imagenet", "fluid.io/s-ml-llama-weights"])
+        #expect(preferred.allSatisfy { $0["weight"] == 100 })
+    }
+
+    @Test func locusLabelFollowsTheConfiguredOrAnnotatedMode() throws {
+        let cache = try exampleCache()
+        let serverful = decide(makePod(claims: ["imagenet"]), cache: cache)
+        #expect(volume(serverful.pod, "imagenet")?["persistentVolumeClaim"] != nil)
+        let byConfig = decide(makePod(claims: ["imagenet"]), cache: cache, policy: policy { $0.mutation.defaultFuseMode = .sidecar })
+        #expect(volume(byConfig.pod, "imagenet")?["emptyDir"] != nil)
+        let byAnnotation = decide(makePod(annotations: ["locus.dev/fuse-mode": "sidecar"], claims: ["imagenet"]), cache: cache)
+        #expect(volume(byAnnotation.pod, "imagenet")?["emptyDir"] != nil)
+    }
+
+    // MARK: shared memory and env
+
+    @Test func vineyardGetsTheSocketFromTheRuntimeAndEnvFromItsConfigMap() throws {
+        let cache = try exampleCache(extra: """
+            runtimes:
+              - kind: VineyardRuntime
+                metadata: {name: features, namespace: ml, annotations: {locus.dev/socket-dir: /var/run/vineyard-kubernetes/ml/features}}
+            """)
+        let pod = makePod(annotations: ["locus.dev/datasets": "features"], claims: [])
+        let r = decide(pod, cache: cache, policy: policy { $0.mutation.sharedMemoryMountPath = "/run/shm-socket" })
+        #expect(r.engines == ["vineyard"])
+        #expect(volume(r.pod, "locus-vineyard-features") == [
+            "name": "locus-vineyard-features", "hostPath": ["path": "/var/run/vineyard-kubernetes/ml/features", "type": "Directory"],
+        ])
+        let app = containers(r.pod)[0]
+        #expect(mount(app, "locus-vineyard-features")?["mountPath"] == "/run/shm-socket")
+        #expect(app["env"] == [["name": "VINEYARD_IPC_SOCKET", "value": "/run/shm-socket/vineyard.sock"]])
+        #expect(app["envFrom"] == [["configMapRef": ["name": "features-rpc-conf", "optional": true]]])
+        let required = r.pod?["spec"]?["affinity"]?["nodeAffinity"]?["requiredDuringSchedulingIgnoredDuringExecution"]?["nodeSelectorTerms"]
+        #expect(required == [["matchExpressions": [["key": "fluid.io/s-ml-features", "operator": "In", "values": ["true"]]]]],
+                "a socket exists only where the engine runs")
+    }
+
+    @Test func requiredAffinityIsAddedToEveryExistingTerm() throws {
+        var pod = makePod(annotations: ["locus.dev/datasets": "features"])
+        let terms: JSONValue = [["matchExpressions": [["key": "gpu", "operator": "Exists"]]], ["matchExpressions": [["key": "tpu", "operator": "Exists"]]]]
+        pod["spec"]?["affinity"] = ["nodeAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": ["nodeSelectorTerms": terms]]]
+        let r = decide(pod, cache: try exampleCache())
+        let out = r.pod?["spec"]?["affinity"]?["nodeAffinity"]?["requiredDuringSchedulingIgnoredDuringExecution"]?["nodeSelectorTerms"]?.arrayValue ?? []
+        #expect(out.count == 2)
+        #expect(out.allSatisfy { $0["matchExpressions"]?.arrayValue?.count == 2 })
+    }
+
+    @Test func envConfigMapsReachAppAndInitContainersAsConfigured() throws {
+        let cache = try exampleCache()
+        let both = decide(makePod(claims: ["imagenet"], initContainer: true), cache: cache)
+        #expect(containers(both.pod)[0]["envFrom"] == [["configMapRef": ["name": "imagenet-env"]]])
+        #expect(containers(both.pod, "initContainers")[0]["envFrom"] == [["configMapRef": ["name": "imagenet-env"]]])
+        let appOnly = decide(makePod(claims: ["imagenet"], initContainer: true), cache: cache, policy: policy { $0.mutation.envIntoInitContainers = false })
+        #expect(containers(appOnly.pod, "initContainers")[0]["envFrom"] == nil)
+    }
+
+    @Test func podsWithoutDatasetsPreferNodesWithoutCaches() throws {
+        let r = decide(makePod(), cache: try exampleCache())
+        #expect(r.pod?["spec"]?["affinity"]?["nodeAffinity"]?["preferredDuringSchedulingIgnoredDuringExecution"] == [
+            ["weight": 100, "preference": ["matchExpressions": [["key": "fluid.io/dataset-num", "operator": "DoesNotExist"]]]],
+        ])
+        let off = decide(makePod(), cache: try exampleCache(), policy: policy { $0.mutation.avoidCacheNodes = false })
+        #expect(off.outcome == .unchanged && off.response.patch.isEmpty)
+    }
+
+    // MARK: reinvocation, names, unknown fields
+
+    @Test func runningOnItsOwnOutputChangesNothing() throws {
+        let cache = try exampleCache()
+        for s in try MutationScenarios.all() {
+            let first = decide(s.pod, namespace: s.namespace, cache: cache, policy: s.policy)
+            let mutated = try #require(first.pod, "\(s.name)")
+            #expect(!first.response.patch.isEmpty, "\(s.name): first pass changes the pod")
+            let second = decide(mutated, namespace: s.namespace, cache: cache, policy: s.policy)
+            #expect(second.response.patch.isEmpty, "\(s.name): \(JSONPatch.json(second.response.patch).jsonString)")
+            #expect(try JSONPatch.apply(first.response.patch, to: s.pod) == mutated, "\(s.name): the patch is the diff")
+        }
+    }
+
+    @Test func namesNeverCollideWithThePods() throws {
+        var pod = makePod(labels: ["serverless.fluid.io/inject": "true"], annotations: ["locus.dev/datasets": "features"], claims: ["imagenet"])
+        pod["spec"]?["containers"] = [
+            ["name": "app", "image": "busybox", "volumeMounts": [["name": "imagenet", "mountPath": "/data"]]],
+            ["name": "locus-fuse-imagenet", "image": "mine"],
+        ]
+        pod["spec"]?["volumes"] = [["name": "imagenet", "persistentVolumeClaim": ["claimName": "imagenet"]], ["name": "locus-vineyard-features", "emptyDir": [:]]]
+        let r = decide(pod, cache: try exampleCache())
+        let names = (containers(r.pod) + containers(r.pod, "initContainers")).compactMap { $0["name"]?.stringValue }
+        #expect(Set(names).count == names.count)
+        #expect(names.contains("locus-fuse-imagenet-2"))
+        let vols = (r.pod?["spec"]?["volumes"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        #expect(Set(vols).count == vols.count && vols.contains("locus-vineyard-features-2"))
+        // The user's own container keeps its image.
+        #expect(containers(r.pod).first { $0["name"] == "locus-fuse-imagenet" }?["image"] == "mine")
+    }
+
+    @Test func unknownFieldsSurviveAndAreNeverNamedInThePatch() throws {
+        var pod = makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["imagenet"])
+        pod["spec"]?["futureField"] = ["nested": [1, 2.5, "x"]]
+        pod["metadata"]?["managedFields"] = [["manager": "kubectl", "operation": "Update"]]
+        pod["spec"]?["containers"] = [["name": "app", "image": "busybox", "volumeMounts": [["name": "imagenet", "mountPath": "/d", "recursiveReadOnly": "IfPossible"]], "x-unknown": true]]
+        let r = decide(pod, cache: try exampleCache())
+        #expect(r.outcome == .mutated)
+        #expect(!r.response.patch.contains { $0.path.hasPrefix("/spec/futureField") || $0.path.hasPrefix("/metadata/managedFields") || $0.path.contains("x-unknown") })
+        let patched = try JSONPatch.apply(r.response.patch, to: pod)
+        #expect(patched["spec"]?["futureField"] == pod["spec"]?["futureField"])
+        #expect(containers(patched).first { $0["name"] == "app" }?["x-unknown"] == true)
+    }
+
+    // MARK: denials
+
+    @Test(arguments: [
+        ("nope", "dataset ml/nope: no such Dataset"),
+        ("secret/weights", "dataset secret/weights: it lives in namespace secret, which has not allowed namespace ml"),
+        ("pending", "dataset ml/pending: not bound to a runtime yet (phase NotBound)"),
+        ("exotic", "dataset ml/exotic: served by engine \"curvine\", which Locus does not support"),
+        ("thin", "dataset ml/thin: ThinRuntime ml/thin names no FUSE image in spec.fuse.image"),
+        ("orphan", "dataset ml/orphan: its AlluxioRuntime ml/orphan does not exist"),
+        ("Bad Name!", "annotation locus.dev/datasets: \"Bad Name!\" is not a dataset name or namespace/name"),
+    ])
+    func datasetsLocusCannotServeDenyThePodSayingWhy(reference: String, reason: String) throws {
+        let cache = try exampleCache(extra: Self.troubleState)
+        let pod = makePod(annotations: ["locus.dev/datasets": reference])
+        let r = decide(pod, cache: cache)
+        #expect(r.outcome == .denied)
+        #expect(!r.response.allowed && r.response.code == 403)
+        #expect(r.response.message?.contains(reason) == true, "\(r.response.message ?? "")")
+        #expect(r.response.patch.isEmpty)
+        // Where the operator chose so, the pod is admitted without that dataset, with the reason as a warning.
+        let allowed = decide(pod, cache: cache, policy: policy { $0.onFailure = .allow })
+        #expect(allowed.response.allowed && allowed.outcome == .allowedWithProblems)
+        #expect(allowed.response.warnings.contains { $0.contains(reason) })
+    }
+
+    @Test func aThinPVCVolumeIsADatasetReference() throws {
+        let r = decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["thin"]), cache: try exampleCache(extra: Self.troubleState))
+        #expect(r.outcome == .denied)
+        // An ordinary PVC is no dataset and passes untouched.
+        let plain = decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["scratch"]), cache: try exampleCache(extra: Self.troubleState))
+        #expect(plain.outcome == .mutated && plain.engines.isEmpty)
+        #expect(volume(plain.pod, "scratch")?["persistentVolumeClaim"] != nil)
+    }
+
+    @Test func tenancyHoldsAgainstHostilePods() throws {
+        let cache = try exampleCache(extra: Self.troubleState)
+        // Naming another namespace's dataset that did not allow this namespace.
+        #expect(decide(makePod(annotations: ["locus.dev/datasets": "secret/weights"]), cache: cache).outcome == .denied)
+        // Smuggling Locus's own record to skip the checks: the record is checked like any reference.
+        let smuggled = decide(makePod(annotations: ["locus.dev/injected": "secret/weights=fuse-serverful"]), cache: cache)
+        #expect(smuggled.outcome == .denied)
+        // A dataset that allowed the namespace is served.
+        let shared = decide(makePod(namespace: "analytics", labels: [:], annotations: ["locus.dev/datasets": "ml/llama-weights"]), namespace: "analytics", cache: cache)
+        #expect(shared.outcome == .mutated && shared.engines == ["juicefs"])
+        // ...but its env ConfigMap (another namespace) is not, with a warning.
+        let cm = try exampleCache(extra: """
+            datasets:
+              - metadata: {name: llama-weights, namespace: ml, annotations: {locus.dev/shared-with: "*", locus.dev/env-configmap: llama-env}}
+                status: {phase: Bound, runtimes: [{name: llama-weights, namespace: ml, type: juicefs}]}
+            """)
+        let r = decide(makePod(namespace: "analytics", labels: [:], annotations: ["locus.dev/datasets": "ml/llama-weights"]), namespace: "analytics", cache: cm)
+        #expect(r.outcome == .mutated)
+        #expect(r.response.warnings.contains { $0.contains("llama-env") })
+        #expect(containers(r.pod)[0]["envFrom"] == nil)
+    }
+
+    static let troubleState = """
+        datasets:
+          - metadata: {name: weights, namespace: secret}
+            status: {phase: Bound, runtimes: [{name: weights, namespace: secret, type: alluxio}]}
+          - metadata: {name: pending, namespace: ml}
+            status: {phase: NotBound}
+          - metadata: {name: exotic, namespace: ml}
+            status: {phase: Bound, runtimes: [{name: exotic, namespace: ml, type: curvine}]}
+          - metadata: {name: thin, namespace: ml}
+            status: {phase: Bound, runtimes: [{name: thin, namespace: ml, type: thin}]}
+          - metadata: {name: orphan, namespace: ml}
+            status: {phase: Bound, runtimes: [{name: orphan, namespace: ml, type: alluxio}]}
+        runtimes:
+          - kind: AlluxioRuntime
+            metadata: {name: weights, namespace: secret}
+          - kind: ThinRuntime
+            metadata: {name: thin, namespace: ml}
+            spec: {fuse: {args: ["-o", "ro"]}}
+        persistentVolumeClaims:
+          - metadata: {name: thin, namespace: ml, labels: {fluid.io/s-ml-thin: "true"}}
+          - metadata: {name: scratch, namespace: ml}
+        """
+}

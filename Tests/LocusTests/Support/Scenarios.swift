@@ -1,0 +1,79 @@
+import Foundation
+import KubeClient
+import Locality
+import Mutators
+@testable import WebhookServer
+
+/// The built-in example cluster state, plus extra objects in the same YAML format.
+func exampleCache(extra: String? = nil) throws -> ClusterCache {
+    let cache = ClusterCache()
+    try ClusterStateObjects.parse(ExampleState.yaml, source: "example").load(into: cache, source: "example")
+    if let extra {
+        let more = try ClusterStateObjects.parse(extra, source: "extra")
+        for o in more.datasets ?? [] { cache.datasets.upsert(o) }
+        for o in more.runtimes ?? [] { cache.runtimes.upsert(o) }
+        for o in more.persistentVolumeClaims ?? [] { cache.persistentVolumeClaims.upsert(o) }
+        for o in more.persistentVolumes ?? [] { cache.persistentVolumes.upsert(o) }
+        for o in more.configMaps ?? [] { cache.configMaps.upsert(o) }
+        for o in more.namespaces ?? [] { cache.namespaces.upsert(o) }
+    }
+    return cache
+}
+
+func podJSON(yaml: String) throws -> JSONValue { try YAMLBridge.parse(yaml, source: "test pod") }
+
+func policy(_ change: (inout AdmissionPolicy) -> Void = { _ in }) -> AdmissionPolicy {
+    var p = AdmissionPolicy()
+    change(&p)
+    return p
+}
+
+func decide(_ pod: JSONValue, namespace: String = "ml", cache: ClusterCache, policy: AdmissionPolicy = AdmissionPolicy()) -> AdmissionResult {
+    Admission.review(pod: pod, namespace: namespace, uid: "test", catalog: cache, policy: policy)
+}
+
+/// A pod with one app container mounting `claims` (volume name = claim name) and the given labels/annotations.
+func makePod(
+    name: String = "p", namespace: String = "ml", labels: [String: String] = ["locus.dev/inject": "true"],
+    annotations: [String: String] = [:], claims: [String] = [], initContainer: Bool = false
+) -> JSONValue {
+    var meta: [String: JSONValue] = ["name": .string(name), "namespace": .string(namespace)]
+    if !labels.isEmpty { meta["labels"] = .object(labels.mapValues { .string($0) }) }
+    if !annotations.isEmpty { meta["annotations"] = .object(annotations.mapValues { .string($0) }) }
+    var spec: [String: JSONValue] = [
+        "containers": [[
+            "name": "app", "image": "busybox:1.36",
+            "volumeMounts": .array(claims.map { ["name": .string($0), "mountPath": .string("/data/\($0)")] }),
+        ]],
+        "volumes": .array(claims.map { ["name": .string($0), "persistentVolumeClaim": ["claimName": .string($0)]] }),
+    ]
+    if initContainer { spec["initContainers"] = [["name": "prepare", "image": "busybox:1.36"]] }
+    return ["apiVersion": "v1", "kind": "Pod", "metadata": .object(meta), "spec": .object(spec)]
+}
+
+/// Pods and policies covering every kind of mutation, for the idempotence and schema checks.
+enum MutationScenarios {
+    static func all() throws -> [(name: String, pod: JSONValue, namespace: String, policy: AdmissionPolicy)] {
+        let nativeSidecar = makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["imagenet"], initContainer: true)
+        return [
+            ("native sidecar", nativeSidecar, "ml", policy()),
+            ("plain sidecar", nativeSidecar, "ml", policy { $0.mutation.nativeSidecars = false }),
+            ("sidecar without mount check",
+             makePod(labels: ["serverless.fluid.io/inject": "true", "fuse.sidecar.poststart.fluid.io/inject": "false"], claims: ["llama-weights"]),
+             "ml", policy()),
+            ("serverful two datasets", makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: ["imagenet", "llama-weights"]), "ml", policy()),
+            ("vineyard by annotation", makePod(annotations: ["locus.dev/datasets": "features"]), "ml", policy()),
+            ("everything", makePod(labels: ["locus.dev/inject": "true"], annotations: ["locus.dev/datasets": "features", "locus.dev/fuse-mode": "sidecar"],
+                                   claims: ["imagenet", "llama-weights"], initContainer: true), "ml", policy()),
+            ("no datasets", makePod(), "ml", policy()),
+            ("namespace opt-in, shared dataset", makePod(namespace: "analytics", labels: [:], annotations: ["locus.dev/datasets": "ml/llama-weights"]),
+             "analytics", policy()),
+            ("required affinity", makePod(labels: ["locus.dev/inject": "true", "fluid.io/dataset.imagenet.sched": "required"], claims: ["imagenet"]),
+             "ml", policy()),
+            ("allow policy with a missing dataset", makePod(annotations: ["locus.dev/datasets": "features,nope"]), "ml",
+             policy { $0.onFailure = .allow }),
+            ("env into app containers only", makePod(claims: ["imagenet"], initContainer: true), "ml",
+             policy { $0.mutation.envIntoInitContainers = false }),
+        ]
+    }
+}
