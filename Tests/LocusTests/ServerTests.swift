@@ -20,7 +20,7 @@ struct ServerTests {
         #expect(ready.status == .ok)
         let missing = try await client.execute(HTTPClientRequest(url: "\(locus.url)/nope"), timeout: .seconds(5))
         #expect(missing.status == .notFound)
-        for path in ["/mutate", "/filter", "/prioritize"] {
+        for path in ["/filter", "/prioritize"] {
             var post = HTTPClientRequest(url: "\(locus.url)\(path)")
             post.method = .POST
             post.body = .bytes(ByteBuffer(string: "{}"))
@@ -28,6 +28,15 @@ struct ServerTests {
             #expect(r.status == .notImplemented, "\(path)")
             let body = String(buffer: try await r.body.collect(upTo: 1024))
             #expect(body.contains("not implemented"), "a JSON error body: \(body)")
+        }
+        for _ in 0..<2 {
+            var post = HTTPClientRequest(url: "\(locus.url)/mutate")
+            post.method = .POST
+            post.headers.add(name: "Content-Type", value: "application/json")
+            post.body = .bytes(ByteBuffer(string: "{}"))
+            let r = try await client.execute(post, timeout: .seconds(5))
+            #expect(r.status == .badRequest)
+            _ = try await r.body.collect(upTo: 1024)
         }
         let getMutate = try await client.execute(HTTPClientRequest(url: "\(locus.url)/mutate"), timeout: .seconds(5))
         #expect(getMutate.status == .methodNotAllowed || getMutate.status == .notFound)
@@ -38,7 +47,7 @@ struct ServerTests {
         let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
         #expect(text.contains(#"locus_http_requests_total{route="healthz",code="200"} 1"#), "\(text)")
         #expect(text.contains(#"locus_http_requests_total{route="other",code="404"} 1"#))
-        #expect(text.contains(#"locus_http_request_duration_seconds_count{route="mutate"} 2"#))
+        #expect(text.contains(#"locus_http_request_duration_seconds_count{route="mutate"} 3"#), "two POSTs and a GET")
         #expect(text.contains("locus_tls_certificate_reloads_count 0.0"))
         try await client.shutdown()
         await locus.stop()
@@ -72,9 +81,10 @@ struct ServerTests {
         let locus = try await RunningLocus.start()
         let client = try makeClient(caPEM: locus.certs.caCertificatePEM)
         let limit = 3 * 1024 * 1024
-        for (size, expected) in [(limit, HTTPResponseStatus.notImplemented), (limit + 1, .payloadTooLarge)] {
+        for (size, expected) in [(limit, HTTPResponseStatus.badRequest), (limit + 1, .payloadTooLarge)] {
             var post = HTTPClientRequest(url: "\(locus.url)/mutate")
             post.method = .POST
+            post.headers.add(name: "Content-Type", value: "application/json")
             post.body = .bytes(ByteBuffer(repeating: UInt8(ascii: " "), count: size))
             let r = try await client.execute(post, timeout: .seconds(10))
             #expect(r.status == expected, "\(size) bytes")

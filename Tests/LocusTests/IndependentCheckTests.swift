@@ -1,0 +1,48 @@
+import Foundation
+import KubeClient
+import Mutators
+import Testing
+@testable import WebhookServer
+
+/// Checks by implementations that are not Locus's: Python's `jsonpatch` applies every patch, and
+/// the official Kubernetes models accept every result and every manifest (scripts/check-k8s.py).
+@Suite("Independent checks: jsonpatch and the Kubernetes schema")
+struct IndependentCheckTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    static func python(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runProcess("/usr/bin/env", ["python3", "\(root)/scripts/check-k8s.py"] + args)
+    }
+
+    @Test func everyPatchAppliesWithJsonpatchAndGivesAValidPod() throws {
+        let cache = try exampleCache()
+        var lines: [String] = []
+        var cases = try MutationScenarios.all()
+        for example in ["train-sidecar.yaml", "serve-vineyard.yaml"] {
+            let text = try String(contentsOfFile: "\(Self.root)/examples/\(example)", encoding: .utf8)
+            cases.append((example, try podJSON(yaml: text), "ml", AdmissionPolicy()))
+        }
+        for s in cases {
+            let r = decide(s.pod, namespace: s.namespace, cache: cache, policy: s.policy)
+            let pod = try #require(r.pod, "\(s.name)")
+            #expect(!r.response.patch.isEmpty, "\(s.name)")
+            let line: JSONValue = ["name": .string(s.name), "original": s.pod, "patch": JSONPatch.json(r.response.patch), "expected": pod]
+            lines.append(line.jsonString)
+        }
+        // The checker itself must catch a wrong patch: a misspelt field and a patch that does not apply.
+        let bad: JSONValue = ["name": "misspelt", "original": makePod(), "patch": [["op": "add", "path": "/spec/containers/0/mountPropogation", "value": "x"]]]
+        let broken: JSONValue = ["name": "broken", "original": makePod(), "patch": [["op": "remove", "path": "/spec/nothing"]]]
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try dir.write("good.jsonl", lines.joined(separator: "\n") + "\n")
+        try dir.write("bad.jsonl", bad.jsonString + "\n" + broken.jsonString + "\n")
+
+        let good = try Self.python(["patches", dir.file("good.jsonl")])
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(good.stdout.contains("ok \(cases.count)"), "\(good.stdout)")
+        let caught = try Self.python(["patches", dir.file("bad.jsonl")])
+        #expect(caught.status == 1)
+        #expect(caught.stdout.contains("misspelt: /spec/containers/0/mountPropogation: dropped"), "\(caught.stdout)")
+        #expect(caught.stdout.contains("broken: patch does not apply"), "\(caught.stdout)")
+    }
+}
