@@ -14,6 +14,17 @@ enum YAMLBridge {
         return try value(node, source: source)
     }
 
+    /// Every document of a multi-document YAML stream.
+    static func parseAll(_ text: String, source: String) throws -> [JSONValue] {
+        do {
+            return try Yams.compose_all(yaml: text).map { try value($0, source: source) }
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError("\(source): not valid YAML")
+        }
+    }
+
     static func value(_ node: Yams.Node, source: String) throws -> JSONValue {
         switch node {
         case .scalar(let s):

@@ -1,4 +1,5 @@
 import Foundation
+import KubeClient
 import Synchronization
 import Testing
 @testable import WebhookServer
@@ -165,5 +166,56 @@ struct CLITests {
         try empty.apply(yaml: "", source: "empty")
         #expect(empty == ServeConfig())
         #expect(throws: ConfigError.self) { try empty.apply(yaml: "- a list", source: "list") }
+    }
+}
+
+@Suite("locus mutate")
+struct MutateCommandTests {
+    static let examples = "\(IndependentCheckTests.root)/examples"
+
+    @Test func explainsPatchesAndPrintsTheMutatedPod() throws {
+        let r = try runProcess(locusExecutable, ["mutate", "\(Self.examples)/train-sidecar.yaml"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("MUTATED pod train (engines: alluxio)"))
+        #expect(r.stdout.contains("[fuse-native-sidecar] added AlluxioRuntime FUSE container locus-fuse-imagenet"))
+        #expect(r.stdout.contains(#"{"op":"add","path":"/spec/initContainers","#))
+        #expect(r.stdout.contains("Mutated pod:\napiVersion: v1"))
+        #expect(r.stderr.contains("built-in example"))
+        let diff = try runProcess(locusExecutable, ["mutate", "\(Self.examples)/serve-vineyard.yaml", "--diff"])
+        #expect(diff.stdout.contains("+       mountPropagation: HostToContainer"), "\(diff.stdout)")
+        #expect(diff.stdout.contains("      locus.dev/inject: \"true\""), "strings that look like booleans stay quoted")
+    }
+
+    @Test func jsonOutputIsTheWholeDecision() throws {
+        let r = try runProcess(locusExecutable, ["mutate", "\(Self.examples)/serve-vineyard.yaml", "--output", "json"])
+        #expect(r.status == 0)
+        let v = try JSONValue.parse(Data(r.stdout.utf8))
+        #expect(v["outcome"] == "mutated" && v["allowed"] == true)
+        #expect(v["engines"] == ["juicefs", "vineyard"])
+        #expect((v["patch"]?.arrayValue?.count ?? 0) > 3)
+        #expect(v["pod"]?["spec"]?["containers"]?[0]?["env"]?[0]?["name"] == "VINEYARD_IPC_SOCKET")
+    }
+
+    @Test func aClusterStateFileAndADenial() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try dir.write("state.yaml", "datasets: []\n")
+        try dir.write("pod.yaml", "kind: Pod\napiVersion: v1\nmetadata: {name: x, labels: {locus.dev/inject: \"true\"}, annotations: {locus.dev/datasets: imagenet}}\nspec: {containers: [{name: a, image: b}]}\n")
+        let r = try runProcess(locusExecutable, ["mutate", dir.file("pod.yaml"), "--cluster-state", dir.file("state.yaml")])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("DENIED pod x: Locus denied the pod: dataset default/imagenet: no such Dataset"), "\(r.stdout)")
+    }
+
+    @Test(arguments: [
+        (["mutate", "/nonexistent.yaml"], "file cannot be read"),
+        (["mutate", "Package.swift"], "not valid YAML or JSON"),
+        (["mutate", "manifests/service.yaml"], "expected kind: Pod, got \"Service\""),
+        (["mutate", "examples/train-sidecar.yaml", "--output", "xml"], "xml"),
+        (["mutate", "examples/train-sidecar.yaml", "--cluster-state", "/nonexistent.yaml"], "file cannot be read"),
+    ])
+    func badInputExits2WithOneLine(args: [String], reason: String) throws {
+        let r = try runProcess(locusExecutable, args, cwd: IndependentCheckTests.root)
+        #expect(r.status == 2, "\(args): \(r.stderr)")
+        #expect(r.stderr.contains(reason), "\(r.stderr)")
     }
 }

@@ -1,0 +1,81 @@
+import Foundation
+import KubeClient
+import Testing
+@testable import WebhookServer
+
+@Suite("manifests/: valid, least-privilege, and in step with the code")
+struct ManifestTests {
+    static let dir = "\(IndependentCheckTests.root)/manifests"
+
+    static func documents(_ file: String) throws -> [JSONValue] {
+        try YAMLBridge.parseAll(try String(contentsOfFile: "\(dir)/\(file)", encoding: .utf8), source: file)
+    }
+
+    @Test func everyManifestIsAValidObjectOfItsKind() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.dir).filter { $0.hasSuffix(".yaml") }.sorted()
+        let kustomization = try #require(try Self.documents("kustomization.yaml").first)
+        let listed = Set(kustomization["resources"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        #expect(listed == Set(files).subtracting(["kustomization.yaml"]), "kustomization lists every manifest")
+        let r = try IndependentCheckTests.python(["manifests"] + files.map { "\(Self.dir)/\($0)" })
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.hasPrefix("ok "), "\(r.stdout)")
+    }
+
+    /// The ClusterRole grants get/list/watch on exactly what the informers read.
+    @Test func rbacIsReadOnlyAndExactlyWhatTheInformersRead() async throws {
+        let api = try await FakeAPIServer.start()
+        let kube = try KubeAPIClient(config: api.kubeConfig(token: "t"), requestTimeout: .seconds(5))
+        let live = LiveCluster(client: kube, cache: ClusterCache(), logger: .init(label: "test"))
+        let informed = Set(live.syncState.map(\.resource))
+        await live.shutdown()
+        await api.stop()
+
+        let role = try #require(try Self.documents("rbac.yaml").first { $0["kind"] == "ClusterRole" })
+        var granted = Set<String>()
+        for rule in role["rules"]?.arrayValue ?? [] {
+            #expect(Set(rule["verbs"]?.arrayValue?.compactMap(\.stringValue) ?? []) == ["get", "list", "watch"])
+            for group in rule["apiGroups"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                for resource in rule["resources"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                    granted.insert(group.isEmpty ? resource : "\(resource).\(group)")
+                }
+            }
+        }
+        #expect(granted == informed)
+        #expect(!granted.contains("secrets"))
+    }
+
+    @Test func webhookConfigurationMatchesTheDesign() throws {
+        let config = try #require(try Self.documents("webhook.yaml").first)
+        let hooks = config["webhooks"]?.arrayValue ?? []
+        #expect(hooks.count == 4)
+        var optInLabels = Set<String>()
+        for h in hooks {
+            #expect(h["sideEffects"] == "None")
+            #expect(h["reinvocationPolicy"] == "IfNeeded")
+            #expect(h["admissionReviewVersions"] == ["v1", "v1beta1"])
+            #expect(h["failurePolicy"] == "Fail")
+            #expect((h["timeoutSeconds"]?.int64Value ?? 99) <= 15)
+            #expect(h["clientConfig"]?["service"] == ["name": "locus", "namespace": "locus-system", "path": "/mutate", "port": 443])
+            #expect(h["rules"]?[0]?["operations"] == ["CREATE"] && h["rules"]?[0]?["resources"] == ["pods"])
+            for (k, v) in h["objectSelector"]?["matchLabels"]?.objectValue ?? [:] where v == "true" { optInLabels.insert(k) }
+            if h["namespaceSelector"]?["matchLabels"]?["locus.dev/inject"] == "true" { optInLabels.insert("namespace:locus.dev/inject") }
+        }
+        #expect(optInLabels == ["locus.dev/inject", "serverless.fluid.io/inject", "fuse.serverful.fluid.io/inject", "namespace:locus.dev/inject"])
+    }
+
+    /// The shipped config file is valid for `locus serve`, and its onFailure pairs with the failurePolicy.
+    @Test func shippedConfigIsValidAndPairsWithTheFailurePolicy() throws {
+        let cm = try #require(try Self.documents("config.yaml").first)
+        var c = ServeConfig()
+        try c.apply(yaml: try #require(cm["data"]?["config.yaml"]?.stringValue), source: "manifests/config.yaml")
+        try c.validate()
+        #expect(c.onFailure == .deny)
+        let deployment = try #require(try Self.documents("deployment.yaml").first { $0["kind"] == "Deployment" })
+        #expect(deployment["spec"]?["replicas"] == 2)
+        let container = deployment["spec"]?["template"]?["spec"]?["containers"]?[0]
+        #expect(container?["readinessProbe"]?["httpGet"]?["path"] == "/readyz")
+        #expect(container?["livenessProbe"]?["httpGet"]?["path"] == "/healthz")
+        #expect(container?["args"] == ["serve", "--config", "/etc/locus/config/config.yaml"])
+        #expect(c.certFile == "/etc/locus/tls/tls.crt")
+    }
+}
