@@ -61,6 +61,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "locus", dependencies: ["WebhookServer"]),
+        // Load generator and fixture maker for the benchmarks (scripts/bench-webhook).
+        .executableTarget(name: "locus-bench", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "LocusTests", dependencies: [
             "KubeClient", "Locality", "Mutators", "SchedulerExtender", "WebhookServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

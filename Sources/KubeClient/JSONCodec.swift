@@ -66,9 +66,10 @@ enum JSONReader {
         mutating func object(depth: Int) throws -> JSONValue {
             guard depth <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
             pos += 1
-            var o: [String: JSONValue] = [:]
             skipSpace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(o) }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object([:]) }
+            // Members are collected first and hashed once into a dictionary of the right size.
+            var members: [(String, JSONValue)] = []
             while true {
                 skipSpace()
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
@@ -77,11 +78,14 @@ enum JSONReader {
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 pos += 1
                 skipSpace()
-                o[key] = try value(depth: depth)
+                members.append((key, try value(depth: depth)))
                 skipSpace()
                 guard pos < bytes.count else { throw error("unexpected end of input in an object") }
                 if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(o) }
+                if bytes[pos] == UInt8(ascii: "}") {
+                    pos += 1
+                    return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
+                }
                 throw error("expected ',' or '}'")
             }
         }
@@ -106,16 +110,19 @@ enum JSONReader {
         mutating func string() throws -> String {
             pos += 1  // opening quote
             let start = pos
-            // Fast path: no escapes.
+            // Fast path: no escapes; pure ASCII needs no UTF-8 validation.
+            var ascii = true
             while pos < bytes.count {
                 let b = bytes[pos]
                 if b == UInt8(ascii: "\"") {
-                    let s = try validated(UnsafeBufferPointer(rebasing: bytes[start..<pos]), at: start)
+                    let raw = UnsafeBufferPointer(rebasing: bytes[start..<pos])
+                    let s = ascii ? String(decoding: raw, as: UTF8.self) : try validated(raw, at: start)
                     pos += 1
                     return s
                 }
                 if b == UInt8(ascii: "\\") { break }
                 if b < 0x20 { throw error("control character in a string") }
+                if b >= 0x80 { ascii = false }
                 pos += 1
             }
             var out = Array(bytes[start..<pos])

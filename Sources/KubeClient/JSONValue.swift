@@ -64,6 +64,9 @@ public enum JSONValue: Sendable, Hashable {
         return out
     }
 
+    /// Appends the compact JSON (keys sorted) to `out`.
+    public func write(into out: inout [UInt8]) { JSONWriter.write(self, into: &out) }
+
     /// Compact JSON with keys sorted, as a string.
     public var jsonString: String { String(decoding: encodedBytes(), as: UTF8.self) }
 

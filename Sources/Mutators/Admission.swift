@@ -78,22 +78,32 @@ public struct AdmissionResponse: Sendable, Equatable {
         AdmissionResponse(uid: uid, allowed: true, patch: [], code: nil, message: nil, warnings: warnings)
     }
 
-    /// The whole AdmissionReview in `apiVersion`, as bytes.
+    /// The whole AdmissionReview in `apiVersion`, as bytes (written directly: this is the hot path).
     public func review(apiVersion: String) -> [UInt8] {
-        var r: [String: JSONValue] = ["uid": .string(uid), "allowed": .bool(allowed)]
+        var out: [UInt8] = []
+        out.reserveCapacity(160 + patch.count * 160)
+        out.append(contentsOf: #"{"apiVersion":"#.utf8)
+        JSONValue.string(apiVersion).write(into: &out)
+        out.append(contentsOf: #","kind":"AdmissionReview","response":{"uid":"#.utf8)
+        JSONValue.string(uid).write(into: &out)
+        out.append(contentsOf: (allowed ? #","allowed":true"# : #","allowed":false"#).utf8)
         if !patch.isEmpty {
-            r["patchType"] = "JSONPatch"
-            r["patch"] = .string(Data(JSONPatch.json(patch).encodedBytes()).base64EncodedString())
+            out.append(contentsOf: #","patchType":"JSONPatch","patch":""#.utf8)
+            Base64.append(JSONPatch.encoded(patch), to: &out)
+            out.append(UInt8(ascii: "\""))
         }
         if let message {
-            r["status"] = ["code": .integer(Int64(code ?? 403)), "message": .string(message), "status": "Failure", "reason": "Forbidden"]
+            out.append(contentsOf: #","status":"#.utf8)
+            let status: JSONValue = ["code": .integer(Int64(code ?? 403)), "message": .string(message), "status": "Failure", "reason": "Forbidden"]
+            status.write(into: &out)
         }
         if !warnings.isEmpty {
             // The API server shows warnings to the user; it truncates long ones, so keep each short and few.
-            r["warnings"] = .array(warnings.prefix(10).map { .string(String($0.prefix(240))) })
+            out.append(contentsOf: #","warnings":"#.utf8)
+            JSONValue.array(warnings.prefix(10).map { .string(String($0.prefix(240))) }).write(into: &out)
         }
-        let review: JSONValue = ["apiVersion": .string(apiVersion), "kind": "AdmissionReview", "response": .object(r)]
-        return review.encodedBytes()
+        out.append(contentsOf: "}}".utf8)
+        return out
     }
 }
 
@@ -182,5 +192,31 @@ public enum Admission {
         return AdmissionResult(
             response: response, outcome: outcome, engines: engines, explanations: mutation.explanations, problems: problems,
             pod: mutation.pod)
+    }
+}
+
+/// Standard base64 (RFC 4648, padded), appended to a byte buffer.
+enum Base64 {
+    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i + 3 <= bytes.count {
+            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            out.append(alphabet[Int(v >> 18 & 63)])
+            out.append(alphabet[Int(v >> 12 & 63)])
+            out.append(alphabet[Int(v >> 6 & 63)])
+            out.append(alphabet[Int(v & 63)])
+            i += 3
+        }
+        let rest = bytes.count - i
+        if rest > 0 {
+            let v = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+            out.append(alphabet[Int(v >> 18 & 63)])
+            out.append(alphabet[Int(v >> 12 & 63)])
+            out.append(rest == 2 ? alphabet[Int(v >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(UInt8(ascii: "="))
+        }
     }
 }

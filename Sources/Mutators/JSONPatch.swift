@@ -39,13 +39,19 @@ public enum JSONPatch {
     }
 
     static func diff(_ old: JSONValue, _ new: JSONValue, path: String, into ops: inout [PatchOperation]) {
+        // Untouched subtrees share storage with the original, so this is cheap where nothing changed.
         if old == new { return }
         switch (old, new) {
         case (.object(let a), .object(let b)):
-            for key in a.keys.sorted() where b[key] == nil {
+            // Only differing keys are sorted (for a stable patch), not every key of every object.
+            var removed: [String] = []
+            for key in a.keys where b[key] == nil { removed.append(key) }
+            for key in removed.sorted() {
                 ops.append(PatchOperation(op: .remove, path: path + "/" + escape(key)))
             }
-            for key in b.keys.sorted() {
+            var changed: [String] = []
+            for (key, bv) in b where a[key] != bv { changed.append(key) }
+            for key in changed.sorted() {
                 let p = path + "/" + escape(key)
                 if let av = a[key] {
                     diff(av, b[key]!, path: p, into: &ops)
@@ -81,7 +87,7 @@ public enum JSONPatch {
 
     /// RFC 6901 escaping of one reference token.
     public static func escape(_ token: String) -> String {
-        guard token.contains(where: { $0 == "~" || $0 == "/" }) else { return token }
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
         return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 
@@ -91,6 +97,26 @@ public enum JSONPatch {
 
     /// The patch as a JSON array.
     public static func json(_ ops: [PatchOperation]) -> JSONValue { .array(ops.map(\.json)) }
+
+    /// The patch as JSON bytes, keys in RFC order (`op`, `path`, `value`), written directly.
+    public static func encoded(_ ops: [PatchOperation]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(64 * ops.count + 2)
+        for (i, op) in ops.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"op":""#.utf8)
+            out.append(contentsOf: op.op.rawValue.utf8)
+            out.append(contentsOf: #"","path":"#.utf8)
+            JSONValue.string(op.path).write(into: &out)
+            if let value = op.value {
+                out.append(contentsOf: #","value":"#.utf8)
+                value.write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
 
     /// Applies `ops` to `document` (add, remove, replace), as the API server would.
     public static func apply(_ ops: [PatchOperation], to document: JSONValue) throws -> JSONValue {

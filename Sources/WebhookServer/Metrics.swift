@@ -13,32 +13,50 @@ public final class LocusMetrics: Sendable {
         .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
     ]
 
+    /// Series of the request path, looked up once per label set rather than once per request.
+    private let requestSeries = Mutex<[String: (Counter, DurationHistogram)]>([:])
+    private let admissionSeries = Mutex<[String: Counter]>([:])
+
     public init() {}
 
     public func recordRequest(route: String, code: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: .init(
-                namespace: "locus", metricName: "http_requests", unitName: "total",
-                helpText: "HTTP requests answered, by route and status code"),
-            labels: [("route", route), ("code", String(code))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: .init(
-                namespace: "locus", metricName: "http_request_duration", unitName: "seconds",
-                helpText: "Time to answer a request, by route"),
-            labels: [("route", route)], buckets: Self.latencyBuckets
-        ).recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let key = "\(route) \(code)"
+        let (counter, histogram) = requestSeries.withLock { cache in
+            if let s = cache[key] { return s }
+            let s = (
+                registry.makeCounter(
+                    descriptor: .init(
+                        namespace: "locus", metricName: "http_requests", unitName: "total",
+                        helpText: "HTTP requests answered, by route and status code"),
+                    labels: [("route", route), ("code", String(code))]),
+                registry.makeDurationHistogram(
+                    descriptor: .init(
+                        namespace: "locus", metricName: "http_request_duration", unitName: "seconds",
+                        helpText: "Time to answer a request, by route"),
+                    labels: [("route", route)], buckets: Self.latencyBuckets)
+            )
+            cache[key] = s
+            return s
+        }
+        counter.increment()
+        histogram.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// One admission decision; counted once per engine involved (`none` when no dataset).
     public func recordAdmission(outcome: String, engines: [String]) {
         for engine in engines.isEmpty ? ["none"] : engines {
-            registry.makeCounter(
-                descriptor: .init(
-                    namespace: "locus", metricName: "admission_reviews", unitName: "total",
-                    helpText: "Admission decisions by outcome (mutated, unchanged, skipped, denied, allowed_with_problems) and engine"),
-                labels: [("outcome", outcome), ("engine", engine)]
-            ).increment()
+            let counter = admissionSeries.withLock { cache in
+                let key = "\(outcome) \(engine)"
+                if let c = cache[key] { return c }
+                let c = registry.makeCounter(
+                    descriptor: .init(
+                        namespace: "locus", metricName: "admission_reviews", unitName: "total",
+                        helpText: "Admission decisions by outcome (mutated, unchanged, skipped, denied, allowed_with_problems) and engine"),
+                    labels: [("outcome", outcome), ("engine", engine)])
+                cache[key] = c
+                return c
+            }
+            counter.increment()
         }
     }
 

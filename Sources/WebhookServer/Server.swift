@@ -150,12 +150,26 @@ public struct LocusRoutes: Sendable {
 
     /// Requests must say they carry JSON (with or without a charset); anything else is 415.
     static func requireJSON(_ request: Request) throws {
-        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard type == "application/json" else {
+        guard let header = request.headers[.contentType], isJSON(header) else {
             throw HTTPError(
                 .unsupportedMediaType,
                 message: "content type must be application/json, got \(request.headers[.contentType] ?? "none")")
         }
+    }
+
+    /// `application/json`, in any case, optionally followed by parameters (`; charset=utf-8`).
+    static func isJSON(_ contentType: String) -> Bool {
+        var it = contentType.utf8.makeIterator()
+        for e in "application/json".utf8 {
+            guard let c = it.next() else { return false }
+            let lower = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c) ? c + 32 : c
+            guard lower == e else { return false }
+        }
+        while let c = it.next() {
+            if c == UInt8(ascii: ";") { return true }
+            if c != UInt8(ascii: " ") && c != UInt8(ascii: "\t") { return false }
+        }
+        return true
     }
 
     /// `POST /mutate`: an AdmissionReview in, an AdmissionReview out (same version and uid).

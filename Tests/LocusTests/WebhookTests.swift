@@ -165,3 +165,32 @@ struct WebhookTests {
         }
     }
 }
+
+@Suite("Native or plain FUSE sidecars, from the cluster version")
+struct ClusterVersionTests {
+    @Test func versionIsAskedOnceOrConfigured() async throws {
+        let api = try await FakeAPIServer.start()
+        let kube = try KubeAPIClient(config: api.kubeConfig(), requestTimeout: .seconds(5))
+        let live = ClusterBackend.live(LiveCluster(client: kube, cache: ClusterCache(), logger: .init(label: "test")))
+        var c = ServeConfig()
+        #expect(await Serve.nativeSidecars(c, backend: live, logger: .init(label: "test")), "the fake API server is 1.31")
+        #expect(api.requests.filter { $0.path == "/version" }.count == 1)
+        // The API server cannot say: plain sidecars, which work on every version.
+        api.force(status: 500, reason: "InternalError", message: "boom")
+        #expect(await Serve.nativeSidecars(c, backend: live, logger: .init(label: "test")) == false)
+        // Configured: the API server is not asked.
+        c.kubernetesVersion = "1.28"
+        let asked = api.requests.count
+        #expect(await Serve.nativeSidecars(c, backend: live, logger: .init(label: "test")) == false)
+        c.kubernetesVersion = "v1.30.2"
+        #expect(await Serve.nativeSidecars(c, backend: live, logger: .init(label: "test")))
+        #expect(api.requests.count == asked)
+        // Offline: a modern cluster is assumed.
+        #expect(await Serve.nativeSidecars(ServeConfig(), backend: .fixed(ClusterCache()), logger: .init(label: "test")))
+        if case .live(let l) = live { await l.shutdown() }
+        await api.stop()
+        #expect(MutationConfig.hasNativeSidecars(version: "1.29") == true)
+        #expect(MutationConfig.hasNativeSidecars(version: "2.0") == true)
+        #expect(MutationConfig.hasNativeSidecars(version: "one") == nil)
+    }
+}

@@ -1,0 +1,172 @@
+// locus-bench: Locus's own load generator and fixture maker for the benchmarks (scripts/bench-webhook).
+//
+//   locus-bench rate --port P --body FILE [--path /mutate] [--rate 5000] [--connections 16] [--seconds 20]
+//       Open-loop load at a fixed request rate over TLS with keep-alive. Latency is measured from
+//       the moment each request was due, so a slow server cannot hide its queueing (no coordinated
+//       omission). Prints achieved rate, p50/p90/p99/p99.9/max and any failures.
+//   locus-bench state --pvcs N --datasets M
+//       Prints a cluster-state file with N dataset PVCs (and their PVs) over M datasets.
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+func argument(_ name: String, _ args: [String]) -> String? {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("locus-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+struct Stats {
+    var latencies: [Double] = []  // microseconds
+    var failures = 0
+    var malformed = 0
+}
+
+/// One keep-alive TLS connection sending requests at its share of the rate.
+func runConnection(
+    port: Int, path: String, body: [UInt8], interval: Duration, start: ContinuousClock.Instant, end: ContinuousClock.Instant,
+    offset: Duration, context: NIOSSLContext
+) async throws -> Stats {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        .connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+            }
+        }
+    var stats = Stats()
+    stats.latencies.reserveCapacity(100_000)
+    let buffer = ByteBuffer(bytes: body)
+    try await channel.executeThenClose { inbound, outbound in
+        var responses = inbound.makeAsyncIterator()
+        var due = start + offset
+        let headers = HTTPHeaders([("Host", "localhost"), ("Content-Type", "application/json"), ("Content-Length", String(body.count))])
+        while due < end {
+            let now = ContinuousClock.now
+            if due > now { try await Task.sleep(until: due, clock: .continuous) }
+            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers)))
+            try await outbound.write(.body(.byteBuffer(buffer)))
+            try await outbound.write(.end(nil))
+            var status: UInt = 0
+            var received = ByteBuffer()
+            loop: while let part = try await responses.next() {
+                switch part {
+                case .head(let h): status = h.status.code
+                case .body(var b): received.writeBuffer(&b)
+                case .end: break loop
+                }
+            }
+            let latency = ContinuousClock.now - due
+            stats.latencies.append(Double(latency.components.seconds) * 1e6 + Double(latency.components.attoseconds) / 1e12)
+            if status != 200 {
+                stats.failures += 1
+            } else if received.readableBytesView.firstRange(of: Array("\"uid\":".utf8)) == nil {
+                stats.malformed += 1
+            }
+            due += interval
+        }
+    }
+    return stats
+}
+
+extension ByteBufferView {
+    func firstRange(of needle: [UInt8]) -> Range<Int>? {
+        let hay = Array(self)
+        guard hay.count >= needle.count else { return nil }
+        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle {
+            return i..<(i + needle.count)
+        }
+        return nil
+    }
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+}
+
+func rate(_ args: [String]) async throws {
+    guard let port = argument("--port", args).flatMap(Int.init) else { fail("--port is required") }
+    guard let bodyFile = argument("--body", args), let body = FileManager.default.contents(atPath: bodyFile) else {
+        fail("--body FILE is required and must be readable")
+    }
+    let path = argument("--path", args) ?? "/mutate"
+    let rate = argument("--rate", args).flatMap(Double.init) ?? 5000
+    let connections = argument("--connections", args).flatMap(Int.init) ?? 16
+    let seconds = argument("--seconds", args).flatMap(Double.init) ?? 20
+    var tls = TLSConfiguration.makeClientConfiguration()
+    tls.certificateVerification = .none  // loopback benchmark; the tests check verification
+    let context = try NIOSSLContext(configuration: tls)
+    let perConnection = rate / Double(connections)
+    let interval = Duration.nanoseconds(Int64(1e9 / perConnection))
+    let start = ContinuousClock.now + .milliseconds(300)
+    let end = start + .milliseconds(Int64(seconds * 1000))
+    let all = try await withThrowingTaskGroup(of: Stats.self) { group in
+        for i in 0..<connections {
+            let offset = Duration.nanoseconds(Int64(1e9 / perConnection * Double(i) / Double(connections)))
+            group.addTask {
+                try await runConnection(
+                    port: port, path: path, body: Array(body), interval: interval, start: start, end: end, offset: offset, context: context)
+            }
+        }
+        var total = Stats()
+        for try await s in group {
+            total.latencies += s.latencies
+            total.failures += s.failures
+            total.malformed += s.malformed
+        }
+        return total
+    }
+    let sorted = all.latencies.sorted()
+    let ms = { (v: Double) in String(format: "%.2f ms", v / 1000) }
+    print("target \(Int(rate)) req/s over \(connections) connections for \(seconds) s: \(sorted.count) requests, achieved \(Int(Double(sorted.count) / seconds)) req/s")
+    print("latency p50 \(ms(percentile(sorted, 0.5)))  p90 \(ms(percentile(sorted, 0.9)))  p99 \(ms(percentile(sorted, 0.99)))  p99.9 \(ms(percentile(sorted, 0.999)))  max \(ms(sorted.last ?? 0))")
+    print("failed \(all.failures)  malformed \(all.malformed)")
+    if all.failures > 0 || all.malformed > 0 { exit(1) }
+}
+
+func state(_ args: [String]) {
+    let pvcs = argument("--pvcs", args).flatMap(Int.init) ?? 10_000
+    let datasets = argument("--datasets", args).flatMap(Int.init) ?? 1_000
+    var out = "datasets:\n"
+    for d in 0..<datasets {
+        out += "  - metadata: {name: ds-\(d), namespace: ns-\(d % 50), uid: uid-\(d)}\n"
+        out += "    spec: {mounts: [{mountPoint: \"s3://bucket/ds-\(d)/\", name: ds-\(d)}]}\n"
+        out += "    status: {phase: Bound, runtimes: [{name: ds-\(d), namespace: ns-\(d % 50), type: alluxio}], cacheStates: {cached: \"10.00GiB\", cacheCapacity: \"20.00GiB\"}}\n"
+    }
+    out += "runtimes:\n"
+    for d in 0..<datasets {
+        out += "  - {kind: AlluxioRuntime, metadata: {name: ds-\(d), namespace: ns-\(d % 50)}, spec: {replicas: 2, fuse: {image: fluidcloudnative/alluxio-fuse, imageTag: \"2.9.0\"}}}\n"
+    }
+    out += "persistentVolumeClaims:\n"
+    for p in 0..<pvcs {
+        let d = p % datasets
+        out += "  - metadata: {name: pvc-\(p), namespace: ns-\(d % 50), labels: {fluid.io/s-ns-\(d % 50)-ds-\(d): \"true\", fluid.io/dataset-id: ns-\(d % 50)-ds-\(d)}, annotations: {CreatedBy: fluid}}\n"
+        out += "    spec: {volumeName: ns-\(d % 50)-pvc-\(p), storageClassName: fluid, accessModes: [ReadOnlyMany]}\n"
+        out += "    status: {phase: Bound}\n"
+    }
+    out += "persistentVolumes:\n"
+    for p in 0..<pvcs {
+        let d = p % datasets
+        out += "  - metadata: {name: ns-\(d % 50)-pvc-\(p)}\n"
+        out += "    spec: {csi: {driver: fuse.csi.fluid.io, volumeHandle: ns-\(d % 50)-pvc-\(p), volumeAttributes: {fluid_path: /runtime-mnt/alluxio/ns-\(d % 50)/ds-\(d)/alluxio-fuse, mount_type: fuse.alluxio-fuse}}}\n"
+    }
+    out += "namespaces:\n"
+    for n in 0..<50 { out += "  - metadata: {name: ns-\(n)}\n" }
+    print(out, terminator: "")
+}
+
+let args = Array(CommandLine.arguments.dropFirst())
+switch args.first {
+case "rate": try await rate(args)
+case "state": state(args)
+default: fail("usage: locus-bench rate --port P --body FILE [--path /mutate] [--rate R] [--connections C] [--seconds S] | locus-bench state --pvcs N --datasets M")
+}
