@@ -39,8 +39,13 @@ public enum JSONPatch {
     }
 
     static func diff(_ old: JSONValue, _ new: JSONValue, path: String, into ops: inout [PatchOperation]) {
-        // Untouched subtrees share storage with the original, so this is cheap where nothing changed.
+        // Untouched subtrees share storage with the original, so `==` is cheap where nothing changed.
         if old == new { return }
+        diffKnownDifferent(old, new, path: path, into: &ops)
+    }
+
+    /// `old != new` is known here, so the (deep) comparison is not repeated at every level.
+    static func diffKnownDifferent(_ old: JSONValue, _ new: JSONValue, path: String, into ops: inout [PatchOperation]) {
         switch (old, new) {
         case (.object(let a), .object(let b)):
             // Only differing keys are sorted (for a stable patch), not every key of every object.
@@ -49,14 +54,18 @@ public enum JSONPatch {
             for key in removed.sorted() {
                 ops.append(PatchOperation(op: .remove, path: path + "/" + escape(key)))
             }
-            var changed: [String] = []
-            for (key, bv) in b where a[key] != bv { changed.append(key) }
-            for key in changed.sorted() {
+            var changed: [(String, JSONValue?, JSONValue)] = []
+            for (key, bv) in b {
+                let av = a[key]
+                if av != bv { changed.append((key, av, bv)) }
+            }
+            changed.sort { $0.0 < $1.0 }
+            for (key, av, bv) in changed {
                 let p = path + "/" + escape(key)
-                if let av = a[key] {
-                    diff(av, b[key]!, path: p, into: &ops)
+                if let av {
+                    diffKnownDifferent(av, bv, path: p, into: &ops)
                 } else {
-                    ops.append(PatchOperation(op: .add, path: p, value: b[key]!))
+                    ops.append(PatchOperation(op: .add, path: p, value: bv))
                 }
             }
         case (.array(let a), .array(let b)):

@@ -11,6 +11,9 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import KubeClient
+import Mutators
+import WebhookServer
 
 func argument(_ name: String, _ args: [String]) -> String? {
     guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
@@ -52,9 +55,9 @@ func runConnection(
         while due < end {
             let now = ContinuousClock.now
             if due > now { try await Task.sleep(until: due, clock: .continuous) }
-            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers)))
-            try await outbound.write(.body(.byteBuffer(buffer)))
-            try await outbound.write(.end(nil))
+            try await outbound.write(contentsOf: [
+                .head(HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers)), .body(.byteBuffer(buffer)), .end(nil),
+            ])
             var status: UInt = 0
             var received = ByteBuffer()
             loop: while let part = try await responses.next() {
@@ -68,7 +71,7 @@ func runConnection(
             stats.latencies.append(Double(latency.components.seconds) * 1e6 + Double(latency.components.attoseconds) / 1e12)
             if status != 200 {
                 stats.failures += 1
-            } else if received.readableBytesView.firstRange(of: Array("\"uid\":".utf8)) == nil {
+            } else if !received.contains(uidKey) {
                 stats.malformed += 1
             }
             due += interval
@@ -77,14 +80,24 @@ func runConnection(
     return stats
 }
 
-extension ByteBufferView {
-    func firstRange(of needle: [UInt8]) -> Range<Int>? {
-        let hay = Array(self)
-        guard hay.count >= needle.count else { return nil }
-        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle {
-            return i..<(i + needle.count)
+let uidKey = Array("\"uid\":".utf8)
+
+extension ByteBuffer {
+    /// Whether the readable bytes contain `needle` (a well-formed review names its uid).
+    func contains(_ needle: [UInt8]) -> Bool {
+        withUnsafeReadableBytes { hay in
+            guard hay.count >= needle.count else { return false }
+            var i = 0
+            while i <= hay.count - needle.count {
+                if hay[i] == needle[0] {
+                    var j = 1
+                    while j < needle.count && hay[i + j] == needle[j] { j += 1 }
+                    if j == needle.count { return true }
+                }
+                i += 1
+            }
+            return false
         }
-        return nil
     }
 }
 
@@ -164,9 +177,42 @@ func state(_ args: [String]) {
     print(out, terminator: "")
 }
 
+/// In-process cost of each stage of a /mutate answer (no network): where the time goes.
+func stages(_ args: [String]) throws {
+    guard let bodyFile = argument("--body", args), let body = FileManager.default.contents(atPath: bodyFile) else {
+        fail("--body FILE is required")
+    }
+    let n = argument("--iterations", args).flatMap(Int.init) ?? 20_000
+    let cache = ClusterCache()
+    try ClusterStateObjects.parse(ExampleState.yaml, source: "example").load(into: cache, source: "example")
+    let policy = AdmissionPolicy()
+    let bytes = Array(body)
+    let only = argument("--only", args)
+    func time(_ name: String, _ f: () throws -> Void) rethrows {
+        if let only, !name.hasPrefix(only) { return }
+        for _ in 0..<(n / 10) { try f() }
+        let start = ContinuousClock.now
+        for _ in 0..<n { try f() }
+        let d = ContinuousClock.now - start
+        let us = (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(n)
+        print(String(format: "%-28@ %8.2f µs", name as NSString, us))
+    }
+    let request = try AdmissionRequest.parse(bytes)
+    let result = Admission.review(request, catalog: cache, policy: policy)
+    try time("parse AdmissionReview") { _ = try AdmissionRequest.parse(bytes) }
+    try time("JSONDecoder (for scale)") { _ = try JSONDecoder().decode(JSONValue.self, from: body) }
+    time("decide + mutate + diff") { _ = Admission.review(request, catalog: cache, policy: policy) }
+    time("write response") { _ = result.response.review(apiVersion: request.apiVersion) }
+    try time("whole answer") {
+        let r = try AdmissionRequest.parse(bytes)
+        _ = Admission.review(r, catalog: cache, policy: policy).response.review(apiVersion: r.apiVersion)
+    }
+}
+
 let args = Array(CommandLine.arguments.dropFirst())
 switch args.first {
 case "rate": try await rate(args)
 case "state": state(args)
+case "stages": try stages(args)
 default: fail("usage: locus-bench rate --port P --body FILE [--path /mutate] [--rate R] [--connections C] [--seconds S] | locus-bench state --pvcs N --datasets M")
 }

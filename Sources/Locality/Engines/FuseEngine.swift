@@ -38,7 +38,7 @@ public struct FuseEngine: EnginePlugin {
         let image: String
         if let repo = fuse?["image"]?.stringValue, !repo.isEmpty {
             let tag = fuse?["imageTag"]?.stringValue ?? ""
-            image = tag.isEmpty || repo.contains("@") ? repo : "\(repo):\(tag)"
+            image = tag.isEmpty || repo.utf8.contains(UInt8(ascii: "@")) ? repo : "\(repo):\(tag)"
         } else if let d = defaultImage {
             image = d
         } else {
