@@ -182,7 +182,7 @@ public struct KubeConfig: Sendable {
             namespace: context.namespace, source: source)
     }
 
-    static func shortReason(_ error: any Error) -> String {
+    public static func shortReason(_ error: any Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, let ctx):
             return "missing \((ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."))"

@@ -36,6 +36,8 @@ public enum Keys {
     public static let fluidWrappedBy = "fluid.io/wrapped-by"
     public static let fluidDatasetPVCPrefix = "fluid.io/s-"
     public static let fluidCSIDriver = "fuse.csi.fluid.io"
+    /// Node label Fluid sets to `<namespace>_<name>` on nodes an Exclusive-placement dataset holds.
+    public static let fluidExclusive = "fluid_exclusive"
 
     /// Pod label `fluid.io/dataset.<name>.sched: required` makes the dataset's node affinity required.
     public static func fluidSchedulingLabel(dataset: String) -> String { "fluid.io/dataset.\(dataset).sched" }

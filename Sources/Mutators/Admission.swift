@@ -168,7 +168,7 @@ public enum Admission {
             return AdmissionResult(response: .allow(uid: uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
         }
         let resolver = DatasetResolver(catalog: catalog)
-        let (refs, malformed) = PodMutator.references(pod: pod, namespace: namespace) {
+        let (refs, malformed) = PodReferences.references(pod: pod, namespace: namespace) {
             resolver.isDatasetClaim(namespace: namespace, claim: $0)
         }
         let (datasets, resolutionProblems) = resolver.resolve(refs, podNamespace: namespace)

@@ -54,45 +54,6 @@ public struct OptIn: Sendable, Equatable {
 
 /// The pod reading and rewriting: pure functions over pod JSON.
 public enum PodMutator {
-    /// The dataset references a pod makes: PVC volumes `isDatasetClaim` accepts, the
-    /// `locus.dev/datasets` annotation, and Locus's own record of earlier injections.
-    /// Malformed annotation entries are returned separately.
-    public static func references(
-        pod: JSONValue, namespace: String, isDatasetClaim: (String) -> Bool
-    ) -> (references: [DatasetReference], malformed: [String]) {
-        var refs: [DatasetReference] = []
-        var malformed: [String] = []
-        for v in pod["spec"]?["volumes"]?.arrayValue ?? [] {
-            if let name = v["name"]?.stringValue, let claim = v["persistentVolumeClaim"]?["claimName"]?.stringValue, isDatasetClaim(claim) {
-                refs.append(.volume(volume: name, claim: claim))
-            }
-        }
-        let annotations = pod["metadata"]?["annotations"]
-        for entry in (annotations?[Keys.datasets]?.stringValue ?? "").split(separator: ",") {
-            let trimmed = entry.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            if let ref = DatasetRef(parsing: trimmed, defaultNamespace: namespace) {
-                refs.append(.named(ref))
-            } else {
-                malformed.append(trimmed)
-            }
-        }
-        for ref in injectedRecord(pod).keys.sorted() { refs.append(.named(ref)) }
-        return (refs, malformed)
-    }
-
-    /// Locus's record on the pod: dataset → how it was wired (`locus.dev/injected`).
-    public static func injectedRecord(_ pod: JSONValue) -> [DatasetRef: String] {
-        var out: [DatasetRef: String] = [:]
-        let text = pod["metadata"]?["annotations"]?[Keys.injected]?.stringValue ?? ""
-        for entry in text.split(separator: ",") {
-            let parts = entry.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let ref = DatasetRef(parsing: parts[0], defaultNamespace: "") , !ref.namespace.isEmpty else { continue }
-            out[ref] = String(parts[1])
-        }
-        return out
-    }
-
     static func recordText(_ record: [DatasetRef: String]) -> String {
         record.keys.sorted().map { "\($0)=\(record[$0]!)" }.joined(separator: ",")
     }
@@ -105,7 +66,7 @@ public enum PodMutator {
         var draft = PodDraft(pod)
         var explanations: [Explanation] = []
         var warnings: [String] = []
-        var record = injectedRecord(pod)
+        var record = PodReferences.injectedRecord(pod)
         let labels = pod["metadata"]?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
 
         for d in datasets where record[d.ref] == nil {

@@ -1,16 +1,18 @@
 import ArgumentParser
 import Foundation
 import KubeClient
+import Locality
 import Logging
 import Mutators
 import ServiceLifecycle
+import Yams
 
 /// The `locus` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input.
 public struct LocusCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "locus",
         abstract: "Dataset-aware admission webhook and kube-scheduler extender.",
-        subcommands: [Serve.self, Mutate.self, Certs.self])
+        subcommands: [Serve.self, Mutate.self, Score.self, Certs.self])
 
     public init() {}
 
@@ -138,8 +140,10 @@ public struct Serve: AsyncParsableCommand {
         let (certPath, keyPath) = try Self.certificatePaths(c, logger: logger)
         let certificates = try CertificateStore(certificatePath: certPath, keyPath: keyPath, logger: logger)
         let native = await Self.nativeSidecars(c, backend: backend, logger: logger)
+        let staticCache = try Self.loadState(example: c.example, path: c.clusterState)?.entries ?? []
         let server = LocusServer(
-            config: c, backend: backend, certificates: certificates, policy: c.admissionPolicy(nativeSidecars: native), logger: logger)
+            config: c, backend: backend, certificates: certificates, policy: c.admissionPolicy(nativeSidecars: native),
+            staticCache: staticCache, logger: logger)
         let group = server.serviceGroup { port in
             logger.info("serving", metadata: ["port": "\(port)", "address": "\(c.address)", "certificate": "\(certPath)"])
         }
@@ -195,23 +199,39 @@ public struct Serve: AsyncParsableCommand {
         }
     }
 
-    /// A static cluster state: the built-in example, or a cluster-state file.
-    static func loadState(example: Bool, path: String?) throws -> ClusterCache? {
-        let cache = ClusterCache()
+    /// A static cluster state: the built-in example, or a cluster-state file, with its per-node cache entries.
+    static func loadState(example: Bool, path: String?) throws -> (cache: ClusterCache, entries: [StaticCacheEntry])? {
+        let text: String
+        let source: String
         if example {
-            try ClusterStateObjects.parse(ExampleState.yaml, source: "built-in example").load(into: cache, source: "built-in example")
-            return cache
+            (text, source) = (ExampleState.yaml, "built-in example")
+        } else if let path {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ClusterStateError("cluster state \(path): file cannot be read")
+            }
+            (text, source) = (String(decoding: data, as: UTF8.self), path)
+        } else {
+            return nil
         }
-        guard let path else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ClusterStateError("cluster state \(path): file cannot be read")
+        let cache = ClusterCache()
+        try ClusterStateObjects.parse(text, source: source).load(into: cache, source: source)
+        struct CacheSection: Decodable { var cache: [StaticCacheEntry]? }
+        let entries: [StaticCacheEntry]
+        do {
+            entries = try YAMLDecoder().decode(CacheSection.self, from: text).cache ?? []
+        } catch {
+            throw ClusterStateError("cluster state \(source): cache: \(KubeConfig.shortReason(error))")
         }
-        try ClusterStateObjects.parse(String(decoding: data, as: UTF8.self), source: path).load(into: cache, source: path)
-        return cache
+        do {
+            _ = try StaticCacheEntry.picture(entries, now: Date())
+        } catch let e as ClusterStateError {
+            throw ClusterStateError("cluster state \(source): \(e.description)")
+        }
+        return (cache, entries)
     }
 
     static func backend(_ c: ServeConfig, logger: Logger) throws -> ClusterBackend {
-        if let cache = try loadState(example: c.example, path: c.clusterState) {
+        if let (cache, _) = try loadState(example: c.example, path: c.clusterState) {
             if c.example {
                 logger.info("serving the built-in example cluster state")
             } else {

@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import Logging
 import Mutators
+import SchedulerExtender
 import Yams
 
 /// Bad configuration: the command exits 2 with this one-line reason.
@@ -42,6 +43,14 @@ public struct ServeConfig: Sendable, Equatable {
     public var envIntoInitContainers = true
     public var schedulingHints = true
     public var avoidCacheNodes = true
+    public var memoryWeight = 1.0
+    public var ssdWeight = 0.5
+    public var hddWeight = 0.25
+    public var sharedMemoryBonus = 2
+    /// A locality figure older than this reads as unknown (never as a reason to fail a node).
+    public var localityTTLSeconds: Double = 120
+    /// How often the locality index is refreshed from the caches.
+    public var localityRefreshSeconds: Double = 10
 
     public enum LogFormat: String, Sendable, Equatable, CaseIterable { case json, text }
 
@@ -70,6 +79,12 @@ public struct ServeConfig: Sendable, Equatable {
         "envIntoInitContainers": "envFrom dataset ConfigMaps into init containers too (default true)",
         "schedulingHints": "add preferred node affinity towards the dataset's cache nodes (default true)",
         "avoidCacheNodes": "pods without datasets prefer nodes without caches (default true)",
+        "memoryWeight": "scoring weight of a byte cached in memory (default 1.0)",
+        "ssdWeight": "scoring weight of a byte cached on SSD (default 0.5)",
+        "hddWeight": "scoring weight of a byte cached on HDD (default 0.25)",
+        "sharedMemoryBonus": "points (0-10) added on nodes holding a shared-memory copy the pod reads by IPC (default 2)",
+        "localityTTLSeconds": "locality figures older than this count as unknown (default 120)",
+        "localityRefreshSeconds": "how often the locality index is refreshed (default 10)",
     ]
 
     /// Applies a YAML config file. Unknown keys and wrong types are errors.
@@ -129,6 +144,11 @@ public struct ServeConfig: Sendable, Equatable {
             guard let d, d > 0, d.isFinite else { throw ConfigError("\(source): \(key) must be a positive number of seconds") }
             return d
         }
+        func weight() throws -> Double {
+            let d = (value as? Double) ?? (value as? Int).map(Double.init) ?? (value as? String).flatMap { Double($0) }
+            guard let d, d >= 0, d <= 1000 else { throw ConfigError("\(source): \(key) must be a number in 0...1000") }
+            return d
+        }
         func bool() throws -> Bool {
             if let b = value as? Bool { return b }
             switch (value as? String)?.lowercased() {
@@ -182,6 +202,12 @@ public struct ServeConfig: Sendable, Equatable {
                 throw ConfigError("\(source): sharedMemoryMountPath must be an absolute path without '..'")
             }
             sharedMemoryMountPath = v
+        case "memoryWeight": memoryWeight = try weight()
+        case "ssdWeight": ssdWeight = try weight()
+        case "hddWeight": hddWeight = try weight()
+        case "sharedMemoryBonus": sharedMemoryBonus = try int(0...10)
+        case "localityTTLSeconds": localityTTLSeconds = try seconds()
+        case "localityRefreshSeconds": localityRefreshSeconds = try seconds()
         case "envIntoInitContainers": envIntoInitContainers = try bool()
         case "schedulingHints": schedulingHints = try bool()
         case "avoidCacheNodes": avoidCacheNodes = try bool()
@@ -202,10 +228,22 @@ public struct ServeConfig: Sendable, Equatable {
         return p
     }
 
+    public var extenderConfig: ExtenderConfig {
+        var e = ExtenderConfig()
+        e.memoryWeight = memoryWeight
+        e.ssdWeight = ssdWeight
+        e.hddWeight = hddWeight
+        e.sharedMemoryBonus = sharedMemoryBonus
+        return e
+    }
+
     /// Checks combinations that each source alone cannot.
     public func validate() throws {
         if (certFile == nil) != (keyFile == nil) {
             throw ConfigError("--cert and --key go together: give both or neither")
+        }
+        if memoryWeight + ssdWeight + hddWeight == 0 {
+            throw ConfigError("memoryWeight, ssdWeight and hddWeight cannot all be 0: nothing would be scored")
         }
         if example && clusterState != nil {
             throw ConfigError("--example and --cluster-state are alternatives: give one")

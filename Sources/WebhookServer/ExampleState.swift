@@ -96,6 +96,13 @@ public enum ExampleState {
             data: {VINEYARD_RPC_ENDPOINT: "features-worker-0.features-worker.ml:9600"}
           - metadata: {name: imagenet-env, namespace: ml, resourceVersion: "502"}
             data: {IMAGENET_ROOT: /data/imagenet, IMAGENET_FORMAT: jpeg}
+        cache:
+          # Per-node cache bytes as the engines would report them (with no cluster there is no engine to ask).
+          - {node: node-a, dataset: ml/imagenet, memory: 40Gi, ssd: 16Gi}
+          - {node: node-b, dataset: ml/imagenet, ssd: 40Gi}
+          - {node: node-b, dataset: ml/llama-weights, ssd: 26Gi}
+          - {node: node-a, dataset: ml/features, memory: 6Gi, sharedMemory: true}
+          - {node: node-b, dataset: ml/features, memory: 2Gi, sharedMemory: true}
         namespaces:
           - metadata: {name: ml, resourceVersion: "701"}
           - metadata: {name: analytics, resourceVersion: "702", labels: {locus.dev/inject: "true"}}

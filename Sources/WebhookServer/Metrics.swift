@@ -60,6 +60,24 @@ public final class LocusMetrics: Sendable {
         }
     }
 
+    public func recordExtender(verb: String, outcome: String) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "locus", metricName: "extender_requests", unitName: "total",
+                helpText: "Scheduler extender requests by verb and outcome (ok, no_datasets, no_node, malformed)"),
+            labels: [("verb", verb), ("outcome", outcome)]
+        ).increment()
+    }
+
+    public func setLocalityAge(source: String, seconds: Double) {
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "locus", metricName: "locality_oldest_figure_age", unitName: "seconds",
+                helpText: "Age of the oldest locality figure per source"),
+            labels: [("source", source)]
+        ).set(seconds)
+    }
+
     /// Gauges read at scrape time.
     public func setInformerState(resource: String, synced: Bool, stats: InformerStats) {
         let labels = [("resource", resource)]

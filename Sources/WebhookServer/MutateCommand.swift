@@ -31,7 +31,7 @@ public struct Mutate: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: config) else { throw ConfigError("config \(config): file cannot be read") }
             try c.apply(yaml: String(decoding: data, as: UTF8.self), source: config)
         }
-        guard let cache = try Serve.loadState(example: clusterState == nil, path: clusterState) else {
+        guard let (cache, _) = try Serve.loadState(example: clusterState == nil, path: clusterState) else {
             throw ClusterStateError("no cluster state")
         }
         if clusterState == nil { FileHandle.standardError.write(Data("locus: deciding against the built-in example cluster state\n".utf8)) }

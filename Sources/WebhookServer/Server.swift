@@ -3,8 +3,10 @@ import Hummingbird
 import HummingbirdCore
 import KubeClient
 import Logging
+import Locality
 import Mutators
 import NIOCore
+import SchedulerExtender
 import ServiceLifecycle
 import UnixSignals
 
@@ -80,17 +82,22 @@ public struct LocusRoutes: Sendable {
     public let certificates: CertificateStore?
     public let maxRequestBytes: Int
     public let policy: AdmissionPolicy
+    public let locality: LocalityIndex
+    public let extender: ExtenderConfig
     let logger: Logger
 
     public init(
         backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int,
-        policy: AdmissionPolicy = AdmissionPolicy(), logger: Logger = Logger(label: "locus")
+        policy: AdmissionPolicy = AdmissionPolicy(), locality: LocalityIndex = LocalityIndex(),
+        extender: ExtenderConfig = ExtenderConfig(), logger: Logger = Logger(label: "locus")
     ) {
         self.backend = backend
         self.metrics = metrics
         self.certificates = certificates
         self.maxRequestBytes = maxRequestBytes
         self.policy = policy
+        self.locality = locality
+        self.extender = extender
         self.logger = logger
     }
 
@@ -127,12 +134,13 @@ public struct LocusRoutes: Sendable {
             var request = request
             return try await self.mutate(&request)
         }
-        for route in [Route.filter, .prioritize] {
-            router.post(RouterPath(route.rawValue)) { request, _ -> Response in
-                var request = request
-                _ = try await self.readBody(&request)
-                return Self.json(.notImplemented, "\(route.rawValue) is not implemented in this version of Locus")
-            }
+        router.post(RouterPath(Route.filter.rawValue)) { request, _ -> Response in
+            var request = request
+            return try await self.filter(&request)
+        }
+        router.post(RouterPath(Route.prioritize.rawValue)) { request, _ -> Response in
+            var request = request
+            return try await self.prioritize(&request)
         }
         router.get("/healthz") { _, _ in Self.text(.ok, "ok\n") }
         router.get("/readyz") { _, _ -> Response in
@@ -206,12 +214,70 @@ public struct LocusRoutes: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: result.response.review(apiVersion: review.apiVersion))))
     }
 
+    static func jsonBytes(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Reads ExtenderArgs; a request that cannot be read is answered 400 with the reason in `Error`.
+    func extenderArgs(_ request: inout Request, verb: String) async throws -> Result<ExtenderArgs, ExtenderRequestError> {
+        try Self.requireJSON(request)
+        let body = try await readBody(&request)
+        do {
+            return .success(try body.withUnsafeReadableBytes { try ExtenderArgs.parse(UnsafeRawBufferPointer($0)) })
+        } catch let error as ExtenderRequestError {
+            logger.notice("malformed ExtenderArgs", metadata: ["verb": "\(verb)", "error": "\(error)"])
+            metrics.recordExtender(verb: verb, outcome: "malformed")
+            return .failure(error)
+        }
+    }
+
+    /// Node labels: from the NodeList when kube-scheduler sent one, else from the node cache
+    /// (nil for a node Locus does not know, which then passes).
+    func labels(_ args: ExtenderArgs) -> (String) -> [String: String]? {
+        if let given = args.nodeLabels { return { given[$0] } }
+        let nodes = backend.cache.nodes
+        return { name in nodes.get(namespace: nil, name: name).map { $0.metadata.labels ?? [:] } }
+    }
+
+    /// `POST /filter`: `ExtenderArgs` in, `ExtenderFilterResult` out.
+    func filter(_ request: inout Request) async throws -> Response {
+        let args: ExtenderArgs
+        switch try await extenderArgs(&request, verb: "filter") {
+        case .success(let a): args = a
+        case .failure(let e): return Self.jsonBytes(.badRequest, FilterResult(passed: [], error: e.description).encoded(for: nil))
+        }
+        let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
+        let result = Extender.filter(plan, nodes: args.nodeNames, labels: labels(args))
+        metrics.recordExtender(verb: "filter", outcome: plan.isEmpty ? "no_datasets" : (result.passed.isEmpty ? "no_node" : "ok"))
+        if !result.unresolvable.isEmpty {
+            logger.info(
+                "nodes filtered out", metadata: ["pod": "\(plan.namespace)/\(plan.name)", "failed": "\(result.unresolvable.count)", "passed": "\(result.passed.count)"])
+        }
+        return Self.jsonBytes(.ok, result.encoded(for: args))
+    }
+
+    /// `POST /prioritize`: `ExtenderArgs` in, `HostPriorityList` out.
+    func prioritize(_ request: inout Request) async throws -> Response {
+        let args: ExtenderArgs
+        switch try await extenderArgs(&request, verb: "prioritize") {
+        case .success(let a): args = a
+        case .failure(let e): return Self.json(.badRequest, e.description)
+        }
+        let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
+        let verdicts = Extender.prioritize(plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender)
+        metrics.recordExtender(verb: "prioritize", outcome: plan.isEmpty ? "no_datasets" : "ok")
+        return Self.jsonBytes(.ok, encodeHostPriorities(verdicts.map { ($0.node, $0.score) }))
+    }
+
     func refreshGauges() {
         if case .live(let live) = backend {
             let synced = Dictionary(live.syncState.map { ($0.resource, $0.synced) }, uniquingKeysWith: { a, _ in a })
             for (resource, stats) in live.stats {
                 metrics.setInformerState(resource: resource, synced: synced[resource] ?? false, stats: stats)
             }
+        }
+        for (source, oldest) in locality.snapshot().oldestConfirmation {
+            metrics.setLocalityAge(source: source, seconds: Date().timeIntervalSince(oldest))
         }
         if let certificates {
             metrics.setCertificateState(reloads: certificates.reloadCount, failures: certificates.failedReloadCount)
@@ -238,14 +304,19 @@ public struct LocusServer: Sendable {
     public let certificates: CertificateStore
     public let metrics: LocusMetrics
     public let policy: AdmissionPolicy
+    public let locality: LocalityFeeds
     let logger: Logger
 
-    public init(config: ServeConfig, backend: ClusterBackend, certificates: CertificateStore, policy: AdmissionPolicy, logger: Logger) {
+    public init(
+        config: ServeConfig, backend: ClusterBackend, certificates: CertificateStore, policy: AdmissionPolicy,
+        staticCache: [StaticCacheEntry] = [], logger: Logger
+    ) {
         self.config = config
         self.backend = backend
         self.certificates = certificates
         self.metrics = LocusMetrics()
         self.policy = policy
+        self.locality = LocalityFeeds(cache: backend.cache, index: LocalityIndex(ttl: config.localityTTLSeconds), staticEntries: staticCache)
         self.logger = logger
     }
 
@@ -256,7 +327,7 @@ public struct LocusServer: Sendable {
     ) -> ServiceGroup {
         let routes = LocusRoutes(
             backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes,
-            policy: policy, logger: logger)
+            policy: policy, locality: locality.index, extender: config.extenderConfig, logger: logger)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
         let app = Application(
             router: routes.router(),
@@ -271,6 +342,10 @@ public struct LocusServer: Sendable {
         if case .live(let live) = backend {
             services.append(TaskService(name: "informers") { await live.run() })
         }
+        let feeds = locality
+        feeds.refresh()  // scores are available from the first request
+        let refresh = Duration.milliseconds(Int64(config.localityRefreshSeconds * 1000))
+        services.append(TaskService(name: "locality") { await feeds.run(interval: refresh) })
         var groupConfig = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .milliseconds(Int64(config.shutdownGraceSeconds * 1000))

@@ -1,0 +1,117 @@
+import Foundation
+
+/// Locality from Fluid's own status, for every engine kind: a dataset's cached total
+/// (`status.cacheStates.cached`) and the nodes Fluid labels as holding its cache
+/// (`fluid.io/s-<namespace>-<name>`).
+///
+/// Fluid reports only the dataset's total, so the per-node figure is an explicit estimate: the
+/// total split evenly over the labelled nodes, filled into the runtime's tiers in order up to each
+/// level's per-worker quota (the rest in the last level). Engines that report per node
+/// (Vineyard, JuiceFS) replace this estimate where they answer.
+public enum FluidStatusSource {
+    public static let name = "fluid-status"
+
+    public static func picture(cache: ClusterCache, now: Date) -> LocalityIndex.Picture {
+        var picture: LocalityIndex.Picture = [:]
+        let nodes = cache.nodes.list()
+        for dataset in cache.datasets.list() where dataset.status?.phase == "Bound" {
+            guard let ns = dataset.metadata.namespace, let name = dataset.metadata.name,
+                  let runtimeRef = dataset.status?.runtimes?.first,
+                  let kind = FluidRuntimeKind(engineType: runtimeRef.type ?? "")
+            else { continue }
+            let runtime = cache.runtimes.get(namespace: runtimeRef.namespace ?? ns, name: runtimeRef.name ?? name)
+            let label = Keys.fluidCacheNodeLabel(namespace: ns, name: name, uid: dataset.metadata.uid)
+            let holders = nodes.filter { $0.metadata.labels?[label] == "true" }.compactMap(\.metadata.name)
+            guard !holders.isEmpty else { continue }
+            let cached = dataset.status?.cacheStates?["cached"].flatMap(ByteQuantity.parse) ?? 0
+            let share = cached / Int64(holders.count)
+            let bytes = spread(share, over: runtime?.spec?.tieredstore?.levels ?? [], kind: kind)
+            let ref = DatasetRef(namespace: ns, name: name)
+            for node in holders {
+                picture[node, default: [:]][ref] = Observation(
+                    bytes: bytes, sharedMemory: kind == .vineyard, confirmedAt: now, source: name, estimated: true)
+            }
+        }
+        return picture
+    }
+
+    /// Fills `bytes` into the tiers in the runtime's order, each up to its quota.
+    static func spread(_ bytes: Int64, over levels: [FluidRuntime.Level], kind: FluidRuntimeKind) -> TierBytes {
+        var out = TierBytes()
+        let tiers = levels.compactMap { level in Tier(mediumType: level.mediumtype ?? "").map { ($0, level.quota.flatMap(ByteQuantity.parse)) } }
+        guard !tiers.isEmpty else {
+            out[kind == .vineyard ? .memory : .ssd] = bytes
+            return out
+        }
+        var left = bytes
+        for (i, (tier, quota)) in tiers.enumerated() {
+            let take = i == tiers.count - 1 ? left : min(left, quota ?? left)
+            out[tier] += take
+            left -= take
+            if left <= 0 { break }
+        }
+        return out
+    }
+}
+
+/// Per-node cache bytes written in a cluster-state file (`cache:`), for running with no cluster.
+public struct StaticCacheEntry: Decodable, Sendable {
+    public var node: String
+    /// `namespace/name`.
+    public var dataset: String
+    public var memory: String?
+    public var ssd: String?
+    public var hdd: String?
+    public var sharedMemory: Bool?
+
+    public static let sourceName = "cluster-state"
+
+    /// The entries as a picture; entries naming malformed datasets or byte amounts are errors.
+    public static func picture(_ entries: [StaticCacheEntry], now: Date) throws -> LocalityIndex.Picture {
+        var picture: LocalityIndex.Picture = [:]
+        for (i, e) in entries.enumerated() {
+            guard let ref = DatasetRef(parsing: e.dataset, defaultNamespace: ""), !ref.namespace.isEmpty else {
+                throw ClusterStateError("cache[\(i)]: dataset \"\(e.dataset)\" must be namespace/name")
+            }
+            var bytes = TierBytes()
+            for (tier, text) in [(Tier.memory, e.memory), (.ssd, e.ssd), (.hdd, e.hdd)] {
+                guard let text else { continue }
+                guard let b = ByteQuantity.parse(text) else { throw ClusterStateError("cache[\(i)]: \(tier.rawValue) \"\(text)\" is not a byte amount") }
+                bytes[tier] = b
+            }
+            picture[e.node, default: [:]][ref] = Observation(
+                bytes: bytes, sharedMemory: e.sharedMemory ?? false, confirmedAt: now, source: sourceName)
+        }
+        return picture
+    }
+}
+
+/// Keeps a `LocalityIndex` fed: Fluid's status from the informer caches, plus the static
+/// entries of a cluster-state file. Runs off the request path.
+public struct LocalityFeeds: Sendable {
+    public let cache: ClusterCache
+    public let index: LocalityIndex
+    public let staticEntries: [StaticCacheEntry]
+
+    public init(cache: ClusterCache, index: LocalityIndex, staticEntries: [StaticCacheEntry] = []) {
+        self.cache = cache
+        self.index = index
+        self.staticEntries = staticEntries
+    }
+
+    /// One refresh of every source. Static entries were checked at load time.
+    public func refresh(now: Date = Date()) {
+        index.replace(source: FluidStatusSource.name, with: FluidStatusSource.picture(cache: cache, now: now))
+        if !staticEntries.isEmpty, let picture = try? StaticCacheEntry.picture(staticEntries, now: now) {
+            index.replace(source: StaticCacheEntry.sourceName, with: picture)
+        }
+    }
+
+    /// Refreshes every `interval` until cancelled.
+    public func run(interval: Duration) async {
+        while !Task.isCancelled {
+            refresh()
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

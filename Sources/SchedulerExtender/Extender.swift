@@ -1,0 +1,144 @@
+import Foundation
+import Locality
+
+/// Scoring weights (config file keys of the same names).
+public struct ExtenderConfig: Sendable, Equatable {
+    /// Weight of a cached byte per tier: memory above SSD above HDD.
+    public var memoryWeight = 1.0
+    public var ssdWeight = 0.5
+    public var hddWeight = 0.25
+    /// Points (of 10) added on a node holding a shared-memory copy of a dataset the pod reads by IPC.
+    public var sharedMemoryBonus = 2
+
+    public init() {}
+
+    func weighted(_ b: TierBytes) -> Double {
+        Double(b.memory) * memoryWeight + Double(b.ssd) * ssdWeight + Double(b.hdd) * hddWeight
+    }
+}
+
+/// What the extender needs to know about a pod: its datasets and how it reads each.
+public struct PodPlan: Sendable {
+    public var namespace: String
+    public var name: String
+    public var datasets: [ResolvedDataset]
+    /// Datasets Locus cannot resolve; they never make a node fail (fail open), only appear in explanations.
+    public var problems: [String]
+
+    public var isEmpty: Bool { datasets.isEmpty }
+
+    /// Reads the pod's dataset references and resolves them from the caches.
+    public static func of(pod: JSONValue, cache: ClusterCache) -> PodPlan {
+        let meta = pod["metadata"]
+        let namespace = meta?["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        let name = meta?["name"]?.stringValue ?? meta?["generateName"]?.stringValue ?? ""
+        let resolver = DatasetResolver(catalog: cache)
+        let (refs, malformed) = PodReferences.references(pod: pod, namespace: namespace) {
+            resolver.isDatasetClaim(namespace: namespace, claim: $0)
+        }
+        guard !refs.isEmpty else { return PodPlan(namespace: namespace, name: name, datasets: [], problems: malformed) }
+        let (datasets, problems) = resolver.resolve(refs, podNamespace: namespace)
+        return PodPlan(namespace: namespace, name: name, datasets: datasets, problems: malformed + problems.map(\.description))
+    }
+}
+
+/// One node's verdict and score, with the bytes behind it.
+public struct NodeVerdict: Sendable, Equatable {
+    public var node: String
+    /// nil when the node passes the filter.
+    public var failure: String?
+    public var unresolvable: Bool
+    public var score: Int
+    /// Fresh cached bytes per dataset on this node (unknown figures are absent).
+    public var bytes: [DatasetRef: TierBytes]
+    /// Datasets read by IPC that have a shared-memory copy on this node.
+    public var sharedMemory: [DatasetRef]
+
+    public init(node: String, failure: String?, unresolvable: Bool, score: Int, bytes: [DatasetRef: TierBytes], sharedMemory: [DatasetRef]) {
+        self.node = node
+        self.failure = failure
+        self.unresolvable = unresolvable
+        self.score = score
+        self.bytes = bytes
+        self.sharedMemory = sharedMemory
+    }
+}
+
+/// Filter and prioritize: pure functions over the pod plan, node labels and a locality snapshot.
+public enum Extender {
+    /// Nodes that cannot serve the pod at all, with a reason a person understands.
+    /// `labels(node)` is nil for a node Locus does not know: it passes (fail open).
+    public static func filter(
+        _ plan: PodPlan, nodes: [String], labels: (String) -> [String: String]?
+    ) -> FilterResult {
+        guard !plan.isEmpty else { return FilterResult(passed: nodes) }
+        var result = FilterResult(passed: [])
+        for node in nodes {
+            guard let l = labels(node) else {
+                result.passed.append(node)
+                continue
+            }
+            if let reason = failure(plan, node: node, labels: l) {
+                result.unresolvable[node] = reason
+            } else {
+                result.passed.append(node)
+            }
+        }
+        return result
+    }
+
+    /// Why `node` cannot serve the pod, or nil. Every rule reads Fluid's labels from the
+    /// informers, never engine figures, so stale engine data cannot make a pod unschedulable.
+    static func failure(_ plan: PodPlan, node: String, labels: [String: String]) -> String? {
+        for d in plan.datasets {
+            let cacheLabel = Keys.fluidCacheNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: d.dataset.metadata.uid)
+            if case .sharedMemory = d.access, labels[cacheLabel] != "true" {
+                return "node \(node) runs no \(d.kind.rawValue) worker for dataset \(d.ref) (no label \(cacheLabel)=true); the pod reads it over a shared-memory socket, which exists only on such nodes"
+            }
+            if let holder = labels[Keys.fluidExclusive], !holder.isEmpty, holder != "\(d.ref.namespace)_\(d.ref.name)" {
+                return "node \(node) is held exclusively by dataset \(holder.replacingOccurrences(of: "_", with: "/")) (Fluid placement Exclusive), so dataset \(d.ref) cannot be cached there"
+            }
+            if case .fuse = d.access, !d.volumes.isEmpty,
+               let selector = d.runtime.spec?.fuse?["nodeSelector"]?.objectValue?.compactMapValues(\.stringValue), !selector.isEmpty {
+                let missing = selector.filter { labels[$0.key] != $0.value }
+                if !missing.isEmpty {
+                    let want = missing.keys.sorted().map { "\($0)=\(missing[$0]!)" }.joined(separator: ", ")
+                    return "the FUSE of \(d.kind.rawValue) \(d.runtime.metadata.namespace ?? "")/\(d.runtime.metadata.name ?? "") (serving \(d.ref) through its PVC) runs only on nodes with \(want); node \(node) lacks it"
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Scores 0…10: weighted cached bytes of the pod's datasets relative to the best node, plus
+    /// the shared-memory bonus; all 0 when no node caches anything (the default scheduler decides).
+    public static func prioritize(
+        _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig
+    ) -> [NodeVerdict] {
+        guard !plan.isEmpty else {
+            return nodes.map { NodeVerdict(node: $0, failure: nil, unresolvable: false, score: 0, bytes: [:], sharedMemory: []) }
+        }
+        var verdicts: [NodeVerdict] = []
+        var weights: [Double] = []
+        for node in nodes {
+            var bytes: [DatasetRef: TierBytes] = [:]
+            var shm: [DatasetRef] = []
+            var weight = 0.0
+            for d in plan.datasets {
+                guard let o = locality.observation(node: node, dataset: d.ref) else { continue }
+                bytes[d.ref] = o.bytes
+                weight += config.weighted(o.bytes)
+                if case .sharedMemory = d.access, o.sharedMemory { shm.append(d.ref) }
+            }
+            verdicts.append(NodeVerdict(node: node, failure: nil, unresolvable: false, score: 0, bytes: bytes, sharedMemory: shm))
+            weights.append(weight)
+        }
+        let best = weights.max() ?? 0
+        for i in verdicts.indices {
+            var score = best > 0 ? Int((10 * weights[i] / best).rounded()) : 0
+            if !verdicts[i].sharedMemory.isEmpty { score += config.sharedMemoryBonus }
+            verdicts[i].score = min(10, max(0, score))
+        }
+        return verdicts
+    }
+}

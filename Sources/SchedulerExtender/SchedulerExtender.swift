@@ -1,2 +1,0 @@
-// The SchedulerExtender module
-import Locality

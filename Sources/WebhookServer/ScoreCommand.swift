@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import KubeClient
+import Locality
+import SchedulerExtender
+
+/// `locus score POD.yaml`: the extender's filter verdict and score for every node, offline,
+/// from the same code as `/filter` and `/prioritize`.
+public struct Score: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Show each node's filter verdict and score for a pod, with the cached bytes behind it.")
+
+    @Argument(help: "Pod manifest, YAML or JSON.")
+    var pod: String
+    @Option(help: "Cluster-state YAML (datasets, runtimes, PVCs, nodes, per-node cache bytes); default: the built-in example.")
+    var clusterState: String?
+    @Option(help: "YAML config file (same keys as `locus serve`: weights, sharedMemoryBonus).")
+    var config: String?
+    @Option(help: "text (default) or json.")
+    var output: Mutate.Output = .text
+
+    public init() {}
+
+    public func run() throws {
+        var c = ServeConfig()
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else { throw ConfigError("config \(config): file cannot be read") }
+            try c.apply(yaml: String(decoding: data, as: UTF8.self), source: config)
+            try c.validate()
+        }
+        guard let (cache, entries) = try Serve.loadState(example: clusterState == nil, path: clusterState) else {
+            throw ClusterStateError("no cluster state")
+        }
+        if clusterState == nil { FileHandle.standardError.write(Data("locus: scoring against the built-in example cluster state\n".utf8)) }
+        guard let data = FileManager.default.contents(atPath: pod) else { throw ConfigError("\(pod): file cannot be read") }
+        let manifest = try YAMLBridge.parse(String(decoding: data, as: UTF8.self), source: pod)
+        guard manifest["kind"]?.stringValue == "Pod" else {
+            throw ConfigError("\(pod): expected kind: Pod, got \(manifest["kind"]?.jsonString ?? "no kind")")
+        }
+        let feeds = LocalityFeeds(cache: cache, index: LocalityIndex(ttl: c.localityTTLSeconds), staticEntries: entries)
+        feeds.refresh()
+        let nodes = cache.nodes.list().compactMap(\.metadata.name).sorted()
+        let plan = PodPlan.of(pod: manifest, cache: cache)
+        let filter = Extender.filter(plan, nodes: nodes) { cache.nodes.get(namespace: nil, name: $0)?.metadata.labels ?? [:] }
+        var verdicts = Extender.prioritize(plan, nodes: filter.passed, locality: feeds.index.snapshot(), config: c.extenderConfig)
+        for (node, reason) in filter.unresolvable {
+            verdicts.append(NodeVerdict(node: node, failure: reason, unresolvable: true, score: 0, bytes: [:], sharedMemory: []))
+        }
+        verdicts.sort { ($0.failure == nil ? 0 : 1, -$0.score, $0.node) < ($1.failure == nil ? 0 : 1, -$1.score, $1.node) }
+        switch output {
+        case .json, .yaml: print(Self.json(plan, verdicts).jsonString)
+        case .text: print(Self.text(plan, verdicts), terminator: "")
+        }
+    }
+
+    static func json(_ plan: PodPlan, _ verdicts: [NodeVerdict]) -> JSONValue {
+        [
+            "pod": .string("\(plan.namespace)/\(plan.name)"),
+            "datasets": .array(plan.datasets.map { .string("\($0.ref) (\($0.engine))") }),
+            "problems": .array(plan.problems.map { .string($0) }),
+            "nodes": .array(verdicts.map { v in
+                [
+                    "node": .string(v.node), "passes": .bool(v.failure == nil), "reason": v.failure.map { .string($0) } ?? .null,
+                    "score": .integer(Int64(v.score)),
+                    "bytes": .object(Dictionary(uniqueKeysWithValues: v.bytes.map { (k, b) in
+                        (k.description, ["memory": .integer(b.memory), "ssd": .integer(b.ssd), "hdd": .integer(b.hdd)] as JSONValue)
+                    })),
+                    "sharedMemory": .array(v.sharedMemory.map { .string($0.description) }),
+                ]
+            }),
+        ]
+    }
+
+    static func text(_ plan: PodPlan, _ verdicts: [NodeVerdict]) -> String {
+        var out = "pod \(plan.namespace)/\(plan.name): "
+        out += plan.datasets.isEmpty ? "no datasets, every node passes with score 0\n" : "datasets \(plan.datasets.map { "\($0.ref) (\($0.engine))" }.joined(separator: ", "))\n"
+        for p in plan.problems { out += "  ! \(p) (ignored for scheduling)\n" }
+        out += "\n"
+        for v in verdicts {
+            if let f = v.failure {
+                out += "\(v.node)  FILTERED  \(f)\n"
+                continue
+            }
+            out += "\(v.node)  score \(v.score)/10"
+            let parts = v.bytes.keys.sorted().map { ref -> String in
+                let b = v.bytes[ref]!
+                let tiers = [("memory", b.memory), ("ssd", b.ssd), ("hdd", b.hdd)].filter { $0.1 > 0 }
+                    .map { "\(ByteQuantity.format($0.1)) \($0.0)" }.joined(separator: " + ")
+                return "\(ref): \(tiers.isEmpty ? "0" : tiers)"
+            }
+            out += parts.isEmpty ? "  (nothing cached here)" : "  " + parts.joined(separator: "; ")
+            if !v.sharedMemory.isEmpty { out += "; shared-memory copy of \(v.sharedMemory.map(\.description).joined(separator: ", ")) (+bonus)" }
+            out += "\n"
+        }
+        return out
+    }
+}
