@@ -219,3 +219,31 @@ struct MutateCommandTests {
         #expect(r.stderr.contains(reason), "\(r.stderr)")
     }
 }
+
+@Suite("locus score")
+struct ScoreCommandTests {
+    @Test func explainsVerdictsScoresAndBytes() throws {
+        let r = try runProcess(locusExecutable, ["score", "\(MutateCommandTests.examples)/serve-vineyard.yaml"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "pod ml/feature-server: datasets ml/llama-weights (juicefs), ml/features (vineyard)")
+        #expect(lines.contains { $0.hasPrefix("node-b  score 10/10  ml/features: 2.0 GiB memory; ml/llama-weights: 26.0 GiB ssd") })
+        #expect(lines.contains { $0.hasPrefix("node-c  FILTERED  node node-c runs no VineyardRuntime worker") })
+        let json = try runProcess(locusExecutable, ["score", "\(MutateCommandTests.examples)/train-sidecar.yaml", "--output", "json"])
+        let v = try JSONValue.parse(Data(json.stdout.utf8))
+        #expect(v["nodes"]?.arrayValue?.map { $0["node"]?.stringValue ?? "" } == ["node-a", "node-b", "node-c"])
+        #expect(v["nodes"]?[0]?["score"] == 10 && v["nodes"]?[0]?["bytes"]?["ml/imagenet"]?["memory"] == .integer(40 << 30))
+    }
+
+    @Test func badCacheEntriesInAClusterStateExit2() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try dir.write("state.yaml", "cache:\n  - {node: a, dataset: noslash, ssd: 1Gi}\n")
+        let r = try runProcess(locusExecutable, ["score", "examples/train-sidecar.yaml", "--cluster-state", dir.file("state.yaml")], cwd: IndependentCheckTests.root)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("dataset \"noslash\" must be namespace/name"), "\(r.stderr)")
+        try dir.write("state2.yaml", "cache:\n  - {node: a, dataset: ml/x, ssd: lots}\n")
+        let r2 = try runProcess(locusExecutable, ["score", "examples/train-sidecar.yaml", "--cluster-state", dir.file("state2.yaml")], cwd: IndependentCheckTests.root)
+        #expect(r2.status == 2 && r2.stderr.contains("ssd \"lots\" is not a byte amount"), "\(r2.stderr)")
+    }
+}

@@ -78,4 +78,28 @@ struct ManifestTests {
         #expect(container?["args"] == ["serve", "--config", "/etc/locus/config/config.yaml"])
         #expect(c.certFile == "/etc/locus/tls/tls.crt")
     }
+
+    /// The extender is wired the way kube-scheduler must call it: the verbs Locus serves, names-only
+    /// nodes, ignorable (fail open), over HTTPS to the Service.
+    @Test func schedulerConfigurationCallsTheExtenderLikeTheDesignSays() throws {
+        let config = try #require(try Self.documents("scheduler/kube-scheduler-config.yaml").first)
+        #expect(config["kind"] == "KubeSchedulerConfiguration" && config["apiVersion"] == "kubescheduler.config.k8s.io/v1")
+        let ext = try #require(config["extenders"]?[0])
+        #expect(ext["urlPrefix"] == "https://locus.locus-system.svc:443")
+        #expect(ext["filterVerb"].flatMap { Route(rawValue: "/" + ($0.stringValue ?? "")) } == .filter)
+        #expect(ext["prioritizeVerb"].flatMap { Route(rawValue: "/" + ($0.stringValue ?? "")) } == .prioritize)
+        #expect(ext["nodeCacheCapable"] == true && ext["ignorable"] == true && ext["enableHTTPS"] == true)
+        #expect((ext["weight"]?.int64Value ?? 0) > 0)
+        #expect(ext["httpTimeout"] != nil && ext["tlsConfig"]?["insecure"] == false)
+        let profile = config["profiles"]?[0]?["schedulerName"]?.stringValue
+        let docs = try Self.documents("scheduler/second-scheduler.yaml")
+        let deployment = try #require(docs.first { $0["kind"] == "Deployment" })
+        let command = deployment["spec"]?["template"]?["spec"]?["containers"]?[0]?["command"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(command.contains("--config=/etc/locus-scheduler/kube-scheduler-config.yaml"))
+        let kustomization = try #require(try Self.documents("scheduler/kustomization.yaml").first)
+        #expect(kustomization["configMapGenerator"]?[0]?["name"] == deployment["spec"]?["template"]?["spec"]?["volumes"]?[0]?["configMap"]?["name"])
+        #expect(profile == "locus-scheduler")
+        let r = try IndependentCheckTests.python(["manifests", "\(Self.dir)/scheduler/second-scheduler.yaml"])
+        #expect(r.status == 0, "\(r.stdout)")
+    }
 }

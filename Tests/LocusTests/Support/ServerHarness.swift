@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import KubeClient
+import Locality
 import Mutators
 import Logging
 import NIOCore
@@ -31,7 +32,9 @@ final class RunningLocus: Sendable {
         self.task = task
     }
 
-    static func start(backend: ClusterBackend = .fixed(ClusterCache()), configure: (inout ServeConfig) -> Void = { _ in }) async throws -> RunningLocus {
+    static func start(
+        backend: ClusterBackend = .fixed(ClusterCache()), staticCache: [StaticCacheEntry] = [], configure: (inout ServeConfig) -> Void = { _ in }
+    ) async throws -> RunningLocus {
         let dir = try TempDir()
         let certs = try WebhookServerTestCerts.make()
         try certs.write(to: dir.path)
@@ -47,7 +50,7 @@ final class RunningLocus: Sendable {
         let server = LocusServer(
             config: config, backend: backend, certificates: store,
             policy: config.admissionPolicy(nativeSidecars: config.kubernetesVersion.flatMap { MutationConfig.hasNativeSidecars(version: $0) } ?? true),
-            logger: logger)
+            staticCache: staticCache, logger: logger)
         let (portStream, portCont) = AsyncStream<Int>.makeStream()
         let group = server.serviceGroup(signals: []) { port in portCont.yield(port) }
         let task = Task { try await group.run() }

@@ -1,0 +1,199 @@
+import AsyncHTTPClient
+import Foundation
+import KubeClient
+import Locality
+import NIOCore
+import NIOHTTP1
+import SchedulerExtender
+import Testing
+@testable import WebhookServer
+
+/// The example state with its per-node cache entries, as `locus serve --example` has it.
+func exampleLocality(ttl: TimeInterval = 120, now: Date = Date()) throws -> (ClusterCache, LocalityIndex) {
+    let (cache, entries) = try #require(try Serve.loadState(example: true, path: nil))
+    let index = LocalityIndex(ttl: ttl)
+    LocalityFeeds(cache: cache, index: index, staticEntries: entries).refresh(now: now)
+    return (cache, index)
+}
+
+func extenderArgs(pod: JSONValue, names: [String]? = nil, nodes: [JSONValue]? = nil) -> [UInt8] {
+    var o: [String: JSONValue] = ["Pod": pod, "Nodes": .null, "NodeNames": .null]
+    if let names { o["NodeNames"] = .array(names.map { .string($0) }) }
+    if let nodes { o["Nodes"] = ["kind": "NodeList", "apiVersion": "v1", "metadata": [:], "items": .array(nodes)] }
+    return JSONValue.object(o).encodedBytes()
+}
+
+@Suite("Scheduler extender: wire, filter, prioritize, locality")
+struct ExtenderTests {
+    let cache: ClusterCache
+    let index: LocalityIndex
+
+    init() throws { (cache, index) = try exampleLocality() }
+
+    func scores(_ pod: JSONValue, _ nodes: [String] = ["node-a", "node-b", "node-c"], config: ExtenderConfig = ExtenderConfig()) -> [String: Int] {
+        let verdicts = Extender.prioritize(PodPlan.of(pod: pod, cache: cache), nodes: nodes, locality: index.snapshot(), config: config)
+        return Dictionary(uniqueKeysWithValues: verdicts.map { ($0.node, $0.score) })
+    }
+
+    @Test func bytesInFasterTiersScoreHigher() {
+        // node-a: 40 GiB memory + 16 GiB SSD of imagenet; node-b: 40 GiB SSD.
+        #expect(scores(makePod(claims: ["imagenet"])) == ["node-a": 10, "node-b": 4, "node-c": 0])
+        var ssdOnly = ExtenderConfig()
+        ssdOnly.memoryWeight = 0.5  // memory no better than SSD: 48 vs 40 GiB
+        #expect(scores(makePod(claims: ["imagenet"]), config: ssdOnly) == ["node-a": 10, "node-b": 7, "node-c": 0])
+    }
+
+    @Test func sharedMemoryColocationAddsTheBonus() {
+        // features is read by IPC: node-a 6 GiB and node-b 2 GiB in memory, both hold a shared-memory copy.
+        let s = scores(makePod(annotations: ["locus.dev/datasets": "features"]))
+        #expect(s == ["node-a": 10, "node-b": 5, "node-c": 0], "10·2/6 = 3, + 2 bonus")
+    }
+
+    @Test func nothingCachedMeansAllZeroAndPodsWithoutDatasetsToo() throws {
+        let cache = try exampleCache()  // no per-node entries, and no Fluid cache labels for this dataset
+        let index = LocalityIndex()
+        LocalityFeeds(cache: cache, index: index).refresh()
+        let plan = PodPlan.of(pod: makePod(annotations: ["locus.dev/datasets": "ml/llama-weights"], claims: []), cache: cache)
+        let verdicts = Extender.prioritize(plan, nodes: ["node-a", "node-c"], locality: index.snapshot(), config: ExtenderConfig())
+        #expect(verdicts.map(\.score) == [0, 0])
+        let none = Extender.prioritize(PodPlan.of(pod: makePod(), cache: cache), nodes: ["node-a"], locality: index.snapshot(), config: ExtenderConfig())
+        #expect(none.map(\.score) == [0])
+    }
+
+    @Test func staleFiguresDecayToUnknown() throws {
+        let (cache, index) = try exampleLocality(ttl: 60, now: Date(timeIntervalSinceNow: -120))
+        let plan = PodPlan.of(pod: makePod(claims: ["imagenet"]), cache: cache)
+        let verdicts = Extender.prioritize(plan, nodes: ["node-a", "node-b"], locality: index.snapshot(), config: ExtenderConfig())
+        #expect(verdicts.map(\.score) == [0, 0], "two-minute-old figures with a one-minute TTL count for nothing")
+        #expect(verdicts.allSatisfy { $0.bytes.isEmpty })
+        // ...and never make a node fail.
+        let f = Extender.filter(plan, nodes: ["node-a", "node-b", "node-c"]) { cache.nodes.get(namespace: nil, name: $0)?.metadata.labels }
+        #expect(f.passed == ["node-a", "node-b", "node-c"])
+    }
+
+    @Test func exactEngineFiguresBeatFluidsEstimate() {
+        let index = LocalityIndex()
+        let ref = DatasetRef(namespace: "ml", name: "imagenet")
+        let now = Date()
+        index.replace(source: "fluid-status", with: ["n": [ref: Observation(bytes: TierBytes(ssd: 100), confirmedAt: now, source: "fluid-status", estimated: true)]])
+        index.replace(source: "vineyard", with: ["n": [ref: Observation(bytes: TierBytes(memory: 7), confirmedAt: now - 5, source: "vineyard")]])
+        #expect(index.snapshot().observation(node: "n", dataset: ref)?.source == "vineyard")
+    }
+
+    @Test func fluidStatusSpreadsTheTotalOverLabelledNodesAndTiers() throws {
+        // imagenet: 96 GiB cached, labelled on node-a and node-b: 48 GiB each, 40 GiB in MEM (its quota) then 8 GiB SSD.
+        let cache = try exampleCache()
+        let picture = FluidStatusSource.picture(cache: cache, now: Date())
+        let ref = DatasetRef(namespace: "ml", name: "imagenet")
+        #expect(picture["node-a"]?[ref]?.bytes == TierBytes(memory: 40 << 30, ssd: 8 << 30))
+        #expect(picture["node-b"]?[ref]?.estimated == true)
+        #expect(picture["node-c"]?[ref] == nil)
+        #expect(picture["node-a"]?[DatasetRef(namespace: "ml", name: "features")]?.sharedMemory == true)
+    }
+
+    // MARK: filter
+
+    @Test func filterRemovesOnlyNodesThatCannotServeSayingWhy() throws {
+        let cache = try exampleCache(extra: """
+            runtimes:
+              - kind: JuiceFSRuntime
+                metadata: {name: llama-weights, namespace: ml}
+                spec: {fuse: {image: juicedata/juicefs-fuse, nodeSelector: {gpu: "true"}}}
+            """)
+        let labels: (String) -> [String: String]? = { name in
+            switch name {
+            case "gpu-1": ["gpu": "true"]
+            case "held": ["gpu": "true", "fluid_exclusive": "other_weights", "fluid.io/s-ml-features": "true"]
+            case "unknown": nil
+            default: cache.nodes.get(namespace: nil, name: name)?.metadata.labels
+            }
+        }
+        let nodes = ["node-a", "node-b", "node-c", "gpu-1", "held", "unknown"]
+        // Serverful FUSE: the runtime's FUSE runs only on gpu=true nodes.
+        let serverful = Extender.filter(PodPlan.of(pod: makePod(claims: ["llama-weights"]), cache: cache), nodes: nodes, labels: labels)
+        #expect(serverful.passed == ["gpu-1", "unknown"], "unknown nodes pass: fail open")
+        #expect(serverful.unresolvable["node-a"]?.contains("runs only on nodes with gpu=true; node node-a lacks it") == true)
+        #expect(serverful.unresolvable["held"]?.contains("held exclusively by dataset other/weights") == true)
+        // IPC: only nodes running the engine.
+        let ipc = Extender.filter(PodPlan.of(pod: makePod(annotations: ["locus.dev/datasets": "features"]), cache: cache), nodes: nodes, labels: labels)
+        #expect(Set(ipc.passed) == ["node-a", "node-b", "unknown"])
+        #expect(ipc.unresolvable["node-c"]?.contains("runs no VineyardRuntime worker for dataset ml/features") == true)
+        // Sidecar mode (the PVC became an emptyDir): the runtime's FUSE placement no longer matters.
+        let sidecarPod = try #require(decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["llama-weights"]), cache: cache).pod)
+        let sidecar = Extender.filter(PodPlan.of(pod: sidecarPod, cache: cache), nodes: nodes, labels: labels)
+        #expect(sidecar.passed.contains("node-a"))
+        // No datasets: everything passes.
+        #expect(Extender.filter(PodPlan.of(pod: makePod(), cache: cache), nodes: nodes, labels: labels).passed == nodes)
+    }
+
+    // MARK: wire
+
+    @Test(arguments: [
+        ("nope", "body is not ExtenderArgs"),
+        ("[]", "ExtenderArgs must be a JSON object"),
+        (#"{"NodeNames":["a"]}"#, "ExtenderArgs.Pod is missing"),
+        (#"{"Pod":{},"Nodes":null,"NodeNames":null}"#, "ExtenderArgs has neither Nodes nor NodeNames"),
+        (#"{"Pod":{},"NodeNames":"a"}"#, "ExtenderArgs.NodeNames must be a list of names"),
+        (#"{"Pod":{},"NodeNames":["a",""]}"#, "ExtenderArgs.NodeNames[1] is not a node name"),
+        (#"{"Pod":{},"Nodes":{"items":[{"metadata":{}}]}}"#, "ExtenderArgs.Nodes.items[0] has no metadata.name"),
+        (#"{"Pod":{},"Nodes":7}"#, "ExtenderArgs.Nodes must be a NodeList"),
+    ])
+    func malformedArgsSayWhy(body: String, reason: String) {
+        #expect { try ExtenderArgs.parse(Array(body.utf8)) } throws: { ($0 as? ExtenderRequestError)?.description.contains(reason) == true }
+    }
+
+    @Test func argsAreReadAsGoReadsThem() throws {
+        let lower = try ExtenderArgs.parse(Array(#"{"pod":{"metadata":{"name":"p"}},"nodenames":["b","a","b"]}"#.utf8))
+        #expect(lower.nodeNames == ["b", "a"], "case-insensitive fields, duplicates dropped")
+        let empty = try ExtenderArgs.parse(Array(#"{"Pod":{},"NodeNames":[]}"#.utf8))
+        #expect(empty.nodeNames.isEmpty)
+    }
+
+    @Test func filterResultEchoesTheModeItWasAskedIn() throws {
+        let names = try ExtenderArgs.parse(extenderArgs(pod: makePod(), names: ["a", "b"]))
+        let r = FilterResult(passed: ["a"], unresolvable: ["b": "why"])
+        let v = try JSONValue.parse(bytes: r.encoded(for: names))
+        #expect(v == ["NodeNames": ["a"], "Nodes": nil, "FailedNodes": [:], "FailedAndUnresolvableNodes": ["b": "why"], "Error": ""])
+        let node: JSONValue = ["metadata": ["name": "a", "labels": ["x": "y"]], "status": ["allocatable": ["cpu": "4"]]]
+        let full = try ExtenderArgs.parse(extenderArgs(pod: makePod(), nodes: [node, ["metadata": ["name": "b"]]]))
+        let fv = try JSONValue.parse(bytes: r.encoded(for: full))
+        #expect(fv["Nodes"]?["items"] == [node], "the full node object comes back untouched")
+        #expect(fv["NodeNames"] == nil || fv["NodeNames"] == .null)
+    }
+
+    // MARK: over TLS
+
+    @Test func filterAndPrioritizeOverTLS() async throws {
+        let (cache, entries) = try #require(try Serve.loadState(example: true, path: nil))
+        let locus = try await RunningLocus.start(backend: .fixed(cache), staticCache: entries)
+        let client = try makeClient(caPEM: locus.certs.caCertificatePEM)
+        func post(_ path: String, _ body: [UInt8]) async throws -> (HTTPResponseStatus, JSONValue?) {
+            var req = HTTPClientRequest(url: "\(locus.url)\(path)")
+            req.method = .POST
+            req.headers.add(name: "Content-Type", value: "application/json")
+            req.body = .bytes(ByteBuffer(bytes: body))
+            let r = try await client.execute(req, timeout: .seconds(10))
+            let b = try await r.body.collect(upTo: 8 << 20)
+            return (r.status, try? JSONValue.parse(bytes: Array(buffer: b)))
+        }
+        let pod = makePod(annotations: ["locus.dev/datasets": "features"])
+        let (fs, f) = try await post("/filter", extenderArgs(pod: pod, names: ["node-a", "node-b", "node-c", "node-z"]))
+        #expect(fs == .ok)
+        #expect(f?["NodeNames"] == ["node-a", "node-b", "node-z"])
+        #expect(f?["FailedAndUnresolvableNodes"]?["node-c"]?.stringValue?.contains("VineyardRuntime") == true)
+        #expect(f?["Error"] == "")
+        let (ps, p) = try await post("/prioritize", extenderArgs(pod: pod, names: ["node-a", "node-b", "node-c"]))
+        #expect(ps == .ok)
+        #expect(p == [["Host": "node-a", "Score": 10], ["Host": "node-b", "Score": 5], ["Host": "node-c", "Score": 0]])
+        // Full NodeList mode answers with Nodes.
+        let nodes: [JSONValue] = ["node-a", "node-c"].map { ["metadata": ["name": .string($0), "labels": ["fluid.io/s-ml-features": $0 == "node-a" ? "true" : "false"]]] }
+        let (_, full) = try await post("/filter", extenderArgs(pod: pod, nodes: nodes))
+        #expect(full?["Nodes"]?["items"]?.arrayValue?.count == 1)
+        #expect(full?["NodeNames"] == JSONValue.null)
+        // Bad input: 400 with the reason.
+        let (bs, bad) = try await post("/filter", Array(#"{"NodeNames":["a"]}"#.utf8))
+        #expect(bs == .badRequest && bad?["Error"]?.stringValue?.contains("Pod is missing") == true)
+        try await client.shutdown()
+        await locus.stop()
+    }
+}
