@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(name: "locus", dependencies: ["WebhookServer"]),
         // Load generator and fixture maker for the benchmarks (scripts/bench-webhook).
         .executableTarget(name: "locus-bench", dependencies: [
-            "WebhookServer", "Mutators",
+            "WebhookServer", "Mutators", "SchedulerExtender", "Locality",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

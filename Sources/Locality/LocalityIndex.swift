@@ -48,6 +48,16 @@ public struct TierBytes: Sendable, Hashable {
     }
 }
 
+/// Where a locality figure comes from.
+public enum LocalitySource: String, Sendable, CaseIterable, Hashable {
+    /// Fluid's Dataset status spread over its cache nodes (an estimate).
+    case fluidStatus = "fluid-status"
+    /// Per-node entries of a cluster-state file.
+    case clusterState = "cluster-state"
+    case vineyard
+    case juicefs
+}
+
 /// What one source knows about one dataset on one node.
 public struct Observation: Sendable, Hashable {
     public var bytes: TierBytes
@@ -55,12 +65,11 @@ public struct Observation: Sendable, Hashable {
     public var sharedMemory: Bool
     /// When the figure was last confirmed.
     public var confirmedAt: Date
-    /// The source that reported it (`fluid-status`, `vineyard`, `juicefs`, `cluster-state`).
-    public var source: String
+    public var source: LocalitySource
     /// True when the per-node figure is derived (e.g. a dataset total spread over its cache nodes), not reported per node.
     public var estimated: Bool
 
-    public init(bytes: TierBytes, sharedMemory: Bool = false, confirmedAt: Date, source: String, estimated: Bool = false) {
+    public init(bytes: TierBytes, sharedMemory: Bool = false, confirmedAt: Date, source: LocalitySource, estimated: Bool = false) {
         self.bytes = bytes
         self.sharedMemory = sharedMemory
         self.confirmedAt = confirmedAt
@@ -77,43 +86,108 @@ public struct Observation: Sendable, Hashable {
 public final class LocalityIndex: Sendable {
     public typealias Picture = [String: [DatasetRef: Observation]]
 
+    /// One source's figures, stored dataset-major with nodes interned to numbers: a request for
+    /// a pod's few datasets over thousands of nodes hashes each node name once, then indexes arrays.
+    typealias Columns = [DatasetRef: [Observation?]]
+
+    struct State: Sendable {
+        /// Every node any source ever named → its column position. Append-only.
+        var nodeIDs: [String: Int] = [:]
+        var sources: [LocalitySource: Columns] = [:]
+    }
+
     /// An immutable view for one request.
     public struct Snapshot: Sendable {
-        let sources: [String: Picture]
+        let state: State
         public let ttl: TimeInterval
         public let now: Date
 
+        /// Within the TTL; a cluster-state file's entries stay true as long as Locus serves that file.
+        @inline(__always) func fresh(_ o: Observation) -> Bool {
+            o.source == .clusterState || now.timeIntervalSince(o.confirmedAt) <= ttl
+        }
+
+        static func better(_ o: Observation, than b: Observation?) -> Bool {
+            guard let b else { return true }
+            return (b.estimated && !o.estimated) || (b.estimated == o.estimated && o.confirmedAt > b.confirmedAt)
+        }
+
         /// The freshest trustworthy observation: exact before estimated, then the newest; nil when all are stale.
         public func observation(node: String, dataset: DatasetRef) -> Observation? {
+            guard let id = state.nodeIDs[node] else { return nil }
             var best: Observation?
-            for picture in sources.values {
-                guard let o = picture[node]?[dataset], now.timeIntervalSince(o.confirmedAt) <= ttl else { continue }
-                if let b = best {
-                    if (b.estimated && !o.estimated) || (b.estimated == o.estimated && o.confirmedAt > b.confirmedAt) { best = o }
-                } else {
-                    best = o
-                }
+            for columns in state.sources.values {
+                guard let column = columns[dataset], id < column.count, let o = column[id], fresh(o) else { continue }
+                if Self.better(o, than: best) { best = o }
             }
             return best
         }
 
+        /// The columns of `datasets`, for `observations(node:in:into:)`.
+        public func columns(for datasets: [DatasetRef]) -> DatasetColumns {
+            var flat: [DatasetColumns.Entry] = []
+            for (i, ref) in datasets.enumerated() {
+                for columns in state.sources.values { if let c = columns[ref] { flat.append(.init(dataset: i, column: c)) } }
+            }
+            return DatasetColumns(entries: flat)
+        }
+
+        /// The best fresh observation of each of the columns' datasets on `node`, into a caller's
+        /// buffer, so a loop over thousands of nodes allocates nothing.
+        public func observations(node: String, in columns: DatasetColumns, into best: inout [Observation?]) {
+            for i in best.indices { best[i] = nil }
+            guard let id = state.nodeIDs[node] else { return }
+            for k in columns.entries.indices where id < columns.entries[k].column.count {
+                guard let o = columns.entries[k].column[id], fresh(o) else { continue }
+                let i = columns.entries[k].dataset
+                if Self.better(o, than: best[i]) { best[i] = o }
+            }
+        }
+
         /// The oldest confirmation per source (for freshness metrics); nil for an empty source.
-        public var oldestConfirmation: [String: Date] {
-            sources.compactMapValues { picture in picture.values.flatMap(\.values).map(\.confirmedAt).min() }
+        public var oldestConfirmation: [LocalitySource: Date] {
+            state.sources.compactMapValues { columns in columns.values.flatMap { $0.compactMap { $0?.confirmedAt } }.min() }
         }
     }
 
-    private let sources = Mutex<[String: Picture]>([:])
+    /// The node columns of a request's datasets, from every source.
+    public struct DatasetColumns: Sendable {
+        struct Entry: Sendable {
+            let dataset: Int
+            let column: [Observation?]
+        }
+        let entries: [Entry]
+    }
+
+    private let state = Mutex(State())
+    /// Serialises writers, so the interning table read at the start of `replace` is still current
+    /// when the new columns are swapped in. Readers never take it.
+    private let writer = Mutex(())
     public let ttl: TimeInterval
 
     public init(ttl: TimeInterval = 120) { self.ttl = ttl }
 
-    /// Replaces everything `source` said before with `picture`.
-    public func replace(source: String, with picture: Picture) {
-        sources.withLock { $0[source] = picture }
+    /// Replaces everything `source` said before with `picture` (node → dataset → observation).
+    /// The columns are built outside the state lock, which is held only to swap them in.
+    public func replace(source: LocalitySource, with picture: Picture) {
+        writer.withLock { _ in
+            var ids = state.withLock { $0.nodeIDs }
+            for node in picture.keys where ids[node] == nil { ids[node] = ids.count }
+            var columns: Columns = [:]
+            for (node, datasets) in picture {
+                let id = ids[node]!
+                for (ref, o) in datasets {
+                    columns[ref, default: [Observation?](repeating: nil, count: ids.count)][id] = o
+                }
+            }
+            state.withLock { s in
+                s.nodeIDs = ids
+                s.sources[source] = columns
+            }
+        }
     }
 
     public func snapshot(now: Date = Date()) -> Snapshot {
-        Snapshot(sources: sources.withLock { $0 }, ttl: ttl, now: now)
+        Snapshot(state: state.withLock { $0 }, ttl: ttl, now: now)
     }
 }

@@ -9,7 +9,6 @@ import Foundation
 /// level's per-worker quota (the rest in the last level). Engines that report per node
 /// (Vineyard, JuiceFS) replace this estimate where they answer.
 public enum FluidStatusSource {
-    public static let name = "fluid-status"
 
     public static func picture(cache: ClusterCache, now: Date) -> LocalityIndex.Picture {
         var picture: LocalityIndex.Picture = [:]
@@ -29,7 +28,7 @@ public enum FluidStatusSource {
             let ref = DatasetRef(namespace: ns, name: name)
             for node in holders {
                 picture[node, default: [:]][ref] = Observation(
-                    bytes: bytes, sharedMemory: kind == .vineyard, confirmedAt: now, source: name, estimated: true)
+                    bytes: bytes, sharedMemory: kind == .vineyard, confirmedAt: now, source: .fluidStatus, estimated: true)
             }
         }
         return picture
@@ -64,8 +63,6 @@ public struct StaticCacheEntry: Decodable, Sendable {
     public var hdd: String?
     public var sharedMemory: Bool?
 
-    public static let sourceName = "cluster-state"
-
     /// The entries as a picture; entries naming malformed datasets or byte amounts are errors.
     public static func picture(_ entries: [StaticCacheEntry], now: Date) throws -> LocalityIndex.Picture {
         var picture: LocalityIndex.Picture = [:]
@@ -80,7 +77,7 @@ public struct StaticCacheEntry: Decodable, Sendable {
                 bytes[tier] = b
             }
             picture[e.node, default: [:]][ref] = Observation(
-                bytes: bytes, sharedMemory: e.sharedMemory ?? false, confirmedAt: now, source: sourceName)
+                bytes: bytes, sharedMemory: e.sharedMemory ?? false, confirmedAt: now, source: .clusterState)
         }
         return picture
     }
@@ -91,20 +88,18 @@ public struct StaticCacheEntry: Decodable, Sendable {
 public struct LocalityFeeds: Sendable {
     public let cache: ClusterCache
     public let index: LocalityIndex
-    public let staticEntries: [StaticCacheEntry]
-
     public init(cache: ClusterCache, index: LocalityIndex, staticEntries: [StaticCacheEntry] = []) {
         self.cache = cache
         self.index = index
-        self.staticEntries = staticEntries
+        // A cluster-state file's entries never go stale (see LocalityIndex.Snapshot.fresh): set once.
+        if let picture = try? StaticCacheEntry.picture(staticEntries, now: Date()), !picture.isEmpty {
+            index.replace(source: .clusterState, with: picture)
+        }
     }
 
-    /// One refresh of every source. Static entries were checked at load time.
+    /// One refresh: Fluid's status is read again from the informer caches.
     public func refresh(now: Date = Date()) {
-        index.replace(source: FluidStatusSource.name, with: FluidStatusSource.picture(cache: cache, now: now))
-        if !staticEntries.isEmpty, let picture = try? StaticCacheEntry.picture(staticEntries, now: now) {
-            index.replace(source: StaticCacheEntry.sourceName, with: picture)
-        }
+        index.replace(source: .fluidStatus, with: FluidStatusSource.picture(cache: cache, now: now))
     }
 
     /// Refreshes every `interval` until cancelled.

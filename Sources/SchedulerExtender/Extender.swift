@@ -112,31 +112,48 @@ public enum Extender {
 
     /// Scores 0…10: weighted cached bytes of the pod's datasets relative to the best node, plus
     /// the shared-memory bonus; all 0 when no node caches anything (the default scheduler decides).
+    /// `detailed: false` (the request path) leaves `bytes` and `sharedMemory` empty.
     public static func prioritize(
-        _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig
+        _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig, detailed: Bool = true
     ) -> [NodeVerdict] {
         guard !plan.isEmpty else {
             return nodes.map { NodeVerdict(node: $0, failure: nil, unresolvable: false, score: 0, bytes: [:], sharedMemory: []) }
         }
         var verdicts: [NodeVerdict] = []
+        verdicts.reserveCapacity(nodes.count)
         var weights: [Double] = []
+        weights.reserveCapacity(nodes.count)
+        // Per dataset once, not per node: its reference and whether the pod reads it by IPC.
+        let refs = plan.datasets.map(\.ref)
+        let ipc = plan.datasets.map { d -> Bool in if case .sharedMemory = d.access { return true } else { return false } }
+        var found = [Observation?](repeating: nil, count: refs.count)
+        let columns = locality.columns(for: refs)
+        var bonus: [Bool] = []
+        bonus.reserveCapacity(nodes.count)
         for node in nodes {
             var bytes: [DatasetRef: TierBytes] = [:]
             var shm: [DatasetRef] = []
+            var colocated = false
             var weight = 0.0
-            for d in plan.datasets {
-                guard let o = locality.observation(node: node, dataset: d.ref) else { continue }
-                bytes[d.ref] = o.bytes
+            locality.observations(node: node, in: columns, into: &found)
+            for (i, o) in found.enumerated() {
+                guard let o else { continue }
                 weight += config.weighted(o.bytes)
-                if case .sharedMemory = d.access, o.sharedMemory { shm.append(d.ref) }
+                let here = ipc[i] && o.sharedMemory
+                colocated = colocated || here
+                if detailed {
+                    bytes[refs[i]] = o.bytes
+                    if here { shm.append(refs[i]) }
+                }
             }
             verdicts.append(NodeVerdict(node: node, failure: nil, unresolvable: false, score: 0, bytes: bytes, sharedMemory: shm))
             weights.append(weight)
+            bonus.append(colocated)
         }
         let best = weights.max() ?? 0
         for i in verdicts.indices {
             var score = best > 0 ? Int((10 * weights[i] / best).rounded()) : 0
-            if !verdicts[i].sharedMemory.isEmpty { score += config.sharedMemoryBonus }
+            if bonus[i] { score += config.sharedMemoryBonus }
             verdicts[i].score = min(10, max(0, score))
         }
         return verdicts

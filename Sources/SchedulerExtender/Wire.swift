@@ -18,7 +18,9 @@ func field(_ object: [String: JSONValue], _ name: String) -> JSONValue? {
 /// (`nodeCacheCapable: true`) or as a full `NodeList`.
 public struct ExtenderArgs: Sendable {
     public var pod: JSONValue
-    /// Candidate node names, first occurrence order, duplicates dropped.
+    /// Candidate node names as sent. A name sent twice is answered twice: the filter's answer
+    /// stays a subset of the input and repeated scores are the same, so nothing is gained by
+    /// hashing every name to drop duplicates.
     public var nodeNames: [String]
     /// Present in full-NodeList mode: each candidate's labels, and the list to answer with.
     public var nodeLabels: [String: [String: String]]?
@@ -39,8 +41,7 @@ public struct ExtenderArgs: Sendable {
             throw ExtenderRequestError(description: "ExtenderArgs.Pod is missing")
         }
         var names: [String] = []
-        var seen = Set<String>()
-        func add(_ name: String) { if seen.insert(name).inserted { names.append(name) } }
+        func add(_ name: String) { names.append(name) }
         if let list = field(top, "Nodes"), !list.isNull {
             guard let items = field(list.objectValue ?? [:], "items")?.arrayValue ?? (list.objectValue != nil ? [] : nil) else {
                 throw ExtenderRequestError(description: "ExtenderArgs.Nodes must be a NodeList")
@@ -63,6 +64,7 @@ public struct ExtenderArgs: Sendable {
             throw ExtenderRequestError(description: "ExtenderArgs has neither Nodes nor NodeNames")
         }
         guard let array = list.arrayValue else { throw ExtenderRequestError(description: "ExtenderArgs.NodeNames must be a list of names") }
+        names.reserveCapacity(array.count)
         for (i, v) in array.enumerated() {
             guard let name = v.stringValue, !name.isEmpty else {
                 throw ExtenderRequestError(description: "ExtenderArgs.NodeNames[\(i)] is not a node name")
@@ -112,5 +114,16 @@ public struct FilterResult: Sendable, Equatable {
 
 /// `HostPriorityList`: `[{"Host": name, "Score": 0…10}]`.
 public func encodeHostPriorities(_ scores: [(host: String, score: Int)]) -> [UInt8] {
-    JSONValue.array(scores.map { ["Host": .string($0.host), "Score": .integer(Int64($0.score))] }).encodedBytes()
+    var out: [UInt8] = [UInt8(ascii: "[")]
+    out.reserveCapacity(32 * scores.count + 2)
+    for (i, s) in scores.enumerated() {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: #"{"Host":"#.utf8)
+        JSONValue.string(s.host).write(into: &out)
+        out.append(contentsOf: #","Score":"#.utf8)
+        if (0...9).contains(s.score) { out.append(UInt8(ascii: "0") + UInt8(s.score)) } else { out.append(contentsOf: String(s.score).utf8) }
+        out.append(UInt8(ascii: "}"))
+    }
+    out.append(UInt8(ascii: "]"))
+    return out
 }

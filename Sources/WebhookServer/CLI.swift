@@ -200,7 +200,7 @@ public struct Serve: AsyncParsableCommand {
     }
 
     /// A static cluster state: the built-in example, or a cluster-state file, with its per-node cache entries.
-    static func loadState(example: Bool, path: String?) throws -> (cache: ClusterCache, entries: [StaticCacheEntry])? {
+    public static func loadState(example: Bool, path: String?) throws -> (cache: ClusterCache, entries: [StaticCacheEntry])? {
         let text: String
         let source: String
         if example {

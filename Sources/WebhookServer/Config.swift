@@ -29,6 +29,8 @@ public struct ServeConfig: Sendable, Equatable {
     public var logFormat: LogFormat = .json
     /// AdmissionReview bodies up to the API server's own limit are accepted.
     public var maxRequestBytes = 3 * 1024 * 1024
+    /// Extender requests (a full NodeList of 1,000+ nodes is several MB).
+    public var maxExtenderRequestBytes = 32 * 1024 * 1024
     /// Connections idle for this long are closed.
     public var idleTimeoutSeconds: Double = 60
     /// On SIGTERM, in-flight requests get this long to finish.
@@ -69,7 +71,8 @@ public struct ServeConfig: Sendable, Equatable {
         "example": "serve the built-in example state (default false)",
         "logLevel": "trace, debug, info, notice, warning, error, critical (default info)",
         "logFormat": "json or text (default json)",
-        "maxRequestBytes": "largest request body accepted (default 3145728)",
+        "maxRequestBytes": "largest AdmissionReview accepted (default 3145728, the API server's own limit)",
+        "maxExtenderRequestBytes": "largest extender request accepted (default 33554432)",
         "idleTimeoutSeconds": "idle keep-alive connections are closed after this (default 60)",
         "shutdownGraceSeconds": "time in-flight requests get on SIGTERM (default 20)",
         "onFailure": "deny or allow: pods naming a dataset Locus cannot serve are denied with the reason, or admitted without it and warned (default deny)",
@@ -178,6 +181,7 @@ public struct ServeConfig: Sendable, Equatable {
             }
             logFormat = f
         case "maxRequestBytes": maxRequestBytes = try int(1024...(64 << 20))
+        case "maxExtenderRequestBytes": maxExtenderRequestBytes = try int(1024...(512 << 20))
         case "idleTimeoutSeconds": idleTimeoutSeconds = try seconds()
         case "shutdownGraceSeconds": shutdownGraceSeconds = try seconds()
         case "onFailure":

@@ -81,6 +81,8 @@ public struct LocusRoutes: Sendable {
     public let metrics: LocusMetrics
     public let certificates: CertificateStore?
     public let maxRequestBytes: Int
+    /// kube-scheduler's full-NodeList requests can be several MB (no API-server limit applies).
+    public let maxExtenderRequestBytes: Int
     public let policy: AdmissionPolicy
     public let locality: LocalityIndex
     public let extender: ExtenderConfig
@@ -88,13 +90,14 @@ public struct LocusRoutes: Sendable {
 
     public init(
         backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int,
-        policy: AdmissionPolicy = AdmissionPolicy(), locality: LocalityIndex = LocalityIndex(),
+        maxExtenderRequestBytes: Int = 32 << 20, policy: AdmissionPolicy = AdmissionPolicy(), locality: LocalityIndex = LocalityIndex(),
         extender: ExtenderConfig = ExtenderConfig(), logger: Logger = Logger(label: "locus")
     ) {
         self.backend = backend
         self.metrics = metrics
         self.certificates = certificates
         self.maxRequestBytes = maxRequestBytes
+        self.maxExtenderRequestBytes = maxExtenderRequestBytes
         self.policy = policy
         self.locality = locality
         self.extender = extender
@@ -114,16 +117,17 @@ public struct LocusRoutes: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
-    /// Reads a request body of at most `maxRequestBytes`. Larger bodies are refused with 413
-    /// before they are read whole when they announce their length, or as soon as the limit is passed.
-    func readBody(_ request: inout Request) async throws -> ByteBuffer {
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxRequestBytes {
-            throw HTTPError(.contentTooLarge, message: "request body of \(length) bytes is over the limit of \(maxRequestBytes) bytes")
+    /// Reads a request body of at most `limit` (default `maxRequestBytes`). Larger bodies are refused
+    /// with 413 before they are read whole when they announce their length, or as soon as the limit is passed.
+    func readBody(_ request: inout Request, limit: Int? = nil) async throws -> ByteBuffer {
+        let limit = limit ?? maxRequestBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw HTTPError(.contentTooLarge, message: "request body of \(length) bytes is over the limit of \(limit) bytes")
         }
         do {
-            return try await request.collectBody(upTo: maxRequestBytes)
+            return try await request.collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw HTTPError(.contentTooLarge, message: "request body is over the limit of \(maxRequestBytes) bytes")
+            throw HTTPError(.contentTooLarge, message: "request body is over the limit of \(limit) bytes")
         }
     }
 
@@ -221,7 +225,7 @@ public struct LocusRoutes: Sendable {
     /// Reads ExtenderArgs; a request that cannot be read is answered 400 with the reason in `Error`.
     func extenderArgs(_ request: inout Request, verb: String) async throws -> Result<ExtenderArgs, ExtenderRequestError> {
         try Self.requireJSON(request)
-        let body = try await readBody(&request)
+        let body = try await readBody(&request, limit: maxExtenderRequestBytes)
         do {
             return .success(try body.withUnsafeReadableBytes { try ExtenderArgs.parse(UnsafeRawBufferPointer($0)) })
         } catch let error as ExtenderRequestError {
@@ -264,7 +268,7 @@ public struct LocusRoutes: Sendable {
         case .failure(let e): return Self.json(.badRequest, e.description)
         }
         let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
-        let verdicts = Extender.prioritize(plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender)
+        let verdicts = Extender.prioritize(plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender, detailed: false)
         metrics.recordExtender(verb: "prioritize", outcome: plan.isEmpty ? "no_datasets" : "ok")
         return Self.jsonBytes(.ok, encodeHostPriorities(verdicts.map { ($0.node, $0.score) }))
     }
@@ -277,7 +281,7 @@ public struct LocusRoutes: Sendable {
             }
         }
         for (source, oldest) in locality.snapshot().oldestConfirmation {
-            metrics.setLocalityAge(source: source, seconds: Date().timeIntervalSince(oldest))
+            metrics.setLocalityAge(source: source.rawValue, seconds: Date().timeIntervalSince(oldest))
         }
         if let certificates {
             metrics.setCertificateState(reloads: certificates.reloadCount, failures: certificates.failedReloadCount)
@@ -327,7 +331,7 @@ public struct LocusServer: Sendable {
     ) -> ServiceGroup {
         let routes = LocusRoutes(
             backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes,
-            policy: policy, locality: locality.index, extender: config.extenderConfig, logger: logger)
+            maxExtenderRequestBytes: config.maxExtenderRequestBytes, policy: policy, locality: locality.index, extender: config.extenderConfig, logger: logger)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
         let app = Application(
             router: routes.router(),

@@ -12,7 +12,9 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import KubeClient
+import Locality
 import Mutators
+import SchedulerExtender
 import WebhookServer
 
 func argument(_ name: String, _ args: [String]) -> String? {
@@ -34,7 +36,7 @@ struct Stats {
 /// One keep-alive TLS connection sending requests at its share of the rate.
 func runConnection(
     port: Int, path: String, body: [UInt8], interval: Duration, start: ContinuousClock.Instant, end: ContinuousClock.Instant,
-    offset: Duration, context: NIOSSLContext
+    offset: Duration, context: NIOSSLContext, expect: [UInt8]
 ) async throws -> Stats {
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -71,7 +73,7 @@ func runConnection(
             stats.latencies.append(Double(latency.components.seconds) * 1e6 + Double(latency.components.attoseconds) / 1e12)
             if status != 200 {
                 stats.failures += 1
-            } else if !received.contains(uidKey) {
+            } else if !received.contains(expect) {
                 stats.malformed += 1
             }
             due += interval
@@ -79,8 +81,6 @@ func runConnection(
     }
     return stats
 }
-
-let uidKey = Array("\"uid\":".utf8)
 
 extension ByteBuffer {
     /// Whether the readable bytes contain `needle` (a well-formed review names its uid).
@@ -115,6 +115,8 @@ func rate(_ args: [String]) async throws {
     let rate = argument("--rate", args).flatMap(Double.init) ?? 5000
     let connections = argument("--connections", args).flatMap(Int.init) ?? 16
     let seconds = argument("--seconds", args).flatMap(Double.init) ?? 20
+    // What every well-formed answer contains: a review's uid, a filter result's Error, a priority's Host.
+    let expect = Array((argument("--expect", args) ?? (path == "/filter" ? "\"Error\":" : path == "/prioritize" ? "\"Host\":" : "\"uid\":")).utf8)
     var tls = TLSConfiguration.makeClientConfiguration()
     tls.certificateVerification = .none  // loopback benchmark; the tests check verification
     let context = try NIOSSLContext(configuration: tls)
@@ -127,7 +129,7 @@ func rate(_ args: [String]) async throws {
             let offset = Duration.nanoseconds(Int64(1e9 / perConnection * Double(i) / Double(connections)))
             group.addTask {
                 try await runConnection(
-                    port: port, path: path, body: Array(body), interval: interval, start: start, end: end, offset: offset, context: context)
+                    port: port, path: path, body: Array(body), interval: interval, start: start, end: end, offset: offset, context: context, expect: expect)
             }
         }
         var total = Stats()
@@ -209,10 +211,99 @@ func stages(_ args: [String]) throws {
     }
 }
 
+/// In-process cost of each stage of a /prioritize answer over a cluster state.
+func extenderStages(_ args: [String]) throws {
+    guard let bodyFile = argument("--body", args), let body = FileManager.default.contents(atPath: bodyFile),
+          let statePath = argument("--state", args) else { fail("--body FILE and --state FILE are required") }
+    let n = argument("--iterations", args).flatMap(Int.init) ?? 200
+    guard let (cache, entries) = try Serve.loadState(example: false, path: statePath) else { fail("no state") }
+    let index = LocalityIndex()
+    LocalityFeeds(cache: cache, index: index, staticEntries: entries).refresh()
+    let bytes = Array(body)
+    func time(_ name: String, _ f: () throws -> Void) rethrows {
+        let start = ContinuousClock.now
+        for _ in 0..<n { try f() }
+        let d = ContinuousClock.now - start
+        print(String(format: "%-28@ %8.1f µs", name as NSString, (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(n)))
+    }
+    let parsed = try ExtenderArgs.parse(bytes)
+    let plan = PodPlan.of(pod: parsed.pod, cache: cache)
+    let verdicts = Extender.prioritize(plan, nodes: parsed.nodeNames, locality: index.snapshot(), config: ExtenderConfig(), detailed: false)
+    try time("parse ExtenderArgs") { _ = try ExtenderArgs.parse(bytes) }
+    time("plan") { _ = PodPlan.of(pod: parsed.pod, cache: cache) }
+    time("score") { _ = Extender.prioritize(plan, nodes: parsed.nodeNames, locality: index.snapshot(), config: ExtenderConfig(), detailed: false) }
+    time("encode") { _ = encodeHostPriorities(verdicts.map { ($0.node, $0.score) }) }
+    time("refresh (off the request path)") { LocalityFeeds(cache: cache, index: index, staticEntries: entries).refresh() }
+}
+
+/// A cluster state for the extender benchmark: `nodes` nodes, 4 datasets (one Vineyard), each
+/// cached on a quarter of the nodes; and the two request bodies.
+func extenderFixtures(_ args: [String]) throws {
+    let nodes = argument("--nodes", args).flatMap(Int.init) ?? 5000
+    let fullNodes = argument("--full-nodes", args).flatMap(Int.init) ?? 1000
+    guard let dir = argument("--out", args) else { fail("--out DIR is required") }
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let datasets = ["train-a", "train-b", "weights", "features"]
+    var state = "datasets:\n"
+    for (i, d) in datasets.enumerated() {
+        let type = d == "features" ? "vineyard" : ["alluxio", "juicefs", "jindo"][i % 3]
+        state += "  - metadata: {name: \(d), namespace: ml}\n    status: {phase: Bound, runtimes: [{name: \(d), namespace: ml, type: \(type)}]}\n"
+    }
+    state += "runtimes:\n"
+    for (i, d) in datasets.enumerated() {
+        let kind = d == "features" ? "VineyardRuntime" : ["AlluxioRuntime", "JuiceFSRuntime", "JindoRuntime"][i % 3]
+        state += "  - {kind: \(kind), metadata: {name: \(d), namespace: ml}, spec: {fuse: {image: example/fuse}}}\n"
+    }
+    state += "nodes:\n"
+    for n in 0..<nodes {
+        var labels = "kubernetes.io/hostname: node-\(n)"
+        for (i, d) in datasets.enumerated() where n % 4 == i || d == "features" { labels += ", fluid.io/s-ml-\(d): \"true\"" }
+        state += "  - metadata: {name: node-\(n), labels: {\(labels)}}\n"
+    }
+    state += "cache:\n"
+    for n in 0..<nodes {
+        for (i, d) in datasets.enumerated() where n % 4 == i {
+            state += "  - {node: node-\(n), dataset: ml/\(d), memory: \(n % 7)Gi, ssd: \(n % 13)Gi\(d == "features" ? ", sharedMemory: true" : "")}\n"
+        }
+    }
+    try state.write(toFile: "\(dir)/state.yaml", atomically: true, encoding: .utf8)
+    let pod: [String: Any] = [
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": ["name": "reader", "namespace": "ml", "annotations": ["locus.dev/datasets": datasets.joined(separator: ",")]],
+        "spec": ["containers": [["name": "app", "image": "busybox"]]],
+    ]
+    let names: [String: Any] = ["Pod": pod, "Nodes": NSNull(), "NodeNames": (0..<nodes).map { "node-\($0)" }]
+    try JSONSerialization.data(withJSONObject: names).write(to: URL(fileURLWithPath: "\(dir)/prioritize-names.json"))
+    // Full Node objects of about 5 KB each, as kube-scheduler sends them without nodeCacheCapable.
+    let images = (0..<24).map { i in ["names": ["registry.example.com/team/image-\(i)@sha256:\(String(repeating: "ab", count: 32))", "registry.example.com/team/image-\(i):v1.\(i)"], "sizeBytes": 100_000_000 + i] as [String: Any] }
+    let items: [[String: Any]] = (0..<fullNodes).map { n in
+        [
+            "metadata": [
+                "name": "node-\(n)", "uid": UUID().uuidString, "resourceVersion": "\(1000 + n)",
+                "labels": ["kubernetes.io/hostname": "node-\(n)", "topology.kubernetes.io/zone": "zone-\(n % 3)", "fluid.io/s-ml-features": "true", "node.kubernetes.io/instance-type": "m5.4xlarge"],
+                "annotations": ["node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"],
+            ],
+            "spec": ["podCIDR": "10.\(n / 250).\(n % 250).0/24", "providerID": "aws:///zone/i-\(n)"],
+            "status": [
+                "capacity": ["cpu": "16", "memory": "65536Mi", "pods": "110", "ephemeral-storage": "100Gi"],
+                "allocatable": ["cpu": "15800m", "memory": "63000Mi", "pods": "110", "ephemeral-storage": "95Gi"],
+                "conditions": ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"].map { ["type": $0, "status": $0 == "Ready" ? "True" : "False", "lastHeartbeatTime": "2026-11-24T10:00:00Z", "lastTransitionTime": "2026-11-20T10:00:00Z", "reason": "Kubelet\($0)", "message": "kubelet is posting status"] },
+                "addresses": [["type": "InternalIP", "address": "10.0.\(n / 250).\(n % 250)"], ["type": "Hostname", "address": "node-\(n)"]],
+                "nodeInfo": ["kubeletVersion": "v1.31.2", "osImage": "Debian GNU/Linux 12", "containerRuntimeVersion": "containerd://1.7.22", "kernelVersion": "6.1.0", "architecture": "amd64", "operatingSystem": "linux"],
+                "images": images,
+            ],
+        ]
+    }
+    let full: [String: Any] = ["Pod": pod, "Nodes": ["kind": "NodeList", "apiVersion": "v1", "metadata": [:], "items": items], "NodeNames": NSNull()]
+    try JSONSerialization.data(withJSONObject: full).write(to: URL(fileURLWithPath: "\(dir)/filter-full.json"))
+}
+
 let args = Array(CommandLine.arguments.dropFirst())
 switch args.first {
 case "rate": try await rate(args)
 case "state": state(args)
 case "stages": try stages(args)
+case "extender-fixtures": try extenderFixtures(args)
+case "extender-stages": try extenderStages(args)
 default: fail("usage: locus-bench rate --port P --body FILE [--path /mutate] [--rate R] [--connections C] [--seconds S] | locus-bench state --pvcs N --datasets M")
 }

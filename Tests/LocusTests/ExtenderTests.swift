@@ -61,23 +61,35 @@ struct ExtenderTests {
     }
 
     @Test func staleFiguresDecayToUnknown() throws {
-        let (cache, index) = try exampleLocality(ttl: 60, now: Date(timeIntervalSinceNow: -120))
+        // Fluid's status (imagenet: 48 GiB estimated on each of node-a and node-b), confirmed two
+        // minutes ago, with a one-minute TTL.
+        let cache = try exampleCache()
+        let index = LocalityIndex(ttl: 60)
+        LocalityFeeds(cache: cache, index: index).refresh(now: Date(timeIntervalSinceNow: -120))
         let plan = PodPlan.of(pod: makePod(claims: ["imagenet"]), cache: cache)
         let verdicts = Extender.prioritize(plan, nodes: ["node-a", "node-b"], locality: index.snapshot(), config: ExtenderConfig())
-        #expect(verdicts.map(\.score) == [0, 0], "two-minute-old figures with a one-minute TTL count for nothing")
+        #expect(verdicts.map(\.score) == [0, 0], "stale figures count for nothing")
         #expect(verdicts.allSatisfy { $0.bytes.isEmpty })
         // ...and never make a node fail.
         let f = Extender.filter(plan, nodes: ["node-a", "node-b", "node-c"]) { cache.nodes.get(namespace: nil, name: $0)?.metadata.labels }
         #expect(f.passed == ["node-a", "node-b", "node-c"])
+        // A fresh refresh brings them back.
+        LocalityFeeds(cache: cache, index: index).refresh()
+        let fresh = Extender.prioritize(plan, nodes: ["node-a", "node-b"], locality: index.snapshot(), config: ExtenderConfig())
+        #expect(fresh.map(\.score) == [10, 10])
+        // A cluster-state file's entries are the cluster while Locus serves the file: they do not expire.
+        let (_, withFile) = try exampleLocality(ttl: 60)
+        let old = Extender.prioritize(plan, nodes: ["node-a", "node-b"], locality: withFile.snapshot(now: Date(timeIntervalSinceNow: 3600)), config: ExtenderConfig())
+        #expect(old.map(\.score) == [10, 4])
     }
 
     @Test func exactEngineFiguresBeatFluidsEstimate() {
         let index = LocalityIndex()
         let ref = DatasetRef(namespace: "ml", name: "imagenet")
         let now = Date()
-        index.replace(source: "fluid-status", with: ["n": [ref: Observation(bytes: TierBytes(ssd: 100), confirmedAt: now, source: "fluid-status", estimated: true)]])
-        index.replace(source: "vineyard", with: ["n": [ref: Observation(bytes: TierBytes(memory: 7), confirmedAt: now - 5, source: "vineyard")]])
-        #expect(index.snapshot().observation(node: "n", dataset: ref)?.source == "vineyard")
+        index.replace(source: .fluidStatus, with: ["n": [ref: Observation(bytes: TierBytes(ssd: 100), confirmedAt: now, source: .fluidStatus, estimated: true)]])
+        index.replace(source: .vineyard, with: ["n": [ref: Observation(bytes: TierBytes(memory: 7), confirmedAt: now - 5, source: .vineyard)]])
+        #expect(index.snapshot().observation(node: "n", dataset: ref)?.source == .vineyard)
     }
 
     @Test func fluidStatusSpreadsTheTotalOverLabelledNodesAndTiers() throws {
@@ -144,7 +156,7 @@ struct ExtenderTests {
 
     @Test func argsAreReadAsGoReadsThem() throws {
         let lower = try ExtenderArgs.parse(Array(#"{"pod":{"metadata":{"name":"p"}},"nodenames":["b","a","b"]}"#.utf8))
-        #expect(lower.nodeNames == ["b", "a"], "case-insensitive fields, duplicates dropped")
+        #expect(lower.nodeNames == ["b", "a", "b"], "case-insensitive fields; names as sent")
         let empty = try ExtenderArgs.parse(Array(#"{"Pod":{},"NodeNames":[]}"#.utf8))
         #expect(empty.nodeNames.isEmpty)
     }

@@ -97,7 +97,7 @@ struct ServerTests {
             }
         }
         // A chunked body with no Content-Length is cut off at the limit too.
-        var chunked = HTTPClientRequest(url: "\(locus.url)/filter")
+        var chunked = HTTPClientRequest(url: "\(locus.url)/mutate")
         chunked.method = .POST
         chunked.headers.add(name: "Content-Type", value: "application/json")
         let piece = ByteBuffer(repeating: UInt8(ascii: " "), count: 1 << 20)
