@@ -7,6 +7,21 @@ public struct JSONParseError: Error, CustomStringConvertible, Equatable {
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
+/// One element of an array read lazily: where its bytes are, and the members asked for.
+public struct LazyElement: Sendable {
+    public let range: Range<Int>
+    public let kept: [String: JSONValue]
+}
+
+extension JSONValue {
+    /// Parses JSON but leaves the array at `lazyPath` unbuilt: see `JSONReader.parse(_:lazyPath:keep:)`.
+    public static func parse(
+        bytes: UnsafeRawBufferPointer, lazyArrayAt lazyPath: [String], keep: Set<String>
+    ) throws -> (value: JSONValue, elements: [LazyElement]) {
+        try JSONReader.parse(bytes, lazyPath: lazyPath, keep: keep)
+    }
+}
+
 /// A strict RFC 8259 reader straight from bytes into `JSONValue`.
 ///
 /// Hostile input is bounded: nesting deeper than `maxDepth` is an error rather than a stack
@@ -24,6 +39,22 @@ enum JSONReader {
         return v
     }
 
+    /// Parses `buffer`, except the array found by following `lazyPath` (object keys, matched
+    /// case-insensitively as Go does): its elements are not built. For each element it returns the
+    /// element's byte range and, when the element is an object, its members named in `keep`; the
+    /// array itself reads as empty in the returned value. Every byte is still checked to be JSON.
+    static func parse(
+        _ buffer: UnsafeRawBufferPointer, lazyPath: [String], keep: Set<String>
+    ) throws -> (value: JSONValue, elements: [LazyElement]) {
+        var r = Cursor(bytes: buffer.bindMemory(to: UInt8.self))
+        var elements: [LazyElement] = []
+        r.skipSpace()
+        let v = try r.lazyValue(path: lazyPath.map { $0.lowercased() }[...], keep: keep, elements: &elements, depth: 0)
+        r.skipSpace()
+        guard r.pos == r.bytes.count else { throw r.error("unexpected data after the JSON value") }
+        return (v, elements)
+    }
+
     struct Cursor {
         let bytes: UnsafeBufferPointer<UInt8>
         var pos = 0
@@ -31,6 +62,162 @@ enum JSONReader {
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
         func error(_ reason: String) -> JSONParseError { JSONParseError(offset: pos, reason: reason) }
+
+        mutating func lazyValue(
+            path: ArraySlice<String>, keep: Set<String>, elements: inout [LazyElement], depth: Int
+        ) throws -> JSONValue {
+            guard pos < bytes.count else { throw error("unexpected end of input") }
+            if path.isEmpty, bytes[pos] == UInt8(ascii: "[") {
+                try lazyArray(keep: keep, elements: &elements, depth: depth + 1)
+                return .array([])
+            }
+            guard !path.isEmpty, bytes[pos] == UInt8(ascii: "{") else { return try value(depth: depth) }
+            guard depth + 1 <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
+            pos += 1
+            skipSpace()
+            var members: [(String, JSONValue)] = []
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object([:]) }
+            while true {
+                skipSpace()
+                guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
+                let key = try string()
+                skipSpace()
+                guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                pos += 1
+                skipSpace()
+                if key.lowercased() == path.first! {
+                    members.append((key, try lazyValue(path: path.dropFirst(), keep: keep, elements: &elements, depth: depth + 1)))
+                } else {
+                    members.append((key, try value(depth: depth + 1)))
+                }
+                skipSpace()
+                guard pos < bytes.count else { throw error("unexpected end of input in an object") }
+                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if bytes[pos] == UInt8(ascii: "}") {
+                    pos += 1
+                    return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
+                }
+                throw error("expected ',' or '}'")
+            }
+        }
+
+        mutating func lazyArray(keep: Set<String>, elements: inout [LazyElement], depth: Int) throws {
+            guard depth <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
+            pos += 1
+            skipSpace()
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return }
+            while true {
+                skipSpace()
+                let start = pos
+                var kept: [String: JSONValue] = [:]
+                if pos < bytes.count, bytes[pos] == UInt8(ascii: "{") {
+                    pos += 1
+                    skipSpace()
+                    if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
+                        pos += 1
+                    } else {
+                        while true {
+                            skipSpace()
+                            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
+                            let key = try string()
+                            skipSpace()
+                            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                            pos += 1
+                            skipSpace()
+                            if keep.contains(key) { kept[key] = try value(depth: depth + 1) } else { try skip(depth: depth + 1) }
+                            skipSpace()
+                            guard pos < bytes.count else { throw error("unexpected end of input in an object") }
+                            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                            if bytes[pos] == UInt8(ascii: "}") { pos += 1; break }
+                            throw error("expected ',' or '}'")
+                        }
+                    }
+                } else {
+                    try skip(depth: depth)
+                }
+                elements.append(LazyElement(range: start..<pos, kept: kept))
+                skipSpace()
+                guard pos < bytes.count else { throw error("unexpected end of input in an array") }
+                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if bytes[pos] == UInt8(ascii: "]") { pos += 1; return }
+                throw error("expected ',' or ']'")
+            }
+        }
+
+        /// Checks one value is JSON and moves past it without building it.
+        mutating func skip(depth: Int) throws {
+            guard pos < bytes.count else { throw error("unexpected end of input") }
+            switch bytes[pos] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                guard depth + 1 <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
+                let isObject = bytes[pos] == UInt8(ascii: "{")
+                let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                pos += 1
+                skipSpace()
+                if pos < bytes.count, bytes[pos] == close { pos += 1; return }
+                while true {
+                    skipSpace()
+                    if isObject {
+                        guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
+                        try skipString()
+                        skipSpace()
+                        guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                        pos += 1
+                        skipSpace()
+                    }
+                    try skip(depth: depth + 1)
+                    skipSpace()
+                    guard pos < bytes.count else { throw error("unexpected end of input") }
+                    if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                    if bytes[pos] == close { pos += 1; return }
+                    throw error(isObject ? "expected ',' or '}'" : "expected ',' or ']'")
+                }
+            case UInt8(ascii: "\""): try skipString()
+            default: _ = try value(depth: depth)  // literals and numbers are cheap
+            }
+        }
+
+        /// Moves past a string, checking escapes, control characters and UTF-8 (not building it).
+        mutating func skipString() throws {
+            pos += 1
+            var ascii = true
+            let start = pos
+            while pos < bytes.count {
+                let b = bytes[pos]
+                if b == UInt8(ascii: "\"") {
+                    // Escapes are ASCII, so the raw bytes are valid UTF-8 exactly when the string is.
+                    if !ascii { _ = try validated(UnsafeBufferPointer(rebasing: bytes[start..<pos]), at: start) }
+                    pos += 1
+                    return
+                }
+                if b < 0x20 { throw error("control character in a string") }
+                if b >= 0x80 { ascii = false }
+                pos += 1
+                if b == UInt8(ascii: "\\") {
+                    guard pos < bytes.count else { break }
+                    let e = bytes[pos]
+                    pos += 1
+                    switch e {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        continue
+                    case UInt8(ascii: "u"):
+                        let scalar = try hex4()
+                        if (0xD800...0xDBFF).contains(scalar) {
+                            guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
+                                throw error("unpaired UTF-16 surrogate")
+                            }
+                            pos += 2
+                            guard (0xDC00...0xDFFF).contains(try hex4()) else { throw error("unpaired UTF-16 surrogate") }
+                        } else if (0xDC00...0xDFFF).contains(scalar) {
+                            throw error("unpaired UTF-16 surrogate")
+                        }
+                    default: throw error("invalid escape")
+                    }
+                }
+            }
+            throw error("unterminated string")
+        }
 
         @inline(__always) mutating func skipSpace() {
             while pos < bytes.count {

@@ -22,17 +22,31 @@ public struct ExtenderArgs: Sendable {
     /// stays a subset of the input and repeated scores are the same, so nothing is gained by
     /// hashing every name to drop duplicates.
     public var nodeNames: [String]
-    /// Present in full-NodeList mode: each candidate's labels, and the list to answer with.
+    /// Present in full-NodeList mode: each candidate's labels.
     public var nodeLabels: [String: [String: String]]?
-    public var nodeItems: [String: JSONValue]?
+    /// Full-NodeList mode: where each node's object is in `raw`, to answer with its own bytes.
+    var nodeRanges: [String: Range<Int>]?
+    var raw: [UInt8] = []
     public var nodeListKind: (apiVersion: String?, kind: String?)?
 
-    public var fullNodes: Bool { nodeItems != nil }
+    public var fullNodes: Bool { nodeRanges != nil }
 
+    /// Reads ExtenderArgs, keeping a copy of the bytes for `FilterResult.encoded(for:)`.
     public static func parse<Bytes: ContiguousBytes>(_ body: Bytes) throws -> ExtenderArgs {
+        let raw: [UInt8] = body.withUnsafeBytes { Array($0) }
+        var args = try raw.withUnsafeBytes { try parse(borrowing: $0) }
+        args.raw = raw
+        return args
+    }
+
+    /// Reads ExtenderArgs without copying the body. A full NodeList's Node objects are checked to
+    /// be JSON but not built: only each node's metadata is read, and the passing nodes are answered
+    /// with their own bytes (`FilterResult.write(for:raw:into:)` with the same `raw`).
+    public static func parse(borrowing raw: UnsafeRawBufferPointer) throws -> ExtenderArgs {
         let json: JSONValue
+        let elements: [LazyElement]
         do {
-            json = try JSONValue.parse(bytes: body)
+            (json, elements) = try JSONValue.parse(bytes: raw, lazyArrayAt: ["Nodes", "items"], keep: ["metadata"])
         } catch {
             throw ExtenderRequestError(description: "body is not ExtenderArgs: \(error)")
         }
@@ -41,23 +55,23 @@ public struct ExtenderArgs: Sendable {
             throw ExtenderRequestError(description: "ExtenderArgs.Pod is missing")
         }
         var names: [String] = []
-        func add(_ name: String) { names.append(name) }
         if let list = field(top, "Nodes"), !list.isNull {
-            guard let items = field(list.objectValue ?? [:], "items")?.arrayValue ?? (list.objectValue != nil ? [] : nil) else {
+            guard let listObject = list.objectValue, field(listObject, "items").map({ $0.arrayValue != nil || $0.isNull }) ?? true else {
                 throw ExtenderRequestError(description: "ExtenderArgs.Nodes must be a NodeList")
             }
             var labels: [String: [String: String]] = [:]
-            var byName: [String: JSONValue] = [:]
-            for (i, item) in items.enumerated() {
-                guard let name = item["metadata"]?["name"]?.stringValue, !name.isEmpty else {
+            var ranges: [String: Range<Int>] = [:]
+            names.reserveCapacity(elements.count)
+            for (i, item) in elements.enumerated() {
+                guard let name = item.kept["metadata"]?["name"]?.stringValue, !name.isEmpty else {
                     throw ExtenderRequestError(description: "ExtenderArgs.Nodes.items[\(i)] has no metadata.name")
                 }
-                add(name)
-                labels[name] = item["metadata"]?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
-                if byName[name] == nil { byName[name] = item }
+                names.append(name)
+                labels[name] = item.kept["metadata"]?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+                if ranges[name] == nil { ranges[name] = item.range }
             }
             return ExtenderArgs(
-                pod: pod, nodeNames: names, nodeLabels: labels, nodeItems: byName,
+                pod: pod, nodeNames: names, nodeLabels: labels, nodeRanges: ranges,
                 nodeListKind: (list["apiVersion"]?.stringValue, list["kind"]?.stringValue))
         }
         guard let list = field(top, "NodeNames"), !list.isNull else {
@@ -69,9 +83,9 @@ public struct ExtenderArgs: Sendable {
             guard let name = v.stringValue, !name.isEmpty else {
                 throw ExtenderRequestError(description: "ExtenderArgs.NodeNames[\(i)] is not a node name")
             }
-            add(name)
+            names.append(name)
         }
-        return ExtenderArgs(pod: pod, nodeNames: names, nodeLabels: nil, nodeItems: nil, nodeListKind: nil)
+        return ExtenderArgs(pod: pod, nodeNames: names, nodeLabels: nil, nodeRanges: nil, nodeListKind: nil)
     }
 }
 
@@ -91,24 +105,48 @@ public struct FilterResult: Sendable, Equatable {
         self.error = error
     }
 
-    /// JSON as kube-scheduler reads it: `NodeNames` when it sent names, `Nodes` when it sent a NodeList.
+    /// JSON as kube-scheduler reads it: `NodeNames` when it sent names, `Nodes` (the passing Node
+    /// objects, byte for byte as received) when it sent a NodeList.
     public func encoded(for args: ExtenderArgs?) -> [UInt8] {
+        var out: [UInt8] = []
+        args?.raw.withUnsafeBytes { raw in write(for: args, raw: raw) { out.append(contentsOf: $0) } }
+        if args == nil { write(for: nil, raw: UnsafeRawBufferPointer(start: nil, count: 0)) { out.append(contentsOf: $0) } }
+        return out
+    }
+
+    /// Writes the result in pieces to `sink`; in NodeList mode the passing nodes are slices of `raw`,
+    /// the body the arguments were parsed from.
+    public func write(for args: ExtenderArgs?, raw: UnsafeRawBufferPointer, into sink: (UnsafeRawBufferPointer) -> Void) {
         var o: [String: JSONValue] = [
             "FailedNodes": .object(failed.mapValues { .string($0) }),
             "FailedAndUnresolvableNodes": .object(unresolvable.mapValues { .string($0) }),
             "Error": .string(error),
-            "Nodes": .null,
             "NodeNames": .null,
         ]
-        if let args, let items = args.nodeItems {
-            var list: [String: JSONValue] = ["items": .array(passed.compactMap { items[$0] }), "metadata": [:]]
-            list["apiVersion"] = .string(args.nodeListKind?.apiVersion ?? "v1")
-            list["kind"] = .string(args.nodeListKind?.kind ?? "NodeList")
-            o["Nodes"] = .object(list)
-        } else if args != nil {
-            o["NodeNames"] = .array(passed.map { .string($0) })
+        func emit(_ bytes: [UInt8]) { bytes.withUnsafeBytes(sink) }
+        guard let args, let ranges = args.nodeRanges else {
+            if args != nil { o["NodeNames"] = .array(passed.map { .string($0) }) }
+            o["Nodes"] = .null
+            emit(JSONValue.object(o).encodedBytes())
+            return
         }
-        return JSONValue.object(o).encodedBytes()
+        // Everything but Nodes, then Nodes with the request's own bytes for each passing node.
+        var head = JSONValue.object(o).encodedBytes()
+        head.removeLast()  // the closing brace
+        head.append(contentsOf: #","Nodes":{"apiVersion":"#.utf8)
+        JSONValue.string(args.nodeListKind?.apiVersion ?? "v1").write(into: &head)
+        head.append(contentsOf: #","kind":"#.utf8)
+        JSONValue.string(args.nodeListKind?.kind ?? "NodeList").write(into: &head)
+        head.append(contentsOf: #","metadata":{},"items":["#.utf8)
+        emit(head)
+        var first = true
+        for name in passed {
+            guard let r = ranges[name], r.upperBound <= raw.count else { continue }
+            if !first { emit([UInt8(ascii: ",")]) }
+            first = false
+            sink(UnsafeRawBufferPointer(rebasing: raw[r]))
+        }
+        emit(Array("]}}".utf8))
     }
 }
 

@@ -222,16 +222,17 @@ public struct LocusRoutes: Sendable {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// Reads ExtenderArgs; a request that cannot be read is answered 400 with the reason in `Error`.
-    func extenderArgs(_ request: inout Request, verb: String) async throws -> Result<ExtenderArgs, ExtenderRequestError> {
+    /// Reads an extender request body and its ExtenderArgs (without copying the body); a request
+    /// that cannot be read is answered 400 with the reason in `Error`.
+    func extenderArgs(_ request: inout Request, verb: String) async throws -> (ByteBuffer, Result<ExtenderArgs, ExtenderRequestError>) {
         try Self.requireJSON(request)
         let body = try await readBody(&request, limit: maxExtenderRequestBytes)
         do {
-            return .success(try body.withUnsafeReadableBytes { try ExtenderArgs.parse(UnsafeRawBufferPointer($0)) })
+            return (body, .success(try body.withUnsafeReadableBytes { try ExtenderArgs.parse(borrowing: $0) }))
         } catch let error as ExtenderRequestError {
             logger.notice("malformed ExtenderArgs", metadata: ["verb": "\(verb)", "error": "\(error)"])
             metrics.recordExtender(verb: verb, outcome: "malformed")
-            return .failure(error)
+            return (body, .failure(error))
         }
     }
 
@@ -246,7 +247,8 @@ public struct LocusRoutes: Sendable {
     /// `POST /filter`: `ExtenderArgs` in, `ExtenderFilterResult` out.
     func filter(_ request: inout Request) async throws -> Response {
         let args: ExtenderArgs
-        switch try await extenderArgs(&request, verb: "filter") {
+        let (body, parsed) = try await extenderArgs(&request, verb: "filter")
+        switch parsed {
         case .success(let a): args = a
         case .failure(let e): return Self.jsonBytes(.badRequest, FilterResult(passed: [], error: e.description).encoded(for: nil))
         }
@@ -257,13 +259,16 @@ public struct LocusRoutes: Sendable {
             logger.info(
                 "nodes filtered out", metadata: ["pod": "\(plan.namespace)/\(plan.name)", "failed": "\(result.unresolvable.count)", "passed": "\(result.passed.count)"])
         }
-        return Self.jsonBytes(.ok, result.encoded(for: args))
+        var out = ByteBuffer()
+        out.reserveCapacity(args.fullNodes ? body.readableBytes + 4096 : 64 + 24 * result.passed.count)
+        body.withUnsafeReadableBytes { raw in result.write(for: args, raw: raw) { out.writeBytes($0) } }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: out))
     }
 
     /// `POST /prioritize`: `ExtenderArgs` in, `HostPriorityList` out.
     func prioritize(_ request: inout Request) async throws -> Response {
         let args: ExtenderArgs
-        switch try await extenderArgs(&request, verb: "prioritize") {
+        switch try await extenderArgs(&request, verb: "prioritize").1 {
         case .success(let a): args = a
         case .failure(let e): return Self.json(.badRequest, e.description)
         }

@@ -65,7 +65,9 @@ func runConnection(
             loop: while let part = try await responses.next() {
                 switch part {
                 case .head(let h): status = h.status.code
-                case .body(var b): received.writeBuffer(&b)
+                case .body(var b):
+                    // The marker of a well-formed answer is near its start: keep only the first 64 KiB.
+                    if received.readableBytes < 65536 { received.writeBuffer(&b) }
                 case .end: break loop
                 }
             }

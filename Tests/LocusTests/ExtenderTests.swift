@@ -173,6 +173,23 @@ struct ExtenderTests {
         #expect(fv["NodeNames"] == nil || fv["NodeNames"] == .null)
     }
 
+    /// Full NodeList mode reads only each node's metadata, still checks every byte is JSON, and
+    /// answers with the passing nodes' own bytes.
+    @Test func fullNodesAreEchoedByteForByteAndStillChecked() throws {
+        let item = #"{"metadata":{"name":"a","labels":{"z":"1"}} , "status": {"images": [{"names":["x\"y"]}], "n": 1.5e3}}"#
+        let args = try ExtenderArgs.parse(Array(#"{"Pod":{"metadata":{}},"Nodes":{"kind":"NodeList","items":[\#(item),{"metadata":{"name":"b"}}]}}"#.utf8))
+        #expect(args.nodeNames == ["a", "b"] && args.nodeLabels?["a"] == ["z": "1"])
+        let out = String(decoding: FilterResult(passed: ["a"], unresolvable: ["b": "no"]).encoded(for: args), as: UTF8.self)
+        #expect(out.contains(#""items":[\#(item)]"#), "\(out)")
+        #expect(try JSONValue.parse(Data(out.utf8))["Nodes"]?["items"]?.arrayValue?.count == 1)
+        for bad in [#"{"metadata":{"name":"a"},"status":{"x":[1,]}}"#, #"{"metadata":{"name":"a"},"s":"\q"}"#, #"{"metadata":{"name":"a"},"s":tru}"#,
+                    #"{"metadata":{"name":"a"},"s":"\ud800x"}"#, #"{"metadata":{"name":"a"},"s":"a\u12"}"#] {
+            #expect(throws: ExtenderRequestError.self, "\(bad)") {
+                try ExtenderArgs.parse(Array(#"{"Pod":{},"Nodes":{"items":[\#(bad)]}}"#.utf8))
+            }
+        }
+    }
+
     // MARK: over TLS
 
     @Test func filterAndPrioritizeOverTLS() async throws {
