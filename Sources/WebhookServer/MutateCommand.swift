@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KubeClient
+import Locality
 import Mutators
 
 /// `locus mutate POD.yaml`: the webhook's decision for one pod, offline, from the same code path.
@@ -26,20 +27,7 @@ public struct Mutate: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        var c = ServeConfig()
-        if let config {
-            guard let data = FileManager.default.contents(atPath: config) else { throw ConfigError("config \(config): file cannot be read") }
-            try c.apply(yaml: String(decoding: data, as: UTF8.self), source: config)
-        }
-        guard let (cache, _) = try Serve.loadState(example: clusterState == nil, path: clusterState) else {
-            throw ClusterStateError("no cluster state")
-        }
-        if clusterState == nil { FileHandle.standardError.write(Data("locus: deciding against the built-in example cluster state\n".utf8)) }
-        guard let data = FileManager.default.contents(atPath: pod) else { throw ConfigError("\(pod): file cannot be read") }
-        let manifest = try YAMLBridge.parse(String(decoding: data, as: UTF8.self), source: pod)
-        guard manifest["kind"]?.stringValue == "Pod" else {
-            throw ConfigError("\(pod): expected kind: Pod, got \(manifest["kind"]?.jsonString ?? "no kind")")
-        }
+        let (c, cache, _, manifest) = try OfflineInputs.load(config: config, clusterState: clusterState, pod: pod, doing: "deciding")
         let ns = manifest["metadata"]?["namespace"]?.stringValue ?? namespace ?? "default"
         let policy = c.admissionPolicy(nativeSidecars: MutationConfig.hasNativeSidecars(version: c.kubernetesVersion ?? "1.31") ?? true)
         let result = Admission.review(pod: manifest, namespace: ns, uid: "locus-mutate", catalog: cache, policy: policy)
@@ -123,5 +111,30 @@ enum LineDiff {
             }
         }
         return out
+    }
+}
+
+/// What `locus mutate` and `locus score` read: the config file, the cluster state (the built-in
+/// example when none is named) and the pod manifest, each checked with a one-line reason.
+enum OfflineInputs {
+    static func load(
+        config: String?, clusterState: String?, pod: String, doing: String
+    ) throws -> (ServeConfig, ClusterCache, [StaticCacheEntry], JSONValue) {
+        var c = ServeConfig()
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else { throw ConfigError("config \(config): file cannot be read") }
+            try c.apply(yaml: String(decoding: data, as: UTF8.self), source: config)
+            try c.validate()
+        }
+        guard let (cache, entries) = try Serve.loadState(example: clusterState == nil, path: clusterState) else {
+            throw ClusterStateError("no cluster state")
+        }
+        if clusterState == nil { FileHandle.standardError.write(Data("locus: \(doing) against the built-in example cluster state\n".utf8)) }
+        guard let data = FileManager.default.contents(atPath: pod) else { throw ConfigError("\(pod): file cannot be read") }
+        let manifest = try YAMLBridge.parse(String(decoding: data, as: UTF8.self), source: pod)
+        guard manifest["kind"]?.stringValue == "Pod" else {
+            throw ConfigError("\(pod): expected kind: Pod, got \(manifest["kind"]?.jsonString ?? "no kind")")
+        }
+        return (c, cache, entries, manifest)
     }
 }

@@ -22,21 +22,7 @@ public struct Score: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        var c = ServeConfig()
-        if let config {
-            guard let data = FileManager.default.contents(atPath: config) else { throw ConfigError("config \(config): file cannot be read") }
-            try c.apply(yaml: String(decoding: data, as: UTF8.self), source: config)
-            try c.validate()
-        }
-        guard let (cache, entries) = try Serve.loadState(example: clusterState == nil, path: clusterState) else {
-            throw ClusterStateError("no cluster state")
-        }
-        if clusterState == nil { FileHandle.standardError.write(Data("locus: scoring against the built-in example cluster state\n".utf8)) }
-        guard let data = FileManager.default.contents(atPath: pod) else { throw ConfigError("\(pod): file cannot be read") }
-        let manifest = try YAMLBridge.parse(String(decoding: data, as: UTF8.self), source: pod)
-        guard manifest["kind"]?.stringValue == "Pod" else {
-            throw ConfigError("\(pod): expected kind: Pod, got \(manifest["kind"]?.jsonString ?? "no kind")")
-        }
+        let (c, cache, entries, manifest) = try OfflineInputs.load(config: config, clusterState: clusterState, pod: pod, doing: "scoring")
         let feeds = LocalityFeeds(cache: cache, index: LocalityIndex(ttl: c.localityTTLSeconds), staticEntries: entries)
         feeds.refresh()
         let nodes = cache.nodes.list().compactMap(\.metadata.name).sorted()
