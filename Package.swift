@@ -38,12 +38,16 @@ let package = Package(
         ]),
         .target(name: "Locality", dependencies: [
             "KubeClient",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Mutators", dependencies: ["Locality"]),
         .target(name: "SchedulerExtender", dependencies: ["Locality"]),
         .target(name: "WebhookServer", dependencies: [
             "KubeClient", "Locality", "Mutators", "SchedulerExtender",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),

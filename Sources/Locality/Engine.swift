@@ -1,3 +1,6 @@
+import AsyncHTTPClient
+import Foundation
+
 /// How a pod reaches a dataset's bytes, as the engine that serves them defines it.
 public enum DataAccess: Sendable, Hashable {
     /// A FUSE filesystem: the engine's FUSE container mounts the dataset at `mountPath`.
@@ -67,6 +70,46 @@ public protocol EnginePlugin: Sendable {
     var kind: FluidRuntimeKind { get }
     /// How a pod reaches `dataset` through `runtime`. `volume` is the dataset's PV when Fluid made one.
     func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?) throws -> DataAccess
+    /// The engine's own figures for `dataset`: it is asked where the bytes it serves are. nil when the
+    /// engine reports nothing per node (Fluid's status estimate then stands alone). Off the request path;
+    /// every network call is bounded by `probe.timeout`, and a failure is a `problem`, never a throw.
+    func observe(dataset: Dataset, runtime: FluidRuntime, cache: ClusterCache, probe: EngineProbe) async -> EngineReport?
+}
+
+extension EnginePlugin {
+    public func observe(dataset: Dataset, runtime: FluidRuntime, cache: ClusterCache, probe: EngineProbe) async -> EngineReport? { nil }
+}
+
+/// How engines are asked: the HTTP client for engines that speak HTTP, and the bound on each call.
+public struct EngineProbe: Sendable {
+    public var http: HTTPClient
+    public var timeout: Duration
+    public var now: @Sendable () -> Date
+
+    public init(http: HTTPClient, timeout: Duration = .seconds(2), now: @escaping @Sendable () -> Date = { Date() }) {
+        self.http = http
+        self.timeout = timeout
+        self.now = now
+    }
+}
+
+/// What an engine said about one dataset.
+public struct EngineReport: Sendable {
+    public var source: LocalitySource
+    /// node → what is cached there. A node the engine answered for with nothing cached holds a
+    /// zero figure (an exact "none here", which beats Fluid's estimate).
+    public var nodes: [String: Observation]
+    /// Endpoints that failed, timed out or answered something else, in words for the log.
+    public var problems: [String]
+    /// Shared memory per node as the engine reports it (used / limit), for metrics and `locus score`.
+    public var memory: [String: (used: Int64, limit: Int64)]
+
+    public init(source: LocalitySource, nodes: [String: Observation] = [:], problems: [String] = [], memory: [String: (used: Int64, limit: Int64)] = [:]) {
+        self.source = source
+        self.nodes = nodes
+        self.problems = problems
+        self.memory = memory
+    }
 }
 
 /// The plugin for each engine kind.
@@ -74,6 +117,7 @@ public enum EnginePlugins {
     public static let all: [FluidRuntimeKind: any EnginePlugin] = {
         var m: [FluidRuntimeKind: any EnginePlugin] = [:]
         for kind in FuseEngine.kinds { m[kind] = FuseEngine(kind: kind) }
+        m[.juicefs] = JuiceFSEngine()
         m[.vineyard] = VineyardEngine()
         return m
     }()

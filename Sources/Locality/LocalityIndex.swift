@@ -56,6 +56,9 @@ public enum LocalitySource: String, Sendable, CaseIterable, Hashable {
     case clusterState = "cluster-state"
     case vineyard
     case juicefs
+
+    /// The sources that are engines asked over the network.
+    public static let engines: [LocalitySource] = [.vineyard, .juicefs]
 }
 
 /// What one source knows about one dataset on one node.
@@ -185,6 +188,19 @@ public final class LocalityIndex: Sendable {
                 s.sources[source] = columns
             }
         }
+    }
+
+    /// What `source` said last, as a picture (node → dataset → observation), stale figures included.
+    public func picture(of source: LocalitySource) -> Picture {
+        let s = state.withLock { $0 }
+        guard let columns = s.sources[source] else { return [:] }
+        var names = [String](repeating: "", count: s.nodeIDs.count)
+        for (node, id) in s.nodeIDs { names[id] = node }
+        var picture: Picture = [:]
+        for (ref, column) in columns {
+            for (id, o) in column.enumerated() { if let o { picture[names[id], default: [:]][ref] = o } }
+        }
+        return picture
     }
 
     public func snapshot(now: Date = Date()) -> Snapshot {

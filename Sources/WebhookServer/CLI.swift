@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import KubeClient
 import Locality
@@ -141,9 +142,16 @@ public struct Serve: AsyncParsableCommand {
         let certificates = try CertificateStore(certificatePath: certPath, keyPath: keyPath, logger: logger)
         let native = await Self.nativeSidecars(c, backend: backend, logger: logger)
         let staticCache = try Self.loadState(example: c.example, path: c.clusterState)?.entries ?? []
+        // The engines (vineyardd over RPC, JuiceFS metrics over HTTP) are asked where their bytes are
+        // only with a live cluster: offline, the cluster-state file's `cache:` entries stand in for them.
+        let engineClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        var probe: EngineProbe?
+        if case .live = backend, c.askEngines {
+            probe = EngineProbe(http: engineClient, timeout: .milliseconds(Int64(c.engineTimeoutSeconds * 1000)))
+        }
         let server = LocusServer(
             config: c, backend: backend, certificates: certificates, policy: c.admissionPolicy(nativeSidecars: native),
-            staticCache: staticCache, logger: logger)
+            staticCache: staticCache, engineProbe: probe, logger: logger)
         let group = server.serviceGroup { port in
             logger.info("serving", metadata: ["port": "\(port)", "address": "\(c.address)", "certificate": "\(certPath)"])
         }
@@ -155,6 +163,7 @@ public struct Serve: AsyncParsableCommand {
             result = .failure(error)
         }
         if case .live(let live) = backend { await live.shutdown() }
+        try? await engineClient.shutdown()
         if case .failure(let error) = result { throw RuntimeFailure(description: "server stopped: \(error)") }
         logger.info("stopped")
     }

@@ -53,6 +53,10 @@ public struct ServeConfig: Sendable, Equatable {
     public var localityTTLSeconds: Double = 120
     /// How often the locality index is refreshed from the caches.
     public var localityRefreshSeconds: Double = 10
+    /// Ask the cache engines themselves (vineyardd RPC, JuiceFS metrics) where their bytes are (live clusters only).
+    public var askEngines = true
+    /// Bound on each engine exchange (connect included); an engine that does not answer in time adds nothing.
+    public var engineTimeoutSeconds: Double = 2
 
     public enum LogFormat: String, Sendable, Equatable, CaseIterable { case json, text }
 
@@ -88,6 +92,8 @@ public struct ServeConfig: Sendable, Equatable {
         "sharedMemoryBonus": "points (0-10) added on nodes holding a shared-memory copy the pod reads by IPC (default 2)",
         "localityTTLSeconds": "locality figures older than this count as unknown (default 120)",
         "localityRefreshSeconds": "how often the locality index is refreshed (default 10)",
+        "askEngines": "ask the cache engines themselves (vineyardd RPC, JuiceFS metrics) where their bytes are; live clusters only (default true)",
+        "engineTimeoutSeconds": "bound on each engine exchange, connect included (default 2)",
     ]
 
     /// Applies a YAML config file. Unknown keys and wrong types are errors.
@@ -212,6 +218,8 @@ public struct ServeConfig: Sendable, Equatable {
         case "sharedMemoryBonus": sharedMemoryBonus = try int(0...10)
         case "localityTTLSeconds": localityTTLSeconds = try seconds()
         case "localityRefreshSeconds": localityRefreshSeconds = try seconds()
+        case "askEngines": askEngines = try bool()
+        case "engineTimeoutSeconds": engineTimeoutSeconds = try seconds()
         case "envIntoInitContainers": envIntoInitContainers = try bool()
         case "schedulingHints": schedulingHints = try bool()
         case "avoidCacheNodes": avoidCacheNodes = try bool()

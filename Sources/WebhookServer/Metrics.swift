@@ -1,5 +1,6 @@
 import Foundation
 import KubeClient
+import Locality
 import Prometheus
 import Synchronization
 
@@ -76,6 +77,30 @@ public final class LocusMetrics: Sendable {
                 helpText: "Age of the oldest locality figure per source"),
             labels: [("source", source)]
         ).set(seconds)
+    }
+
+    /// What one engine poll said about one dataset: endpoints that failed, and shared memory per node.
+    public func recordEngineReport(source: String, dataset: String, report: EngineReport) {
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "locus", metricName: "engine_unanswered_endpoints", unitName: "count",
+                helpText: "Engine endpoints that failed, timed out or answered garbage at the last poll, per dataset"),
+            labels: [("engine", source), ("dataset", dataset)]
+        ).set(Double(report.problems.count))
+        for (node, memory) in report.memory {
+            registry.makeGauge(
+                descriptor: .init(
+                    namespace: "locus", metricName: "engine_shared_memory_used", unitName: "bytes",
+                    helpText: "Shared memory in use per node, as the engine reports it"),
+                labels: [("engine", source), ("dataset", dataset), ("node", node)]
+            ).set(Double(memory.used))
+            registry.makeGauge(
+                descriptor: .init(
+                    namespace: "locus", metricName: "engine_shared_memory_limit", unitName: "bytes",
+                    helpText: "Shared memory limit per node, as the engine reports it"),
+                labels: [("engine", source), ("dataset", dataset), ("node", node)]
+            ).set(Double(memory.limit))
+        }
     }
 
     /// Gauges read at scrape time.

@@ -1,4 +1,5 @@
 import Foundation
+import AsyncHTTPClient
 import Hummingbird
 import HummingbirdCore
 import KubeClient
@@ -318,14 +319,26 @@ public struct LocusServer: Sendable {
 
     public init(
         config: ServeConfig, backend: ClusterBackend, certificates: CertificateStore, policy: AdmissionPolicy,
-        staticCache: [StaticCacheEntry] = [], logger: Logger
+        staticCache: [StaticCacheEntry] = [], engineProbe: EngineProbe? = nil, logger: Logger
     ) {
         self.config = config
         self.backend = backend
         self.certificates = certificates
         self.metrics = LocusMetrics()
         self.policy = policy
-        self.locality = LocalityFeeds(cache: backend.cache, index: LocalityIndex(ttl: config.localityTTLSeconds), staticEntries: staticCache)
+        var feeds = LocalityFeeds(cache: backend.cache, index: LocalityIndex(ttl: config.localityTTLSeconds), staticEntries: staticCache)
+        feeds.probe = engineProbe
+        let log = logger
+        let metrics = self.metrics
+        feeds.onReports = { reports in
+            for (ref, report) in reports {
+                for problem in report.problems {
+                    log.warning("engine did not answer", metadata: ["dataset": "\(ref)", "engine": "\(report.source.rawValue)", "reason": "\(problem)"])
+                }
+                metrics.recordEngineReport(source: report.source.rawValue, dataset: "\(ref)", report: report)
+            }
+        }
+        self.locality = feeds
         self.logger = logger
     }
 
