@@ -9,6 +9,12 @@ public struct ExtenderConfig: Sendable, Equatable {
     public var hddWeight = 0.25
     /// Points (of 10) added on a node holding a shared-memory copy of a dataset the pod reads by IPC.
     public var sharedMemoryBonus = 2
+    /// Topology fallback, when no node holds fresh bytes of the pod's datasets: points per dataset
+    /// for a node running the dataset's cache worker, for one in the same zone as a worker, and
+    /// in the same region (Stork's node > zone > region ladder, kept weak: nothing is cached yet).
+    public var topologyNodeScore = 4
+    public var topologyZoneScore = 2
+    public var topologyRegionScore = 1
 
     public init() {}
 
@@ -53,14 +59,48 @@ public struct NodeVerdict: Sendable, Equatable {
     public var bytes: [DatasetRef: TierBytes]
     /// Datasets read by IPC that have a shared-memory copy on this node.
     public var sharedMemory: [DatasetRef]
+    /// When the score came from the topology fallback: why, per dataset.
+    public var topology: [String]
 
-    public init(node: String, failure: String?, unresolvable: Bool, score: Int, bytes: [DatasetRef: TierBytes], sharedMemory: [DatasetRef]) {
+    public init(node: String, failure: String?, unresolvable: Bool, score: Int, bytes: [DatasetRef: TierBytes], sharedMemory: [DatasetRef], topology: [String] = []) {
         self.node = node
         self.failure = failure
         self.unresolvable = unresolvable
         self.score = score
         self.bytes = bytes
         self.sharedMemory = sharedMemory
+        self.topology = topology
+    }
+}
+
+/// What the extender may know about nodes besides cached bytes: their labels (nil for a node
+/// Locus does not know) and which nodes run a dataset's cache workers (Fluid's node labels).
+public struct NodeView: Sendable {
+    public var labels: @Sendable (String) -> [String: String]?
+    public var cacheNodes: @Sendable (ResolvedDataset) -> [String]
+
+    public init(labels: @escaping @Sendable (String) -> [String: String]?, cacheNodes: @escaping @Sendable (ResolvedDataset) -> [String]) {
+        self.labels = labels
+        self.cacheNodes = cacheNodes
+    }
+
+    /// Labels from `given` (a NodeList kube-scheduler sent) or the node cache; cache workers from the node cache.
+    public static func cluster(_ cache: ClusterCache, given: [String: [String: String]]? = nil) -> NodeView {
+        let nodes = cache.nodes
+        return NodeView(
+            labels: { name in given.map { $0[name] } ?? nodes.get(namespace: nil, name: name).map { $0.metadata.labels ?? [:] } },
+            cacheNodes: { d in
+                let label = Keys.fluidCacheNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: d.dataset.metadata.uid)
+                return nodes.list().filter { $0.metadata.labels?[label] == "true" }.compactMap(\.metadata.name)
+            })
+    }
+
+    static let zoneKeys = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"]
+    static let regionKeys = ["topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region"]
+
+    static func value(_ labels: [String: String]?, _ keys: [String]) -> String? {
+        for k in keys { if let v = labels?[k], !v.isEmpty { return v } }
+        return nil
     }
 }
 
@@ -111,10 +151,13 @@ public enum Extender {
     }
 
     /// Scores 0…10: weighted cached bytes of the pod's datasets relative to the best node, plus
-    /// the shared-memory bonus; all 0 when no node caches anything (the default scheduler decides).
-    /// `detailed: false` (the request path) leaves `bytes` and `sharedMemory` empty.
+    /// the shared-memory bonus. When no node holds fresh bytes of any of them, `view` (if given)
+    /// scores by topology instead: a node running a dataset's cache worker, then the same zone,
+    /// then the same region; all 0 when that says nothing either (the default scheduler decides).
+    /// `detailed: false` (the request path) leaves `bytes`, `sharedMemory` and `topology` empty.
     public static func prioritize(
-        _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig, detailed: Bool = true
+        _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig, detailed: Bool = true,
+        view: NodeView? = nil
     ) -> [NodeVerdict] {
         guard !plan.isEmpty else {
             return nodes.map { NodeVerdict(node: $0, failure: nil, unresolvable: false, score: 0, bytes: [:], sharedMemory: []) }
@@ -151,11 +194,50 @@ public enum Extender {
             bonus.append(colocated)
         }
         let best = weights.max() ?? 0
+        if best == 0, let view {
+            topologyFallback(plan, verdicts: &verdicts, view: view, config: config, detailed: detailed)
+            return verdicts
+        }
         for i in verdicts.indices {
             var score = best > 0 ? Int((10 * weights[i] / best).rounded()) : 0
             if bonus[i] { score += config.sharedMemoryBonus }
             verdicts[i].score = min(10, max(0, score))
         }
         return verdicts
+    }
+
+    /// Scores by distance to each dataset's cache workers, when nothing is cached anywhere.
+    static func topologyFallback(_ plan: PodPlan, verdicts: inout [NodeVerdict], view: NodeView, config: ExtenderConfig, detailed: Bool) {
+        struct Place { var nodes: Set<String>; var zones: Set<String>; var regions: Set<String> }
+        let places = plan.datasets.map { d -> Place in
+            let holders = view.cacheNodes(d)
+            let labels = holders.map { view.labels($0) }
+            return Place(
+                nodes: Set(holders),
+                zones: Set(labels.compactMap { NodeView.value($0, NodeView.zoneKeys) }),
+                regions: Set(labels.compactMap { NodeView.value($0, NodeView.regionKeys) }))
+        }
+        guard places.contains(where: { !$0.nodes.isEmpty }) else { return }
+        for i in verdicts.indices {
+            let labels = view.labels(verdicts[i].node)
+            let zone = NodeView.value(labels, NodeView.zoneKeys)
+            let region = NodeView.value(labels, NodeView.regionKeys)
+            var score = 0
+            var why: [String] = []
+            for (d, place) in zip(plan.datasets, places) {
+                if place.nodes.contains(verdicts[i].node) {
+                    score += config.topologyNodeScore
+                    if detailed { why.append("runs a cache worker of \(d.ref) (nothing cached yet)") }
+                } else if let zone, place.zones.contains(zone) {
+                    score += config.topologyZoneScore
+                    if detailed { why.append("same zone \(zone) as a cache worker of \(d.ref)") }
+                } else if let region, place.regions.contains(region) {
+                    score += config.topologyRegionScore
+                    if detailed { why.append("same region \(region) as a cache worker of \(d.ref)") }
+                }
+            }
+            verdicts[i].score = min(10, max(0, score))
+            verdicts[i].topology = why
+        }
     }
 }

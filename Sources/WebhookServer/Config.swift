@@ -49,6 +49,9 @@ public struct ServeConfig: Sendable, Equatable {
     public var ssdWeight = 0.5
     public var hddWeight = 0.25
     public var sharedMemoryBonus = 2
+    public var topologyNodeScore = 4
+    public var topologyZoneScore = 2
+    public var topologyRegionScore = 1
     /// A locality figure older than this reads as unknown (never as a reason to fail a node).
     public var localityTTLSeconds: Double = 120
     /// How often the locality index is refreshed from the caches.
@@ -90,6 +93,9 @@ public struct ServeConfig: Sendable, Equatable {
         "ssdWeight": "scoring weight of a byte cached on SSD (default 0.5)",
         "hddWeight": "scoring weight of a byte cached on HDD (default 0.25)",
         "sharedMemoryBonus": "points (0-10) added on nodes holding a shared-memory copy the pod reads by IPC (default 2)",
+        "topologyNodeScore": "when nothing is cached anywhere: points (0-10) per dataset for a node running its cache worker (default 4)",
+        "topologyZoneScore": "when nothing is cached anywhere: points per dataset for a node in a cache worker's zone (default 2)",
+        "topologyRegionScore": "when nothing is cached anywhere: points per dataset for a node in a cache worker's region (default 1)",
         "localityTTLSeconds": "locality figures older than this count as unknown (default 120)",
         "localityRefreshSeconds": "how often the locality index is refreshed (default 10)",
         "askEngines": "ask the cache engines themselves (vineyardd RPC, JuiceFS metrics) where their bytes are; live clusters only (default true)",
@@ -216,6 +222,9 @@ public struct ServeConfig: Sendable, Equatable {
         case "ssdWeight": ssdWeight = try weight()
         case "hddWeight": hddWeight = try weight()
         case "sharedMemoryBonus": sharedMemoryBonus = try int(0...10)
+        case "topologyNodeScore": topologyNodeScore = try int(0...10)
+        case "topologyZoneScore": topologyZoneScore = try int(0...10)
+        case "topologyRegionScore": topologyRegionScore = try int(0...10)
         case "localityTTLSeconds": localityTTLSeconds = try seconds()
         case "localityRefreshSeconds": localityRefreshSeconds = try seconds()
         case "askEngines": askEngines = try bool()
@@ -246,6 +255,9 @@ public struct ServeConfig: Sendable, Equatable {
         e.ssdWeight = ssdWeight
         e.hddWeight = hddWeight
         e.sharedMemoryBonus = sharedMemoryBonus
+        e.topologyNodeScore = topologyNodeScore
+        e.topologyZoneScore = topologyZoneScore
+        e.topologyRegionScore = topologyRegionScore
         return e
     }
 

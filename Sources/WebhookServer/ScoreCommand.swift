@@ -28,7 +28,8 @@ public struct Score: ParsableCommand {
         let nodes = cache.nodes.list().compactMap(\.metadata.name).sorted()
         let plan = PodPlan.of(pod: manifest, cache: cache)
         let filter = Extender.filter(plan, nodes: nodes) { cache.nodes.get(namespace: nil, name: $0)?.metadata.labels ?? [:] }
-        var verdicts = Extender.prioritize(plan, nodes: filter.passed, locality: feeds.index.snapshot(), config: c.extenderConfig)
+        var verdicts = Extender.prioritize(
+            plan, nodes: filter.passed, locality: feeds.index.snapshot(), config: c.extenderConfig, view: NodeView.cluster(cache))
         for (node, reason) in filter.unresolvable {
             verdicts.append(NodeVerdict(node: node, failure: reason, unresolvable: true, score: 0, bytes: [:], sharedMemory: []))
         }
@@ -52,6 +53,7 @@ public struct Score: ParsableCommand {
                         (k.description, ["memory": .integer(b.memory), "ssd": .integer(b.ssd), "hdd": .integer(b.hdd)] as JSONValue)
                     })),
                     "sharedMemory": .array(v.sharedMemory.map { .string($0.description) }),
+                    "topology": .array(v.topology.map { .string($0) }),
                 ]
             }),
         ]
@@ -74,7 +76,11 @@ public struct Score: ParsableCommand {
                     .map { "\(ByteQuantity.format($0.1)) \($0.0)" }.joined(separator: " + ")
                 return "\(ref): \(tiers.isEmpty ? "0" : tiers)"
             }
-            out += parts.isEmpty ? "  (nothing cached here)" : "  " + parts.joined(separator: "; ")
+            if !v.topology.isEmpty {
+                out += "  nothing cached on any node; by topology: " + v.topology.joined(separator: "; ")
+            } else {
+                out += parts.isEmpty ? "  (nothing cached here)" : "  " + parts.joined(separator: "; ")
+            }
             if !v.sharedMemory.isEmpty { out += "; shared-memory copy of \(v.sharedMemory.map(\.description).joined(separator: ", ")) (+bonus)" }
             out += "\n"
         }

@@ -274,7 +274,9 @@ public struct LocusRoutes: Sendable {
         case .failure(let e): return Self.json(.badRequest, e.description)
         }
         let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
-        let verdicts = Extender.prioritize(plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender, detailed: false)
+        let verdicts = Extender.prioritize(
+            plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender, detailed: false,
+            view: NodeView.cluster(backend.cache, given: args.nodeLabels))
         metrics.recordExtender(verb: "prioritize", outcome: plan.isEmpty ? "no_datasets" : "ok")
         return Self.jsonBytes(.ok, encodeHostPriorities(verdicts.map { ($0.node, $0.score) }))
     }

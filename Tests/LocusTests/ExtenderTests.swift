@@ -50,14 +50,61 @@ struct ExtenderTests {
     }
 
     @Test func nothingCachedMeansAllZeroAndPodsWithoutDatasetsToo() throws {
-        let cache = try exampleCache()  // no per-node entries, and no Fluid cache labels for this dataset
+        let cache = try exampleCache()  // no per-node entries
+        // No node runs a cache worker of the dataset: Fluid's status places nothing, and the topology fallback says nothing either.
+        for n in cache.nodes.list() {
+            var m = n
+            m.metadata.labels?["fluid.io/s-ml-llama-weights"] = nil
+            m.metadata.resourceVersion = "\(m.metadata.resourceVersion ?? "")-edited"
+            cache.nodes.upsert(m)
+        }
         let index = LocalityIndex()
         LocalityFeeds(cache: cache, index: index).refresh()
         let plan = PodPlan.of(pod: makePod(annotations: ["locus.dev/datasets": "ml/llama-weights"], claims: []), cache: cache)
         let verdicts = Extender.prioritize(plan, nodes: ["node-a", "node-c"], locality: index.snapshot(), config: ExtenderConfig())
         #expect(verdicts.map(\.score) == [0, 0])
+        let unplaced = Extender.prioritize(plan, nodes: ["node-a", "node-b", "node-c"], locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache))
+        #expect(unplaced.map(\.score) == [0, 0, 0])
         let none = Extender.prioritize(PodPlan.of(pod: makePod(), cache: cache), nodes: ["node-a"], locality: index.snapshot(), config: ExtenderConfig())
         #expect(none.map(\.score) == [0])
+    }
+
+    /// Nothing of the dataset is cached on any node yet (a new dataset): nodes are scored by how
+    /// close they are to its cache workers: the worker's node, then its zone, then its region.
+    @Test func withNothingCachedTopologyDecides() throws {
+        let cache = try exampleCache()
+        for n in cache.nodes.list() {
+            var m = n
+            m.metadata.labels?["topology.kubernetes.io/region"] = "region-1"
+            m.metadata.resourceVersion = "\(m.metadata.resourceVersion ?? "")-edited"
+            cache.nodes.upsert(m)
+        }
+        let far = try ClusterStateObjects.parse("""
+            nodes:
+              - metadata: {name: node-d, labels: {topology.kubernetes.io/zone: zone-9, topology.kubernetes.io/region: region-2}}
+            """, source: "test").nodes!
+        cache.nodes.upsert(far[0])
+        let index = LocalityIndex()
+        LocalityFeeds(cache: cache, index: index).refresh()  // Fluid's status: llama-weights 26 GiB on node-b…
+        index.replace(source: .juicefs, with: [  // …but the engine itself says node-b holds nothing of it
+            "node-b": [DatasetRef(namespace: "ml", name: "llama-weights"): Observation(bytes: TierBytes(), confirmedAt: Date(), source: .juicefs)]
+        ])
+        let plan = PodPlan.of(pod: makePod(claims: ["llama-weights"]), cache: cache)
+        let nodes = ["node-a", "node-b", "node-c", "node-d"]
+        let verdicts = Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache))
+        // node-b runs the worker (4); node-a shares its zone-1 (2); node-c is zone-2 of the same region (1); node-d is elsewhere.
+        #expect(verdicts.map(\.score) == [2, 4, 1, 0])
+        #expect(verdicts[0].topology == ["same zone zone-1 as a cache worker of ml/llama-weights"])
+        #expect(verdicts[3].topology.isEmpty)
+        // Once bytes of any of the pod's datasets are cached anywhere, bytes decide again.
+        let two = PodPlan.of(pod: makePod(claims: ["llama-weights", "imagenet"]), cache: cache)
+        let both = Extender.prioritize(two, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache))
+        #expect(both.map(\.score) == [10, 10, 0, 0], "imagenet's Fluid estimate puts 48 GiB on each of node-a and node-b, so bytes decide")
+        var config = ExtenderConfig()
+        config.topologyNodeScore = 0
+        config.topologyZoneScore = 0
+        config.topologyRegionScore = 0
+        #expect(Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: config, view: .cluster(cache)).map(\.score) == [0, 0, 0, 0])
     }
 
     @Test func staleFiguresDecayToUnknown() throws {
