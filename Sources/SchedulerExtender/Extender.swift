@@ -164,46 +164,76 @@ public enum Extender {
         }
         var verdicts: [NodeVerdict] = []
         verdicts.reserveCapacity(nodes.count)
-        var weights: [Double] = []
-        weights.reserveCapacity(nodes.count)
-        // Per dataset once, not per node: its reference and whether the pod reads it by IPC.
         let refs = plan.datasets.map(\.ref)
-        let ipc = plan.datasets.map { d -> Bool in if case .sharedMemory = d.access { return true } else { return false } }
-        var found = [Observation?](repeating: nil, count: refs.count)
-        let columns = locality.columns(for: refs)
-        var bonus: [Bool] = []
-        bonus.reserveCapacity(nodes.count)
-        for node in nodes {
+        let (weights, bonus) = weigh(plan, nodes: nodes, locality: locality, config: config) { node, found, ipc in
             var bytes: [DatasetRef: TierBytes] = [:]
             var shm: [DatasetRef] = []
-            var colocated = false
-            var weight = 0.0
-            locality.observations(node: node, in: columns, into: &found)
-            for (i, o) in found.enumerated() {
-                guard let o else { continue }
-                weight += config.weighted(o.bytes)
-                let here = ipc[i] && o.sharedMemory
-                colocated = colocated || here
-                if detailed {
+            if detailed {
+                for (i, o) in found.enumerated() {
+                    guard let o else { continue }
                     bytes[refs[i]] = o.bytes
-                    if here { shm.append(refs[i]) }
+                    if ipc[i] && o.sharedMemory { shm.append(refs[i]) }
                 }
             }
-            verdicts.append(NodeVerdict(node: node, failure: nil, unresolvable: false, score: 0, bytes: bytes, sharedMemory: shm))
-            weights.append(weight)
-            bonus.append(colocated)
+            verdicts.append(NodeVerdict(node: nodes[node], failure: nil, unresolvable: false, score: 0, bytes: bytes, sharedMemory: shm))
         }
         let best = weights.max() ?? 0
         if best == 0, let view {
             topologyFallback(plan, verdicts: &verdicts, view: view, config: config, detailed: detailed)
             return verdicts
         }
-        for i in verdicts.indices {
-            var score = best > 0 ? Int((10 * weights[i] / best).rounded()) : 0
-            if bonus[i] { score += config.sharedMemoryBonus }
-            verdicts[i].score = min(10, max(0, score))
-        }
+        for i in verdicts.indices { verdicts[i].score = score(weights[i], best: best, bonus: bonus[i], config: config) }
         return verdicts
+    }
+
+    /// The scores alone, in `nodes` order: what `/prioritize` answers, without building a verdict per node.
+    public static func scores(
+        _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig, view: NodeView? = nil
+    ) -> [Int] {
+        guard !plan.isEmpty else { return [Int](repeating: 0, count: nodes.count) }
+        let (weights, bonus) = weigh(plan, nodes: nodes, locality: locality, config: config) { _, _, _ in }
+        let best = weights.max() ?? 0
+        if best == 0, view != nil {
+            return prioritize(plan, nodes: nodes, locality: locality, config: config, detailed: false, view: view).map(\.score)
+        }
+        return weights.indices.map { score(weights[$0], best: best, bonus: bonus[$0], config: config) }
+    }
+
+    @inline(__always)
+    static func score(_ weight: Double, best: Double, bonus: Bool, config: ExtenderConfig) -> Int {
+        var score = best > 0 ? Int((10 * weight / best).rounded()) : 0
+        if bonus { score += config.sharedMemoryBonus }
+        return min(10, max(0, score))
+    }
+
+    /// Per node: the weighted fresh bytes of the pod's datasets, and whether it holds a
+    /// shared-memory copy of one the pod reads by IPC. `visit(node index, best observation per
+    /// dataset, read-by-IPC per dataset)` sees each node's observations as they are read.
+    @inline(__always)
+    static func weigh(
+        _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig,
+        visit: (Int, [Observation?], [Bool]) -> Void
+    ) -> (weights: [Double], bonus: [Bool]) {
+        var weights = [Double](repeating: 0, count: nodes.count)
+        var bonus = [Bool](repeating: false, count: nodes.count)
+        // Per dataset once, not per node: its reference and whether the pod reads it by IPC.
+        let ipc = plan.datasets.map { d -> Bool in if case .sharedMemory = d.access { return true } else { return false } }
+        var found = [Observation?](repeating: nil, count: plan.datasets.count)
+        let columns = locality.columns(for: plan.datasets.map(\.ref))
+        for n in nodes.indices {
+            locality.observations(node: nodes[n], in: columns, into: &found)
+            var weight = 0.0
+            var colocated = false
+            for i in found.indices {
+                guard let o = found[i] else { continue }
+                weight += config.weighted(o.bytes)
+                colocated = colocated || (ipc[i] && o.sharedMemory)
+            }
+            weights[n] = weight
+            bonus[n] = colocated
+            visit(n, found, ipc)
+        }
+        return (weights, bonus)
     }
 
     /// Scores by distance to each dataset's cache workers, when nothing is cached anywhere.

@@ -152,16 +152,36 @@ public struct FilterResult: Sendable, Equatable {
 
 /// `HostPriorityList`: `[{"Host": name, "Score": 0…10}]`.
 public func encodeHostPriorities(_ scores: [(host: String, score: Int)]) -> [UInt8] {
-    var out: [UInt8] = [UInt8(ascii: "[")]
+    var out: [UInt8] = []
     out.reserveCapacity(32 * scores.count + 2)
-    for (i, s) in scores.enumerated() {
+    writeHostPriorities(count: scores.count, host: { scores[$0].host }, score: { scores[$0].score }, into: &out)
+    return out
+}
+
+/// The `HostPriorityList` of `count` entries straight into `out`: node names that need no JSON
+/// escaping (all real ones) are copied byte for byte.
+@inline(__always)
+public func writeHostPriorities(count: Int, host: (Int) -> String, score: (Int) -> Int, into out: inout [UInt8]) {
+    @inline(__always) func put(_ s: StaticString, _ out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+    out.append(UInt8(ascii: "["))
+    for i in 0..<count {
         if i > 0 { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: #"{"Host":"#.utf8)
-        JSONValue.string(s.host).write(into: &out)
-        out.append(contentsOf: #","Score":"#.utf8)
-        if (0...9).contains(s.score) { out.append(UInt8(ascii: "0") + UInt8(s.score)) } else { out.append(contentsOf: String(s.score).utf8) }
+        put(#"{"Host":"#, &out)
+        var name = host(i)
+        let plain = name.withUTF8 { bytes -> Bool in
+            for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }
+        if !plain { JSONValue.string(name).write(into: &out) }
+        put(#","Score":"#, &out)
+        let s = score(i)
+        if (0...9).contains(s) { out.append(UInt8(ascii: "0") + UInt8(s)) } else { out.append(contentsOf: String(s).utf8) }
         out.append(UInt8(ascii: "}"))
     }
     out.append(UInt8(ascii: "]"))
-    return out
 }

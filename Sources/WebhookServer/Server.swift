@@ -274,11 +274,14 @@ public struct LocusRoutes: Sendable {
         case .failure(let e): return Self.json(.badRequest, e.description)
         }
         let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
-        let verdicts = Extender.prioritize(
-            plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender, detailed: false,
-            view: NodeView.cluster(backend.cache, given: args.nodeLabels))
+        let scores = Extender.scores(
+            plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender, view: NodeView.cluster(backend.cache, given: args.nodeLabels))
+        let names = args.nodeNames
         metrics.recordExtender(verb: "prioritize", outcome: plan.isEmpty ? "no_datasets" : "ok")
-        return Self.jsonBytes(.ok, encodeHostPriorities(verdicts.map { ($0.node, $0.score) }))
+        var out: [UInt8] = []
+        out.reserveCapacity(32 * names.count + 2)
+        writeHostPriorities(count: names.count, host: { names[$0] }, score: { scores[$0] }, into: &out)
+        return Self.jsonBytes(.ok, out)
     }
 
     func refreshGauges() {

@@ -233,8 +233,12 @@ func extenderStages(_ args: [String]) throws {
     let verdicts = Extender.prioritize(plan, nodes: parsed.nodeNames, locality: index.snapshot(), config: ExtenderConfig(), detailed: false)
     try time("parse ExtenderArgs") { _ = try ExtenderArgs.parse(bytes) }
     time("plan") { _ = PodPlan.of(pod: parsed.pod, cache: cache) }
-    time("score") { _ = Extender.prioritize(plan, nodes: parsed.nodeNames, locality: index.snapshot(), config: ExtenderConfig(), detailed: false) }
-    time("encode") { _ = encodeHostPriorities(verdicts.map { ($0.node, $0.score) }) }
+    time("score") { _ = Extender.scores(plan, nodes: parsed.nodeNames, locality: index.snapshot(), config: ExtenderConfig(), view: NodeView.cluster(cache)) }
+    time("encode") {
+        var out: [UInt8] = []
+        out.reserveCapacity(32 * verdicts.count + 2)
+        writeHostPriorities(count: verdicts.count, host: { verdicts[$0].node }, score: { verdicts[$0].score }, into: &out)
+    }
     time("refresh (off the request path)") { LocalityFeeds(cache: cache, index: index, staticEntries: entries).refresh() }
 }
 

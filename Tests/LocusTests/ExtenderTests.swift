@@ -31,7 +31,9 @@ struct ExtenderTests {
     init() throws { (cache, index) = try exampleLocality() }
 
     func scores(_ pod: JSONValue, _ nodes: [String] = ["node-a", "node-b", "node-c"], config: ExtenderConfig = ExtenderConfig()) -> [String: Int] {
-        let verdicts = Extender.prioritize(PodPlan.of(pod: pod, cache: cache), nodes: nodes, locality: index.snapshot(), config: config)
+        let plan = PodPlan.of(pod: pod, cache: cache)
+        let verdicts = Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: config)
+        #expect(Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: config) == verdicts.map(\.score), "the request path's scores are locus score's")
         return Dictionary(uniqueKeysWithValues: verdicts.map { ($0.node, $0.score) })
     }
 
@@ -94,6 +96,7 @@ struct ExtenderTests {
         let verdicts = Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache))
         // node-b runs the worker (4); node-a shares its zone-1 (2); node-c is zone-2 of the same region (1); node-d is elsewhere.
         #expect(verdicts.map(\.score) == [2, 4, 1, 0])
+        #expect(Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache)) == [2, 4, 1, 0])
         #expect(verdicts[0].topology == ["same zone zone-1 as a cache worker of ml/llama-weights"])
         #expect(verdicts[3].topology.isEmpty)
         // Once bytes of any of the pod's datasets are cached anywhere, bytes decide again.
@@ -105,6 +108,13 @@ struct ExtenderTests {
         config.topologyZoneScore = 0
         config.topologyRegionScore = 0
         #expect(Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: config, view: .cluster(cache)).map(\.score) == [0, 0, 0, 0])
+    }
+
+    @Test func hostPriorityListIsValidJSONWhateverTheNames() throws {
+        let bytes = encodeHostPriorities([("node-a", 10), ("we\"ird\\name\n", 0), ("", 7)])
+        let parsed = try JSONValue.parse(bytes: bytes)
+        #expect(parsed == [["Host": "node-a", "Score": 10], ["Host": "we\"ird\\name\n", "Score": 0], ["Host": "", "Score": 7]])
+        #expect(encodeHostPriorities([]) == Array("[]".utf8))
     }
 
     @Test func staleFiguresDecayToUnknown() throws {
