@@ -88,18 +88,15 @@ public final class LocusMetrics: Sendable {
             labels: [("engine", source), ("dataset", dataset)]
         ).set(Double(report.problems.count))
         for (node, memory) in report.memory {
-            registry.makeGauge(
-                descriptor: .init(
-                    namespace: "locus", metricName: "engine_shared_memory_used", unitName: "bytes",
-                    helpText: "Shared memory in use per node, as the engine reports it"),
-                labels: [("engine", source), ("dataset", dataset), ("node", node)]
-            ).set(Double(memory.used))
-            registry.makeGauge(
-                descriptor: .init(
-                    namespace: "locus", metricName: "engine_shared_memory_limit", unitName: "bytes",
-                    helpText: "Shared memory limit per node, as the engine reports it"),
-                labels: [("engine", source), ("dataset", dataset), ("node", node)]
-            ).set(Double(memory.limit))
+            for (name, value, help) in [
+                ("used", memory.used, "Shared memory in use per node, as the engine reports it"),
+                ("limit", memory.limit, "Shared memory limit per node, as the engine reports it"),
+            ] {
+                registry.makeGauge(
+                    descriptor: .init(namespace: "locus", metricName: "engine_shared_memory_\(name)", unitName: "bytes", helpText: help),
+                    labels: [("engine", source), ("dataset", dataset), ("node", node)]
+                ).set(Double(value))
+            }
         }
     }
 

@@ -193,6 +193,17 @@ struct EngineTests {
         #expect(scores.map(\.score) == [0, 10, 0])
     }
 
+    /// What the engines said becomes series an operator can graph and alert on.
+    @Test func engineReportsBecomeMetrics() {
+        let metrics = LocusMetrics()
+        let report = EngineReport(source: .vineyard, problems: ["vineyardd 10.0.0.9:9600: no answer within 2 seconds"], memory: ["node-a": (used: 9 << 20, limit: 128 << 20)])
+        metrics.recordEngineReport(source: "vineyard", dataset: "ml/features", report: report)
+        let text = String(decoding: metrics.render(), as: UTF8.self)
+        #expect(text.contains(#"locus_engine_unanswered_endpoints_count{engine="vineyard",dataset="ml/features"} 1"#), "\(text)")
+        #expect(text.contains(#"locus_engine_shared_memory_used_bytes{engine="vineyard",dataset="ml/features",node="node-a"} 9437184"#), "\(text)")
+        #expect(text.contains(#"locus_engine_shared_memory_limit_bytes{engine="vineyard",dataset="ml/features",node="node-a"} 134217728"#), "\(text)")
+    }
+
     /// The replies of a real vineyardd (recorded from 0.24.2): a local tensor counts on its
     /// instance, a global sequence counts each member where it lives, nothing counts twice.
     @Test func vineyardRepliesAreReadPerInstance() throws {
