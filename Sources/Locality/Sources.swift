@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 
 /// Locality from Fluid's own status, for every engine kind: a dataset's cached total
