@@ -7,7 +7,10 @@ import Yams
 public final class ClusterCache: Sendable {
     public let persistentVolumeClaims = Store<PersistentVolumeClaim>()
     public let persistentVolumes = Store<PersistentVolume>()
-    public let nodes = Store<Node>()
+    /// Nodes, indexed by every label whose value is `"true"` (see `nodeNames(labelledTrue:)`).
+    public let nodes = Store<Node>(indexers: [ClusterCache.trueLabelIndex: { node in
+        (node.metadata.labels ?? [:]).compactMap { $0.value == "true" ? $0.key : nil }
+    }])
     public let configMaps = Store<ConfigMap>()
     /// Namespaces, for their opt-in labels.
     public let namespaces = Store<Namespace>()
@@ -16,6 +19,13 @@ public final class ClusterCache: Sendable {
     public let runtimes = Store<FluidRuntime>()
 
     public init() {}
+
+    static let trueLabelIndex = "label=true"
+
+    /// Names of the nodes carrying `label: "true"`, sorted; an index lookup, not a scan.
+    public func nodeNames(labelledTrue label: String) -> [String] {
+        nodes.byIndex(Self.trueLabelIndex, label).compactMap(\.metadata.name).sorted()
+    }
 }
 
 /// Why a cluster-state file could not be used.

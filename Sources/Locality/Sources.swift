@@ -12,20 +12,12 @@ public enum FluidStatusSource {
 
     public static func picture(cache: ClusterCache, now: Date) -> LocalityIndex.Picture {
         var picture: LocalityIndex.Picture = [:]
-        let nodes = cache.nodes.list()
-        for dataset in cache.datasets.list() where dataset.status?.phase == "Bound" {
-            guard let ns = dataset.metadata.namespace, let name = dataset.metadata.name,
-                  let runtimeRef = dataset.status?.runtimes?.first,
-                  let kind = FluidRuntimeKind(engineType: runtimeRef.type ?? "")
-            else { continue }
-            let runtime = cache.runtimes.get(namespace: runtimeRef.namespace ?? ns, name: runtimeRef.name ?? name)
-            let label = Keys.fluidCacheNodeLabel(namespace: ns, name: name, uid: dataset.metadata.uid)
-            let holders = nodes.filter { $0.metadata.labels?[label] == "true" }.compactMap(\.metadata.name)
+        for (ref, dataset, kind, runtime) in cache.boundDatasets() {
+            let holders = cache.cacheNodes(of: dataset)
             guard !holders.isEmpty else { continue }
             let cached = dataset.status?.cacheStates?["cached"].flatMap(ByteQuantity.parse) ?? 0
             let share = cached / Int64(holders.count)
             let bytes = spread(share, over: runtime?.spec?.tieredstore?.levels ?? [], kind: kind)
-            let ref = DatasetRef(namespace: ns, name: name)
             for node in holders {
                 picture[node, default: [:]][ref] = Observation(
                     bytes: bytes, sharedMemory: kind == .vineyard, confirmedAt: now, source: .fluidStatus, estimated: true)
@@ -50,6 +42,27 @@ public enum FluidStatusSource {
             if left <= 0 { break }
         }
         return out
+    }
+}
+
+extension ClusterCache {
+    /// The nodes Fluid labels as holding `dataset`'s cache (`fluid.io/s-<namespace>-<name>: "true"`), sorted.
+    public func cacheNodes(of dataset: Dataset) -> [String] {
+        nodeNames(labelledTrue: Keys.fluidCacheNodeLabel(
+            namespace: dataset.metadata.namespace ?? "", name: dataset.metadata.name ?? "", uid: dataset.metadata.uid))
+    }
+
+    /// Every Bound dataset served by a known engine kind, with its runtime (nil when that object is missing).
+    func boundDatasets() -> [(ref: DatasetRef, dataset: Dataset, kind: FluidRuntimeKind, runtime: FluidRuntime?)] {
+        datasets.list().compactMap { dataset in
+            guard dataset.status?.phase == "Bound",
+                  let ns = dataset.metadata.namespace, let name = dataset.metadata.name,
+                  let runtimeRef = dataset.status?.runtimes?.first,
+                  let kind = FluidRuntimeKind(engineType: runtimeRef.type ?? "")
+            else { return nil }
+            let runtime = runtimes.get(namespace: runtimeRef.namespace ?? ns, name: runtimeRef.name ?? name)
+            return (DatasetRef(namespace: ns, name: name), dataset, kind, runtime)
+        }
     }
 }
 
@@ -117,15 +130,9 @@ public struct LocalityFeeds: Sendable {
     @discardableResult
     public func pollEngines() async -> [DatasetRef: EngineReport] {
         guard let probe else { return [:] }
-        var work: [(DatasetRef, Dataset, FluidRuntime, any EnginePlugin)] = []
-        for dataset in cache.datasets.list() where dataset.status?.phase == "Bound" {
-            guard let ns = dataset.metadata.namespace, let name = dataset.metadata.name,
-                  let ref = dataset.status?.runtimes?.first,
-                  let kind = FluidRuntimeKind(engineType: ref.type ?? ""),
-                  let plugin = EnginePlugins.plugin(for: kind),
-                  let runtime = cache.runtimes.get(namespace: ref.namespace ?? ns, name: ref.name ?? name)
-            else { continue }
-            work.append((DatasetRef(namespace: ns, name: name), dataset, runtime, plugin))
+        let work = cache.boundDatasets().compactMap { ref, dataset, kind, runtime -> (DatasetRef, Dataset, FluidRuntime, any EnginePlugin)? in
+            guard let runtime, let plugin = EnginePlugins.plugin(for: kind) else { return nil }
+            return (ref, dataset, runtime, plugin)
         }
         let cache = self.cache
         var reports: [DatasetRef: EngineReport] = [:]

@@ -89,10 +89,7 @@ public struct NodeView: Sendable {
         let nodes = cache.nodes
         return NodeView(
             labels: { name in given.map { $0[name] } ?? nodes.get(namespace: nil, name: name).map { $0.metadata.labels ?? [:] } },
-            cacheNodes: { d in
-                let label = Keys.fluidCacheNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: d.dataset.metadata.uid)
-                return nodes.list().filter { $0.metadata.labels?[label] == "true" }.compactMap(\.metadata.name)
-            })
+            cacheNodes: { cache.cacheNodes(of: $0.dataset) })
     }
 
     static let zoneKeys = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"]
@@ -179,7 +176,9 @@ public enum Extender {
         }
         let best = weights.max() ?? 0
         if best == 0, let view {
-            topologyFallback(plan, verdicts: &verdicts, view: view, config: config, detailed: detailed)
+            if let topology = topologyScores(plan, nodes: nodes, view: view, config: config, detailed: detailed) {
+                for i in verdicts.indices { (verdicts[i].score, verdicts[i].topology) = topology[i] }
+            }
             return verdicts
         }
         for i in verdicts.indices { verdicts[i].score = score(weights[i], best: best, bonus: bonus[i], config: config) }
@@ -193,8 +192,9 @@ public enum Extender {
         guard !plan.isEmpty else { return [Int](repeating: 0, count: nodes.count) }
         let (weights, bonus) = weigh(plan, nodes: nodes, locality: locality, config: config) { _, _, _ in }
         let best = weights.max() ?? 0
-        if best == 0, view != nil {
-            return prioritize(plan, nodes: nodes, locality: locality, config: config, detailed: false, view: view).map(\.score)
+        if best == 0, let view {
+            return topologyScores(plan, nodes: nodes, view: view, config: config, detailed: false)?.map(\.score)
+                ?? [Int](repeating: 0, count: nodes.count)
         }
         return weights.indices.map { score(weights[$0], best: best, bonus: bonus[$0], config: config) }
     }
@@ -236,8 +236,11 @@ public enum Extender {
         return (weights, bonus)
     }
 
-    /// Scores by distance to each dataset's cache workers, when nothing is cached anywhere.
-    static func topologyFallback(_ plan: PodPlan, verdicts: inout [NodeVerdict], view: NodeView, config: ExtenderConfig, detailed: Bool) {
+    /// Scores by distance to each dataset's cache workers, when nothing is cached anywhere, in
+    /// `nodes` order with the reasons (`detailed` only); nil when no dataset has a worker anywhere.
+    static func topologyScores(
+        _ plan: PodPlan, nodes: [String], view: NodeView, config: ExtenderConfig, detailed: Bool
+    ) -> [(score: Int, why: [String])]? {
         struct Place { var nodes: Set<String>; var zones: Set<String>; var regions: Set<String> }
         let places = plan.datasets.map { d -> Place in
             let holders = view.cacheNodes(d)
@@ -247,15 +250,15 @@ public enum Extender {
                 zones: Set(labels.compactMap { NodeView.value($0, NodeView.zoneKeys) }),
                 regions: Set(labels.compactMap { NodeView.value($0, NodeView.regionKeys) }))
         }
-        guard places.contains(where: { !$0.nodes.isEmpty }) else { return }
-        for i in verdicts.indices {
-            let labels = view.labels(verdicts[i].node)
+        guard places.contains(where: { !$0.nodes.isEmpty }) else { return nil }
+        return nodes.map { node in
+            let labels = view.labels(node)
             let zone = NodeView.value(labels, NodeView.zoneKeys)
             let region = NodeView.value(labels, NodeView.regionKeys)
             var score = 0
             var why: [String] = []
             for (d, place) in zip(plan.datasets, places) {
-                if place.nodes.contains(verdicts[i].node) {
+                if place.nodes.contains(node) {
                     score += config.topologyNodeScore
                     if detailed { why.append("runs a cache worker of \(d.ref) (nothing cached yet)") }
                 } else if let zone, place.zones.contains(zone) {
@@ -266,8 +269,7 @@ public enum Extender {
                     if detailed { why.append("same region \(region) as a cache worker of \(d.ref)") }
                 }
             }
-            verdicts[i].score = min(10, max(0, score))
-            verdicts[i].topology = why
+            return (min(10, max(0, score)), why)
         }
     }
 }
