@@ -49,33 +49,43 @@ public struct VineyardEngine: EnginePlugin {
         let pattern = dataset.metadata.annotations?[Self.namesAnnotation] ?? runtime.metadata.annotations?[Self.namesAnnotation] ?? "*"
         var report = EngineReport(source: .vineyard)
         let timeout = probe.timeout
-        // Every endpoint's own shared-memory figures, at once.
-        let statuses = await withTaskGroup(of: (String, Result<VineyardRPC.Status, Error>).self) { group in
-            for endpoint in endpoints {
+        // One session per endpoint, all at once: each reports its own shared memory, and the first
+        // also where the dataset's objects are (the metadata is shared by all instances).
+        let answers = await withTaskGroup(of: (Int, Result<EndpointAnswer, Error>).self) { group in
+            for (i, endpoint) in endpoints.enumerated() {
                 group.addTask {
-                    do { return (endpoint, .success(try await VineyardRPC.withSession(endpoint: endpoint, timeout: timeout) { try await $0.status() })) }
-                    catch { return (endpoint, .failure(error)) }
+                    do {
+                        return (i, .success(try await VineyardRPC.withSession(endpoint: endpoint, timeout: timeout) { s in
+                            let status = try await s.status()
+                            guard i == 0 else { return EndpointAnswer(status: status, placement: nil) }
+                            do { return EndpointAnswer(status: status, placement: .success(try await Self.placement(&s, pattern: pattern))) }
+                            catch { return EndpointAnswer(status: status, placement: .failure(VineyardRPC.Failure("\(error)"))) }
+                        }))
+                    } catch {
+                        return (i, .failure(error))
+                    }
                 }
             }
-            return await group.reduce(into: []) { $0.append($1) }
+            return await group.reduce(into: [Result<EndpointAnswer, Error>?](repeating: nil, count: endpoints.count)) { $0[$1.0] = $1.1 }
         }
-        for (endpoint, result) in statuses.sorted(by: { $0.0 < $1.0 }) {
-            if case .failure(let e) = result { report.problems.append("vineyardd \(endpoint): \(e)") }
-        }
-        // Placement from the first endpoint that answers (the metadata is shared by all instances).
-        var placement: (instances: [VineyardRPC.Instance], bytes: [UInt64: Int64])?
-        for endpoint in endpoints where placement == nil {
-            if case .failure = statuses.first(where: { $0.0 == endpoint })?.1 { continue }
-            do {
-                placement = try await VineyardRPC.withSession(endpoint: endpoint, timeout: timeout) { s in
-                    let instances = try await s.clusterInstances()
-                    let ids = try await s.names(matching: pattern, limit: Self.maxObjects).values.sorted()
-                    var trees: [JSONValue] = []
-                    for start in stride(from: 0, to: ids.count, by: 1000) {
-                        trees += try await s.metadata(Array(ids[start..<min(ids.count, start + 1000)])).values
-                    }
-                    return (instances, VineyardRPC.bytesPerInstance(trees))
+        var placement: Placement?
+        for (endpoint, answer) in zip(endpoints, answers).sorted(by: { $0.0 < $1.0 }) {
+            switch answer {
+            case .failure(let e)?: report.problems.append("vineyardd \(endpoint): \(e)")
+            case .success(let a)?:
+                switch a.placement {
+                case .success(let p)?: placement = p
+                case .failure(let e)?: report.problems.append("vineyardd \(endpoint): \(e)")
+                case nil: break
                 }
+            case nil: break
+            }
+        }
+        // The first endpoint could not say: ask the others that answered, in order, until one does.
+        for (i, endpoint) in endpoints.enumerated().dropFirst() where placement == nil {
+            guard case .success? = answers[i] else { continue }
+            do {
+                placement = try await VineyardRPC.withSession(endpoint: endpoint, timeout: timeout) { try await Self.placement(&$0, pattern: pattern) }
             } catch {
                 report.problems.append("vineyardd \(endpoint): \(error)")
             }
@@ -90,14 +100,36 @@ public struct VineyardEngine: EnginePlugin {
             o.sharedMemory = o.bytes.memory > 0
             report.nodes[instance.nodename] = o
         }
-        for (_, result) in statuses {
-            guard case .success(let status) = result, let node = nodeOf[status.instanceID] else { continue }
+        for case .success(let answer)? in answers {
+            guard let node = nodeOf[answer.status.instanceID] else { continue }
             let before = report.memory[node] ?? (0, 0)
-            report.memory[node] = (before.used + status.memoryUsage, before.limit + status.memoryLimit)
+            report.memory[node] = (before.used + answer.status.memoryUsage, before.limit + answer.status.memoryLimit)
         }
         for (instance, bytes) in placement.bytes where nodeOf[instance] == nil && bytes > 0 {
             report.problems.append("\(bytes) bytes of \(dataset.metadata.namespace ?? "")/\(dataset.metadata.name ?? "") are on vineyard instance \(instance), which the cluster metadata does not list")
         }
         return report
+    }
+
+    /// Which instance holds how many bytes of the dataset's named objects.
+    struct Placement: Sendable {
+        var instances: [VineyardRPC.Instance]
+        var bytes: [UInt64: Int64]
+    }
+
+    /// What one endpoint said: its own status, and (the first endpoint only) the placement.
+    struct EndpointAnswer: Sendable {
+        var status: VineyardRPC.Status
+        var placement: Result<Placement, VineyardRPC.Failure>?
+    }
+
+    static func placement(_ s: inout VineyardRPC.Session, pattern: String) async throws -> Placement {
+        let instances = try await s.clusterInstances()
+        let ids = try await s.names(matching: pattern, limit: maxObjects).values.sorted()
+        var trees: [JSONValue] = []
+        for start in stride(from: 0, to: ids.count, by: 1000) {
+            trees += try await s.metadata(Array(ids[start..<min(ids.count, start + 1000)])).values
+        }
+        return Placement(instances: instances, bytes: VineyardRPC.bytesPerInstance(trees))
     }
 }

@@ -33,8 +33,6 @@ public enum VineyardRPC {
     public struct Session {
         var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
         let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-        /// The instance this connection reached.
-        public internal(set) var instanceID: UInt64 = 0
 
         /// Sends `request` and returns the reply's bytes; an error reply throws its message.
         mutating func call(_ request: [String: Any]) async throws -> Data {
@@ -62,10 +60,10 @@ public enum VineyardRPC {
             "cluster_meta": "cluster_meta", "list_name_request": "list_name_reply", "get_data_request": "get_data_reply",
         ]
 
+        /// Opens the session; the reply must name the instance reached.
         mutating func register() async throws {
             struct Reply: Decodable { var instance_id: UInt64 }
-            let data = try await call(["type": "register_request", "version": "0.24.2", "store_type": "Normal"])
-            instanceID = try Self.decode(Reply.self, data).instance_id
+            _ = try Self.decode(Reply.self, try await call(["type": "register_request", "version": "0.24.2", "store_type": "Normal"]))
         }
 
         public mutating func status() async throws -> Status {
