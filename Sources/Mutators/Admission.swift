@@ -116,6 +116,9 @@ public struct AdmissionPolicy: Sendable, Equatable {
         case allow
     }
     public var onFailure = OnFailure.deny
+    /// Tell the pod's owner, in one AdmissionReview warning, which datasets were wired and how
+    /// (kubectl prints it; the same is recorded in `locus.dev/injected`).
+    public var announceInjections = true
     public var mutation = MutationConfig()
 
     public init() {}
@@ -143,6 +146,8 @@ public struct AdmissionResult: Sendable {
     public var problems: [String]
     /// The pod as admitted (nil when skipped or denied).
     public var pod: JSONValue?
+    /// What was wired (for metrics and the owner's warning).
+    public var injections: [Injection] = []
 }
 
 /// The admission decision: pure over the request, the catalog and the policy.
@@ -185,13 +190,24 @@ public enum Admission {
         }
         let mutation = PodMutator.mutate(pod: pod, namespace: namespace, datasets: datasets, optIn: optIn, config: policy.mutation)
         let patch = JSONPatch.diff(from: pod, to: mutation.pod)
-        let warnings = problems.map { "Locus admitted the pod without this dataset: \($0)" } + mutation.warnings
+        var warnings = problems.map { "Locus admitted the pod without this dataset: \($0)" } + mutation.warnings
+        if policy.announceInjections, !mutation.injections.isEmpty {
+            warnings.insert(announcement(mutation.injections), at: 0)
+        }
         var response = AdmissionResponse.allow(uid: uid, warnings: warnings)
         response.patch = patch
         let outcome: AdmissionResult.Outcome = !problems.isEmpty ? .allowedWithProblems : (patch.isEmpty ? .unchanged : .mutated)
         return AdmissionResult(
             response: response, outcome: outcome, engines: engines, explanations: mutation.explanations, problems: problems,
-            pod: mutation.pod)
+            pod: mutation.pod, injections: mutation.injections)
+    }
+}
+
+extension Admission {
+    /// One line for the pod's owner: each dataset wired, by which engine, and how.
+    static func announcement(_ injections: [Injection]) -> String {
+        "Locus wired " + injections.map { "\($0.dataset) (\($0.engine)) through \($0.phrase)" }.joined(separator: "; ")
+            + " (recorded in annotation \(Keys.injected))"
     }
 }
 

@@ -22,6 +22,33 @@ public struct Mutation: Sendable {
     public var explanations: [Explanation]
     /// Things the pod's owner should know (shown as AdmissionReview warnings).
     public var warnings: [String]
+    /// The datasets this mutation wired (not those already in the pod's record).
+    public var injections: [Injection] = []
+}
+
+/// One dataset wired into a pod: which, by which engine, and how (the value recorded in `locus.dev/injected`).
+public struct Injection: Sendable, Hashable {
+    public var dataset: String
+    public var engine: String
+    /// `fuse-native-sidecar`, `fuse-sidecar`, `fuse-serverful`, `shared-memory` or `named` (FUSE dataset without a volume).
+    public var how: String
+
+    public init(dataset: String, engine: String, how: String) {
+        self.dataset = dataset
+        self.engine = engine
+        self.how = how
+    }
+
+    /// How, in words, for the owner's warning.
+    var phrase: String {
+        switch how {
+        case "fuse-native-sidecar": return "a privileged FUSE native sidecar"
+        case "fuse-sidecar": return "a privileged FUSE sidecar container"
+        case "fuse-serverful": return "the node's FUSE (mount propagation only)"
+        case "shared-memory": return "its shared-memory socket and env"
+        default: return "scheduling hints only"
+        }
+    }
 }
 
 /// How a pod opted in.
@@ -66,6 +93,7 @@ public enum PodMutator {
         var draft = PodDraft(pod)
         var explanations: [Explanation] = []
         var warnings: [String] = []
+        var injections: [Injection] = []
         var record = PodReferences.injectedRecord(pod)
         let labels = pod["metadata"]?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
 
@@ -103,6 +131,7 @@ public enum PodMutator {
                 }
             }
             record[d.ref] = how
+            injections.append(Injection(dataset: d.ref.description, engine: d.engine, how: how))
         }
 
         if config.schedulingHints {
@@ -111,7 +140,7 @@ public enum PodMutator {
         if !record.isEmpty {
             draft.setAnnotation(Keys.injected, recordText(record))
         }
-        return Mutation(pod: draft.finish(), explanations: explanations, warnings: warnings)
+        return Mutation(pod: draft.finish(), explanations: explanations, warnings: warnings, injections: injections)
     }
 }
 

@@ -185,18 +185,33 @@ public enum Extender {
         return verdicts
     }
 
-    /// The scores alone, in `nodes` order: what `/prioritize` answers, without building a verdict per node.
+    /// What the scores of one answer rest on (for metrics and logs).
+    public enum Basis: String, Sendable, CaseIterable {
+        /// Fresh cached bytes of the pod's datasets on at least one node.
+        case cachedBytes = "cached_bytes"
+        /// Nothing cached anywhere: distance to the datasets' cache workers.
+        case topology
+        /// Nothing cached and no cache worker known: all 0, the default scheduler decides.
+        case nothing
+        /// The pod reads no dataset: all 0.
+        case noDatasets = "no_datasets"
+    }
+
+    /// The scores alone, in `nodes` order: what `/prioritize` answers, without building a verdict
+    /// per node, and what they rest on.
     public static func scores(
         _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig, view: NodeView? = nil
-    ) -> [Int] {
-        guard !plan.isEmpty else { return [Int](repeating: 0, count: nodes.count) }
+    ) -> (scores: [Int], basis: Basis) {
+        guard !plan.isEmpty else { return ([Int](repeating: 0, count: nodes.count), .noDatasets) }
         let (weights, bonus) = weigh(plan, nodes: nodes, locality: locality, config: config) { _, _, _ in }
         let best = weights.max() ?? 0
-        if best == 0, let view {
-            return topologyScores(plan, nodes: nodes, view: view, config: config, detailed: false)?.map(\.score)
-                ?? [Int](repeating: 0, count: nodes.count)
+        if best == 0 {
+            if let view, let topology = topologyScores(plan, nodes: nodes, view: view, config: config, detailed: false) {
+                return (topology.map(\.score), .topology)
+            }
+            return ([Int](repeating: 0, count: nodes.count), .nothing)
         }
-        return weights.indices.map { score(weights[$0], best: best, bonus: bonus[$0], config: config) }
+        return (weights.indices.map { score(weights[$0], best: best, bonus: bonus[$0], config: config) }, .cachedBytes)
     }
 
     @inline(__always)

@@ -138,7 +138,7 @@ public struct Serve: AsyncParsableCommand {
 
         // Bad input is found before anything is written.
         let backend = try Self.backend(c, logger: logger)
-        let (certPath, keyPath) = try Self.certificatePaths(c, logger: logger)
+        let (certPath, keyPath, caPath) = try Self.certificatePaths(c, logger: logger)
         let certificates = try CertificateStore(certificatePath: certPath, keyPath: keyPath, logger: logger)
         let native = await Self.nativeSidecars(c, backend: backend, logger: logger)
         let staticCache = try Self.loadState(example: c.example, path: c.clusterState)?.entries ?? []
@@ -152,8 +152,15 @@ public struct Serve: AsyncParsableCommand {
         let server = LocusServer(
             config: c, backend: backend, certificates: certificates, policy: c.admissionPolicy(nativeSidecars: native),
             staticCache: staticCache, engineProbe: probe, logger: logger)
+        let requestDirectory = c.example ? Self.writeExampleRequests(logger: logger) : nil
         let group = server.serviceGroup { port in
             logger.info("serving", metadata: ["port": "\(port)", "address": "\(c.address)", "certificate": "\(certPath)"])
+            if c.example {
+                // A newcomer's next step, on stdout (the logs are on stderr).
+                let host = ["0.0.0.0", "::", ""].contains(c.address) ? "127.0.0.1" : c.address
+                let text = ExampleState.tryIt(host: host, port: port, caFile: caPath.map(Self.absolute), requestDirectory: requestDirectory)
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
         }
         let result: Result<Void, any Error>
         do {
@@ -168,15 +175,33 @@ public struct Serve: AsyncParsableCommand {
         logger.info("stopped")
     }
 
-    /// The configured pair, or a self-signed pair in the cert directory (reused when present).
-    static func certificatePaths(_ c: ServeConfig, logger: Logger) throws -> (String, String) {
-        if let cert = c.certFile, let key = c.keyFile { return (cert, key) }
+    /// The example's request bodies, in a directory of the system's temporary directory (nil,
+    /// with a warning, when it cannot be written: the server runs all the same).
+    static func writeExampleRequests(logger: Logger) -> String? {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("locus-example-\(getuid())").path
+        do {
+            try ExampleState.writeRequests(to: dir)
+            return dir
+        } catch {
+            logger.warning("cannot write the example requests", metadata: ["directory": "\(dir)", "error": "\(error.localizedDescription)"])
+            return nil
+        }
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    /// The configured pair, or a self-signed pair in the cert directory (reused when present),
+    /// and the CA that signed it when Locus knows it.
+    static func certificatePaths(_ c: ServeConfig, logger: Logger) throws -> (cert: String, key: String, ca: String?) {
+        if let cert = c.certFile, let key = c.keyFile { return (cert, key, nil) }
         let dir = c.certDirectory
         let cert = "\(dir)/\(GeneratedCertificates.certificateFile)"
         let key = "\(dir)/\(GeneratedCertificates.keyFile)"
         if (try? CertificateStore.serverConfiguration(certificatePath: cert, keyPath: key)) != nil {
             logger.notice("no --cert/--key given: using the self-signed pair in \(dir)/ (CA: \(dir)/\(GeneratedCertificates.caCertificateFile))")
-            return (cert, key)
+            return (cert, key, "\(dir)/\(GeneratedCertificates.caCertificateFile)")
         }
         let host = ProcessInfo.processInfo.hostName
         let generated = try CertGenerator.generate(
@@ -188,7 +213,7 @@ public struct Serve: AsyncParsableCommand {
             throw RuntimeFailure(description: "cannot write generated certificates into \(dir)/: \(error.localizedDescription)")
         }
         logger.notice("no --cert/--key given: generated a self-signed pair into \(dir)/ (CA: \(dir)/\(GeneratedCertificates.caCertificateFile))")
-        return (cert, key)
+        return (cert, key, "\(dir)/\(GeneratedCertificates.caCertificateFile)")
     }
 
     /// Whether FUSE sidecars are native: from `kubernetesVersion`, else asked once from the API

@@ -45,6 +45,8 @@ public struct ServeConfig: Sendable, Equatable {
     public var envIntoInitContainers = true
     public var schedulingHints = true
     public var avoidCacheNodes = true
+    /// One AdmissionReview warning per mutated pod naming what was wired.
+    public var announceInjections = true
     public var memoryWeight = 1.0
     public var ssdWeight = 0.5
     public var hddWeight = 0.25
@@ -89,6 +91,7 @@ public struct ServeConfig: Sendable, Equatable {
         "envIntoInitContainers": "envFrom dataset ConfigMaps into init containers too (default true)",
         "schedulingHints": "add preferred node affinity towards the dataset's cache nodes (default true)",
         "avoidCacheNodes": "pods without datasets prefer nodes without caches (default true)",
+        "announceInjections": "tell the pod's owner in an AdmissionReview warning which datasets were wired and how (default true)",
         "memoryWeight": "scoring weight of a byte cached in memory (default 1.0)",
         "ssdWeight": "scoring weight of a byte cached on SSD (default 0.5)",
         "hddWeight": "scoring weight of a byte cached on HDD (default 0.25)",
@@ -232,6 +235,7 @@ public struct ServeConfig: Sendable, Equatable {
         case "envIntoInitContainers": envIntoInitContainers = try bool()
         case "schedulingHints": schedulingHints = try bool()
         case "avoidCacheNodes": avoidCacheNodes = try bool()
+        case "announceInjections": announceInjections = try bool()
         default: throw ConfigError("\(source): unknown key \"\(key)\"")
         }
     }
@@ -246,6 +250,7 @@ public struct ServeConfig: Sendable, Equatable {
         p.mutation.envIntoInitContainers = envIntoInitContainers
         p.mutation.schedulingHints = schedulingHints
         p.mutation.avoidCacheNodes = avoidCacheNodes
+        p.announceInjections = announceInjections
         return p
     }
 

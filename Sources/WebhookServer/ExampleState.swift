@@ -1,3 +1,5 @@
+import Foundation
+
 /// The built-in cluster state of `locus serve --example`: namespace `ml` with two FUSE datasets
 /// (Alluxio, JuiceFS) and one shared-memory dataset (Vineyard), their runtimes and PVCs, and
 /// three nodes in two zones; namespace `analytics` opts all its pods in and may read
@@ -123,4 +125,68 @@ public enum ExampleState {
               labels: {kubernetes.io/hostname: node-c, topology.kubernetes.io/zone: zone-2}
             status: {conditions: [{type: Ready, status: "True"}], allocatable: {cpu: "16", memory: 128Gi}}
         """
+}
+
+extension ExampleState {
+    /// The pod every example request carries: `ml/train`, opted in with Locus's label, reading
+    /// `imagenet` (Alluxio) through a FUSE sidecar and `features` (Vineyard) over shared memory.
+    static let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"train","namespace":"ml","labels":{"locus.dev/inject":"true"},"annotations":{"locus.dev/datasets":"features","locus.dev/fuse-mode":"sidecar"}},"spec":{"restartPolicy":"Never","containers":[{"name":"trainer","image":"pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime","command":["python","train.py","--data","/data/imagenet"],"volumeMounts":[{"name":"imagenet","mountPath":"/data/imagenet","readOnly":true}]}],"volumes":[{"name":"imagenet","persistentVolumeClaim":{"claimName":"imagenet"}}]}}"#
+
+    /// Request bodies for `/mutate`, `/filter` and `/prioritize`, as kube-apiserver and
+    /// kube-scheduler (`nodeCacheCapable: true`) send them, for the example state.
+    public static let requests: [(file: String, route: String, body: String)] = [
+        ("mutate.json", "/mutate",
+         #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"0e3c6b8a-example-0001","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"ml","operation":"CREATE","object":"#
+            + pod + #","dryRun":false}}"#),
+        ("filter.json", "/filter", #"{"Pod":"# + pod + #","Nodes":null,"NodeNames":["node-a","node-b","node-c"]}"#),
+        ("prioritize.json", "/prioritize", #"{"Pod":"# + pod + #","Nodes":null,"NodeNames":["node-a","node-b"]}"#),
+    ]
+
+    /// Writes the request bodies into `directory` (created if needed).
+    public static func writeRequests(to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for r in requests {
+            try Data(r.body.utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent(r.file))
+        }
+    }
+
+    /// What `locus serve --example` prints once it listens: `curl` commands for every route.
+    /// `caFile` is nil when the serving certificate was given (its CA is the user's).
+    public static func tryIt(host: String, port: Int, caFile: String?, requestDirectory: String?) -> String {
+        let base = "https://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        let ca = caFile.map { "--cacert \(shellQuoted($0))" } ?? "--cacert CA.pem"
+        var lines = [
+            "",
+            "Locus is serving the built-in example cluster (namespace ml: imagenet on Alluxio, llama-weights on JuiceFS,",
+            "features on Vineyard; nodes node-a, node-b, node-c) on \(base). Try it from another terminal:",
+            "",
+            "  curl \(ca) \(base)/readyz",
+        ]
+        if let dir = requestDirectory {
+            let post = "curl \(ca) -H 'Content-Type: application/json'"
+            lines += [
+                "",
+                "  # the webhook: pod ml/train asks for imagenet (FUSE sidecar) and features (Vineyard shared memory);",
+                "  # the answer carries a base64 JSON patch (pipe it through: jq -r .response.patch | base64 -d | jq)",
+                "  \(post) --data @\(shellQuoted(dir + "/mutate.json")) \(base)/mutate",
+                "",
+                "  # the scheduler extender: node-c is filtered out (no Vineyard there), then node-a outscores node-b",
+                "  \(post) --data @\(shellQuoted(dir + "/filter.json")) \(base)/filter",
+                "  \(post) --data @\(shellQuoted(dir + "/prioritize.json")) \(base)/prioritize",
+            ]
+        }
+        lines += [
+            "",
+            "  # what an operator graphs",
+            "  curl \(ca) \(base)/metrics",
+            "",
+            "Without a server: locus mutate POD.yaml --diff, locus score POD.yaml. Stop with Ctrl-C.",
+            "",
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    static func shellQuoted(_ s: String) -> String {
+        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:@,".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
 }

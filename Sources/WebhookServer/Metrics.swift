@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import Locality
+import Mutators
 import Prometheus
 import Synchronization
 
@@ -43,8 +44,23 @@ public final class LocusMetrics: Sendable {
         histogram.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
-    /// One admission decision; counted once per engine involved (`none` when no dataset).
-    public func recordAdmission(outcome: String, engines: [String]) {
+    /// One admission decision; counted once per engine involved (`none` when no dataset), and
+    /// what it wired, per engine and how (`fuse-native-sidecar`, `fuse-sidecar`, `fuse-serverful`, `shared-memory`, `named`).
+    public func recordAdmission(outcome: String, engines: [String], injections: [Injection] = []) {
+        for i in injections {
+            let counter = admissionSeries.withLock { cache in
+                let key = "injection \(i.engine) \(i.how)"
+                if let c = cache[key] { return c }
+                let c = registry.makeCounter(
+                    descriptor: .init(
+                        namespace: "locus", metricName: "injections", unitName: "total",
+                        helpText: "Datasets wired into admitted pods, by engine and how (fuse-native-sidecar, fuse-sidecar, fuse-serverful, shared-memory, named)"),
+                    labels: [("engine", i.engine), ("how", i.how)])
+                cache[key] = c
+                return c
+            }
+            counter.increment()
+        }
         for engine in engines.isEmpty ? ["none"] : engines {
             let counter = admissionSeries.withLock { cache in
                 let key = "\(outcome) \(engine)"
@@ -65,9 +81,32 @@ public final class LocusMetrics: Sendable {
         registry.makeCounter(
             descriptor: .init(
                 namespace: "locus", metricName: "extender_requests", unitName: "total",
-                helpText: "Scheduler extender requests by verb and outcome (ok, no_datasets, no_node, malformed)"),
+                helpText: "Scheduler extender requests by verb and outcome (filter: ok, no_node, no_datasets; prioritize: cached_bytes, topology, nothing, no_datasets; both: malformed)"),
             labels: [("verb", verb), ("outcome", outcome)]
         ).increment()
+    }
+
+    static let scoreBuckets: [Double] = (0...10).map(Double.init)
+
+    /// One `/prioritize` answer: what its scores rest on, and the best score it gave.
+    public func recordPrioritize(basis: String, bestScore: Int?) {
+        recordExtender(verb: "prioritize", outcome: basis)
+        guard let bestScore else { return }
+        registry.makeValueHistogram(
+            descriptor: .init(
+                namespace: "locus", metricName: "extender_best_score",
+                helpText: "Best node score (0-10) of each /prioritize answer; all-0 answers leave placement to the other plugins"),
+            buckets: Self.scoreBuckets
+        ).record(Double(bestScore))
+    }
+
+    /// Nodes one `/filter` answer removed (pods left without a node show in `outcome="no_node"`).
+    public func recordFiltered(nodes: Int) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "locus", metricName: "extender_filtered_nodes", unitName: "total",
+                helpText: "Nodes removed by /filter because they cannot serve the pod")
+        ).increment(by: Int64(nodes))
     }
 
     public func setLocalityAge(source: String, seconds: Double) {

@@ -198,7 +198,7 @@ public struct LocusRoutes: Sendable {
             return Self.json(.badRequest, "\(error)")
         }
         let result = Admission.review(review, catalog: backend.cache, policy: policy)
-        metrics.recordAdmission(outcome: result.outcome.rawValue, engines: result.engines)
+        metrics.recordAdmission(outcome: result.outcome.rawValue, engines: result.engines, injections: result.injections)
         switch result.outcome {
         case .denied, .allowedWithProblems:
             logger.info(
@@ -256,6 +256,7 @@ public struct LocusRoutes: Sendable {
         let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
         let result = Extender.filter(plan, nodes: args.nodeNames, labels: labels(args))
         metrics.recordExtender(verb: "filter", outcome: plan.isEmpty ? "no_datasets" : (result.passed.isEmpty ? "no_node" : "ok"))
+        metrics.recordFiltered(nodes: result.unresolvable.count)
         if !result.unresolvable.isEmpty {
             logger.info(
                 "nodes filtered out", metadata: ["pod": "\(plan.namespace)/\(plan.name)", "failed": "\(result.unresolvable.count)", "passed": "\(result.passed.count)"])
@@ -274,10 +275,10 @@ public struct LocusRoutes: Sendable {
         case .failure(let e): return Self.json(.badRequest, e.description)
         }
         let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
-        let scores = Extender.scores(
+        let (scores, basis) = Extender.scores(
             plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender, view: NodeView.cluster(backend.cache, given: args.nodeLabels))
         let names = args.nodeNames
-        metrics.recordExtender(verb: "prioritize", outcome: plan.isEmpty ? "no_datasets" : "ok")
+        metrics.recordPrioritize(basis: basis.rawValue, bestScore: scores.max())
         var out: [UInt8] = []
         out.reserveCapacity(32 * names.count + 2)
         writeHostPriorities(count: names.count, host: { names[$0] }, score: { scores[$0] }, into: &out)

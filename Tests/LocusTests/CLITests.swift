@@ -54,6 +54,57 @@ struct CLITests {
         #expect(try await serve.wait() == 0)
     }
 
+    /// The commands `serve --example` prints are run as printed, by a shell, and each answers
+    /// what the comment above it promises.
+    @Test func examplePrintsCurlCommandsThatWork() async throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let serve = try LocusProcess(["serve", "--example", "--port", "0"], cwd: dir.path)
+        defer { serve.kill() }
+        let port = try await serve.waitForPort()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !serve.stdout.contains("Stop with Ctrl-C"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let commands = serve.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("curl ") }
+        #expect(commands.count == 5, "\(serve.stdout)")
+        #expect(commands.allSatisfy { $0.contains("https://127.0.0.1:\(port)/") && $0.contains("--cacert \(dir.path)/certs/ca.pem") })
+        func run(_ route: String) throws -> String {
+            guard let c = commands.first(where: { $0.hasSuffix(route) }) else { throw TestFailure("no command for \(route)") }
+            let r = try runProcess("/bin/sh", ["-c", c + " -sS"])
+            #expect(r.status == 0, "\(c): \(r.stderr)")
+            return r.stdout
+        }
+        #expect(try run("/readyz").hasPrefix("ready"))
+        let review = try JSONValue.parse(Data(try run("/mutate").utf8))
+        #expect(review["response"]?["allowed"] == .bool(true))
+        guard case .string(let b64)? = review["response"]?["patch"], let patch = Data(base64Encoded: b64) else {
+            Issue.record("no patch: \(review)")
+            return
+        }
+        let ops = String(decoding: patch, as: UTF8.self)
+        #expect(ops.contains("/spec/initContainers") && ops.contains("locus-vineyard-features"), "\(ops)")
+        #expect(review["response"]?["warnings"]?[0]?.stringValue?.hasPrefix(
+            "Locus wired ml/imagenet (alluxio) through a privileged FUSE native sidecar; ml/features (vineyard) through its shared-memory socket") == true,
+            "the owner is told what was wired: \(review)")
+        let filter = try JSONValue.parse(Data(try run("/filter").utf8))
+        #expect(filter["NodeNames"] == .array([.string("node-a"), .string("node-b")]))
+        #expect(filter["FailedAndUnresolvableNodes"]?["node-c"] != nil)
+        #expect(try run("/prioritize") == #"[{"Host":"node-a","Score":10},{"Host":"node-b","Score":6}]"#)
+        let metrics = try run("/metrics")
+        for series in [
+            #"locus_admission_reviews_total{outcome="mutated",engine="alluxio"} 1"#,
+            #"locus_injections_total{engine="alluxio",how="fuse-native-sidecar"} 1"#,
+            #"locus_injections_total{engine="vineyard",how="shared-memory"} 1"#,
+            #"locus_extender_requests_total{verb="prioritize",outcome="cached_bytes"} 1"#,
+            #"locus_extender_filtered_nodes_total 1"#,
+            #"locus_extender_best_score_bucket{le="10.0"} 1"#,
+            #"locus_locality_oldest_figure_age_seconds{source="cluster-state"}"#,
+        ] {
+            #expect(metrics.contains(series), "\(series) in \(metrics)")
+        }
+        serve.signal(SIGTERM)
+        #expect(try await serve.wait() == 0)
+    }
+
     /// SIGTERM arrives while a request body is still being uploaded: the request is answered,
     /// then the process exits 0.
     @Test func sigtermDrainsInFlightRequests() async throws {

@@ -33,7 +33,7 @@ struct ExtenderTests {
     func scores(_ pod: JSONValue, _ nodes: [String] = ["node-a", "node-b", "node-c"], config: ExtenderConfig = ExtenderConfig()) -> [String: Int] {
         let plan = PodPlan.of(pod: pod, cache: cache)
         let verdicts = Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: config)
-        #expect(Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: config) == verdicts.map(\.score), "the request path's scores are locus score's")
+        #expect(Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: config).scores == verdicts.map(\.score), "the request path's scores are locus score's")
         return Dictionary(uniqueKeysWithValues: verdicts.map { ($0.node, $0.score) })
     }
 
@@ -96,13 +96,15 @@ struct ExtenderTests {
         let verdicts = Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache))
         // node-b runs the worker (4); node-a shares its zone-1 (2); node-c is zone-2 of the same region (1); node-d is elsewhere.
         #expect(verdicts.map(\.score) == [2, 4, 1, 0])
-        #expect(Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache)) == [2, 4, 1, 0])
+        #expect(Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache)) == ([2, 4, 1, 0], .topology))
         #expect(verdicts[0].topology == ["same zone zone-1 as a cache worker of ml/llama-weights"])
         #expect(verdicts[3].topology.isEmpty)
         // Once bytes of any of the pod's datasets are cached anywhere, bytes decide again.
         let two = PodPlan.of(pod: makePod(claims: ["llama-weights", "imagenet"]), cache: cache)
         let both = Extender.prioritize(two, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache))
         #expect(both.map(\.score) == [10, 10, 0, 0], "imagenet's Fluid estimate puts 48 GiB on each of node-a and node-b, so bytes decide")
+        #expect(Extender.scores(two, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache)).basis == .cachedBytes)
+        #expect(Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig()).basis == .nothing, "no node view, nothing cached")
         var config = ExtenderConfig()
         config.topologyNodeScore = 0
         config.topologyZoneScore = 0

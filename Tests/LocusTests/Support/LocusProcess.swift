@@ -38,6 +38,7 @@ final class LocusProcess: Sendable {
     }
 
     var log: String { output.value }
+    var stdout: String { stdoutText.value }
 
     /// The port from the "serving" log line, once it appears.
     func waitForPort(timeout: Duration = .seconds(20)) async throws -> Int {
