@@ -5,6 +5,9 @@
                                      (RFC 6902) must apply to the original with the `jsonpatch`
                                      package, give `expected`, and the result must be a valid Pod.
   check-k8s.py manifests FILE...     every document must be a valid object of its kind.
+  check-k8s.py promql FILE...        every PromQL expression of a Grafana dashboard (JSON: panel
+                                     targets) or PrometheusRule (YAML: rule exprs) must parse with
+                                     PyPI `promql-parser`; prints "expr <expression>" per expression.
 
 "Valid" means: the official Kubernetes Python models (PyPI `kubernetes`) accept the object with
 their required-field checks, and reading it into the model and writing it back loses nothing, so
@@ -103,11 +106,46 @@ def check_manifests(paths):
     return problems, n
 
 
+def expressions(path):
+    """(where, expr) of every PromQL expression in a dashboard or a PrometheusRule."""
+    if path.endswith(".json"):
+        with open(path) as f:
+            dashboard = json.load(f)
+        panels = dashboard.get("panels", [])
+        panels += [q for p in panels for q in p.get("panels", [])]
+        return [(f"{path}: panel {p.get('title')!r}", t["expr"]) for p in panels for t in p.get("targets", [])]
+    with open(path) as f:
+        docs = [d for d in yaml.safe_load_all(f) if d]
+    return [(f"{path}: rule {r.get('alert') or r.get('record')}", r["expr"])
+            for d in docs for g in d.get("spec", {}).get("groups", []) for r in g.get("rules", [])]
+
+
+def check_promql(paths):
+    import promql_parser
+    problems, n = [], 0
+    for p in paths:
+        for where, expr in expressions(p):
+            n += 1
+            print(f"expr {expr}")
+            try:
+                # Grafana's interval variables stand for a duration.
+                promql_parser.parse(expr.replace("$__rate_interval", "5m").replace("$__interval", "1m"))
+            except Exception as e:  # the parser raises its own error types
+                problems.append(f"{where}: {expr}: {e}")
+    return problems, n
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("patches", "manifests"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("patches", "manifests", "promql"):
         print(__doc__)
         return 2
-    problems, n = check_patches(sys.argv[2]) if sys.argv[1] == "patches" else check_manifests(sys.argv[2:])
+    mode = sys.argv[1]
+    if mode == "patches":
+        problems, n = check_patches(sys.argv[2])
+    elif mode == "manifests":
+        problems, n = check_manifests(sys.argv[2:])
+    else:
+        problems, n = check_promql(sys.argv[2:])
     for p in problems:
         print(p)
     print(f"ok {n - len(problems) if not problems else 0} of {n}" if problems else f"ok {n}")

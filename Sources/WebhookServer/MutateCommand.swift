@@ -9,7 +9,8 @@ public struct Mutate: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Show what the webhook does to a pod: the decision, why, the JSON patch and the mutated pod.")
 
-    public enum Output: String, ExpressibleByArgument, CaseIterable { case text, json, yaml }
+    /// `text`, `json` and `yaml` carry the whole decision; `pod` is the mutated pod alone (for `kubectl apply -f -`).
+    public enum Output: String, ExpressibleByArgument, CaseIterable { case text, json, yaml, pod }
 
     @Argument(help: "Pod manifest, YAML or JSON.")
     var pod: String
@@ -19,7 +20,7 @@ public struct Mutate: ParsableCommand {
     var config: String?
     @Option(help: "Namespace when the manifest names none (default: default).")
     var namespace: String?
-    @Option(help: "text (default), json (the review result) or yaml (the mutated pod).")
+    @Option(help: "text (default), json or yaml (the whole decision: outcome, why, warnings, patch, pod), or pod (the mutated pod as YAML).")
     var output: Output = .text
     @Flag(help: "In text output, show the pod as a diff instead of whole.")
     var diff = false
@@ -33,7 +34,8 @@ public struct Mutate: ParsableCommand {
         let result = Admission.review(pod: manifest, namespace: ns, uid: "locus-mutate", catalog: cache, policy: policy)
         switch output {
         case .json: print(Self.json(result).jsonString)
-        case .yaml: print(YAMLBridge.yaml(result.pod ?? manifest), terminator: "")
+        case .yaml: print(YAMLBridge.yaml(Self.json(result)), terminator: "")
+        case .pod: print(YAMLBridge.yaml(result.pod ?? manifest), terminator: "")
         case .text: print(Self.text(result, before: manifest, diff: diff), terminator: "")
         }
     }

@@ -16,8 +16,10 @@ public struct Score: ParsableCommand {
     var clusterState: String?
     @Option(help: "YAML config file (same keys as `locus serve`: weights, sharedMemoryBonus).")
     var config: String?
-    @Option(help: "text (default) or json.")
-    var output: Mutate.Output = .text
+    public enum Output: String, ExpressibleByArgument, CaseIterable { case text, json, yaml }
+
+    @Option(help: "text (default), json or yaml: each node's verdict, score, and the bytes or topology behind it.")
+    var output: Output = .text
 
     public init() {}
 
@@ -35,7 +37,8 @@ public struct Score: ParsableCommand {
         }
         verdicts.sort { ($0.failure == nil ? 0 : 1, -$0.score, $0.node) < ($1.failure == nil ? 0 : 1, -$1.score, $1.node) }
         switch output {
-        case .json, .yaml: print(Self.json(plan, verdicts).jsonString)
+        case .json: print(Self.json(plan, verdicts).jsonString)
+        case .yaml: print(YAMLBridge.yaml(Self.json(plan, verdicts)), terminator: "")
         case .text: print(Self.text(plan, verdicts), terminator: "")
         }
     }

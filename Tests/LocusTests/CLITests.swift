@@ -245,6 +245,12 @@ struct MutateCommandTests {
         #expect(v["engines"] == ["juicefs", "vineyard"])
         #expect((v["patch"]?.arrayValue?.count ?? 0) > 3)
         #expect(v["pod"]?["spec"]?["containers"]?[0]?["env"]?[0]?["name"] == "VINEYARD_IPC_SOCKET")
+        #expect(v["warnings"]?[0]?.stringValue?.hasPrefix("Locus wired ml/llama-weights (juicefs) through the node's FUSE") == true, "\(v)")
+        // YAML carries the same decision; `pod` the mutated pod alone.
+        let y = try runProcess(locusExecutable, ["mutate", "\(Self.examples)/serve-vineyard.yaml", "--output", "yaml"])
+        #expect(try YAMLBridge.parse(y.stdout, source: "stdout") == v)
+        let pod = try runProcess(locusExecutable, ["mutate", "\(Self.examples)/serve-vineyard.yaml", "--output", "pod"])
+        #expect(try YAMLBridge.parse(pod.stdout, source: "stdout") == v["pod"])
     }
 
     @Test func aClusterStateFileAndADenial() throws {
@@ -284,6 +290,8 @@ struct ScoreCommandTests {
         let v = try JSONValue.parse(Data(json.stdout.utf8))
         #expect(v["nodes"]?.arrayValue?.map { $0["node"]?.stringValue ?? "" } == ["node-a", "node-b", "node-c"])
         #expect(v["nodes"]?[0]?["score"] == 10 && v["nodes"]?[0]?["bytes"]?["ml/imagenet"]?["memory"] == .integer(40 << 30))
+        let yaml = try runProcess(locusExecutable, ["score", "\(MutateCommandTests.examples)/train-sidecar.yaml", "--output", "yaml"])
+        #expect(try YAMLBridge.parse(yaml.stdout, source: "stdout") == v)
     }
 
     @Test func badCacheEntriesInAClusterStateExit2() throws {

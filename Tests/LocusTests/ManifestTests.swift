@@ -1,6 +1,8 @@
 import Foundation
-import KubeClient
+@testable import KubeClient
 import Testing
+import Locality
+import Mutators
 @testable import WebhookServer
 
 @Suite("manifests/: valid, least-privilege, and in step with the code")
@@ -101,5 +103,67 @@ struct ManifestTests {
         #expect(profile == "locus-scheduler")
         let r = try IndependentCheckTests.python(["manifests", "\(Self.dir)/scheduler/second-scheduler.yaml"])
         #expect(r.status == 0, "\(r.stdout)")
+    }
+}
+
+@Suite("manifests/monitoring: scrapes what the Service serves, graphs and alerts on series Locus exports")
+struct MonitoringTests {
+    static let dir = "\(ManifestTests.dir)/monitoring"
+
+    /// Every series name Locus exports, with every record path taken once.
+    static func exportedSeries() -> Set<String> {
+        let m = LocusMetrics()
+        m.recordRequest(route: "mutate", code: 200, duration: .milliseconds(1))
+        m.recordAdmission(outcome: "mutated", engines: ["alluxio"], injections: [Injection(dataset: "ml/a", engine: "alluxio", how: "fuse-sidecar")])
+        m.recordPrioritize(basis: "cached_bytes", bestScore: 10)
+        m.recordExtender(verb: "filter", outcome: "ok")
+        m.recordFiltered(nodes: 1)
+        m.setLocalityAge(source: "vineyard", seconds: 1)
+        m.recordEngineReport(source: "vineyard", dataset: "ml/f", report: EngineReport(source: .vineyard, problems: ["x"], memory: ["n": (1, 2)]))
+        m.setInformerState(resource: "pods", synced: true, stats: InformerStats())
+        m.setCertificateState(reloads: 0, failures: 0)
+        let text = String(decoding: m.render(), as: UTF8.self)
+        return Set(text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+            line.split(whereSeparator: { $0 == "{" || $0 == " " }).first.map(String.init)
+        })
+    }
+
+    @Test func dashboardAndAlertsParseAndUseOnlyExportedSeries() throws {
+        let files = ["\(Self.dir)/locus-dashboard.json", "\(Self.dir)/prometheusrule.yaml"]
+        let r = try IndependentCheckTests.python(["promql"] + files)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let exprs = r.stdout.split(separator: "\n").filter { $0.hasPrefix("expr ") }.map { String($0.dropFirst(5)) }
+        #expect(exprs.count >= 25, "\(r.stdout)")
+        let exported = Self.exportedSeries()
+        let regex = /locus_[a-z_]+/
+        var used = Set<String>()
+        for e in exprs { for m in e.matches(of: regex) { used.insert(String(m.output)) } }
+        #expect(used.count >= 14, "\(used)")
+        for name in used.sorted() {
+            #expect(exported.contains(name), "\(name) is graphed or alerted on but Locus does not export it: \(exported.sorted())")
+        }
+        // The checker itself catches a broken expression.
+        let tmp = try TempDir()
+        defer { tmp.cleanup() }
+        try tmp.write("bad.json", #"{"panels":[{"title":"x","targets":[{"expr":"sum by (a (rate(locus_x[5m]))"}]}]}"#)
+        #expect(try IndependentCheckTests.python(["promql", tmp.file("bad.json")]).status == 1)
+    }
+
+    @Test func serviceMonitorScrapesTheServiceOverTLS() throws {
+        let docs = try YAMLBridge.parseAll(try String(contentsOfFile: "\(Self.dir)/servicemonitor.yaml", encoding: .utf8), source: "servicemonitor.yaml")
+        let monitor = try #require(docs.first)
+        let service = try #require(try ManifestTests.documents("service.yaml").first)
+        let certificate = try #require(try ManifestTests.documents("certificate.yaml").first { $0["kind"] == "Certificate" })
+        let endpoint = try #require(monitor["spec"]?["endpoints"]?[0])
+        #expect(service["spec"]?["ports"]?.arrayValue?.contains { $0["name"] == endpoint["port"] } == true, "scrapes a port the Service names")
+        #expect(monitor["spec"]?["selector"]?["matchLabels"]?.objectValue?.allSatisfy { service["metadata"]?["labels"]?[$0.key] == $0.value } == true)
+        #expect(endpoint["scheme"] == "https" && endpoint["path"] == "/metrics")
+        #expect(endpoint["tlsConfig"]?["ca"]?["secret"]?["name"] == certificate["spec"]?["secretName"])
+        #expect(certificate["spec"]?["dnsNames"]?.arrayValue?.contains(endpoint["tlsConfig"]?["serverName"] ?? .null) == true)
+        let kustomization = try #require(try YAMLBridge.parseAll(
+            try String(contentsOfFile: "\(Self.dir)/kustomization.yaml", encoding: .utf8), source: "kustomization.yaml").first)
+        let listed = (kustomization["resources"]?.arrayValue ?? []) + (kustomization["configMapGenerator"]?[0]?["files"]?.arrayValue ?? [])
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.dir).filter { $0 != "kustomization.yaml" }
+        #expect(Set(listed.compactMap(\.stringValue)) == Set(files))
     }
 }
