@@ -21,12 +21,10 @@ public struct FuseTemplate: Sendable, Hashable {
     public var resources: JSONValue?
     /// Where the FUSE process mounts the dataset inside its container (Fluid's `fluid_path`).
     public var mountPath: String
-    /// The runtime asks for a privileged FUSE container.
-    public var privileged: Bool
 
     public init(
         image: String, imagePullPolicy: String? = nil, command: [String]? = nil, args: [String]? = nil,
-        env: JSONValue? = nil, resources: JSONValue? = nil, mountPath: String, privileged: Bool = false
+        env: JSONValue? = nil, resources: JSONValue? = nil, mountPath: String
     ) {
         self.image = image
         self.imagePullPolicy = imagePullPolicy
@@ -35,7 +33,6 @@ public struct FuseTemplate: Sendable, Hashable {
         self.env = env
         self.resources = resources
         self.mountPath = mountPath
-        self.privileged = privileged
     }
 }
 

@@ -18,8 +18,6 @@ public enum Keys {
     public static let envConfigMap = "locus.dev/env-configmap"
     /// Runtime annotation: the engine's socket directory on the node (shared-memory engines).
     public static let socketDirectory = "locus.dev/socket-dir"
-    /// Runtime annotation: `"true"` runs the FUSE sidecar privileged (default: SYS_ADMIN and /dev/fuse only).
-    public static let fusePrivileged = "locus.dev/fuse-privileged"
 
     // Fluid
     public static let fluidServerlessInject = "serverless.fluid.io/inject"

@@ -50,9 +50,6 @@ public struct FuseEngine: EnginePlugin {
         func strings(_ key: String) -> [String]? {
             fuse?[key]?.arrayValue?.compactMap(\.stringValue)
         }
-        let privileged =
-            runtime.metadata.annotations?[Keys.fusePrivileged] == "true"
-            || fuse?["securityContext"]?["privileged"]?.boolValue == true
         return .fuse(
             FuseTemplate(
                 image: image,
@@ -61,7 +58,6 @@ public struct FuseEngine: EnginePlugin {
                 args: strings("args"),
                 env: fuse?["env"].flatMap { $0.arrayValue == nil ? nil : $0 },
                 resources: fuse?["resources"].flatMap { $0.objectValue == nil ? nil : $0 },
-                mountPath: mountPath,
-                privileged: privileged))
+                mountPath: mountPath))
     }
 }
