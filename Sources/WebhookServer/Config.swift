@@ -133,10 +133,17 @@ public struct ServeConfig: Sendable, Equatable {
         }
     }
 
+    /// `LOCUS_` and the key in upper snake case; an acronym stays one word
+    /// (`localityTTLSeconds` → `LOCUS_LOCALITY_TTL_SECONDS`).
     public static func environmentName(_ key: String) -> String {
+        let chars = Array(key)
         var out = "LOCUS_"
-        for ch in key {
-            if ch.isUppercase { out += "_" }
+        for (i, ch) in chars.enumerated() {
+            if i > 0, ch.isUppercase {
+                let previous = chars[i - 1]
+                let next = i + 1 < chars.count ? chars[i + 1] : nil
+                if !previous.isUppercase || next?.isLowercase == true { out += "_" }
+            }
             out += ch.uppercased()
         }
         return out

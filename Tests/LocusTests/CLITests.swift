@@ -211,6 +211,8 @@ struct CLITests {
         c = try serve.resolve(environment: ["LOCUS_PORT": "9100"])
         #expect(c.port == 9200)
         #expect(ServeConfig.environmentName("certReloadSeconds") == "LOCUS_CERT_RELOAD_SECONDS")
+        #expect(ServeConfig.environmentName("localityTTLSeconds") == "LOCUS_LOCALITY_TTL_SECONDS")
+        #expect(try serve.resolve(environment: ["LOCUS_LOCALITY_TTL_SECONDS": "30"]).localityTTLSeconds == 30)
         #expect(throws: ConfigError.self) { try serve.resolve(environment: ["LOCUS_PORT": "-1"]) }
         #expect(throws: ConfigError.self) { try serve.resolve(environment: ["LOCUS_LOG_FORMAT": "xml"]) }
         var empty = ServeConfig()

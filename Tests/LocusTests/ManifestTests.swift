@@ -81,6 +81,25 @@ struct ManifestTests {
         #expect(c.certFile == "/etc/locus/tls/tls.crt")
     }
 
+    /// The README's configuration table names every key the config file takes, with its
+    /// environment variable, and the README names every `locus.dev/` key the code reads.
+    @Test func readmeDocumentsEveryConfigKeyAndLabel() throws {
+        let readme = try String(contentsOfFile: "\(IndependentCheckTests.root)/README.md", encoding: .utf8)
+        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| `") }
+        for key in ServeConfig.fileKeys.keys.sorted() {
+            #expect(rows.contains { $0.contains("`\(key)`") && $0.contains("`\(ServeConfig.environmentName(key))`") }, "README row for \(key)")
+        }
+        let sources = try FileManager.default.subpathsOfDirectory(atPath: "\(IndependentCheckTests.root)/Sources")
+            .filter { $0.hasSuffix(".swift") && !$0.hasPrefix("locus-bench") }
+            .map { try String(contentsOfFile: "\(IndependentCheckTests.root)/Sources/\($0)", encoding: .utf8) }
+            .joined()
+        let keys = Set(sources.matches(of: /"(locus\.dev\/[a-z-]+)"/).map { String($0.output.1) })
+        #expect(keys.count >= 10, "\(keys)")
+        for key in keys.sorted() {
+            #expect(rows.contains { $0.contains("`\(key)") }, "README's label table names \(key)")
+        }
+    }
+
     /// The extender is wired the way kube-scheduler must call it: the verbs Locus serves, names-only
     /// nodes, ignorable (fail open), over HTTPS to the Service.
     @Test func schedulerConfigurationCallsTheExtenderLikeTheDesignSays() throws {
