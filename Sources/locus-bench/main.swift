@@ -1,9 +1,12 @@
 // locus-bench: Locus's own load generator and fixture maker for the benchmarks (scripts/bench-webhook).
 //
 //   locus-bench rate --port P --body FILE [--path /mutate] [--rate 5000] [--connections 16] [--seconds 20]
+//                    [--ca CA.pem] [--reconnect-every N]
 //       Open-loop load at a fixed request rate over TLS with keep-alive. Latency is measured from
 //       the moment each request was due, so a slow server cannot hide its queueing (no coordinated
-//       omission). Prints achieved rate, p50/p90/p99/p99.9/max and any failures.
+//       omission). Every answer must be 200 and a well-formed answer of its route (parsed whole).
+//       `--ca` verifies the server against those roots; `--reconnect-every` opens a new connection
+//       (a new handshake) after N requests. Prints achieved rate, p50/p90/p99/p99.9/max, failures.
 //   locus-bench state --pvcs N --datasets M
 //       Prints a cluster-state file with N dataset PVCs (and their PVs) over M datasets.
 import Foundation
@@ -31,76 +34,106 @@ struct Stats {
     var latencies: [Double] = []  // microseconds
     var failures = 0
     var malformed = 0
+    var connections = 0
+    var firstProblems: [String] = []
+
+    mutating func problem(_ p: String) { if firstProblems.count < 5 { firstProblems.append(p) } }
 }
 
-/// One keep-alive TLS connection sending requests at its share of the rate.
-func runConnection(
-    port: Int, path: String, body: [UInt8], interval: Duration, start: ContinuousClock.Instant, end: ContinuousClock.Instant,
-    offset: Duration, context: NIOSSLContext, expect: [UInt8]
-) async throws -> Stats {
-    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .channelOption(.socketOption(.tcp_nodelay), value: 1)
-        .connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
-                try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
-            }
+/// Whether `body` is a well-formed answer of `path`: an AdmissionReview with a uid and a verdict,
+/// an ExtenderFilterResult, or a HostPriorityList with scores in 0...10.
+func wellFormed(path: String, _ body: ByteBuffer) -> Bool {
+    guard let v = try? body.withUnsafeReadableBytes({ try JSONValue.parse(bytes: $0) }) else { return false }
+    switch path {
+    case "/mutate":
+        guard v["kind"]?.stringValue == "AdmissionReview", v["apiVersion"]?.stringValue != nil,
+              let r = v["response"], r["uid"]?.stringValue?.isEmpty == false, r["allowed"]?.boolValue != nil else { return false }
+        if let patch = r["patch"]?.stringValue {
+            guard r["patchType"]?.stringValue == "JSONPatch", let raw = Data(base64Encoded: patch),
+                  (try? JSONValue.parse(raw))?.arrayValue != nil else { return false }
         }
+        return true
+    case "/filter":
+        return v["Error"]?.stringValue != nil && (v["NodeNames"]?.arrayValue != nil || v["Nodes"]?["items"]?.arrayValue != nil)
+    case "/prioritize":
+        guard let list = v.arrayValue else { return false }
+        return list.allSatisfy { e in
+            guard e["Host"]?.stringValue != nil, case .integer(let score)? = e["Score"] else { return false }
+            return (0...10).contains(score)
+        }
+    default:
+        return true
+    }
+}
+
+/// One client's share of the rate over keep-alive TLS connections. A connection is replaced after
+/// `reconnectEvery` requests (so new handshakes keep happening, e.g. across a certificate
+/// rotation) and after any error; a request that gets no answer counts as failed.
+func runClient(
+    port: Int, path: String, body: [UInt8], interval: Duration, start: ContinuousClock.Instant, end: ContinuousClock.Instant,
+    offset: Duration, context: NIOSSLContext, reconnectEvery: Int
+) async -> Stats {
     var stats = Stats()
     stats.latencies.reserveCapacity(100_000)
     let buffer = ByteBuffer(bytes: body)
-    try await channel.executeThenClose { inbound, outbound in
-        var responses = inbound.makeAsyncIterator()
-        var due = start + offset
-        let headers = HTTPHeaders([("Host", "localhost"), ("Content-Type", "application/json"), ("Content-Length", String(body.count))])
-        while due < end {
-            let now = ContinuousClock.now
-            if due > now { try await Task.sleep(until: due, clock: .continuous) }
-            try await outbound.write(contentsOf: [
-                .head(HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers)), .body(.byteBuffer(buffer)), .end(nil),
-            ])
-            var status: UInt = 0
-            var received = ByteBuffer()
-            loop: while let part = try await responses.next() {
-                switch part {
-                case .head(let h): status = h.status.code
-                case .body(var b):
-                    // The marker of a well-formed answer is near its start: keep only the first 64 KiB.
-                    if received.readableBytes < 65536 { received.writeBuffer(&b) }
-                case .end: break loop
+    let headers = HTTPHeaders([("Host", "localhost"), ("Content-Type", "application/json"), ("Content-Length", String(body.count))])
+    var due = start + offset
+    while due < end {
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connectTimeout(.seconds(5))
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            stats.connections += 1
+            try await channel.executeThenClose { inbound, outbound in
+                var responses = inbound.makeAsyncIterator()
+                var sent = 0
+                while due < end, reconnectEvery <= 0 || sent < reconnectEvery {
+                    let now = ContinuousClock.now
+                    if due > now { try await Task.sleep(until: due, clock: .continuous) }
+                    try await outbound.write(contentsOf: [
+                        .head(HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers)), .body(.byteBuffer(buffer)), .end(nil),
+                    ])
+                    sent += 1
+                    var status: UInt = 0
+                    var received = ByteBuffer()
+                    var ended = false
+                    loop: while let part = try await responses.next() {
+                        switch part {
+                        case .head(let h): status = h.status.code
+                        case .body(var b): received.writeBuffer(&b)
+                        case .end:
+                            ended = true
+                            break loop
+                        }
+                    }
+                    guard ended else { throw ChannelError.eof }
+                    let latency = ContinuousClock.now - due
+                    stats.latencies.append(Double(latency.components.seconds) * 1e6 + Double(latency.components.attoseconds) / 1e12)
+                    if status != 200 {
+                        stats.failures += 1
+                        stats.problem("HTTP \(status): \(String(buffer: received).prefix(200))")
+                    } else if !wellFormed(path: path, received) {
+                        stats.malformed += 1
+                        stats.problem("malformed: \(String(buffer: received).prefix(200))")
+                    }
+                    due += interval
                 }
             }
-            let latency = ContinuousClock.now - due
-            stats.latencies.append(Double(latency.components.seconds) * 1e6 + Double(latency.components.attoseconds) / 1e12)
-            if status != 200 {
-                stats.failures += 1
-            } else if !received.contains(expect) {
-                stats.malformed += 1
-            }
+        } catch {
+            // The request in flight (or the connection attempt) failed: count it, then go on with a new connection.
+            stats.failures += 1
+            stats.problem("\(error)")
             due += interval
         }
     }
     return stats
-}
-
-extension ByteBuffer {
-    /// Whether the readable bytes contain `needle` (a well-formed review names its uid).
-    func contains(_ needle: [UInt8]) -> Bool {
-        withUnsafeReadableBytes { hay in
-            guard hay.count >= needle.count else { return false }
-            var i = 0
-            while i <= hay.count - needle.count {
-                if hay[i] == needle[0] {
-                    var j = 1
-                    while j < needle.count && hay[i + j] == needle[j] { j += 1 }
-                    if j == needle.count { return true }
-                }
-                i += 1
-            }
-            return false
-        }
-    }
 }
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
@@ -117,36 +150,44 @@ func rate(_ args: [String]) async throws {
     let rate = argument("--rate", args).flatMap(Double.init) ?? 5000
     let connections = argument("--connections", args).flatMap(Int.init) ?? 16
     let seconds = argument("--seconds", args).flatMap(Double.init) ?? 20
-    // What every well-formed answer contains: a review's uid, a filter result's Error, a priority's Host.
-    let expect = Array((argument("--expect", args) ?? (path == "/filter" ? "\"Error\":" : path == "/prioritize" ? "\"Host\":" : "\"uid\":")).utf8)
+    let reconnectEvery = argument("--reconnect-every", args).flatMap(Int.init) ?? 0
     var tls = TLSConfiguration.makeClientConfiguration()
-    tls.certificateVerification = .none  // loopback benchmark; the tests check verification
+    if let ca = argument("--ca", args) {
+        // Verify the server (chain and the name localhost) against these roots.
+        tls.trustRoots = .file(ca)
+    } else {
+        tls.certificateVerification = .none  // loopback benchmark; the tests check verification
+    }
     let context = try NIOSSLContext(configuration: tls)
     let perConnection = rate / Double(connections)
     let interval = Duration.nanoseconds(Int64(1e9 / perConnection))
     let start = ContinuousClock.now + .milliseconds(300)
     let end = start + .milliseconds(Int64(seconds * 1000))
-    let all = try await withThrowingTaskGroup(of: Stats.self) { group in
+    let all = await withTaskGroup(of: Stats.self) { group in
         for i in 0..<connections {
             let offset = Duration.nanoseconds(Int64(1e9 / perConnection * Double(i) / Double(connections)))
             group.addTask {
-                try await runConnection(
-                    port: port, path: path, body: Array(body), interval: interval, start: start, end: end, offset: offset, context: context, expect: expect)
+                await runClient(
+                    port: port, path: path, body: Array(body), interval: interval, start: start, end: end, offset: offset,
+                    context: context, reconnectEvery: reconnectEvery)
             }
         }
         var total = Stats()
-        for try await s in group {
+        for await s in group {
             total.latencies += s.latencies
             total.failures += s.failures
             total.malformed += s.malformed
+            total.connections += s.connections
+            for p in s.firstProblems { total.problem(p) }
         }
         return total
     }
     let sorted = all.latencies.sorted()
     let ms = { (v: Double) in String(format: "%.2f ms", v / 1000) }
-    print("target \(Int(rate)) req/s over \(connections) connections for \(seconds) s: \(sorted.count) requests, achieved \(Int(Double(sorted.count) / seconds)) req/s")
+    print("\(path): target \(Int(rate)) req/s over \(connections) connections for \(seconds) s: \(sorted.count) answers, achieved \(Int(Double(sorted.count) / seconds)) req/s, \(all.connections) TLS connections")
     print("latency p50 \(ms(percentile(sorted, 0.5)))  p90 \(ms(percentile(sorted, 0.9)))  p99 \(ms(percentile(sorted, 0.99)))  p99.9 \(ms(percentile(sorted, 0.999)))  max \(ms(sorted.last ?? 0))")
     print("failed \(all.failures)  malformed \(all.malformed)")
+    for p in all.firstProblems { print("  problem: \(p)") }
     if all.failures > 0 || all.malformed > 0 { exit(1) }
 }
 
@@ -305,11 +346,15 @@ func extenderFixtures(_ args: [String]) throws {
 }
 
 let args = Array(CommandLine.arguments.dropFirst())
-switch args.first {
-case "rate": try await rate(args)
-case "state": state(args)
-case "stages": try stages(args)
-case "extender-fixtures": try extenderFixtures(args)
-case "extender-stages": try extenderStages(args)
-default: fail("usage: locus-bench rate --port P --body FILE [--path /mutate] [--rate R] [--connections C] [--seconds S] | locus-bench state --pvcs N --datasets M")
+do {
+    switch args.first {
+    case "rate": try await rate(args)
+    case "state": state(args)
+    case "stages": try stages(args)
+    case "extender-fixtures": try extenderFixtures(args)
+    case "extender-stages": try extenderStages(args)
+    default: fail("usage: locus-bench rate --port P --body FILE [--path /mutate] [--rate R] [--connections C] [--seconds S] [--ca CA.pem] [--reconnect-every N] | locus-bench state --pvcs N --datasets M")
+    }
+} catch {
+    fail("\(error)")
 }
