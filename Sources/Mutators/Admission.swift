@@ -176,10 +176,18 @@ public enum Admission {
         let (refs, malformed) = PodReferences.references(pod: pod, namespace: namespace) {
             resolver.isDatasetClaim(namespace: namespace, claim: $0)
         }
-        let (datasets, resolutionProblems) = resolver.resolve(refs, podNamespace: namespace)
+        let (resolved, resolutionProblems) = resolver.resolve(refs, podNamespace: namespace)
+        var datasets = resolved
+        var socketProblems: [String] = []
+        datasets.removeAll { d in
+            guard case .sharedMemory(let endpoint) = d.access, !policy.mutation.socketDirectoryAllowed(endpoint.socketDirectory) else { return false }
+            socketProblems.append(
+                "dataset \(d.ref): its \(d.kind.rawValue)'s socket directory \(endpoint.socketDirectory) is not below an allowed socket root (\(policy.mutation.socketRoots.joined(separator: ", "))), so it is not mounted into the pod")
+            return true
+        }
         let problems =
             malformed.map { "annotation \(Keys.datasets): \"\($0)\" is not a dataset name or namespace/name" }
-            + resolutionProblems.map(\.description)
+            + resolutionProblems.map(\.description) + socketProblems
         let engines = Array(Set(datasets.map(\.engine))).sorted()
         if !problems.isEmpty, policy.onFailure == .deny {
             var response = AdmissionResponse.allow(uid: uid)

@@ -15,6 +15,10 @@ public struct MutationConfig: Sendable, Equatable {
     public var nativeSidecars = true
     /// Where shared-memory sockets appear in app containers.
     public var sharedMemoryMountPath = "/var/run/vineyard"
+    /// Node directories a shared-memory engine's socket directory may lie in (Fluid's and the
+    /// Vineyard operator's layouts). Runtimes are created by namespace users, so a runtime naming
+    /// another host directory (`/`, `/etc`) must not become a hostPath mount in their pods.
+    public var socketRoots = ["/runtime-mnt/vineyard", "/var/run/vineyard-kubernetes"]
     /// `envFrom` dataset ConfigMaps into init containers too.
     public var envIntoInitContainers = true
     /// Preferred node affinity towards nodes caching the pod's datasets (for clusters without the extender).
@@ -30,6 +34,16 @@ public struct MutationConfig: Sendable, Equatable {
     public var fuseMountTimeoutSeconds = 120
 
     public init() {}
+
+    /// Whether `directory` lies strictly below one of `socketRoots` (whole path components, no `..` or `.`).
+    public func socketDirectoryAllowed(_ directory: String) -> Bool {
+        let parts = directory.split(separator: "/", omittingEmptySubsequences: true)
+        guard directory.hasPrefix("/"), !parts.contains("..") && !parts.contains(".") else { return false }
+        return socketRoots.contains { root in
+            let r = root.split(separator: "/", omittingEmptySubsequences: true)
+            return parts.count > r.count && Array(parts.prefix(r.count)) == r
+        }
+    }
 
     /// Whether a Kubernetes `major.minor` version has native sidecars (1.29 and later).
     public static func hasNativeSidecars(version: String) -> Bool? {

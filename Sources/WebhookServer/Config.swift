@@ -42,6 +42,8 @@ public struct ServeConfig: Sendable, Equatable {
     /// `major.minor` of the cluster; unset: read once from the API server (1.31 offline).
     public var kubernetesVersion: String?
     public var sharedMemoryMountPath = "/var/run/vineyard"
+    /// Node directories a shared-memory engine's socket directory (a hostPath in the pod) may lie in.
+    public var socketRoots = MutationConfig().socketRoots
     public var envIntoInitContainers = true
     public var schedulingHints = true
     public var avoidCacheNodes = true
@@ -88,6 +90,7 @@ public struct ServeConfig: Sendable, Equatable {
         "fuseMode": "serverful or sidecar: FUSE mode for pods opted in with locus.dev/inject (default serverful)",
         "kubernetesVersion": "cluster version major.minor; decides native sidecars (default: asked from the API server once; 1.31 offline)",
         "sharedMemoryMountPath": "where shared-memory sockets appear in app containers (default /var/run/vineyard)",
+        "socketRoots": "node directories a shared-memory engine's socket directory must lie in, a list or comma-separated (default /runtime-mnt/vineyard, /var/run/vineyard-kubernetes)",
         "envIntoInitContainers": "envFrom dataset ConfigMaps into init containers too (default true)",
         "schedulingHints": "add preferred node affinity towards the dataset's cache nodes (default true)",
         "avoidCacheNodes": "pods without datasets prefer nodes without caches (default true)",
@@ -222,6 +225,18 @@ public struct ServeConfig: Sendable, Equatable {
                 throw ConfigError("\(source): kubernetesVersion must look like 1.30 (major.minor)")
             }
             kubernetesVersion = v
+        case "socketRoots":
+            let list: [String]
+            if let items = value as? [Any] {
+                list = items.map { "\($0)" }
+            } else {
+                list = try string().split(separator: ",").map(String.init)
+            }
+            let roots = list.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for r in roots where !r.hasPrefix("/") || r.split(separator: "/").isEmpty || r.split(separator: "/").contains("..") {
+                throw ConfigError("\(source): socketRoots: \"\(r)\" must be an absolute directory other than / and without '..'")
+            }
+            socketRoots = roots
         case "sharedMemoryMountPath":
             let v = try string()
             guard v.hasPrefix("/"), v.count > 1, !v.split(separator: "/").contains("..") else {
@@ -254,6 +269,7 @@ public struct ServeConfig: Sendable, Equatable {
         p.mutation.defaultFuseMode = fuseMode
         p.mutation.nativeSidecars = nativeSidecars
         p.mutation.sharedMemoryMountPath = sharedMemoryMountPath
+        p.mutation.socketRoots = socketRoots
         p.mutation.envIntoInitContainers = envIntoInitContainers
         p.mutation.schedulingHints = schedulingHints
         p.mutation.avoidCacheNodes = avoidCacheNodes

@@ -124,6 +124,7 @@ struct EngineTests {
         redisProcess.executableURL = URL(fileURLWithPath: redis)
         redisProcess.arguments = ["--port", "\(redisPort)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.path]
         redisProcess.standardOutput = FileHandle.nullDevice
+        redisProcess.standardError = FileHandle.nullDevice  // an inherited pipe would keep swift-test waiting if this process died
         try redisProcess.run()
         defer { stop(redisProcess) }
         let hangPort = freePort()
@@ -167,7 +168,7 @@ struct EngineTests {
                     locus.dev/metrics-endpoints: "node-b=http://127.0.0.1:\(metricsPort)/metrics,node-a=http://127.0.0.1:1/metrics,node-c=http://127.0.0.1:\(hangPort)/metrics,node-d=http://127.0.0.1:\(redisPort)/metrics"
                 spec: {tieredstore: {levels: [{mediumtype: SSD, quota: 60Gi}]}}
             """)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let client = kept(HTTPClient(eventLoopGroupProvider: .singleton))
         let index = LocalityIndex()
         var feeds = LocalityFeeds(cache: cache, index: index)
         feeds.probe = EngineProbe(http: client, timeout: .milliseconds(500))
@@ -285,7 +286,7 @@ struct EngineTests {
                   annotations: {locus.dev/rpc-endpoints: "\(endpoints.joined(separator: ","))", locus.dev/vineyard-names: "features/*"}
                 spec: {tieredstore: {levels: [{mediumtype: MEM, quota: 8Gi}]}}
             """)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let http = kept(HTTPClient(eventLoopGroupProvider: .singleton))
         defer { _ = http.shutdown() }
         let index = LocalityIndex()
         var feeds = LocalityFeeds(cache: cache, index: index)

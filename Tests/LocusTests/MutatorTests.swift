@@ -241,6 +241,45 @@ struct MutatorTests {
         #expect(containers(r.pod)[0]["envFrom"] == nil)
     }
 
+    /// Runtimes are created by namespace users: one naming a host directory outside the engines'
+    /// socket roots must not turn into a hostPath mount, and a pod cannot name one itself.
+    @Test(arguments: [
+        ("/", false), ("/etc", false), ("/runtime-mnt/vineyard/../../etc", false), ("/runtime-mnt/vineyardX/ml/f", false),
+        ("/runtime-mnt/vineyard", false), ("/runtime-mnt/vineyard/./ml", false), ("relative/dir", false),
+        ("/runtime-mnt/vineyard/ml/features", true), ("/var/run/vineyard-kubernetes/ml/features", true),
+    ])
+    func hostPathsStayInsideTheEnginesSocketRoots(directory: String, allowed: Bool) throws {
+        let cache = try exampleCache(extra: """
+            runtimes:
+              - kind: VineyardRuntime
+                metadata: {name: features, namespace: ml, annotations: {locus.dev/socket-dir: "\(directory)"}}
+            """)
+        let r = decide(makePod(annotations: ["locus.dev/datasets": "features"]), cache: cache)
+        let hostPaths = (r.pod?["spec"]?["volumes"]?.arrayValue ?? []).compactMap { $0["hostPath"]?["path"]?.stringValue }
+        if allowed {
+            #expect(r.outcome == .mutated && hostPaths == [directory])
+        } else {
+            #expect(r.outcome == .denied && hostPaths.isEmpty, "\(directory): \(r.outcome)")
+            #expect(r.response.message?.contains("not below an allowed socket root") == true || r.response.message?.contains("absolute path") == true,
+                    "\(r.response.message ?? "")")
+        }
+    }
+
+    @Test func aPodCannotRedirectTheSocketMount() throws {
+        let cache = try exampleCache()
+        // The pod names a socket directory itself and pre-declares a hostPath volume under Locus's own name.
+        var pod = makePod(annotations: ["locus.dev/datasets": "features", "locus.dev/socket-dir": "/"])
+        pod["spec"]?["volumes"] = [["name": "locus-vineyard-features", "hostPath": ["path": "/"]]]
+        let r = decide(pod, cache: cache)
+        #expect(r.outcome == .mutated)
+        let volumes = r.pod?["spec"]?["volumes"]?.arrayValue ?? []
+        let socket = try #require(volumes.first { $0["hostPath"]?["path"] == "/runtime-mnt/vineyard/ml/features" })
+        #expect(socket["name"] != "locus-vineyard-features", "Locus's volume gets a name of its own")
+        let mounted = Set(containers(r.pod)[0]["volumeMounts"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [])
+        #expect(mounted.contains(socket["name"]?.stringValue ?? "") && !mounted.contains("locus-vineyard-features"),
+                "the app mounts the engine's socket directory, never the pod's own hostPath /: \(mounted)")
+    }
+
     static let troubleState = """
         datasets:
           - metadata: {name: weights, namespace: secret}

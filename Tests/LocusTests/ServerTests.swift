@@ -70,7 +70,7 @@ struct ServerTests {
             }
         }
         // Plain HTTP on the TLS port gets no HTTP answer.
-        let plain = HTTPClient(eventLoopGroupProvider: .singleton)
+        let plain = kept(HTTPClient(eventLoopGroupProvider: .singleton))
         await #expect(throws: (any Error).self) {
             _ = try await plain.execute(HTTPClientRequest(url: "http://127.0.0.1:\(locus.port)/healthz"), timeout: .seconds(3))
         }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 import KubeClient
 import NIOCore
 import NIOSSL
@@ -37,7 +38,16 @@ func makeClient(caPEM: String, maxTLS: TLSVersion? = nil, minTLS: TLSVersion? = 
     if let minTLS { tls.minimumTLSVersion = minTLS }
     var config = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(5), read: .seconds(10)))
     config.httpVersion = .http1Only
-    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    return kept(HTTPClient(eventLoopGroupProvider: .singleton, configuration: config))
+}
+
+/// Every HTTP client a test makes stays referenced until the process ends, so a test that throws
+/// before its `shutdown()` fails on its own instead of aborting the whole run (async-http-client
+/// traps when a client is deinitialised without `shutdown()` in debug builds).
+private let testClients = Mutex<[HTTPClient]>([])
+func kept(_ client: HTTPClient) -> HTTPClient {
+    testClients.withLock { $0.append(client) }
+    return client
 }
 
 /// Where the test fixtures live.
