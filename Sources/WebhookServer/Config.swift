@@ -33,6 +33,12 @@ public struct ServeConfig: Sendable, Equatable {
     public var maxExtenderRequestBytes = 32 * 1024 * 1024
     /// Connections idle for this long are closed.
     public var idleTimeoutSeconds: Double = 60
+    /// At most this many connections at once; past it new connections wait until one closes.
+    public var maxConnections = 1024
+    /// A request's head must arrive within this of its first byte…
+    public var requestHeaderTimeoutSeconds: Double = 10
+    /// …and its body within this of the head; else the connection is closed.
+    public var requestBodyTimeoutSeconds: Double = 30
     /// On SIGTERM, in-flight requests get this long to finish.
     public var shutdownGraceSeconds: Double = 20
     /// Pods Locus cannot wire (missing dataset, other namespace, …): denied, or admitted with a warning.
@@ -86,6 +92,9 @@ public struct ServeConfig: Sendable, Equatable {
         "maxExtenderRequestBytes": "largest extender request accepted (default 33554432)",
         "idleTimeoutSeconds": "idle keep-alive connections are closed after this (default 60)",
         "shutdownGraceSeconds": "time in-flight requests get on SIGTERM (default 20)",
+        "maxConnections": "most connections open at once; past it new ones wait until one closes (default 1024)",
+        "requestHeaderTimeoutSeconds": "a request's head must arrive within this of its first byte, else the connection is closed (default 10)",
+        "requestBodyTimeoutSeconds": "a request's body must arrive within this of its head, else the connection is closed (default 30)",
         "onFailure": "deny or allow: pods naming a dataset Locus cannot serve are denied with the reason, or admitted without it and warned (default deny)",
         "fuseMode": "serverful or sidecar: FUSE mode for pods opted in with locus.dev/inject (default serverful)",
         "kubernetesVersion": "cluster version major.minor; decides native sidecars (default: asked from the API server once; 1.31 offline)",
@@ -209,6 +218,9 @@ public struct ServeConfig: Sendable, Equatable {
         case "maxExtenderRequestBytes": maxExtenderRequestBytes = try int(1024...(512 << 20))
         case "idleTimeoutSeconds": idleTimeoutSeconds = try seconds()
         case "shutdownGraceSeconds": shutdownGraceSeconds = try seconds()
+        case "maxConnections": maxConnections = try int(1...1_000_000)
+        case "requestHeaderTimeoutSeconds": requestHeaderTimeoutSeconds = try seconds()
+        case "requestBodyTimeoutSeconds": requestBodyTimeoutSeconds = try seconds()
         case "onFailure":
             guard let v = AdmissionPolicy.OnFailure(rawValue: try string().lowercased()) else {
                 throw ConfigError("\(source): onFailure must be deny or allow")

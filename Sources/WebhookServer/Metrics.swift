@@ -172,5 +172,15 @@ public final class LocusMetrics: Sendable {
         ).set(Double(failures))
     }
 
+    public func setConnectionState(open: Int, limitReached: Int, slowClosed: Int) {
+        for (name, value, help) in [
+            ("http_open_connections", open, "TLS connections open now"),
+            ("http_connection_limit_reached_count", limitReached, "Times maxConnections was reached (new connections then wait until one closes)"),
+            ("http_slow_requests_closed_count", slowClosed, "Connections closed because a request's head or body did not arrive in time"),
+        ] {
+            registry.makeGauge(descriptor: .init(namespace: "locus", metricName: name, helpText: help)).set(Double(value))
+        }
+    }
+
     public func render() -> [UInt8] { registry.emitToBuffer() }
 }

@@ -87,13 +87,15 @@ public struct LocusRoutes: Sendable {
     public let policy: AdmissionPolicy
     public let locality: LocalityIndex
     public let extender: ExtenderConfig
+    public let connections: ConnectionStats?
     let logger: Logger
 
     public init(
         backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int,
         maxExtenderRequestBytes: Int = 32 << 20, policy: AdmissionPolicy = AdmissionPolicy(), locality: LocalityIndex = LocalityIndex(),
-        extender: ExtenderConfig = ExtenderConfig(), logger: Logger = Logger(label: "locus")
+        extender: ExtenderConfig = ExtenderConfig(), connections: ConnectionStats? = nil, logger: Logger = Logger(label: "locus")
     ) {
+        self.connections = connections
         self.backend = backend
         self.metrics = metrics
         self.certificates = certificates
@@ -298,6 +300,9 @@ public struct LocusRoutes: Sendable {
         if let certificates {
             metrics.setCertificateState(reloads: certificates.reloadCount, failures: certificates.failedReloadCount)
         }
+        if let connections {
+            metrics.setConnectionState(open: connections.openConnections, limitReached: connections.deferredAccepts, slowClosed: connections.slowClientsClosed)
+        }
     }
 }
 
@@ -321,6 +326,7 @@ public struct LocusServer: Sendable {
     public let metrics: LocusMetrics
     public let policy: AdmissionPolicy
     public let locality: LocalityFeeds
+    public let connections = ConnectionStats()
     let logger: Logger
 
     public init(
@@ -355,12 +361,18 @@ public struct LocusServer: Sendable {
     ) -> ServiceGroup {
         let routes = LocusRoutes(
             backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes,
-            maxExtenderRequestBytes: config.maxExtenderRequestBytes, policy: policy, locality: locality.index, extender: config.extenderConfig, logger: logger)
+            maxExtenderRequestBytes: config.maxExtenderRequestBytes, policy: policy, locality: locality.index, extender: config.extenderConfig,
+            connections: connections, logger: logger)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
+        let deadlines = ReadDeadlines(
+            head: .milliseconds(Int64(config.requestHeaderTimeoutSeconds * 1000)),
+            body: .milliseconds(Int64(config.requestBodyTimeoutSeconds * 1000)), stats: connections)
         let app = Application(
             router: routes.router(),
-            server: .reloadingTLS(store: certificates, configuration: http1),
-            configuration: ApplicationConfiguration(address: .hostname(config.address, port: config.port), serverName: nil),
+            server: .reloadingTLS(store: certificates, configuration: http1, deadlines: deadlines),
+            configuration: ApplicationConfiguration(
+                address: .hostname(config.address, port: config.port), serverName: nil,
+                availableConnectionsDelegate: ConnectionLimit(limit: config.maxConnections, stats: connections, logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
         var services: [any Service] = [app]
@@ -373,7 +385,15 @@ public struct LocusServer: Sendable {
         let feeds = locality
         feeds.refresh()  // scores are available from the first request
         let refresh = Duration.milliseconds(Int64(config.localityRefreshSeconds * 1000))
-        services.append(TaskService(name: "locality") { await feeds.run(interval: refresh) })
+        let backend = self.backend
+        services.append(TaskService(name: "locality") {
+            // With a live cluster the caches fill after start: refresh as soon as the informers
+            // synced (ready), not a whole interval later, so the first pods are scored by bytes.
+            if case .live(let live) = backend {
+                while !live.hasSynced, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
+            }
+            await feeds.run(interval: refresh)
+        })
         var groupConfig = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .milliseconds(Int64(config.shutdownGraceSeconds * 1000))

@@ -123,24 +123,46 @@ public final class CertificateStore: Sendable {
     }
 }
 
+/// Bounds on a client's reads (see `RequestReadDeadline`).
+public struct ReadDeadlines: Sendable {
+    public var head: TimeAmount
+    public var body: TimeAmount
+    public var stats: ConnectionStats
+
+    public init(head: TimeAmount, body: TimeAmount, stats: ConnectionStats) {
+        self.head = head
+        self.body = body
+        self.stats = stats
+    }
+}
+
 /// A server child channel that puts TLS in front of `base`, taking the certificate from a
-/// `CertificateStore` at each new connection.
+/// `CertificateStore` at each new connection, and bounds how long a request may take to arrive.
 public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
     public typealias Value = Base.Value
     let base: Base
     let store: CertificateStore
+    let deadlines: ReadDeadlines?
 
-    public init(_ base: Base, store: CertificateStore) {
+    public init(_ base: Base, store: CertificateStore, deadlines: ReadDeadlines? = nil) {
         self.base = base
         self.store = store
+        self.deadlines = deadlines
     }
 
+    /// Called on the channel's event loop.
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let context = store.context
-        return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
-        }.flatMap {
-            self.base.setup(channel: channel, logger: logger)
+        do {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: store.context))
+            let state = try deadlines.map { try RequestReadDeadline.addRaw(to: channel, head: $0.head, body: $0.body, stats: $0.stats) }
+            let configured = base.setup(channel: channel, logger: logger)
+            guard let state else { return configured }
+            return configured.assumeIsolated().flatMapThrowing { value in
+                try RequestReadDeadline.addParts(to: channel, state: state)
+                return value
+            }.nonisolated()
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
         }
     }
 
@@ -150,10 +172,12 @@ public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel 
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with keep-alive behind TLS whose certificate is re-read on rotation.
-    public static func reloadingTLS(store: CertificateStore, configuration: HTTP1Channel.Configuration) -> HTTPServerBuilder {
+    /// HTTP/1.1 with keep-alive behind TLS whose certificate is re-read on rotation, with bounded request reads.
+    public static func reloadingTLS(
+        store: CertificateStore, configuration: HTTP1Channel.Configuration, deadlines: ReadDeadlines? = nil
+    ) -> HTTPServerBuilder {
         .init { responder in
-            ReloadingTLSChannel(HTTP1Channel(responder: responder, configuration: configuration), store: store)
+            ReloadingTLSChannel(HTTP1Channel(responder: responder, configuration: configuration), store: store, deadlines: deadlines)
         }
     }
 }

@@ -105,7 +105,7 @@ struct CLITests {
         #expect(try await serve.wait() == 0)
     }
 
-    /// SIGTERM arrives while a request body is still being uploaded: the request is answered,
+    /// SIGTERM arrives while request bodies are still being uploaded: every request is answered,
     /// then the process exits 0.
     @Test func sigtermDrainsInFlightRequests() async throws {
         let dir = try TempDir()
@@ -117,16 +117,21 @@ struct CLITests {
         let port = try await serve.waitForPort()
         // A real AdmissionReview, padded with whitespace so its upload takes a while.
         let body = admissionReview(pod: makePod(claims: ["imagenet"])) + Array(repeating: UInt8(ascii: " "), count: 40_000)
-        let response = Task {
-            try await SingleConnection.with(port: port, caPEM: [certs.caCertificatePEM]) { c in
-                try await c.request(.POST, "/mutate", body: body, slowBody: (chunks: 10, pause: .milliseconds(150)))
+        // Several clients at once, each mid-upload when SIGTERM arrives.
+        let responses = (0..<4).map { _ in
+            Task {
+                try await SingleConnection.with(port: port, caPEM: [certs.caCertificatePEM]) { c in
+                    try await c.request(.POST, "/mutate", body: body, slowBody: (chunks: 10, pause: .milliseconds(150)))
+                }
             }
         }
         try await Task.sleep(for: .milliseconds(400))
         #expect(serve.process.isRunning)
         serve.signal(SIGTERM)
-        let (status, text) = try await response.value
-        #expect(status == 200 && text.contains("\"allowed\":true"), "the in-flight request got its answer: \(text)")
+        for response in responses {
+            let (status, text) = try await response.value
+            #expect(status == 200 && text.contains("\"allowed\":true"), "every in-flight request got its answer: \(text)")
+        }
         #expect(try await serve.wait() == 0)
         #expect(serve.log.contains("\"msg\":\"stopped\""))
     }

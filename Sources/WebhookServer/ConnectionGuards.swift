@@ -1,0 +1,151 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Connection counts for metrics: open now, refused by the limit (deferred: the listener stops
+/// accepting, new connections wait in the kernel's backlog), and closed for reading too slowly.
+public final class ConnectionStats: Sendable {
+    let open = Atomic<Int>(0)
+    let deferred = Atomic<Int>(0)
+    let slowClosed = Atomic<Int>(0)
+
+    public init() {}
+
+    public var openConnections: Int { open.load(ordering: .relaxed) }
+    public var deferredAccepts: Int { deferred.load(ordering: .relaxed) }
+    public var slowClientsClosed: Int { slowClosed.load(ordering: .relaxed) }
+}
+
+/// At most `limit` connections at once (Hummingbird's accept back-pressure): past it the server
+/// stops accepting until one closes, so a flood of connections cannot exhaust file descriptors
+/// or memory, and connections already open keep being served.
+public struct ConnectionLimit: AvailableConnectionsDelegate {
+    let limit: Int
+    let stats: ConnectionStats
+    let logger: Logger
+
+    public init(limit: Int, stats: ConnectionStats, logger: Logger) {
+        self.limit = limit
+        self.stats = stats
+        self.logger = logger
+    }
+
+    public mutating func connectionOpened() {
+        let now = stats.open.add(1, ordering: .relaxed).newValue
+        if now == limit {
+            stats.deferred.add(1, ordering: .relaxed)
+            logger.warning("connection limit reached: new connections wait until one closes", metadata: ["maxConnections": "\(limit)"])
+        }
+    }
+
+    public mutating func connectionClosed() { stats.open.subtract(1, ordering: .relaxed) }
+
+    public func isAcceptingNewConnections() -> Bool { stats.open.load(ordering: .relaxed) < limit }
+}
+
+/// Bounds how long a client may take to send a request: its head must be complete within
+/// `head` of its first byte, and its body within `body` of the head. A client that trickles
+/// bytes (slowloris) is disconnected instead of holding a connection and a task forever. Idle
+/// keep-alive connections between requests are left to the idle timeout.
+///
+/// Two handlers share one `State`: `RawReads` (right after TLS) sees a request's first bytes,
+/// `Parts` (right after the HTTP decoder) sees where the head and the request end, and when the
+/// response is finished.
+enum RequestReadDeadline {
+    final class State {
+        enum Phase { case idle, head, body, answering }
+        var phase = Phase.idle
+        var timer: Scheduled<Void>?
+        let head: TimeAmount
+        let body: TimeAmount
+        let stats: ConnectionStats
+
+        init(head: TimeAmount, body: TimeAmount, stats: ConnectionStats) {
+            self.head = head
+            self.body = body
+            self.stats = stats
+        }
+
+        func arm(_ context: ChannelHandlerContext, after delay: TimeAmount) {
+            timer?.cancel()
+            let loop = context.eventLoop.assumeIsolated()
+            let ctx = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let stats = self.stats
+            timer = loop.scheduleTask(in: delay) {
+                stats.slowClosed.add(1, ordering: .relaxed)
+                ctx.value.close(promise: nil)
+            }
+        }
+
+        func disarm() {
+            timer?.cancel()
+            timer = nil
+        }
+    }
+
+    final class RawReads: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        let state: State
+        init(state: State) { self.state = state }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if state.phase == .idle {
+                state.phase = .head
+                state.arm(context, after: state.head)
+            }
+            context.fireChannelRead(data)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            state.disarm()
+            context.fireChannelInactive()
+        }
+    }
+
+    final class Parts: ChannelDuplexHandler, RemovableChannelHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias InboundOut = HTTPServerRequestPart
+        typealias OutboundIn = HTTPServerResponsePart
+        typealias OutboundOut = HTTPServerResponsePart
+        let state: State
+        init(state: State) { self.state = state }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head:
+                state.phase = .body
+                state.arm(context, after: state.body)
+            case .body:
+                break
+            case .end:
+                state.phase = .answering
+                state.disarm()
+            }
+            context.fireChannelRead(data)
+        }
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            if case .end = unwrapOutboundIn(data) {
+                // The next bytes start the next request.
+                if state.phase == .answering { state.phase = .idle }
+            }
+            context.write(data, promise: promise)
+        }
+    }
+
+    /// Adds both handlers: the raw one now (call right after the TLS handler), the HTTP one after
+    /// the request decoder once the HTTP pipeline exists (`addParts`).
+    static func addRaw(to channel: any Channel, head: TimeAmount, body: TimeAmount, stats: ConnectionStats) throws -> State {
+        let state = State(head: head, body: body, stats: stats)
+        try channel.pipeline.syncOperations.addHandler(RawReads(state: state))
+        return state
+    }
+
+    static func addParts(to channel: any Channel, state: State) throws {
+        let decoder = try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+        try channel.pipeline.syncOperations.addHandler(Parts(state: state), position: .after(decoder.handler))
+    }
+}

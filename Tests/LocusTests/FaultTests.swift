@@ -1,0 +1,184 @@
+import AsyncHTTPClient
+import Foundation
+import KubeClient
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+import Testing
+@testable import WebhookServer
+
+/// A TLS connection that sends raw bytes, to play a client that trickles its request.
+enum RawTLS {
+    /// Connects, runs `writer` (which may trickle bytes) until the server closes the connection;
+    /// returns how long the connection lived after `writer` started.
+    static func timeUntilClosed(
+        port: Int, caPEM: String, limit: Duration, _ writer: @escaping @Sendable (NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> Void
+    ) async throws -> Duration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+        let context = try NIOSSLContext(configuration: tls)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let start = ContinuousClock.now
+        return try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Duration?.self) { group in
+                group.addTask {
+                    do { for try await _ in inbound {} } catch {}
+                    return ContinuousClock.now - start
+                }
+                group.addTask {
+                    try? await writer(outbound)
+                    try await Task.sleep(for: limit)
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first ?? limit
+            }
+        }
+    }
+}
+
+/// A shared integer for tasks (an `Atomic` cannot be captured by an escaping closure).
+final class SharedInt: Sendable {
+    let value = Atomic<Int>(0)
+    func get() -> Int { value.load(ordering: .relaxed) }
+    func set(_ v: Int) { value.store(v, ordering: .relaxed) }
+    func increment() { value.add(1, ordering: .relaxed) }
+}
+
+@Suite("Faults: slow clients, connection floods, the API server going away", .serialized)
+struct FaultTests {
+    static func metric(_ name: String, _ locus: RunningLocus) async throws -> Double {
+        let client = try makeClient(caPEM: locus.certs.caCertificatePEM)
+        defer { Task { try? await client.shutdown() } }
+        let r = try await client.execute(HTTPClientRequest(url: "\(locus.url)/metrics"), timeout: .seconds(5))
+        let text = String(buffer: try await r.body.collect(upTo: 1 << 20))
+        return text.split(separator: "\n").filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
+    /// A head or a body that trickles in is cut off at its deadline; a keep-alive connection
+    /// idle between requests is not (that is the idle timeout's job).
+    @Test func slowRequestsAreCutOffButIdleKeepAliveIsNot() async throws {
+        let locus = try await RunningLocus.start {
+            $0.requestHeaderTimeoutSeconds = 1
+            $0.requestBodyTimeoutSeconds = 1
+        }
+        let ca = locus.certs.caCertificatePEM
+        // Slowloris: a header line every 200 ms, never the blank line that ends the head.
+        let slowHead = try await RawTLS.timeUntilClosed(port: locus.port, caPEM: ca, limit: .seconds(8)) { out in
+            try await out.write(ByteBuffer(string: "POST /mutate HTTP/1.1\r\nHost: localhost\r\n"))
+            for i in 0..<40 {
+                try await Task.sleep(for: .milliseconds(200))
+                try await out.write(ByteBuffer(string: "X-Slow-\(i): a\r\n"))
+            }
+        }
+        #expect(slowHead < .seconds(4), "closed at its head deadline, not left open: \(slowHead)")
+        // A body announced as 100 KB that arrives 10 bytes every 200 ms.
+        let slowBody = try await RawTLS.timeUntilClosed(port: locus.port, caPEM: ca, limit: .seconds(8)) { out in
+            try await out.write(ByteBuffer(string: "POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"))
+            for _ in 0..<40 {
+                try await Task.sleep(for: .milliseconds(200))
+                try await out.write(ByteBuffer(string: "          "))
+            }
+        }
+        #expect(slowBody < .seconds(4), "closed at its body deadline: \(slowBody)")
+        // Idle between requests for longer than both deadlines: still served.
+        let statuses = try await SingleConnection.with(port: locus.port, caPEM: [ca]) { c in
+            let first = try await c.request(.GET, "/healthz").status
+            try await Task.sleep(for: .milliseconds(1600))
+            let second = try await c.request(.GET, "/healthz").status
+            // A request sent in pieces that each arrive in time is served too.
+            let review = admissionReview(pod: makePod(claims: ["imagenet"]))
+            let third = try await c.request(.POST, "/mutate", body: review, slowBody: (chunks: 3, pause: .milliseconds(200))).status
+            return [first, second, third]
+        }
+        #expect(statuses == [200, 200, 200])
+        #expect(try await Self.metric("locus_http_slow_requests_closed_count", locus) == 2)
+        await locus.stop()
+    }
+
+    /// Past `maxConnections` new connections wait (they are not accepted) until one closes;
+    /// the open ones keep being served.
+    @Test func aConnectionFloodWaitsAtTheLimit() async throws {
+        let locus = try await RunningLocus.start { $0.maxConnections = 3 }
+        let ca = locus.certs.caCertificatePEM
+        let release = SharedInt()
+        var holders: [Task<Int, any Error>] = []
+        for i in 0..<2 {  // with the metrics client below that makes three
+            let served = SharedInt()
+            holders.append(Task {
+                try await SingleConnection.with(port: locus.port, caPEM: [ca]) { c in
+                    let s = try await c.request(.GET, "/healthz").status
+                    served.increment()
+                    while release.get() <= i { try await Task.sleep(for: .milliseconds(20)) }
+                    return s
+                }
+            })
+            #expect(await eventually { served.get() == 1 })
+        }
+        let metricsClient = try makeClient(caPEM: ca)
+        let r = try await metricsClient.execute(HTTPClientRequest(url: "\(locus.url)/healthz"), timeout: .seconds(5))
+        #expect(r.status == .ok)  // its keep-alive connection is the third
+        let answered = SharedInt()
+        let fourth = Task {
+            let s = try await SingleConnection.with(port: locus.port, caPEM: [ca]) { c in try await c.request(.GET, "/healthz").status }
+            answered.set(1)
+            return s
+        }
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(answered.get() == 0, "the fourth connection waits while three are open")
+        let again = try await metricsClient.execute(HTTPClientRequest(url: "\(locus.url)/readyz"), timeout: .seconds(5))
+        #expect(again.status == .ok, "open connections are still served")
+        release.set(1)  // the first holder closes its connection
+        #expect(try await fourth.value == 200, "and then it is served")
+        release.set(2)
+        for h in holders { #expect(try await h.value == 200) }
+        let text = String(buffer: try await metricsClient.execute(HTTPClientRequest(url: "\(locus.url)/metrics"), timeout: .seconds(5)).body.collect(upTo: 1 << 20))
+        #expect(text.contains("locus_http_connection_limit_reached_count") && !text.contains("locus_http_connection_limit_reached_count 0"), "\(text)")
+        try await metricsClient.shutdown()
+        await locus.stop()
+    }
+
+    /// The API server goes away after the caches synced: Locus stays ready and keeps deciding from
+    /// its caches; its watches keep trying to come back.
+    @Test func theAPIServerGoingAwayLeavesTheCachesServing() async throws {
+        let api = try await FakeAPIServer.start()
+        try SoakTests.seed(api)
+        let kube = try KubeAPIClient(config: api.kubeConfig(token: "t"), requestTimeout: .seconds(2))
+        let live = LiveCluster(client: kube, cache: ClusterCache(), logger: .init(label: "test"))
+        let locus = try await RunningLocus.start(backend: .live(live))
+        let client = try makeClient(caPEM: locus.certs.caCertificatePEM)
+        #expect(await eventually(timeout: .seconds(15)) {
+            (try? await client.execute(HTTPClientRequest(url: "\(locus.url)/readyz"), timeout: .seconds(2)))?.status == .ok
+        })
+        await api.stop()
+        #expect(await eventually(timeout: .seconds(15)) { live.stats.contains { $0.stats.reconnects > 0 } })
+        let ready = try await client.execute(HTTPClientRequest(url: "\(locus.url)/readyz"), timeout: .seconds(5))
+        #expect(ready.status == .ok, "synced once: still ready")
+        for (file, route, body) in ExampleState.requests {
+            var post = HTTPClientRequest(url: "\(locus.url)\(route)")
+            post.method = .POST
+            post.headers.add(name: "Content-Type", value: "application/json")
+            post.body = .bytes(ByteBuffer(string: body))
+            let r = try await client.execute(post, timeout: .seconds(5))
+            let text = String(buffer: try await r.body.collect(upTo: 1 << 20))
+            #expect(r.status == .ok, "\(file)")
+            switch route {
+            case "/mutate": #expect(text.contains(#""allowed":true"#) && text.contains(#""patchType":"JSONPatch""#), "\(text)")
+            case "/filter": #expect(text.contains(#""NodeNames":["node-a","node-b"]"#), "\(text)")
+            default: #expect(text.contains(#"{"Host":"node-a","Score":10}"#), "Fluid's status, cached before the API server left: \(text)")
+            }
+        }
+        try await client.shutdown()
+        await locus.stop()
+        await kube.shutdown()
+    }
+}
