@@ -139,7 +139,10 @@ public struct Serve: AsyncParsableCommand {
         // Bad input is found before anything is written.
         let backend = try Self.backend(c, logger: logger)
         let (certPath, keyPath, caPath) = try Self.certificatePaths(c, logger: logger)
-        let certificates = try CertificateStore(certificatePath: certPath, keyPath: keyPath, logger: logger)
+        let certificates = try CertificateStore(certificatePath: certPath, keyPath: keyPath, clientCAPath: c.clientCAFile, logger: logger)
+        if let ca = c.clientCAFile {
+            logger.info("client certificates required on /mutate, /filter and /prioritize", metadata: ["clientCA": "\(ca)"])
+        }
         let native = await Self.nativeSidecars(c, backend: backend, logger: logger)
         let staticCache = try Self.loadState(example: c.example, path: c.clusterState)?.entries ?? []
         // The engines (vineyardd over RPC, JuiceFS metrics over HTTP) are asked where their bytes are

@@ -18,6 +18,10 @@ public struct ServeConfig: Sendable, Equatable {
     public var port = 8443
     public var certFile: String?
     public var keyFile: String?
+    /// CA (PEM) that the callers' client certificates must chain to; set, the webhook and
+    /// extender routes refuse clients without one (kube-apiserver's AdmissionConfiguration
+    /// kubeconfig, the extender's tlsConfig). Health and metrics stay open.
+    public var clientCAFile: String?
     /// Where generated certificates go when no cert/key is given.
     public var certDirectory = "certs"
     /// How often certificate files are checked for rotation.
@@ -81,6 +85,7 @@ public struct ServeConfig: Sendable, Equatable {
         "port": "TLS port (default 8443)",
         "certFile": "serving certificate, PEM",
         "keyFile": "serving key, PEM",
+        "clientCAFile": "CA (PEM) that callers' client certificates must chain to; set, /mutate, /filter and /prioritize refuse clients without one (default: none asked for)",
         "certDirectory": "where a self-signed pair is generated when no certificate is given (default certs)",
         "certReloadSeconds": "how often certificate files are checked for rotation (default 10)",
         "kubeconfig": "kubeconfig path (default $KUBECONFIG, then in-cluster)",
@@ -217,6 +222,7 @@ public struct ServeConfig: Sendable, Equatable {
         case "maxRequestBytes": maxRequestBytes = try int(1024...(64 << 20))
         case "maxExtenderRequestBytes": maxExtenderRequestBytes = try int(1024...(512 << 20))
         case "idleTimeoutSeconds": idleTimeoutSeconds = try seconds()
+        case "clientCAFile": clientCAFile = try string()
         case "shutdownGraceSeconds": shutdownGraceSeconds = try seconds()
         case "maxConnections": maxConnections = try int(1...1_000_000)
         case "requestHeaderTimeoutSeconds": requestHeaderTimeoutSeconds = try seconds()

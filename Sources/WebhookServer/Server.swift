@@ -57,6 +57,35 @@ struct ErrorBody: Encodable {
     var error: String
 }
 
+/// The request context of Locus's routes: Hummingbird's, plus the connection's channel (to ask
+/// TLS who the client is).
+public struct LocusRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.channel = source.channel
+    }
+}
+
+/// With a client CA configured, the webhook and extender routes answer only clients that
+/// presented a certificate (TLS already checked it chains to the CA): kube-apiserver through
+/// its AdmissionConfiguration kubeconfig, kube-scheduler through the extender's tlsConfig.
+struct ClientCertificateMiddleware: RouterMiddleware {
+    typealias Context = LocusRequestContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let certificate = try? await context.channel.nioSSL_peerCertificate().get()
+        guard certificate != nil else {
+            logger.notice("request without a client certificate refused", metadata: ["path": "\(request.uri.path)"])
+            return LocusRoutes.json(.unauthorized, "a client certificate signed by the configured client CA is required on \(request.uri.path)")
+        }
+        return try await next(request, context)
+    }
+}
+
 /// Records a count and latency per route and status code.
 struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: LocusMetrics
@@ -88,14 +117,18 @@ public struct LocusRoutes: Sendable {
     public let locality: LocalityIndex
     public let extender: ExtenderConfig
     public let connections: ConnectionStats?
+    /// `/mutate`, `/filter` and `/prioritize` answer only clients with a verified certificate.
+    public let requireClientCertificate: Bool
     let logger: Logger
 
     public init(
         backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int,
         maxExtenderRequestBytes: Int = 32 << 20, policy: AdmissionPolicy = AdmissionPolicy(), locality: LocalityIndex = LocalityIndex(),
-        extender: ExtenderConfig = ExtenderConfig(), connections: ConnectionStats? = nil, logger: Logger = Logger(label: "locus")
+        extender: ExtenderConfig = ExtenderConfig(), connections: ConnectionStats? = nil, requireClientCertificate: Bool = false,
+        logger: Logger = Logger(label: "locus")
     ) {
         self.connections = connections
+        self.requireClientCertificate = requireClientCertificate
         self.backend = backend
         self.metrics = metrics
         self.certificates = certificates
@@ -134,18 +167,21 @@ public struct LocusRoutes: Sendable {
         }
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<LocusRequestContext> {
+        let router = Router(context: LocusRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
-        router.post(RouterPath(Route.mutate.rawValue)) { request, _ -> Response in
+        // The routes that decide: behind the client certificate when one is required. Health and
+        // metrics stay open to kubelet probes and Prometheus.
+        let deciding = requireClientCertificate ? router.group().add(middleware: ClientCertificateMiddleware(logger: logger)) : router.group()
+        deciding.post(RouterPath(Route.mutate.rawValue)) { request, _ -> Response in
             var request = request
             return try await self.mutate(&request)
         }
-        router.post(RouterPath(Route.filter.rawValue)) { request, _ -> Response in
+        deciding.post(RouterPath(Route.filter.rawValue)) { request, _ -> Response in
             var request = request
             return try await self.filter(&request)
         }
-        router.post(RouterPath(Route.prioritize.rawValue)) { request, _ -> Response in
+        deciding.post(RouterPath(Route.prioritize.rawValue)) { request, _ -> Response in
             var request = request
             return try await self.prioritize(&request)
         }
@@ -362,7 +398,7 @@ public struct LocusServer: Sendable {
         let routes = LocusRoutes(
             backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes,
             maxExtenderRequestBytes: config.maxExtenderRequestBytes, policy: policy, locality: locality.index, extender: config.extenderConfig,
-            connections: connections, logger: logger)
+            connections: connections, requireClientCertificate: certificates.clientCAPath != nil, logger: logger)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
         let deadlines = ReadDeadlines(
             head: .milliseconds(Int64(config.requestHeaderTimeoutSeconds * 1000)),

@@ -20,6 +20,8 @@ public struct TLSLoadError: Error, CustomStringConvertible {
 public final class CertificateStore: Sendable {
     public let certificatePath: String
     public let keyPath: String
+    /// CA certificates (PEM) that client certificates are checked against; nil: none asked for.
+    public let clientCAPath: String?
     let logger: Logger
     private struct Current {
         var context: NIOSSLContext
@@ -31,12 +33,13 @@ public final class CertificateStore: Sendable {
     private let reloads = Atomic<Int>(0)
     private let failures = Atomic<Int>(0)
 
-    public init(certificatePath: String, keyPath: String, logger: Logger) throws {
+    public init(certificatePath: String, keyPath: String, clientCAPath: String? = nil, logger: Logger) throws {
         self.certificatePath = certificatePath
         self.keyPath = keyPath
+        self.clientCAPath = clientCAPath
         self.logger = logger
-        let stamp = Self.stamp(certificatePath, keyPath)
-        let (ctx, fp) = try Self.load(certificatePath: certificatePath, keyPath: keyPath)
+        let stamp = Self.stamp(Self.watched(certificatePath, keyPath, clientCAPath))
+        let (ctx, fp) = try Self.load(certificatePath: certificatePath, keyPath: keyPath, clientCAPath: clientCAPath)
         self.current = Mutex(Current(context: ctx, stamp: stamp, fingerprint: fp))
     }
 
@@ -46,8 +49,10 @@ public final class CertificateStore: Sendable {
     public var reloadCount: Int { reloads.load(ordering: .relaxed) }
     public var failedReloadCount: Int { failures.load(ordering: .relaxed) }
 
-    /// TLS 1.2 and 1.3 only, server side.
-    public static func serverConfiguration(certificatePath: String, keyPath: String) throws -> TLSConfiguration {
+    /// TLS 1.2 and 1.3 only, server side. With `clientCAPath`, clients are asked for a
+    /// certificate, and one that is presented must chain to those CAs (the handshake fails
+    /// otherwise); whether a route requires one is the router's decision.
+    public static func serverConfiguration(certificatePath: String, keyPath: String, clientCAPath: String? = nil) throws -> TLSConfiguration {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
@@ -64,11 +69,23 @@ public final class CertificateStore: Sendable {
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
         tls.maximumTLSVersion = .tlsv13
+        if let clientCAPath {
+            let roots: [NIOSSLCertificate]
+            do {
+                roots = try NIOSSLCertificate.fromPEMFile(clientCAPath)
+            } catch {
+                throw TLSLoadError(description: "client CA \(clientCAPath) cannot be read as PEM")
+            }
+            guard !roots.isEmpty else { throw TLSLoadError(description: "client CA \(clientCAPath) holds no certificate") }
+            tls.trustRoots = .certificates(roots)
+            tls.certificateVerification = .optionalVerification
+            tls.sendCANameList = true
+        }
         return tls
     }
 
-    static func load(certificatePath: String, keyPath: String) throws -> (NIOSSLContext, String) {
-        let tls = try serverConfiguration(certificatePath: certificatePath, keyPath: keyPath)
+    static func load(certificatePath: String, keyPath: String, clientCAPath: String? = nil) throws -> (NIOSSLContext, String) {
+        let tls = try serverConfiguration(certificatePath: certificatePath, keyPath: keyPath, clientCAPath: clientCAPath)
         let context: NIOSSLContext
         do {
             // Fails when the key does not match the certificate.
@@ -82,7 +99,12 @@ public final class CertificateStore: Sendable {
         return (context, String(hash, radix: 16))
     }
 
-    static func stamp(_ paths: String...) -> String {
+    /// The files whose change means a reload: the pair, and the client CA when there is one.
+    static func watched(_ certificatePath: String, _ keyPath: String, _ clientCAPath: String?) -> [String] {
+        [certificatePath, keyPath] + (clientCAPath.map { [$0] } ?? [])
+    }
+
+    static func stamp(_ paths: [String]) -> String {
         paths.map(FileStamp.of).joined(separator: ";")
     }
 
@@ -90,10 +112,10 @@ public final class CertificateStore: Sendable {
     /// Returns true when a new pair was installed.
     @discardableResult
     public func reloadIfChanged() -> Bool {
-        let stamp = Self.stamp(certificatePath, keyPath)
+        let stamp = Self.stamp(Self.watched(certificatePath, keyPath, clientCAPath))
         if current.withLock({ $0.stamp }) == stamp { return false }
         do {
-            let (ctx, fp) = try Self.load(certificatePath: certificatePath, keyPath: keyPath)
+            let (ctx, fp) = try Self.load(certificatePath: certificatePath, keyPath: keyPath, clientCAPath: clientCAPath)
             current.withLock {
                 $0.context = ctx
                 $0.stamp = stamp

@@ -182,3 +182,61 @@ struct FaultTests {
         await kube.shutdown()
     }
 }
+
+@Suite("Client-certificate authentication of kube-apiserver and kube-scheduler")
+struct ClientCertificateTests {
+    static func client(caPEM: String, identity: GeneratedCertificates?) throws -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+        if let identity {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificatePEM.utf8)).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.keyPEM.utf8), format: .pem))
+        }
+        var config = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+        config.httpVersion = .http1Only
+        return kept(HTTPClient(eventLoopGroupProvider: .singleton, configuration: config))
+    }
+
+    @Test func decidingRoutesRequireACertificateFromTheClientCA() async throws {
+        // `locus certs` makes leaves good for client authentication too (serverAuth + clientAuth).
+        let apiserver = try CertGenerator.generate(dnsNames: ["kube-apiserver"], ipAddresses: [])
+        let stranger = try CertGenerator.generate(dnsNames: ["kube-apiserver"], ipAddresses: [])
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try dir.write("client-ca.pem", apiserver.caCertificatePEM)
+        let locus = try await RunningLocus.start(backend: .fixed(try exampleCache())) { $0.clientCAFile = dir.file("client-ca.pem") }
+        let serverCA = locus.certs.caCertificatePEM
+        let review = admissionReview(pod: makePod(claims: ["imagenet"]))
+        func post(_ client: HTTPClient, _ path: String) async throws -> (Int, String) {
+            var r = HTTPClientRequest(url: "\(locus.url)\(path)")
+            r.method = .POST
+            r.headers.add(name: "Content-Type", value: "application/json")
+            r.body = .bytes(ByteBuffer(bytes: path == "/mutate" ? review : Array(ExampleState.requests[1].body.utf8)))
+            let response = try await client.execute(r, timeout: .seconds(5))
+            return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+        }
+
+        let anonymous = try Self.client(caPEM: serverCA, identity: nil)
+        for path in ["/mutate", "/filter", "/prioritize"] {
+            let (status, body) = try await post(anonymous, path)
+            #expect(status == 401 && body.contains("client certificate"), "\(path): \(status) \(body)")
+        }
+        for path in ["/healthz", "/readyz", "/metrics"] {
+            let r = try await anonymous.execute(HTTPClientRequest(url: "\(locus.url)\(path)"), timeout: .seconds(5))
+            #expect(r.status == .ok, "\(path) stays open to probes and Prometheus")
+        }
+
+        let trusted = try Self.client(caPEM: serverCA, identity: apiserver)
+        let (status, body) = try await post(trusted, "/mutate")
+        #expect(status == 200 && body.contains(#""allowed":true"#) && body.contains("patch"), "\(body)")
+        let (filterStatus, filterBody) = try await post(trusted, "/filter")
+        #expect(filterStatus == 200 && filterBody.contains("NodeNames"), "\(filterBody)")
+
+        // A certificate from another CA does not get through the handshake.
+        let impostor = try Self.client(caPEM: serverCA, identity: stranger)
+        await #expect(throws: (any Error).self) { _ = try await post(impostor, "/mutate") }
+
+        for c in [anonymous, trusted, impostor] { try await c.shutdown() }
+        await locus.stop()
+    }
+}

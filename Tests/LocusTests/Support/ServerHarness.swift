@@ -46,7 +46,7 @@ final class RunningLocus: Sendable {
         configure(&config)
         var logger = Logger(label: "locus-test")
         logger.logLevel = .warning
-        let store = try CertificateStore(certificatePath: dir.file("tls.crt"), keyPath: dir.file("tls.key"), logger: logger)
+        let store = try CertificateStore(certificatePath: dir.file("tls.crt"), keyPath: dir.file("tls.key"), clientCAPath: config.clientCAFile, logger: logger)
         let server = LocusServer(
             config: config, backend: backend, certificates: store,
             policy: config.admissionPolicy(nativeSidecars: config.kubernetesVersion.flatMap { MutationConfig.hasNativeSidecars(version: $0) } ?? true),
