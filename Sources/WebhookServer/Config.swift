@@ -43,6 +43,8 @@ public struct ServeConfig: Sendable, Equatable {
     public var requestHeaderTimeoutSeconds: Double = 10
     /// …and its body within this of the head; else the connection is closed.
     public var requestBodyTimeoutSeconds: Double = 30
+    /// On SIGTERM, keep serving (not ready) this long before refusing new connections.
+    public var shutdownDelaySeconds: Double = 5
     /// On SIGTERM, in-flight requests get this long to finish.
     public var shutdownGraceSeconds: Double = 20
     /// Pods Locus cannot wire (missing dataset, other namespace, …): denied, or admitted with a warning.
@@ -97,6 +99,7 @@ public struct ServeConfig: Sendable, Equatable {
         "maxExtenderRequestBytes": "largest extender request accepted (default 33554432)",
         "idleTimeoutSeconds": "idle keep-alive connections are closed after this (default 60)",
         "shutdownGraceSeconds": "time in-flight requests get on SIGTERM (default 20)",
+        "shutdownDelaySeconds": "on SIGTERM, /readyz turns 503 and new requests are still served this long, while endpoints drop the pod (default 5)",
         "maxConnections": "most connections open at once; past it new ones wait until one closes (default 1024)",
         "requestHeaderTimeoutSeconds": "a request's head must arrive within this of its first byte, else the connection is closed (default 10)",
         "requestBodyTimeoutSeconds": "a request's body must arrive within this of its head, else the connection is closed (default 30)",
@@ -223,6 +226,10 @@ public struct ServeConfig: Sendable, Equatable {
         case "maxExtenderRequestBytes": maxExtenderRequestBytes = try int(1024...(512 << 20))
         case "idleTimeoutSeconds": idleTimeoutSeconds = try seconds()
         case "clientCAFile": clientCAFile = try string()
+        case "shutdownDelaySeconds":
+            let d = (value as? Double) ?? (value as? Int).map(Double.init) ?? (value as? String).flatMap { Double($0) }
+            guard let d, d >= 0, d.isFinite else { throw ConfigError("\(source): shutdownDelaySeconds must be 0 or a positive number of seconds") }
+            shutdownDelaySeconds = d
         case "shutdownGraceSeconds": shutdownGraceSeconds = try seconds()
         case "maxConnections": maxConnections = try int(1...1_000_000)
         case "requestHeaderTimeoutSeconds": requestHeaderTimeoutSeconds = try seconds()

@@ -9,6 +9,7 @@ import Mutators
 import NIOCore
 import SchedulerExtender
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// Where the cluster objects come from: informers against a real API server, or a static state.
@@ -119,14 +120,16 @@ public struct LocusRoutes: Sendable {
     public let connections: ConnectionStats?
     /// `/mutate`, `/filter` and `/prioritize` answer only clients with a verified certificate.
     public let requireClientCertificate: Bool
+    public let drain: DrainState?
     let logger: Logger
 
     public init(
         backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int,
         maxExtenderRequestBytes: Int = 32 << 20, policy: AdmissionPolicy = AdmissionPolicy(), locality: LocalityIndex = LocalityIndex(),
         extender: ExtenderConfig = ExtenderConfig(), connections: ConnectionStats? = nil, requireClientCertificate: Bool = false,
-        logger: Logger = Logger(label: "locus")
+        drain: DrainState? = nil, logger: Logger = Logger(label: "locus")
     ) {
+        self.drain = drain
         self.connections = connections
         self.requireClientCertificate = requireClientCertificate
         self.backend = backend
@@ -186,7 +189,9 @@ public struct LocusRoutes: Sendable {
             return try await self.prioritize(&request)
         }
         router.get("/healthz") { _, _ in Self.text(.ok, "ok\n") }
+        let drain = self.drain
         router.get("/readyz") { _, _ -> Response in
+            if drain?.isDraining == true { return Self.text(.serviceUnavailable, "not ready: shutting down\n") }
             if backend.isReady { return Self.text(.ok, "ready\n") }
             return Self.text(.serviceUnavailable, "not ready: waiting for the first list of \(backend.unsynced.joined(separator: ", "))\n")
         }
@@ -354,6 +359,33 @@ struct TaskService: Service {
     }
 }
 
+/// Set once SIGTERM arrived: `/readyz` then answers 503 so endpoints drop the pod while it
+/// still serves.
+public final class DrainState: Sendable {
+    private let draining = Atomic<Bool>(false)
+    public init() {}
+    public var isDraining: Bool { draining.load(ordering: .relaxed) }
+    func start() { draining.store(true, ordering: .relaxed) }
+}
+
+/// Registered last, so shut down first: on SIGTERM it marks the server draining (not ready) and
+/// waits `delay` while the server keeps accepting, so kube-apiserver and kube-scheduler, which
+/// still route to this pod until the endpoints update, are not refused; then the server stops
+/// accepting and finishes what is in flight.
+struct ShutdownDelay: Service {
+    let delay: Duration
+    let state: DrainState
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()  // returns once a graceful shutdown was triggered
+        state.start()
+        guard delay > .zero else { return }
+        logger.info("shutting down: not ready, still serving for \(delay) while endpoints update")
+        try? await Task.sleep(for: delay)
+    }
+}
+
 /// Everything `locus serve` runs: the TLS server, the informers, the certificate watcher.
 public struct LocusServer: Sendable {
     public let config: ServeConfig
@@ -363,6 +395,7 @@ public struct LocusServer: Sendable {
     public let policy: AdmissionPolicy
     public let locality: LocalityFeeds
     public let connections = ConnectionStats()
+    public let drain = DrainState()
     let logger: Logger
 
     public init(
@@ -398,7 +431,7 @@ public struct LocusServer: Sendable {
         let routes = LocusRoutes(
             backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes,
             maxExtenderRequestBytes: config.maxExtenderRequestBytes, policy: policy, locality: locality.index, extender: config.extenderConfig,
-            connections: connections, requireClientCertificate: certificates.clientCAPath != nil, logger: logger)
+            connections: connections, requireClientCertificate: certificates.clientCAPath != nil, drain: drain, logger: logger)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
         let deadlines = ReadDeadlines(
             head: .milliseconds(Int64(config.requestHeaderTimeoutSeconds * 1000)),
@@ -430,6 +463,7 @@ public struct LocusServer: Sendable {
             }
             await feeds.run(interval: refresh)
         })
+        services.append(ShutdownDelay(delay: .milliseconds(Int64(config.shutdownDelaySeconds * 1000)), state: drain, logger: logger))
         var groupConfig = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .milliseconds(Int64(config.shutdownGraceSeconds * 1000))

@@ -112,7 +112,9 @@ struct CLITests {
         defer { dir.cleanup() }
         let certs = try WebhookServerTestCerts.make()
         try certs.write(to: dir.path)
-        let serve = try LocusProcess(["serve", "--example", "--port", "0", "--cert", dir.file("tls.crt"), "--key", dir.file("tls.key")], cwd: dir.path)
+        let serve = try LocusProcess(
+            ["serve", "--example", "--port", "0", "--cert", dir.file("tls.crt"), "--key", dir.file("tls.key")],
+            environment: ["LOCUS_SHUTDOWN_DELAY_SECONDS": "1.5"], cwd: dir.path)
         defer { serve.kill() }
         let port = try await serve.waitForPort()
         // A real AdmissionReview, padded with whitespace so its upload takes a while.
@@ -127,12 +129,21 @@ struct CLITests {
         }
         try await Task.sleep(for: .milliseconds(400))
         #expect(serve.process.isRunning)
+        let signalled = ContinuousClock.now
         serve.signal(SIGTERM)
+        // While endpoints would be updating: not ready, but a new connection is still served.
+        try await Task.sleep(for: .milliseconds(300))
+        let (readyz, newcomer) = try await SingleConnection.with(port: port, caPEM: [certs.caCertificatePEM]) { c in
+            (try await c.request(.GET, "/readyz"), try await c.request(.POST, "/mutate", body: admissionReview(pod: makePod(claims: ["imagenet"]))))
+        }
+        #expect(readyz.status == 503 && readyz.body.contains("shutting down"), "\(readyz)")
+        #expect(newcomer.status == 200 && newcomer.body.contains("\"allowed\":true"), "\(newcomer)")
         for response in responses {
             let (status, text) = try await response.value
             #expect(status == 200 && text.contains("\"allowed\":true"), "every in-flight request got its answer: \(text)")
         }
         #expect(try await serve.wait() == 0)
+        #expect(ContinuousClock.now - signalled >= .milliseconds(1500), "the drain pause was kept")
         #expect(serve.log.contains("\"msg\":\"stopped\""))
     }
 

@@ -16,7 +16,8 @@ final class LocusProcess: Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: locusExecutable)
         p.arguments = args
-        var env = ["PATH": "/usr/bin:/bin", "HOME": cwd]
+        // No drain pause on SIGTERM unless a test asks for one (it would only slow the tests).
+        var env = ["PATH": "/usr/bin:/bin", "HOME": cwd, "LOCUS_SHUTDOWN_DELAY_SECONDS": "0"]
         env.merge(environment) { _, n in n }
         p.environment = env
         p.currentDirectoryURL = URL(fileURLWithPath: cwd)

@@ -43,6 +43,7 @@ final class RunningLocus: Sendable {
         config.port = 0
         config.certReloadSeconds = 0.1
         config.shutdownGraceSeconds = 5
+        config.shutdownDelaySeconds = 0
         configure(&config)
         var logger = Logger(label: "locus-test")
         logger.logLevel = .warning
