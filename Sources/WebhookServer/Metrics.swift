@@ -48,42 +48,29 @@ public final class LocusMetrics: Sendable {
     /// what it wired, per engine and how (`fuse-native-sidecar`, `fuse-sidecar`, `fuse-serverful`, `shared-memory`, `named`).
     public func recordAdmission(outcome: String, engines: [String], injections: [Injection] = []) {
         for i in injections {
-            let counter = admissionSeries.withLock { cache in
-                let key = "injection \(i.engine) \(i.how)"
-                if let c = cache[key] { return c }
-                let c = registry.makeCounter(
-                    descriptor: .init(
-                        namespace: "locus", metricName: "injections", unitName: "total",
-                        helpText: "Datasets wired into admitted pods, by engine and how (fuse-native-sidecar, fuse-sidecar, fuse-serverful, shared-memory, named)"),
-                    labels: [("engine", i.engine), ("how", i.how)])
-                cache[key] = c
-                return c
-            }
-            counter.increment()
+            cachedCounter(
+                name: "injections", labels: [("engine", i.engine), ("how", i.how)],
+                help: "Datasets wired into admitted pods, by engine and how (fuse-native-sidecar, fuse-sidecar, fuse-serverful, shared-memory, named)"
+            ).increment()
         }
         for engine in engines.isEmpty ? ["none"] : engines {
-            let counter = admissionSeries.withLock { cache in
-                let key = "\(outcome) \(engine)"
-                if let c = cache[key] { return c }
-                let c = registry.makeCounter(
-                    descriptor: .init(
-                        namespace: "locus", metricName: "admission_reviews", unitName: "total",
-                        helpText: "Admission decisions by outcome (mutated, unchanged, skipped, denied, allowed_with_problems) and engine"),
-                    labels: [("outcome", outcome), ("engine", engine)])
-                cache[key] = c
-                return c
-            }
-            counter.increment()
+            cachedCounter(
+                name: "admission_reviews", labels: [("outcome", outcome), ("engine", engine)],
+                help: "Admission decisions by outcome (mutated, unchanged, skipped, denied, allowed_with_problems) and engine"
+            ).increment()
         }
     }
 
-    public func recordExtender(verb: String, outcome: String) {
-        registry.makeCounter(
-            descriptor: .init(
-                namespace: "locus", metricName: "extender_requests", unitName: "total",
-                helpText: "Scheduler extender requests by verb and outcome (filter: ok, no_node, no_datasets; prioritize: cached_bytes, topology, nothing, no_datasets; both: malformed)"),
-            labels: [("verb", verb), ("outcome", outcome)]
-        ).increment()
+    /// A `locus_<name>_total` counter of the request path, made once per label set.
+    private func cachedCounter(name: String, labels: [(String, String)], help: String) -> Counter {
+        admissionSeries.withLock { cache in
+            let key = ([name] + labels.map(\.1)).joined(separator: " ")
+            if let c = cache[key] { return c }
+            let c = registry.makeCounter(
+                descriptor: .init(namespace: "locus", metricName: name, unitName: "total", helpText: help), labels: labels)
+            cache[key] = c
+            return c
+        }
     }
 
     static let scoreBuckets: [Double] = (0...10).map(Double.init)
