@@ -73,6 +73,13 @@ public final class LocusMetrics: Sendable {
         }
     }
 
+    public func recordExtender(verb: String, outcome: String) {
+        cachedCounter(
+            name: "extender_requests", labels: [("verb", verb), ("outcome", outcome)],
+            help: "Scheduler extender requests by verb and outcome (filter: ok, no_node, no_datasets; prioritize: cached_bytes, topology, nothing, no_datasets; both: malformed)"
+        ).increment()
+    }
+
     static let scoreBuckets: [Double] = (0...10).map(Double.init)
 
     /// One `/prioritize` answer: what its scores rest on, and the best score it gave.
