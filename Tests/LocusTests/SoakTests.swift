@@ -72,10 +72,13 @@ struct SoakTests {
         try await client.shutdown()
 
         let bench = URL(fileURLWithPath: locusExecutable).deletingLastPathComponent().appendingPathComponent("locus-bench").path
+        // The webhook benchmark's review (one dataset PVC, serverful) when given, else the example's
+        // (a FUSE sidecar and a Vineyard socket).
+        let mutateBody = ProcessInfo.processInfo.environment["LOCUS_SOAK_MUTATE_BODY"] ?? dir.file("requests/mutate.json")
         func load(_ route: String, rate: Double, connections: Int) -> Task<(status: Int32, stdout: String, stderr: String), any Error> {
             Task.detached {
                 try runProcess(bench, [
-                    "rate", "--port", "\(port)", "--path", route, "--body", dir.file("requests/\(route.dropFirst()).json"),
+                    "rate", "--port", "\(port)", "--path", route, "--body", route == "/mutate" ? mutateBody : dir.file("requests/\(route.dropFirst()).json"),
                     "--rate", "\(rate)", "--connections", "\(connections)", "--seconds", "\(seconds)",
                     "--ca", dir.file("both-cas.pem"), "--reconnect-every", "\(max(20, Int(rate * seconds) / connections / 6))",
                 ])
