@@ -76,6 +76,9 @@ enum JSONReader {
             pos += 1
             skipSpace()
             var members: [(String, JSONValue)] = []
+            // Where the elements of this level's lazy key begin: a key given twice keeps only the
+            // last copy's elements, as Go's decoder keeps the last value.
+            var lazyStart: Int?
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object([:]) }
             while true {
                 skipSpace()
@@ -86,6 +89,8 @@ enum JSONReader {
                 pos += 1
                 skipSpace()
                 if key.lowercased() == path.first! {
+                    if let start = lazyStart { elements.removeSubrange(start...) }
+                    lazyStart = elements.count
                     members.append((key, try lazyValue(path: path.dropFirst(), keep: keep, elements: &elements, depth: depth + 1)))
                 } else {
                     members.append((key, try value(depth: depth + 1)))

@@ -201,16 +201,23 @@ public final class KubeAPIClient: Sendable {
                 throw KubeConfigError("\(config.source): client key is not a valid PEM private key")
             }
         }
-        func make(read: TimeAmount) -> HTTPClient {
+        func make(read: TimeAmount, connections: Int) -> HTTPClient {
             var c = HTTPClient.Configuration(
                 tlsConfiguration: tls, redirectConfiguration: .disallow,
                 timeout: .init(connect: .seconds(10), read: read), decompression: .disabled)
             c.httpVersion = .http1Only
+            c.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
             return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
         }
-        self.http = make(read: requestTimeout)
-        self.watchHTTP = make(read: watchIdleTimeout)
+        self.http = make(read: requestTimeout, connections: 8)
+        // Over HTTP/1.1 every open watch holds a connection for minutes: one per informer (13 with
+        // every Fluid runtime kind installed) and room to spare. With the client's default of 8,
+        // the other informers waited for a free connection and missed events for minutes.
+        self.watchHTTP = make(read: watchIdleTimeout, connections: Self.maxWatchConnections)
     }
+
+    /// Watches that can be open at once (each holds an HTTP/1.1 connection).
+    public static let maxWatchConnections = 64
 
     /// Must be called before the client is released.
     public func shutdown() async {

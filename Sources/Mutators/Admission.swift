@@ -58,7 +58,7 @@ public struct AdmissionRequest: Sendable {
             apiVersion: version, uid: uid, group: kind["group"]?.stringValue ?? "", kind: kindName,
             subResource: request["subResource"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
             operation: operation, namespace: request["namespace"]?.stringValue, name: request["name"]?.stringValue,
-            object: object.flatMap { $0.isNull ? nil : $0 }, dryRun: request["dryRun"]?.boolValue ?? false)
+            object: object?.isNull == false ? object : nil, dryRun: request["dryRun"]?.boolValue ?? false)
     }
 
     public var isPodCreate: Bool { group.isEmpty && kind == "Pod" && subResource == nil && operation == "CREATE" }

@@ -10,8 +10,10 @@ public struct ExtenderRequestError: Error, CustomStringConvertible, Equatable {
 /// PascalCase (`Pod`, `Nodes`, `NodeNames`) because its types carry no json tags.
 func field(_ object: [String: JSONValue], _ name: String) -> JSONValue? {
     if let v = object[name] { return v }
+    // Keys that differ only in case: the order they came in is gone, so take one by a fixed rule
+    // (the greatest) rather than whichever the dictionary yields first in this process.
     let lower = name.lowercased()
-    return object.first { $0.key.lowercased() == lower }?.value
+    return object.keys.filter { $0.lowercased() == lower }.max().flatMap { object[$0] }
 }
 
 /// `ExtenderArgs` (k8s.io/kube-scheduler/extender/v1): the pod and the candidate nodes, by name

@@ -147,6 +147,25 @@ struct FaultTests {
         await locus.stop()
     }
 
+    /// Every informer holds its own watch at once (13 with every Fluid runtime kind served): none
+    /// waits for a connection another watch holds.
+    @Test func everyInformerWatchesAtOnce() async throws {
+        let api = try await FakeAPIServer.start()
+        try SoakTests.seed(api)
+        let kube = try KubeAPIClient(config: api.kubeConfig(token: "t"), requestTimeout: .seconds(2))
+        let live = LiveCluster(client: kube, cache: ClusterCache(), logger: .init(label: "test"))
+        let run = Task { await live.run() }
+        let informers = live.syncState.count
+        #expect(informers == 13)
+        #expect(await eventually(timeout: .seconds(10)) { api.openWatches == informers }, "\(api.openWatches) of \(informers) watches open")
+        // An event for the last collection to be watched still arrives at once.
+        api.apply(Resource.nodes.path(), kind: "Node", ["metadata": ["name": "node-z"]])
+        #expect(await eventually(timeout: .seconds(3)) { live.cache.nodes.get(namespace: nil, name: "node-z") != nil })
+        run.cancel()
+        await kube.shutdown()
+        await api.stop()
+    }
+
     /// The API server goes away after the caches synced: Locus stays ready and keeps deciding from
     /// its caches; its watches keep trying to come back.
     @Test func theAPIServerGoingAwayLeavesTheCachesServing() async throws {

@@ -135,7 +135,9 @@ struct SoakTests {
         let body = try String(contentsOfFile: dir.file("requests/filter.json"), encoding: .utf8)
             .replacingOccurrences(of: #""NodeNames":["node-a","node-b","node-c"]"#, with: #""NodeNames":["node-a","node-d","node-e"]"#)
         var verdict = ""
+        var informers = ""
         #expect(await eventually(timeout: .seconds(20)) {
+            informers = ((try? await metrics()) ?? "").split(separator: "\n").filter { $0.hasPrefix("locus_informer") }.joined(separator: "\n")
             var filter = HTTPClientRequest(url: "https://localhost:\(port)/filter")
             filter.method = .POST
             filter.headers.add(name: "Content-Type", value: "application/json")
@@ -144,7 +146,7 @@ struct SoakTests {
             verdict = String(buffer: b)
             return verdict.contains(#""NodeNames":["node-a"]"#) && verdict.contains("node node-d runs no VineyardRuntime worker")
                 && verdict.contains("node node-e runs no VineyardRuntime worker")
-        }, "\(verdict)\n\(serve.log.suffix(3000))")
+        }, "\(verdict)\n\(informers)\n\(serve.log.split(separator: "\n").filter { !$0.contains("engine did not answer") }.suffix(40).joined(separator: "\n"))")
         serve.signal(SIGTERM)
         #expect(try await serve.wait() == 0)
         await api.stop()

@@ -56,8 +56,9 @@ public struct FuseEngine: EnginePlugin {
                 imagePullPolicy: fuse?["imagePullPolicy"]?.stringValue,
                 command: strings("command"),
                 args: strings("args"),
-                env: fuse?["env"].flatMap { $0.arrayValue == nil ? nil : $0 },
-                resources: fuse?["resources"].flatMap { $0.objectValue == nil ? nil : $0 },
+                // Only values of the right shape (a closure returning `nil` here would make JSON null).
+                env: fuse?["env"]?.arrayValue != nil ? fuse?["env"] : nil,
+                resources: fuse?["resources"]?.objectValue != nil ? fuse?["resources"] : nil,
                 mountPath: mountPath))
     }
 }

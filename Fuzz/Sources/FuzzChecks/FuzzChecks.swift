@@ -1,0 +1,1 @@
+../../../Tests/LocusTests/FuzzRegressionTests.swift

@@ -1,0 +1,3 @@
+import FuzzChecks
+
+FuzzDriver.run(target: "extender")
