@@ -147,13 +147,18 @@ struct FaultTests {
         await locus.stop()
     }
 
-    /// Every informer holds its own watch at once (13 with every Fluid runtime kind served): none
-    /// waits for a connection another watch holds.
-    @Test func everyInformerWatchesAtOnce() async throws {
+    /// The API server holding the example cluster, a client for it, and informers (not started).
+    static func exampleCluster() async throws -> (FakeAPIServer, KubeAPIClient, LiveCluster) {
         let api = try await FakeAPIServer.start()
         try SoakTests.seed(api)
         let kube = try KubeAPIClient(config: api.kubeConfig(token: "t"), requestTimeout: .seconds(2))
-        let live = LiveCluster(client: kube, cache: ClusterCache(), logger: .init(label: "test"))
+        return (api, kube, LiveCluster(client: kube, cache: ClusterCache(), logger: .init(label: "test")))
+    }
+
+    /// Every informer holds its own watch at once (13 with every Fluid runtime kind served): none
+    /// waits for a connection another watch holds.
+    @Test func everyInformerWatchesAtOnce() async throws {
+        let (api, kube, live) = try await Self.exampleCluster()
         let run = Task { await live.run() }
         let informers = live.syncState.count
         #expect(informers == 13)
@@ -169,10 +174,7 @@ struct FaultTests {
     /// The API server goes away after the caches synced: Locus stays ready and keeps deciding from
     /// its caches; its watches keep trying to come back.
     @Test func theAPIServerGoingAwayLeavesTheCachesServing() async throws {
-        let api = try await FakeAPIServer.start()
-        try SoakTests.seed(api)
-        let kube = try KubeAPIClient(config: api.kubeConfig(token: "t"), requestTimeout: .seconds(2))
-        let live = LiveCluster(client: kube, cache: ClusterCache(), logger: .init(label: "test"))
+        let (api, kube, live) = try await Self.exampleCluster()
         let locus = try await RunningLocus.start(backend: .live(live))
         let client = try makeClient(caPEM: locus.certs.caCertificatePEM)
         #expect(await eventually(timeout: .seconds(15)) {
