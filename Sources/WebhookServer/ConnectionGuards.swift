@@ -46,7 +46,8 @@ public struct ConnectionLimit: AvailableConnectionsDelegate {
 }
 
 /// Bounds how long a client may take to send a request: its head must be complete within
-/// `head` of its first byte, and its body within `body` of the head. A client that trickles
+/// `head` of its first byte (for the first request, of the connection's start, TLS handshake
+/// included), and its body within `body` of the head. A client that trickles
 /// bytes (slowloris) is disconnected instead of holding a connection and a task forever. Idle
 /// keep-alive connections between requests are left to the idle timeout.
 ///
@@ -90,6 +91,13 @@ enum RequestReadDeadline {
         typealias InboundOut = ByteBuffer
         let state: State
         init(state: State) { self.state = state }
+
+        /// The first head's deadline runs from the connection's start, so a client that never
+        /// finishes the TLS handshake (or never sends a byte) does not hold a connection either.
+        func handlerAdded(context: ChannelHandlerContext) {
+            state.phase = .head
+            state.arm(context, after: state.head)
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             if state.phase == .idle {

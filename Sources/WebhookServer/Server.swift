@@ -120,14 +120,14 @@ public struct LocusRoutes: Sendable {
     public let connections: ConnectionStats?
     /// `/mutate`, `/filter` and `/prioritize` answer only clients with a verified certificate.
     public let requireClientCertificate: Bool
-    public let drain: DrainState?
+    public let drain: ServingState?
     let logger: Logger
 
     public init(
         backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int,
         maxExtenderRequestBytes: Int = 32 << 20, policy: AdmissionPolicy = AdmissionPolicy(), locality: LocalityIndex = LocalityIndex(),
         extender: ExtenderConfig = ExtenderConfig(), connections: ConnectionStats? = nil, requireClientCertificate: Bool = false,
-        drain: DrainState? = nil, logger: Logger = Logger(label: "locus")
+        drain: ServingState? = nil, logger: Logger = Logger(label: "locus")
     ) {
         self.drain = drain
         self.connections = connections
@@ -192,6 +192,7 @@ public struct LocusRoutes: Sendable {
         let drain = self.drain
         router.get("/readyz") { _, _ -> Response in
             if drain?.isDraining == true { return Self.text(.serviceUnavailable, "not ready: shutting down\n") }
+            if drain?.isLocalityPrimed == false, backend.isReady { return Self.text(.serviceUnavailable, "not ready: building the locality index\n") }
             if backend.isReady { return Self.text(.ok, "ready\n") }
             return Self.text(.serviceUnavailable, "not ready: waiting for the first list of \(backend.unsynced.joined(separator: ", "))\n")
         }
@@ -359,13 +360,17 @@ struct TaskService: Service {
     }
 }
 
-/// Set once SIGTERM arrived: `/readyz` then answers 503 so endpoints drop the pod while it
-/// still serves.
-public final class DrainState: Sendable {
+/// What `/readyz` needs beyond the informers: the locality index built from the synced caches
+/// (so the first pods are scored by bytes, not by an empty index), and no SIGTERM yet (so
+/// endpoints drop the pod while it still serves).
+public final class ServingState: Sendable {
     private let draining = Atomic<Bool>(false)
+    private let primed = Atomic<Bool>(false)
     public init() {}
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
-    func start() { draining.store(true, ordering: .relaxed) }
+    public var isLocalityPrimed: Bool { primed.load(ordering: .relaxed) }
+    func startDraining() { draining.store(true, ordering: .relaxed) }
+    func localityPrimed() { primed.store(true, ordering: .relaxed) }
 }
 
 /// Registered last, so shut down first: on SIGTERM it marks the server draining (not ready) and
@@ -374,12 +379,12 @@ public final class DrainState: Sendable {
 /// accepting and finishes what is in flight.
 struct ShutdownDelay: Service {
     let delay: Duration
-    let state: DrainState
+    let state: ServingState
     let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()  // returns once a graceful shutdown was triggered
-        state.start()
+        state.startDraining()
         guard delay > .zero else { return }
         logger.info("shutting down: not ready, still serving for \(delay) while endpoints update")
         try? await Task.sleep(for: delay)
@@ -395,7 +400,7 @@ public struct LocusServer: Sendable {
     public let policy: AdmissionPolicy
     public let locality: LocalityFeeds
     public let connections = ConnectionStats()
-    public let drain = DrainState()
+    public let drain = ServingState()
     let logger: Logger
 
     public init(
@@ -452,14 +457,18 @@ public struct LocusServer: Sendable {
             services.append(TaskService(name: "informers") { await live.run() })
         }
         let feeds = locality
+        let serving = drain
         feeds.refresh()  // scores are available from the first request
         let refresh = Duration.milliseconds(Int64(config.localityRefreshSeconds * 1000))
         let backend = self.backend
+        if case .fixed = backend { serving.localityPrimed() }
         services.append(TaskService(name: "locality") {
-            // With a live cluster the caches fill after start: refresh as soon as the informers
-            // synced (ready), not a whole interval later, so the first pods are scored by bytes.
+            // With a live cluster the caches fill after start: build the index as soon as the
+            // informers synced, not a whole interval later, and only then report ready.
             if case .live(let live) = backend {
                 while !live.hasSynced, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
+                feeds.refresh()
+                serving.localityPrimed()
             }
             await feeds.run(interval: refresh)
         })

@@ -90,6 +90,11 @@ struct FaultTests {
             }
         }
         #expect(slowBody < .seconds(4), "closed at its body deadline: \(slowBody)")
+        // A connection that never starts its TLS handshake.
+        let silent = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: locus.port).get()
+        let opened = ContinuousClock.now
+        try await silent.closeFuture.get()
+        #expect(ContinuousClock.now - opened < .seconds(4), "closed at the first head's deadline")
         // Idle between requests for longer than both deadlines: still served.
         let statuses = try await SingleConnection.with(port: locus.port, caPEM: [ca]) { c in
             let first = try await c.request(.GET, "/healthz").status
@@ -101,7 +106,7 @@ struct FaultTests {
             return [first, second, third]
         }
         #expect(statuses == [200, 200, 200])
-        #expect(try await Self.metric("locus_http_slow_requests_closed_count", locus) == 2)
+        #expect(try await Self.metric("locus_http_slow_requests_closed_count", locus) == 3)
         await locus.stop()
     }
 

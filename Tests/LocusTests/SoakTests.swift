@@ -76,8 +76,8 @@ struct SoakTests {
         // (a FUSE sidecar and a Vineyard socket).
         let mutateBody = ProcessInfo.processInfo.environment["LOCUS_SOAK_MUTATE_BODY"] ?? dir.file("requests/mutate.json")
         func load(_ route: String, rate: Double, connections: Int) -> Task<(status: Int32, stdout: String, stderr: String), any Error> {
-            Task.detached {
-                try runProcess(bench, [
+            Task {
+                try await runProcessAsync(bench, [
                     "rate", "--port", "\(port)", "--path", route, "--body", route == "/mutate" ? mutateBody : dir.file("requests/\(route.dropFirst()).json"),
                     "--rate", "\(rate)", "--connections", "\(connections)", "--seconds", "\(seconds)",
                     "--ca", dir.file("both-cas.pem"), "--reconnect-every", "\(max(20, Int(rate * seconds) / connections / 6))",

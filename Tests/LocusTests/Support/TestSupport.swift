@@ -82,6 +82,20 @@ var locusExecutable: String {
     return "\(cwd)/.build/debug/locus"
 }
 
+/// Runs a process to completion without holding a thread of the concurrency pool while it runs
+/// (a long child, like a load generator, would otherwise stall every other test's tasks).
+func runProcessAsync(_ path: String, _ args: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do {
+                continuation.resume(returning: try runProcess(path, args))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+}
+
 /// Runs a process to completion, returning its exit status and output.
 @discardableResult
 func runProcess(_ path: String, _ args: [String], environment: [String: String]? = nil, cwd: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
