@@ -12,7 +12,8 @@ import Testing
 /// informers relist after 410 Gone). Nothing may fail and nothing may be malformed.
 ///
 /// CI runs a short, light version; `scripts/soak` runs it for 60 s at the benchmark rates in a
-/// release build (`LOCUS_SOAK_SECONDS`, `LOCUS_SOAK_MUTATE_RATE`, `LOCUS_SOAK_PRIORITIZE_RATE`).
+/// release build (`LOCUS_SOAK_SECONDS`, `LOCUS_SOAK_MUTATE_RATE`, `LOCUS_SOAK_PRIORITIZE_RATE`,
+/// `LOCUS_SOAK_MUTATE_BODY`, `LOCUS_SOAK_PRIORITIZE_NODES`).
 @Suite("Load through certificate rotation and informer reconnects", .serialized)
 struct SoakTests {
     static func setting(_ name: String, _ fallback: Double) -> Double {
@@ -75,6 +76,14 @@ struct SoakTests {
         // The webhook benchmark's review (one dataset PVC, serverful) when given, else the example's
         // (a FUSE sidecar and a Vineyard socket).
         let mutateBody = ProcessInfo.processInfo.environment["LOCUS_SOAK_MUTATE_BODY"] ?? dir.file("requests/mutate.json")
+        // The extender benchmark's size: the example pod against this many candidate names (the
+        // example's nodes first, then names Locus does not know, which score 0).
+        if let n = ProcessInfo.processInfo.environment["LOCUS_SOAK_PRIORITIZE_NODES"].flatMap(Int.init), n > 2 {
+            let names = ["node-a", "node-b"] + (2..<n).map { String(format: "node-%05d", $0) }
+            let body = try String(contentsOfFile: dir.file("requests/prioritize.json"), encoding: .utf8)
+                .replacingOccurrences(of: #""NodeNames":["node-a","node-b"]"#, with: #""NodeNames":["# + names.map { "\"\($0)\"" }.joined(separator: ",") + "]")
+            try dir.write("requests/prioritize.json", body)
+        }
         func load(_ route: String, rate: Double, connections: Int) -> Task<(status: Int32, stdout: String, stderr: String), any Error> {
             Task {
                 try await runProcessAsync(bench, [
