@@ -171,9 +171,16 @@ public struct LocalityFeeds: Sendable {
     }
 
     /// Refreshes every `interval` until cancelled.
-    public func run(interval: Duration) async {
+    /// Refreshes and asks the engines every `interval` until cancelled; `afterFirstRefresh` runs
+    /// once the first refresh is in the index (before the first, slower, engine poll).
+    public func run(interval: Duration, afterFirstRefresh: @Sendable () -> Void = {}) async {
+        var first = true
         while !Task.isCancelled {
             refresh()
+            if first {
+                afterFirstRefresh()
+                first = false
+            }
             await pollEngines()
             try? await Task.sleep(for: interval)
         }

@@ -17,9 +17,18 @@ public final class LocusMetrics: Sendable {
 
     /// Series of the request path, looked up once per label set rather than once per request.
     private let requestSeries = Mutex<[String: (Counter, DurationHistogram)]>([:])
-    private let admissionSeries = Mutex<[String: Counter]>([:])
+    private let counterSeries = Mutex<[String: Counter]>([:])
 
-    public init() {}
+    /// Made once: it is recorded on every `/prioritize`.
+    private let bestScores: ValueHistogram
+
+    public init() {
+        bestScores = registry.makeValueHistogram(
+            descriptor: .init(
+                namespace: "locus", metricName: "extender_best_score",
+                helpText: "Best node score (0-10) of each /prioritize answer; all-0 answers leave placement to the other plugins"),
+            buckets: Self.scoreBuckets)
+    }
 
     public func recordRequest(route: String, code: Int, duration: Duration) {
         let key = "\(route) \(code)"
@@ -63,7 +72,7 @@ public final class LocusMetrics: Sendable {
 
     /// A `locus_<name>_total` counter of the request path, made once per label set.
     private func cachedCounter(name: String, labels: [(String, String)], help: String) -> Counter {
-        admissionSeries.withLock { cache in
+        counterSeries.withLock { cache in
             let key = ([name] + labels.map(\.1)).joined(separator: " ")
             if let c = cache[key] { return c }
             let c = registry.makeCounter(
@@ -86,21 +95,13 @@ public final class LocusMetrics: Sendable {
     public func recordPrioritize(basis: String, bestScore: Int?) {
         recordExtender(verb: "prioritize", outcome: basis)
         guard let bestScore else { return }
-        registry.makeValueHistogram(
-            descriptor: .init(
-                namespace: "locus", metricName: "extender_best_score",
-                helpText: "Best node score (0-10) of each /prioritize answer; all-0 answers leave placement to the other plugins"),
-            buckets: Self.scoreBuckets
-        ).record(Double(bestScore))
+        bestScores.record(Double(bestScore))
     }
 
     /// Nodes one `/filter` answer removed (pods left without a node show in `outcome="no_node"`).
     public func recordFiltered(nodes: Int) {
-        registry.makeCounter(
-            descriptor: .init(
-                namespace: "locus", metricName: "extender_filtered_nodes", unitName: "total",
-                helpText: "Nodes removed by /filter because they cannot serve the pod")
-        ).increment(by: Int64(nodes))
+        cachedCounter(name: "extender_filtered_nodes", labels: [], help: "Nodes removed by /filter because they cannot serve the pod")
+            .increment(by: Int64(nodes))
     }
 
     public func setLocalityAge(source: String, seconds: Double) {

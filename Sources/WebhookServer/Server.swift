@@ -120,16 +120,16 @@ public struct LocusRoutes: Sendable {
     public let connections: ConnectionStats?
     /// `/mutate`, `/filter` and `/prioritize` answer only clients with a verified certificate.
     public let requireClientCertificate: Bool
-    public let drain: ServingState?
+    public let serving: ServingState?
     let logger: Logger
 
     public init(
         backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int,
         maxExtenderRequestBytes: Int = 32 << 20, policy: AdmissionPolicy = AdmissionPolicy(), locality: LocalityIndex = LocalityIndex(),
         extender: ExtenderConfig = ExtenderConfig(), connections: ConnectionStats? = nil, requireClientCertificate: Bool = false,
-        drain: ServingState? = nil, logger: Logger = Logger(label: "locus")
+        serving: ServingState? = nil, logger: Logger = Logger(label: "locus")
     ) {
-        self.drain = drain
+        self.serving = serving
         self.connections = connections
         self.requireClientCertificate = requireClientCertificate
         self.backend = backend
@@ -189,10 +189,10 @@ public struct LocusRoutes: Sendable {
             return try await self.prioritize(&request)
         }
         router.get("/healthz") { _, _ in Self.text(.ok, "ok\n") }
-        let drain = self.drain
+        let serving = self.serving
         router.get("/readyz") { _, _ -> Response in
-            if drain?.isDraining == true { return Self.text(.serviceUnavailable, "not ready: shutting down\n") }
-            if drain?.isLocalityPrimed == false, backend.isReady { return Self.text(.serviceUnavailable, "not ready: building the locality index\n") }
+            if serving?.isDraining == true { return Self.text(.serviceUnavailable, "not ready: shutting down\n") }
+            if serving?.isLocalityPrimed == false, backend.isReady { return Self.text(.serviceUnavailable, "not ready: building the locality index\n") }
             if backend.isReady { return Self.text(.ok, "ready\n") }
             return Self.text(.serviceUnavailable, "not ready: waiting for the first list of \(backend.unsynced.joined(separator: ", "))\n")
         }
@@ -400,7 +400,7 @@ public struct LocusServer: Sendable {
     public let policy: AdmissionPolicy
     public let locality: LocalityFeeds
     public let connections = ConnectionStats()
-    public let drain = ServingState()
+    public let serving = ServingState()
     let logger: Logger
 
     public init(
@@ -436,7 +436,7 @@ public struct LocusServer: Sendable {
         let routes = LocusRoutes(
             backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes,
             maxExtenderRequestBytes: config.maxExtenderRequestBytes, policy: policy, locality: locality.index, extender: config.extenderConfig,
-            connections: connections, requireClientCertificate: certificates.clientCAPath != nil, drain: drain, logger: logger)
+            connections: connections, requireClientCertificate: certificates.clientCAPath != nil, serving: serving, logger: logger)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
         let deadlines = ReadDeadlines(
             head: .milliseconds(Int64(config.requestHeaderTimeoutSeconds * 1000)),
@@ -457,22 +457,22 @@ public struct LocusServer: Sendable {
             services.append(TaskService(name: "informers") { await live.run() })
         }
         let feeds = locality
-        let serving = drain
-        feeds.refresh()  // scores are available from the first request
+        let serving = self.serving
         let refresh = Duration.milliseconds(Int64(config.localityRefreshSeconds * 1000))
         let backend = self.backend
-        if case .fixed = backend { serving.localityPrimed() }
+        if case .fixed = backend {
+            feeds.refresh()  // a static state: scores are available from the first request
+            serving.localityPrimed()
+        }
         services.append(TaskService(name: "locality") {
-            // With a live cluster the caches fill after start: build the index as soon as the
-            // informers synced, not a whole interval later, and only then report ready.
+            // With a live cluster the caches fill after start: the first refresh waits until the
+            // informers synced (not a whole interval more), and only then is the server ready.
             if case .live(let live) = backend {
                 while !live.hasSynced, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
-                feeds.refresh()
-                serving.localityPrimed()
             }
-            await feeds.run(interval: refresh)
+            await feeds.run(interval: refresh, afterFirstRefresh: { serving.localityPrimed() })
         })
-        services.append(ShutdownDelay(delay: .milliseconds(Int64(config.shutdownDelaySeconds * 1000)), state: drain, logger: logger))
+        services.append(ShutdownDelay(delay: .milliseconds(Int64(config.shutdownDelaySeconds * 1000)), state: serving, logger: logger))
         var groupConfig = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .milliseconds(Int64(config.shutdownGraceSeconds * 1000))
