@@ -158,11 +158,15 @@ struct KubeAPIClientTests {
         try await withFakeAPI { server, client in
             server.serve("/api/v1/pods", kind: "Pod")
             let start = server.currentResourceVersion
-            let stream = try await client.watch(Pod.self, .pods, options: WatchOptions(resourceVersion: String(start), timeoutSeconds: 2))
+            // A long timeoutSeconds, and the stream ended by the server once the events were sent:
+            // on a busy machine a 2 s timeout could end the watch before the events were applied.
+            let stream = try await client.watch(Pod.self, .pods, options: WatchOptions(resourceVersion: String(start), timeoutSeconds: 60))
             server.apply("/api/v1/pods", kind: "Pod", podJSON("a"))
             server.apply("/api/v1/pods", kind: "Pod", podJSON("a", extra: 1))
+            #expect(await eventually { server.openWatches == 1 }, "the bookmark goes to open watches only")
             server.bookmark()
             server.delete("/api/v1/pods", kind: "Pod", namespace: "ml", name: "a")
+            server.endWatches()
             var seen: [String] = []
             for try await e in stream {
                 seen.append("\(e.type.rawValue) \(e.object?.metadata.name ?? "-") \(e.resourceVersion ?? "")")
@@ -173,7 +177,7 @@ struct KubeAPIClientTests {
             let watchRequest = server.requests.first { $0.query["watch"] != nil }
             #expect(watchRequest?.query["allowWatchBookmarks"] == "true")
             #expect(watchRequest?.query["resourceVersion"] == String(start))
-            #expect(watchRequest?.query["timeoutSeconds"] == "2")
+            #expect(watchRequest?.query["timeoutSeconds"] == "60")
         }
     }
 

@@ -186,6 +186,16 @@ final class FakeAPIServer: @unchecked Sendable {
         for c in channels { c.close(promise: nil) }
     }
 
+    /// Ends every open watch cleanly (as when its timeoutSeconds elapses): the chunked stream ends.
+    func endWatches() {
+        let channels = state.withLock { s in
+            let cs = s.watchers.values.map(\.channel)
+            s.watchers = [:]
+            return cs
+        }
+        for c in channels { c.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil) }
+    }
+
     var openWatches: Int { state.withLock { $0.watchers.count } }
     var requests: [Request] { state.withLock { $0.requests } }
     func setRequiredToken(_ token: String?) { state.withLock { $0.requiredToken = token } }
