@@ -33,13 +33,20 @@ func freePort() -> Int {
 }
 
 /// Starts `path` in the background with its output in `log`; the caller stops it.
-func startBackground(_ path: String, _ args: [String], environment: [String: String] = [:], log: String) throws -> Process {
+/// `log: nil` discards the output. (Never pass "/dev/null" as a path: creating the log file would
+/// replace the device with a regular file when the tests run as root.)
+func startBackground(_ path: String, _ args: [String], environment: [String: String] = [:], log: String?) throws -> Process {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
     p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    FileManager.default.createFile(atPath: log, contents: nil)
-    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+    let handle: FileHandle
+    if let log {
+        FileManager.default.createFile(atPath: log, contents: nil)
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+    } else {
+        handle = FileHandle.nullDevice
+    }
     p.standardOutput = handle
     p.standardError = handle
     try p.run()
@@ -70,7 +77,7 @@ func stop(_ p: Process) {
 
 /// A TCP listener on loopback that accepts and never answers: a hanging engine.
 func startHangingListener(port: Int) throws -> Process {
-    try startBackground("/usr/bin/env", ["python3", "-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',\(port))); s.listen(16); time.sleep(300)"], log: "/dev/null")
+    try startBackground("/usr/bin/env", ["python3", "-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',\(port))); s.listen(16); time.sleep(300)"], log: nil)
 }
 
 /// A TCP listener on loopback that answers every request with an HTTP error and closes:
@@ -82,7 +89,7 @@ func startGarbageListener(port: Int) throws -> Process {
         end = time.time() + 300
         while time.time() < end:
             c, _ = s.accept(); c.recv(65536); c.sendall(b'HTTP/1.1 400 Bad Request\\r\\nContent-Length: 0\\r\\n\\r\\n'); c.close()
-        """], log: "/dev/null")
+        """], log: nil)
 }
 
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
