@@ -178,8 +178,37 @@ enum JSONReader {
                     throw error(isObject ? "expected ',' or '}'" : "expected ',' or ']'")
                 }
             case UInt8(ascii: "\""): try skipString()
-            default: _ = try value(depth: depth)  // literals and numbers are cheap
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
+            default: _ = try value(depth: depth)  // literals are cheap
             }
+        }
+
+        /// The position of the first byte at or after `start` that ends a plain run inside a string:
+        /// a quote, a backslash, a control character or a non-ASCII byte (or the end). Eight bytes
+        /// at a time: long strings (names, images, base64) are most of a Kubernetes object's bytes.
+        @inline(__always) func plainRun(from start: Int) -> Int {
+            var p = start
+            let end = bytes.count
+            if let base = bytes.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let highs: UInt64 = 0x8080_8080_8080_8080
+                while p + 8 <= end {
+                    let v = raw.loadUnaligned(fromByteOffset: p, as: UInt64.self)
+                    let quote = v ^ (ones &* 0x22)
+                    let backslash = v ^ (ones &* 0x5C)
+                    // Exact "some byte is zero / below 0x20" tests; a high bit set anywhere stops too.
+                    let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v) | v
+                    if special & highs != 0 { break }
+                    p += 8
+                }
+            }
+            while p < end {
+                let b = bytes[p]
+                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
+                p += 1
+            }
+            return p
         }
 
         /// Moves past a string, checking escapes, control characters and UTF-8 (not building it).
@@ -187,7 +216,9 @@ enum JSONReader {
             pos += 1
             var ascii = true
             let start = pos
-            while pos < bytes.count {
+            while true {
+                pos = plainRun(from: pos)
+                guard pos < bytes.count else { break }
                 let b = bytes[pos]
                 if b == UInt8(ascii: "\"") {
                     // Escapes are ASCII, so the raw bytes are valid UTF-8 exactly when the string is.
@@ -196,32 +227,52 @@ enum JSONReader {
                     return
                 }
                 if b < 0x20 { throw error("control character in a string") }
-                if b >= 0x80 { ascii = false }
                 pos += 1
-                if b == UInt8(ascii: "\\") {
-                    guard pos < bytes.count else { break }
-                    let e = bytes[pos]
-                    pos += 1
-                    switch e {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                        continue
-                    case UInt8(ascii: "u"):
-                        let scalar = try hex4()
-                        if (0xD800...0xDBFF).contains(scalar) {
-                            guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
-                                throw error("unpaired UTF-16 surrogate")
-                            }
-                            pos += 2
-                            guard (0xDC00...0xDFFF).contains(try hex4()) else { throw error("unpaired UTF-16 surrogate") }
-                        } else if (0xDC00...0xDFFF).contains(scalar) {
+                if b >= 0x80 {
+                    ascii = false
+                    continue
+                }
+                // A backslash.
+                guard pos < bytes.count else { break }
+                let e = bytes[pos]
+                pos += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    continue
+                case UInt8(ascii: "u"):
+                    let scalar = try hex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
                             throw error("unpaired UTF-16 surrogate")
                         }
-                    default: throw error("invalid escape")
+                        pos += 2
+                        guard (0xDC00...0xDFFF).contains(try hex4()) else { throw error("unpaired UTF-16 surrogate") }
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        throw error("unpaired UTF-16 surrogate")
                     }
+                default: throw error("invalid escape")
                 }
             }
             throw error("unterminated string")
+        }
+
+        /// Moves past a number. A plain integer of up to 18 digits (always an Int64) is only
+        /// scanned; anything else goes through `number()`, so skipping accepts exactly what reading does.
+        mutating func skipNumber() throws {
+            let start = pos
+            var p = pos
+            if bytes[p] == UInt8(ascii: "-") { p += 1 }
+            let digits = p
+            while p < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[p]) { p += 1 }
+            let count = p - digits
+            let ends = p == bytes.count || !(bytes[p] == UInt8(ascii: ".") || bytes[p] == UInt8(ascii: "e") || bytes[p] == UInt8(ascii: "E"))
+            if count >= 1, count <= 18, ends, count == 1 || bytes[digits] != UInt8(ascii: "0") {
+                pos = p
+                return
+            }
+            pos = start
+            _ = try number()
         }
 
         @inline(__always) mutating func skipSpace() {
@@ -304,7 +355,9 @@ enum JSONReader {
             let start = pos
             // Fast path: no escapes; pure ASCII needs no UTF-8 validation.
             var ascii = true
-            while pos < bytes.count {
+            while true {
+                pos = plainRun(from: pos)
+                guard pos < bytes.count else { break }
                 let b = bytes[pos]
                 if b == UInt8(ascii: "\"") {
                     let raw = UnsafeBufferPointer(rebasing: bytes[start..<pos])
@@ -314,7 +367,7 @@ enum JSONReader {
                 }
                 if b == UInt8(ascii: "\\") { break }
                 if b < 0x20 { throw error("control character in a string") }
-                if b >= 0x80 { ascii = false }
+                ascii = false  // b >= 0x80
                 pos += 1
             }
             var out = Array(bytes[start..<pos])

@@ -89,14 +89,25 @@ public struct Observation: Sendable, Hashable {
 public final class LocalityIndex: Sendable {
     public typealias Picture = [String: [DatasetRef: Observation]]
 
-    /// One source's figures, stored dataset-major with nodes interned to numbers: a request for
-    /// a pod's few datasets over thousands of nodes hashes each node name once, then indexes arrays.
-    typealias Columns = [DatasetRef: [Observation?]]
+    /// One observation in a node's row: which dataset (interned) and what a source said.
+    struct Entry: Sendable {
+        let dataset: Int32
+        let observation: Observation
+    }
 
+    /// Every source's figures, and the same figures laid out for the request path: one row per
+    /// node, all rows in one array (row `id` is `entries[rowStart[id]..<rowStart[id + 1]]`). A
+    /// request over thousands of nodes hashes each node name once and then reads one short,
+    /// contiguous row per node, instead of one scattered cell per dataset and source.
     struct State: Sendable {
-        /// Every node any source ever named → its column position. Append-only.
+        /// Every node any source ever named → its row. Append-only; new nodes are numbered in
+        /// name order, the order the API server lists them.
         var nodeIDs: [String: Int] = [:]
-        var sources: [LocalitySource: Columns] = [:]
+        /// Every dataset any source ever named → its number. Append-only.
+        var datasetIDs: [DatasetRef: Int32] = [:]
+        var pictures: [LocalitySource: Picture] = [:]
+        var rowStart: [Int32] = [0]
+        var entries: [Entry] = []
     }
 
     /// An immutable view for one request.
@@ -110,29 +121,21 @@ public final class LocalityIndex: Sendable {
             o.source == .clusterState || now.timeIntervalSince(o.confirmedAt) <= ttl
         }
 
-        static func better(_ o: Observation, than b: Observation?) -> Bool {
+        @inline(__always) static func better(_ o: Observation, than b: Observation?) -> Bool {
             guard let b else { return true }
             return (b.estimated && !o.estimated) || (b.estimated == o.estimated && o.confirmedAt > b.confirmedAt)
         }
 
         /// The freshest trustworthy observation: exact before estimated, then the newest; nil when all are stale.
         public func observation(node: String, dataset: DatasetRef) -> Observation? {
-            guard let id = state.nodeIDs[node] else { return nil }
-            var best: Observation?
-            for columns in state.sources.values {
-                guard let column = columns[dataset], id < column.count, let o = column[id], fresh(o) else { continue }
-                if Self.better(o, than: best) { best = o }
-            }
-            return best
+            var best: [Observation?] = [nil]
+            observations(node: node, in: columns(for: [dataset]), into: &best)
+            return best[0]
         }
 
-        /// The columns of `datasets`, for `observations(node:in:into:)`.
+        /// The datasets of a request, numbered for `observations(node:in:into:)`.
         public func columns(for datasets: [DatasetRef]) -> DatasetColumns {
-            var flat: [DatasetColumns.Entry] = []
-            for (i, ref) in datasets.enumerated() {
-                for columns in state.sources.values { if let c = columns[ref] { flat.append(.init(dataset: i, column: c)) } }
-            }
-            return DatasetColumns(entries: flat)
+            DatasetColumns(ids: datasets.map { state.datasetIDs[$0] ?? -1 })
         }
 
         /// The best fresh observation of each of the columns' datasets on `node`, into a caller's
@@ -140,67 +143,75 @@ public final class LocalityIndex: Sendable {
         public func observations(node: String, in columns: DatasetColumns, into best: inout [Observation?]) {
             for i in best.indices { best[i] = nil }
             guard let id = state.nodeIDs[node] else { return }
-            for k in columns.entries.indices where id < columns.entries[k].column.count {
-                guard let o = columns.entries[k].column[id], fresh(o) else { continue }
-                let i = columns.entries[k].dataset
-                if Self.better(o, than: best[i]) { best[i] = o }
+            let ids = columns.ids
+            state.entries.withUnsafeBufferPointer { entries in
+                for k in Int(state.rowStart[id])..<Int(state.rowStart[id + 1]) {
+                    let e = entries[k]
+                    for i in ids.indices where ids[i] == e.dataset {
+                        guard fresh(e.observation) else { break }
+                        if Self.better(e.observation, than: best[i]) { best[i] = e.observation }
+                    }
+                }
             }
         }
 
         /// The oldest confirmation per source (for freshness metrics); nil for an empty source.
         public var oldestConfirmation: [LocalitySource: Date] {
-            state.sources.compactMapValues { columns in columns.values.flatMap { $0.compactMap { $0?.confirmedAt } }.min() }
+            state.pictures.compactMapValues { picture in picture.values.flatMap { $0.values.map(\.confirmedAt) }.min() }
         }
     }
 
-    /// The node columns of a request's datasets, from every source.
+    /// A request's datasets, numbered as the index numbers them (-1: no source knows it).
     public struct DatasetColumns: Sendable {
-        struct Entry: Sendable {
-            let dataset: Int
-            let column: [Observation?]
-        }
-        let entries: [Entry]
+        let ids: [Int32]
     }
 
     private let state = Mutex(State())
-    /// Serialises writers, so the interning table read at the start of `replace` is still current
-    /// when the new columns are swapped in. Readers never take it.
+    /// Serialises writers, so the state read at the start of `replace` is still current when the
+    /// new one is swapped in. Readers never take it.
     private let writer = Mutex(())
     public let ttl: TimeInterval
 
     public init(ttl: TimeInterval = 120) { self.ttl = ttl }
 
     /// Replaces everything `source` said before with `picture` (node → dataset → observation).
-    /// The columns are built outside the state lock, which is held only to swap them in.
+    /// The rows are rebuilt outside the state lock, which is held only to swap them in.
     public func replace(source: LocalitySource, with picture: Picture) {
         writer.withLock { _ in
-            var ids = state.withLock { $0.nodeIDs }
-            for node in picture.keys where ids[node] == nil { ids[node] = ids.count }
-            var columns: Columns = [:]
-            for (node, datasets) in picture {
-                let id = ids[node]!
-                for (ref, o) in datasets {
-                    columns[ref, default: [Observation?](repeating: nil, count: ids.count)][id] = o
+            var s = state.withLock { $0 }
+            s.pictures[source] = picture
+            for node in picture.keys.sorted() where s.nodeIDs[node] == nil { s.nodeIDs[node] = s.nodeIDs.count }
+            for datasets in picture.values {
+                for ref in datasets.keys where s.datasetIDs[ref] == nil { s.datasetIDs[ref] = Int32(s.datasetIDs.count) }
+            }
+            // Rows: count per node, then fill (sources in a fixed order, so rows are deterministic).
+            var counts = [Int32](repeating: 0, count: s.nodeIDs.count)
+            let sources = LocalitySource.allCases.compactMap { s.pictures[$0] }
+            for p in sources {
+                for (node, datasets) in p { counts[s.nodeIDs[node]!] += Int32(datasets.count) }
+            }
+            var rowStart = [Int32](repeating: 0, count: counts.count + 1)
+            for i in counts.indices { rowStart[i + 1] = rowStart[i] + counts[i] }
+            var next = Array(rowStart.dropLast())
+            var slots = [Entry?](repeating: nil, count: Int(rowStart.last!))
+            for p in sources {
+                for (node, datasets) in p {
+                    let id = s.nodeIDs[node]!
+                    for (ref, o) in datasets {
+                        slots[Int(next[id])] = Entry(dataset: s.datasetIDs[ref]!, observation: o)
+                        next[id] += 1
+                    }
                 }
             }
-            state.withLock { s in
-                s.nodeIDs = ids
-                s.sources[source] = columns
-            }
+            s.rowStart = rowStart
+            s.entries = slots.map { $0! }
+            state.withLock { $0 = s }
         }
     }
 
     /// What `source` said last, as a picture (node → dataset → observation), stale figures included.
     public func picture(of source: LocalitySource) -> Picture {
-        let s = state.withLock { $0 }
-        guard let columns = s.sources[source] else { return [:] }
-        var names = [String](repeating: "", count: s.nodeIDs.count)
-        for (node, id) in s.nodeIDs { names[id] = node }
-        var picture: Picture = [:]
-        for (ref, column) in columns {
-            for (id, o) in column.enumerated() { if let o { picture[names[id], default: [:]][ref] = o } }
-        }
-        return picture
+        state.withLock { $0.pictures[source] } ?? [:]
     }
 
     public func snapshot(now: Date = Date()) -> Snapshot {

@@ -109,13 +109,15 @@ public enum Extender {
         _ plan: PodPlan, nodes: [String], labels: (String) -> [String: String]?
     ) -> FilterResult {
         guard !plan.isEmpty else { return FilterResult(passed: nodes) }
+        let rules = plan.datasets.map(NodeRule.init)
         var result = FilterResult(passed: [])
+        result.passed.reserveCapacity(nodes.count)
         for node in nodes {
             guard let l = labels(node) else {
                 result.passed.append(node)
                 continue
             }
-            if let reason = failure(plan, node: node, labels: l) {
+            if let reason = failure(rules, node: node, labels: l) {
                 result.unresolvable[node] = reason
             } else {
                 result.passed.append(node)
@@ -124,22 +126,47 @@ public enum Extender {
         return result
     }
 
+    /// What one dataset asks of a node, worked out once per request rather than once per node.
+    struct NodeRule {
+        let dataset: ResolvedDataset
+        /// Fluid's label on nodes that run the dataset's cache worker.
+        let cacheLabel: String
+        /// The pod reads the dataset over a shared-memory socket: only nodes with a worker will do.
+        let needsWorker: Bool
+        /// Fluid's `Exclusive` placement value this dataset would write.
+        let exclusiveValue: String
+        /// The node selector of the runtime's FUSE, when the pod mounts the dataset's PVC (serverful).
+        let fuseSelector: [(key: String, value: String)]
+
+        init(_ d: ResolvedDataset) {
+            dataset = d
+            cacheLabel = Keys.fluidCacheNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: d.dataset.metadata.uid)
+            if case .sharedMemory = d.access { needsWorker = true } else { needsWorker = false }
+            exclusiveValue = "\(d.ref.namespace)_\(d.ref.name)"
+            if case .fuse = d.access, !d.volumes.isEmpty,
+               let selector = d.runtime.spec?.fuse?["nodeSelector"]?.objectValue?.compactMapValues(\.stringValue) {
+                fuseSelector = selector.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+            } else {
+                fuseSelector = []
+            }
+        }
+    }
+
     /// Why `node` cannot serve the pod, or nil. Every rule reads Fluid's labels from the
     /// informers, never engine figures, so stale engine data cannot make a pod unschedulable.
-    static func failure(_ plan: PodPlan, node: String, labels: [String: String]) -> String? {
-        for d in plan.datasets {
-            let cacheLabel = Keys.fluidCacheNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: d.dataset.metadata.uid)
-            if case .sharedMemory = d.access, labels[cacheLabel] != "true" {
-                return "node \(node) runs no \(d.kind.rawValue) worker for dataset \(d.ref) (no label \(cacheLabel)=true); the pod reads it over a shared-memory socket, which exists only on such nodes"
+    static func failure(_ rules: [NodeRule], node: String, labels: [String: String]) -> String? {
+        for rule in rules {
+            let d = rule.dataset
+            if rule.needsWorker, labels[rule.cacheLabel] != "true" {
+                return "node \(node) runs no \(d.kind.rawValue) worker for dataset \(d.ref) (no label \(rule.cacheLabel)=true); the pod reads it over a shared-memory socket, which exists only on such nodes"
             }
-            if let holder = labels[Keys.fluidExclusive], !holder.isEmpty, holder != "\(d.ref.namespace)_\(d.ref.name)" {
+            if let holder = labels[Keys.fluidExclusive], !holder.isEmpty, holder != rule.exclusiveValue {
                 return "node \(node) is held exclusively by dataset \(holder.replacingOccurrences(of: "_", with: "/")) (Fluid placement Exclusive), so dataset \(d.ref) cannot be cached there"
             }
-            if case .fuse = d.access, !d.volumes.isEmpty,
-               let selector = d.runtime.spec?.fuse?["nodeSelector"]?.objectValue?.compactMapValues(\.stringValue), !selector.isEmpty {
-                let missing = selector.filter { labels[$0.key] != $0.value }
+            if !rule.fuseSelector.isEmpty {
+                let missing = rule.fuseSelector.filter { labels[$0.key] != $0.value }
                 if !missing.isEmpty {
-                    let want = missing.keys.sorted().map { "\($0)=\(missing[$0]!)" }.joined(separator: ", ")
+                    let want = missing.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
                     return "the FUSE of \(d.kind.rawValue) \(d.runtime.metadata.namespace ?? "")/\(d.runtime.metadata.name ?? "") (serving \(d.ref) through its PVC) runs only on nodes with \(want); node \(node) lacks it"
                 }
             }

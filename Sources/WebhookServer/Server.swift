@@ -163,11 +163,25 @@ public struct LocusRoutes: Sendable {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw HTTPError(.contentTooLarge, message: "request body of \(length) bytes is over the limit of \(limit) bytes")
         }
-        do {
-            return try await request.collectBody(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        // Collected into one buffer sized from Content-Length up front: a body of megabytes (a full
+        // NodeList) arrives in many TLS records, and growing the buffer by doubling would copy it
+        // again and again. A body that came in one piece is used as it is.
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        var chunks = request.body.makeAsyncIterator()
+        guard var body = try await chunks.next() else { return ByteBuffer() }
+        while let chunk = try await chunks.next() {
+            guard body.readableBytes + chunk.readableBytes <= limit else {
+                throw HTTPError(.contentTooLarge, message: "request body is over the limit of \(limit) bytes")
+            }
+            if body.writableBytes < chunk.readableBytes {
+                body.reserveCapacity(minimumWritableBytes: max(chunk.readableBytes, (declared ?? 0) - body.readableBytes))
+            }
+            body.writeImmutableBuffer(chunk)
+        }
+        guard body.readableBytes <= limit else {
             throw HTTPError(.contentTooLarge, message: "request body is over the limit of \(limit) bytes")
         }
+        return body
     }
 
     public func router() -> Router<LocusRequestContext> {

@@ -117,6 +117,16 @@ struct ExtenderTests {
         let parsed = try JSONValue.parse(bytes: bytes)
         #expect(parsed == [["Host": "node-a", "Score": 10], ["Host": "we\"ird\\name\n", "Score": 0], ["Host": "", "Score": 7]])
         #expect(encodeHostPriorities([]) == Array("[]".utf8))
+        // The sized fast path (plain names, one-digit scores) and the general writer agree on
+        // every length, including after bytes already in the buffer.
+        for count in [0, 1, 2, 7, 300] {
+            let pairs = (0..<count).map { (host: "node-\($0)-" + String(repeating: "x", count: $0 % 17), score: $0 % 10) }
+            var out = Array("prefix".utf8)
+            writeHostPriorities(count: pairs.count, host: { pairs[$0].host }, score: { pairs[$0].score }, into: &out)
+            #expect(out.prefix(6) == Array("prefix".utf8)[...])
+            let list = try JSONValue.parse(bytes: Array(out.dropFirst(6)))
+            #expect(list == .array(pairs.map { ["Host": .string($0.host), "Score": .integer(Int64($0.score))] }), "\(count) entries")
+        }
     }
 
     @Test func staleFiguresDecayToUnknown() throws {

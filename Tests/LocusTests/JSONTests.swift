@@ -62,6 +62,39 @@ struct JSONTests {
         }
     }
 
+    /// Strings are scanned eight bytes at a time: a quote, backslash, control character or
+    /// non-ASCII byte at any position of a block (and numbers of any length next to them) must be
+    /// read, and skipped, exactly as Foundation's reader does.
+    @Test func eightByteScanningAgreesWithFoundationAtEveryOffset() throws {
+        let specials: [(String, Bool)] = [
+            (#"\""#, true), (#"\\"#, true), (#"\n"#, true), (#"\u00e9"#, true), ("é", true), ("😀", true),
+            ("\u{01}", false), ("\u{1F}", false), ("\u{7F}", true), (#"\x"#, false),
+        ]
+        for (special, valid) in specials {
+            for before in 0..<18 {
+                for after in [0, 1, 7, 8, 9, 17] {
+                    let text = String(repeating: "a", count: before) + special + String(repeating: "b", count: after)
+                    for number in ["0", "-7", "123456789012345678", "1234567890123456789", "1.5", "2e3"] {
+                        let json = #"{"items":[{"keep":"\#(text)","skip":"\#(text)","n":\#(number)}],"s":"\#(text)"}"#
+                        let data = Data(json.utf8)
+                        let foundation = try? JSONSerialization.jsonObject(with: data)
+                        #expect((foundation != nil) == valid, "Foundation on \(json)")
+                        let whole = try? JSONValue.parse(data)
+                        #expect((whole != nil) == valid, "reading \(json)")
+                        let lazy = try? data.withUnsafeBytes { try JSONValue.parse(bytes: $0, lazyArrayAt: ["items"], keep: ["keep"]) }
+                        #expect((lazy != nil) == valid, "skipping \(json)")
+                        guard let whole, let lazy, let expected = (foundation as? [String: Any])?["s"] as? String else { continue }
+                        #expect(whole["s"]?.stringValue == expected)
+                        #expect(whole["items"]?[0]?["skip"]?.stringValue == expected)
+                        #expect(lazy.elements.first?.kept["keep"]?.stringValue == expected)
+                        let element = #"{"keep":"\#(text)","skip":"\#(text)","n":\#(number)}"#
+                        #expect(lazy.elements.first?.range == 10..<(10 + element.utf8.count))
+                    }
+                }
+            }
+        }
+    }
+
     @Test func invalidUTF8AndDeepNestingAreErrorsNotCrashes() {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Data([0x22, 0xFF, 0xFE, 0x22])) }
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
