@@ -126,8 +126,9 @@ public enum Extender {
         return result
     }
 
-    /// What one dataset asks of a node, worked out once per request rather than once per node.
-    struct NodeRule {
+    /// What one dataset asks of a node, worked out once per request rather than once per node
+    /// (a class: the loop over thousands of nodes must not copy the dataset each time).
+    final class NodeRule: Sendable {
         let dataset: ResolvedDataset
         /// Fluid's label on nodes that run the dataset's cache worker.
         let cacheLabel: String
@@ -156,16 +157,18 @@ public enum Extender {
     /// informers, never engine figures, so stale engine data cannot make a pod unschedulable.
     static func failure(_ rules: [NodeRule], node: String, labels: [String: String]) -> String? {
         for rule in rules {
-            let d = rule.dataset
             if rule.needsWorker, labels[rule.cacheLabel] != "true" {
+                let d = rule.dataset
                 return "node \(node) runs no \(d.kind.rawValue) worker for dataset \(d.ref) (no label \(rule.cacheLabel)=true); the pod reads it over a shared-memory socket, which exists only on such nodes"
             }
             if let holder = labels[Keys.fluidExclusive], !holder.isEmpty, holder != rule.exclusiveValue {
+                let d = rule.dataset
                 return "node \(node) is held exclusively by dataset \(holder.replacingOccurrences(of: "_", with: "/")) (Fluid placement Exclusive), so dataset \(d.ref) cannot be cached there"
             }
             if !rule.fuseSelector.isEmpty {
                 let missing = rule.fuseSelector.filter { labels[$0.key] != $0.value }
                 if !missing.isEmpty {
+                    let d = rule.dataset
                     let want = missing.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
                     return "the FUSE of \(d.kind.rawValue) \(d.runtime.metadata.namespace ?? "")/\(d.runtime.metadata.name ?? "") (serving \(d.ref) through its PVC) runs only on nodes with \(want); node \(node) lacks it"
                 }

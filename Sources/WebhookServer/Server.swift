@@ -319,10 +319,15 @@ public struct LocusRoutes: Sendable {
             logger.info(
                 "nodes filtered out", metadata: ["pod": "\(plan.namespace)/\(plan.name)", "failed": "\(result.unresolvable.count)", "passed": "\(result.passed.count)"])
         }
-        var out = ByteBuffer()
-        out.reserveCapacity(args.fullNodes ? body.readableBytes + 4096 : 64 + 24 * result.passed.count)
-        body.withUnsafeReadableBytes { raw in result.write(for: args, raw: raw) { out.writeBytes($0) } }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: out))
+        // Passing nodes of a full NodeList are answered with slices of the request body (no copy).
+        let pieces = body.withUnsafeReadableBytes { raw in result.pieces(for: args, raw: raw) }
+        let buffers = pieces.map { piece -> ByteBuffer in
+            switch piece {
+            case .bytes(let b): ByteBuffer(bytes: b)
+            case .request(let r): body.getSlice(at: body.readerIndex + r.lowerBound, length: r.count)!
+            }
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(contentsOf: buffers))
     }
 
     /// `POST /prioritize`: `ExtenderArgs` in, `HostPriorityList` out.

@@ -259,6 +259,25 @@ struct ExtenderTests {
         }
     }
 
+    /// Passing nodes that follow one another in the request are answered as one slice of it;
+    /// a failing node between them splits the slice, and the answer is the same JSON either way.
+    @Test func passingRunsAreAnsweredAsSlicesOfTheRequest() throws {
+        let items = (0..<8).map { #"{"metadata":{"name":"n\#($0)"},"status":{"s":"\#(String(repeating: "x", count: $0))"}}"# }
+        let body = Array(#"{"Pod":{"metadata":{}},"Nodes":{"kind":"NodeList","items":[\#(items[0]), \#(items[1]) ,\#n\#(items[2]),\#(items[3]),\#(items[4]),\#(items[5]),\#(items[6]),\#(items[7])]}}"#.utf8)
+        let args = try ExtenderArgs.parse(body)
+        for failing in [Set<Int>(), [3], [0, 7], [1, 2, 5], Set(0..<8)] {
+            let passed = (0..<8).filter { !failing.contains($0) }.map { "n\($0)" }
+            let result = FilterResult(passed: passed, unresolvable: Dictionary(uniqueKeysWithValues: failing.map { ("n\($0)", "no") }))
+            let pieces = body.withUnsafeBytes { result.pieces(for: args, raw: $0) }
+            // Runs of passing nodes in a row: each one slice of the request.
+            var runs = 0
+            for i in 0..<8 where !failing.contains(i) && (i == 0 || failing.contains(i - 1)) { runs += 1 }
+            #expect(pieces.filter { if case .request = $0 { true } else { false } }.count == runs, "failing \(failing)")
+            let answer = try JSONValue.parse(bytes: result.encoded(for: args))
+            #expect(answer["Nodes"]?["items"] == .array(passed.map { n in try! JSONValue.parse(Data(items[Int(n.dropFirst())!].utf8)) }))
+        }
+    }
+
     // MARK: over TLS
 
     @Test func filterAndPrioritizeOverTLS() async throws {
