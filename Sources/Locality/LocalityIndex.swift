@@ -180,7 +180,7 @@ public final class LocalityIndex: Sendable {
         writer.withLock { _ in
             var s = state.withLock { $0 }
             s.pictures[source] = picture
-            for node in picture.keys.sorted() where s.nodeIDs[node] == nil { s.nodeIDs[node] = s.nodeIDs.count }
+            for node in picture.keys.filter({ s.nodeIDs[$0] == nil }).sorted() { s.nodeIDs[node] = s.nodeIDs.count }
             for datasets in picture.values {
                 for ref in datasets.keys where s.datasetIDs[ref] == nil { s.datasetIDs[ref] = Int32(s.datasetIDs.count) }
             }
