@@ -129,21 +129,21 @@ public final class LocalityIndex: Sendable {
         /// The freshest trustworthy observation: exact before estimated, then the newest; nil when all are stale.
         public func observation(node: String, dataset: DatasetRef) -> Observation? {
             var best: [Observation?] = [nil]
-            observations(node: node, in: columns(for: [dataset]), into: &best)
+            observations(node: node, of: numbered([dataset]), into: &best)
             return best[0]
         }
 
-        /// The datasets of a request, numbered for `observations(node:in:into:)`.
-        public func columns(for datasets: [DatasetRef]) -> DatasetColumns {
-            DatasetColumns(ids: datasets.map { state.datasetIDs[$0] ?? -1 })
+        /// The datasets of a request, numbered for `observations(node:of:into:)`.
+        public func numbered(_ datasets: [DatasetRef]) -> NumberedDatasets {
+            NumberedDatasets(ids: datasets.map { state.datasetIDs[$0] ?? -1 })
         }
 
-        /// The best fresh observation of each of the columns' datasets on `node`, into a caller's
-        /// buffer, so a loop over thousands of nodes allocates nothing.
-        public func observations(node: String, in columns: DatasetColumns, into best: inout [Observation?]) {
+        /// The best fresh observation of each of `datasets` on `node`, into a caller's buffer, so a
+        /// loop over thousands of nodes allocates nothing.
+        public func observations(node: String, of datasets: NumberedDatasets, into best: inout [Observation?]) {
             for i in best.indices { best[i] = nil }
             guard let id = state.nodeIDs[node] else { return }
-            let ids = columns.ids
+            let ids = datasets.ids
             state.entries.withUnsafeBufferPointer { entries in
                 for k in Int(state.rowStart[id])..<Int(state.rowStart[id + 1]) {
                     let e = entries[k]
@@ -162,7 +162,7 @@ public final class LocalityIndex: Sendable {
     }
 
     /// A request's datasets, numbered as the index numbers them (-1: no source knows it).
-    public struct DatasetColumns: Sendable {
+    public struct NumberedDatasets: Sendable {
         let ids: [Int32]
     }
 

@@ -170,7 +170,6 @@ public struct LocalityFeeds: Sendable {
         return reports
     }
 
-    /// Refreshes every `interval` until cancelled.
     /// Refreshes and asks the engines every `interval` until cancelled; `afterFirstRefresh` runs
     /// once the first refresh is in the index (before the first, slower, engine poll).
     public func run(interval: Duration, afterFirstRefresh: @Sendable () -> Void = {}) async {

@@ -264,9 +264,9 @@ public enum Extender {
         // Per dataset once, not per node: its reference and whether the pod reads it by IPC.
         let ipc = plan.datasets.map { d -> Bool in if case .sharedMemory = d.access { return true } else { return false } }
         var found = [Observation?](repeating: nil, count: plan.datasets.count)
-        let columns = locality.columns(for: plan.datasets.map(\.ref))
+        let numbered = locality.numbered(plan.datasets.map(\.ref))
         for n in nodes.indices {
-            locality.observations(node: nodes[n], in: columns, into: &found)
+            locality.observations(node: nodes[n], of: numbered, into: &found)
             var weight = 0.0
             var colocated = false
             for i in found.indices {

@@ -184,13 +184,16 @@ public struct ServeConfig: Sendable, Equatable {
             }
             return i
         }
+        /// A YAML or environment number: an integer, a decimal, or a string holding one.
+        func number() -> Double? {
+            (value as? Double) ?? (value as? Int).map(Double.init) ?? (value as? String).flatMap { Double($0) }
+        }
         func seconds() throws -> Double {
-            let d = (value as? Double) ?? (value as? Int).map(Double.init) ?? (value as? String).flatMap { Double($0) }
-            guard let d, d > 0, d.isFinite else { throw ConfigError("\(source): \(key) must be a positive number of seconds") }
+            guard let d = number(), d > 0, d.isFinite else { throw ConfigError("\(source): \(key) must be a positive number of seconds") }
             return d
         }
         func weight() throws -> Double {
-            let d = (value as? Double) ?? (value as? Int).map(Double.init) ?? (value as? String).flatMap { Double($0) }
+            let d = number()
             guard let d, d >= 0, d <= 1000 else { throw ConfigError("\(source): \(key) must be a number in 0...1000") }
             return d
         }
@@ -227,8 +230,7 @@ public struct ServeConfig: Sendable, Equatable {
         case "idleTimeoutSeconds": idleTimeoutSeconds = try seconds()
         case "clientCAFile": clientCAFile = try string()
         case "shutdownDelaySeconds":
-            let d = (value as? Double) ?? (value as? Int).map(Double.init) ?? (value as? String).flatMap { Double($0) }
-            guard let d, d >= 0, d.isFinite else { throw ConfigError("\(source): shutdownDelaySeconds must be 0 or a positive number of seconds") }
+            guard let d = number(), d >= 0, d.isFinite else { throw ConfigError("\(source): shutdownDelaySeconds must be 0 or a positive number of seconds") }
             shutdownDelaySeconds = d
         case "shutdownGraceSeconds": shutdownGraceSeconds = try seconds()
         case "maxConnections": maxConnections = try int(1...1_000_000)

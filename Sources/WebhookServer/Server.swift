@@ -160,13 +160,13 @@ public struct LocusRoutes: Sendable {
     /// with 413 before they are read whole when they announce their length, or as soon as the limit is passed.
     func readBody(_ request: inout Request, limit: Int? = nil) async throws -> ByteBuffer {
         let limit = limit ?? maxRequestBytes
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            throw HTTPError(.contentTooLarge, message: "request body of \(length) bytes is over the limit of \(limit) bytes")
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limit {
+            throw HTTPError(.contentTooLarge, message: "request body of \(declared) bytes is over the limit of \(limit) bytes")
         }
         // Collected into one buffer sized from Content-Length up front: a body of megabytes (a full
         // NodeList) arrives in many TLS records, and growing the buffer by doubling would copy it
         // again and again. A body that came in one piece is used as it is.
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
         var chunks = request.body.makeAsyncIterator()
         guard var body = try await chunks.next() else { return ByteBuffer() }
         while let chunk = try await chunks.next() {

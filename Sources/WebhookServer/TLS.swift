@@ -53,13 +53,7 @@ public final class CertificateStore: Sendable {
     /// certificate, and one that is presented must chain to those CAs (the handshake fails
     /// otherwise); whether a route requires one is the router's decision.
     public static func serverConfiguration(certificatePath: String, keyPath: String, clientCAPath: String? = nil) throws -> TLSConfiguration {
-        let chain: [NIOSSLCertificate]
-        do {
-            chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
-        } catch {
-            throw TLSLoadError(description: "certificate \(certificatePath) cannot be read as PEM")
-        }
-        guard !chain.isEmpty else { throw TLSLoadError(description: "certificate \(certificatePath) holds no certificate") }
+        let chain = try certificates(in: certificatePath, what: "certificate")
         let key: NIOSSLPrivateKey
         do {
             key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
@@ -70,18 +64,23 @@ public final class CertificateStore: Sendable {
         tls.minimumTLSVersion = .tlsv12
         tls.maximumTLSVersion = .tlsv13
         if let clientCAPath {
-            let roots: [NIOSSLCertificate]
-            do {
-                roots = try NIOSSLCertificate.fromPEMFile(clientCAPath)
-            } catch {
-                throw TLSLoadError(description: "client CA \(clientCAPath) cannot be read as PEM")
-            }
-            guard !roots.isEmpty else { throw TLSLoadError(description: "client CA \(clientCAPath) holds no certificate") }
-            tls.trustRoots = .certificates(roots)
+            tls.trustRoots = .certificates(try certificates(in: clientCAPath, what: "client CA"))
             tls.certificateVerification = .optionalVerification
             tls.sendCANameList = true
         }
         return tls
+    }
+
+    /// The certificates of a PEM file, at least one; `what` names the file in the error.
+    static func certificates(in path: String, what: String) throws -> [NIOSSLCertificate] {
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw TLSLoadError(description: "\(what) \(path) cannot be read as PEM")
+        }
+        guard !certificates.isEmpty else { throw TLSLoadError(description: "\(what) \(path) holds no certificate") }
+        return certificates
     }
 
     static func load(certificatePath: String, keyPath: String, clientCAPath: String? = nil) throws -> (NIOSSLContext, String) {

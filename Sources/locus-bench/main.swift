@@ -134,16 +134,15 @@ func runClient(
                     ])
                     sent += 1
                     guard let answer = try await responses.next() else { throw ChannelError.eof }
-                    let (status, received) = (answer.status, answer.body)
                     stats.lastAnswer = ContinuousClock.now
                     let latency = stats.lastAnswer - due
                     stats.latencies.append(Double(latency.components.seconds) * 1e6 + Double(latency.components.attoseconds) / 1e12)
-                    if status != 200 {
+                    if answer.status != 200 {
                         stats.failures += 1
-                        stats.problem("HTTP \(status): \(String(buffer: received).prefix(200))")
-                    } else if !wellFormed(path: path, received) {
+                        stats.problem("HTTP \(answer.status): \(String(buffer: answer.body).prefix(200))")
+                    } else if !wellFormed(path: path, answer.body) {
                         stats.malformed += 1
-                        stats.problem("malformed: \(String(buffer: received).prefix(200))")
+                        stats.problem("malformed: \(String(buffer: answer.body).prefix(200))")
                     }
                     due += interval
                 }
