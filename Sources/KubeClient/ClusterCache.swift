@@ -18,6 +18,17 @@ public final class ClusterCache: Sendable {
     /// Fluid runtimes of every kind, keyed `namespace/name` (Fluid names a dataset's runtime after it).
     public let runtimes = Store<FluidRuntime>()
 
+    /// Lays every store's objects out anew (see `Store.compact()`), after a fill that left garbage.
+    public func compact() throws {
+        try persistentVolumeClaims.compact()
+        try persistentVolumes.compact()
+        try nodes.compact()
+        try configMaps.compact()
+        try namespaces.compact()
+        try datasets.compact()
+        try runtimes.compact()
+    }
+
     public init() {}
 
     static let trueLabelIndex = "label=true"
@@ -47,6 +58,16 @@ public struct ClusterStateObjects: Decodable, Sendable {
     public static func parse(_ yaml: String, source: String) throws -> ClusterStateObjects {
         do {
             return try YAMLDecoder().decode(ClusterStateObjects.self, from: yaml)
+        } catch {
+            throw ClusterStateError("cluster state \(source): \(KubeConfig.shortReason(error))")
+        }
+    }
+
+    /// The objects of an already composed YAML document (so a caller reading other sections of
+    /// the same file parses it once).
+    public static func decode(_ node: Yams.Node, source: String) throws -> ClusterStateObjects {
+        do {
+            return try YAMLDecoder().decode(ClusterStateObjects.self, from: node)
         } catch {
             throw ClusterStateError("cluster state \(source): \(KubeConfig.shortReason(error))")
         }

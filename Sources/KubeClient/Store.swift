@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A change the informer applied to its store, delivered once per change.
@@ -107,6 +108,15 @@ public final class Store<T: KubeObject>: Sendable {
             for (key, o) in fresh { index(&s, key: key, object: o) }
             return events
         }
+    }
+
+    /// Re-creates every object from its JSON form (same objects, no events). A decoder that
+    /// leaves garbage between the objects it keeps (Yams on a large cluster-state file) strews
+    /// them over many pages; the fresh copies are laid out together, so once the old ones and
+    /// the garbage are freed the heap can be given back (`FreedMemory.release()`).
+    public func compact() throws {
+        let copies = try JSONDecoder().decode([T].self, from: JSONEncoder().encode(list()))
+        _ = replace(with: copies)
     }
 
     private func index(_ s: inout State, key: String, object: T) {

@@ -137,14 +137,13 @@ public struct Serve: AsyncParsableCommand {
         }()
 
         // Bad input is found before anything is written.
-        let backend = try Self.backend(c, logger: logger)
+        let (backend, staticCache) = try Self.backend(c, logger: logger)
         let (certPath, keyPath, caPath) = try Self.certificatePaths(c, logger: logger)
         let certificates = try CertificateStore(certificatePath: certPath, keyPath: keyPath, clientCAPath: c.clientCAFile, logger: logger)
         if let ca = c.clientCAFile {
             logger.info("client certificates required on /mutate, /filter and /prioritize", metadata: ["clientCA": "\(ca)"])
         }
         let native = await Self.nativeSidecars(c, backend: backend, logger: logger)
-        let staticCache = try Self.loadState(example: c.example, path: c.clusterState)?.entries ?? []
         // The engines (vineyardd over RPC, JuiceFS metrics over HTTP) are asked where their bytes are
         // only with a live cluster: offline, the cluster-state file's `cache:` entries stand in for them.
         let engineClient = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -251,11 +250,18 @@ public struct Serve: AsyncParsableCommand {
             return nil
         }
         let cache = ClusterCache()
-        try ClusterStateObjects.parse(text, source: source).load(into: cache, source: source)
+        // Composed once for both the objects and the cache section.
+        let document: Yams.Node
+        do {
+            document = try Yams.compose(yaml: text) ?? Yams.Node.mapping([:])
+        } catch {
+            throw ClusterStateError("cluster state \(source): \(KubeConfig.shortReason(error))")
+        }
+        try ClusterStateObjects.decode(document, source: source).load(into: cache, source: source)
         struct CacheSection: Decodable { var cache: [StaticCacheEntry]? }
         let entries: [StaticCacheEntry]
         do {
-            entries = try YAMLDecoder().decode(CacheSection.self, from: text).cache ?? []
+            entries = try YAMLDecoder().decode(CacheSection.self, from: document).cache ?? []
         } catch {
             throw ClusterStateError("cluster state \(source): cache: \(KubeConfig.shortReason(error))")
         }
@@ -267,19 +273,25 @@ public struct Serve: AsyncParsableCommand {
         return (cache, entries)
     }
 
-    static func backend(_ c: ServeConfig, logger: Logger) throws -> ClusterBackend {
-        if let (cache, _) = try loadState(example: c.example, path: c.clusterState) {
+    /// The cluster backend, and the `cache:` entries of a static cluster state (which stand in
+    /// for the engines offline).
+    static func backend(_ c: ServeConfig, logger: Logger) throws -> (ClusterBackend, [StaticCacheEntry]) {
+        if let (cache, entries) = try loadState(example: c.example, path: c.clusterState) {
             if c.example {
                 logger.info("serving the built-in example cluster state")
             } else {
                 logger.info("serving a static cluster state", metadata: ["file": "\(c.clusterState ?? "")"])
             }
-            return .fixed(cache)
+            // The YAML parse leaves many times more garbage than it keeps, with the objects kept
+            // strewn through it: lay them out together, then give the garbage back.
+            try cache.compact()
+            FreedMemory.release()
+            return (.fixed(cache), entries)
         }
         let kube = try KubeConfig.resolve(explicitPath: c.kubeconfig)
         let client = try KubeAPIClient(config: kube, logger: logger)
         logger.info("connecting to the API server", metadata: ["server": "\(kube.server.absoluteString)", "source": "\(kube.source)"])
-        return .live(LiveCluster(client: client, cache: ClusterCache(), logger: logger))
+        return (.live(LiveCluster(client: client, cache: ClusterCache(), logger: logger)), [])
     }
 }
 

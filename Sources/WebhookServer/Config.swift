@@ -33,6 +33,9 @@ public struct ServeConfig: Sendable, Equatable {
     public var logFormat: LogFormat = .json
     /// AdmissionReview bodies up to the API server's own limit are accepted.
     public var maxRequestBytes = 3 * 1024 * 1024
+    /// Reviews up to this size are answered on the connection's event loop (no task hop);
+    /// larger ones in the router's task, so a huge pod cannot hold up the loop. 0: all routed.
+    public var eventLoopReviewBytes = 128 * 1024
     /// Extender requests (a full NodeList of 1,000+ nodes is several MB).
     public var maxExtenderRequestBytes = 32 * 1024 * 1024
     /// Connections idle for this long are closed.
@@ -96,6 +99,7 @@ public struct ServeConfig: Sendable, Equatable {
         "logLevel": "trace, debug, info, notice, warning, error, critical (default info)",
         "logFormat": "json or text (default json)",
         "maxRequestBytes": "largest AdmissionReview accepted (default 3145728, the API server's own limit)",
+        "eventLoopReviewBytes": "AdmissionReviews up to this size are answered on the connection's event loop, larger ones in a task (default 131072; 0: all in a task)",
         "maxExtenderRequestBytes": "largest extender request accepted (default 33554432)",
         "idleTimeoutSeconds": "idle keep-alive connections are closed after this (default 60)",
         "shutdownGraceSeconds": "time in-flight requests get on SIGTERM (default 20)",
@@ -226,6 +230,7 @@ public struct ServeConfig: Sendable, Equatable {
             }
             logFormat = f
         case "maxRequestBytes": maxRequestBytes = try int(1024...(64 << 20))
+        case "eventLoopReviewBytes": eventLoopReviewBytes = try int(0...(64 << 20))
         case "maxExtenderRequestBytes": maxExtenderRequestBytes = try int(1024...(512 << 20))
         case "idleTimeoutSeconds": idleTimeoutSeconds = try seconds()
         case "clientCAFile": clientCAFile = try string()

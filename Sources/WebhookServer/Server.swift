@@ -144,10 +144,12 @@ public struct LocusRoutes: Sendable {
     }
 
     static func json(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        let data = (try? JSONEncoder().encode(ErrorBody(error: message))) ?? Data("{}".utf8)
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        jsonBytes(status, errorBytes(message))
+    }
+
+    /// `{"error": message}`.
+    static func errorBytes(_ message: String) -> [UInt8] {
+        Array((try? JSONEncoder().encode(ErrorBody(error: message))) ?? Data("{}".utf8))
     }
 
     static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
@@ -245,15 +247,23 @@ public struct LocusRoutes: Sendable {
 
     /// `POST /mutate`: an AdmissionReview in, an AdmissionReview out (same version and uid).
     /// A body that is not an AdmissionReview gets 400 with the reason; every decision is 200.
+    /// (Most reviews are answered on the event loop by `MutateOnEventLoop`, with the same `answerMutate`.)
     func mutate(_ request: inout Request) async throws -> Response {
         try Self.requireJSON(request)
         let body = try await readBody(&request)
+        let (status, bytes) = answerMutate(body)
+        return Self.jsonBytes(status, bytes)
+    }
+
+    /// The answer to one `/mutate` body: 200 with the AdmissionReview, or 400 with why the body
+    /// is not one. Synchronous and without I/O, so it can run on the connection's event loop.
+    func answerMutate(_ body: ByteBuffer) -> (HTTPResponse.Status, [UInt8]) {
         let review: AdmissionRequest
         do {
             review = try body.withUnsafeReadableBytes { try AdmissionRequest.parse(UnsafeRawBufferPointer($0)) }
         } catch {
             logger.notice("malformed AdmissionReview", metadata: ["error": "\(error)"])
-            return Self.json(.badRequest, "\(error)")
+            return (.badRequest, Self.errorBytes("\(error)"))
         }
         let result = Admission.review(review, catalog: backend.cache, policy: policy)
         metrics.recordAdmission(outcome: result.outcome.rawValue, engines: result.engines, injections: result.injections)
@@ -272,9 +282,7 @@ public struct LocusRoutes: Sendable {
         case .unchanged, .skipped:
             break
         }
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: result.response.review(apiVersion: review.apiVersion))))
+        return (.ok, result.response.review(apiVersion: review.apiVersion))
     }
 
     static func jsonBytes(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
@@ -462,7 +470,9 @@ public struct LocusServer: Sendable {
             body: .milliseconds(Int64(config.requestBodyTimeoutSeconds * 1000)), stats: connections)
         let app = Application(
             router: routes.router(),
-            server: .reloadingTLS(store: certificates, configuration: http1, deadlines: deadlines),
+            server: .reloadingTLS(
+                store: certificates, configuration: http1, deadlines: deadlines,
+                mutateOnEventLoop: config.eventLoopReviewBytes > 0 ? (routes, config.eventLoopReviewBytes) : nil),
             configuration: ApplicationConfiguration(
                 address: .hostname(config.address, port: config.port), serverName: nil,
                 availableConnectionsDelegate: ConnectionLimit(limit: config.maxConnections, stats: connections, logger: logger)),
@@ -488,6 +498,7 @@ public struct LocusServer: Sendable {
             // informers synced (not a whole interval more), and only then is the server ready.
             if case .live(let live) = backend {
                 while !live.hasSynced, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
+                FreedMemory.release()  // the first lists' decoding garbage
             }
             await feeds.run(interval: refresh, afterFirstRefresh: { serving.localityPrimed() })
         })

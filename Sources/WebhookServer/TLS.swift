@@ -164,11 +164,14 @@ public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel 
     let base: Base
     let store: CertificateStore
     let deadlines: ReadDeadlines?
+    /// Makes each connection's `MutateOnEventLoop` (nil: every request goes to the router).
+    let eventLoopMutate: (@Sendable () -> MutateOnEventLoop)?
 
-    public init(_ base: Base, store: CertificateStore, deadlines: ReadDeadlines? = nil) {
+    init(_ base: Base, store: CertificateStore, deadlines: ReadDeadlines? = nil, eventLoopMutate: (@Sendable () -> MutateOnEventLoop)? = nil) {
         self.base = base
         self.store = store
         self.deadlines = deadlines
+        self.eventLoopMutate = eventLoopMutate
     }
 
     /// Called on the channel's event loop.
@@ -177,9 +180,15 @@ public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel 
             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: store.context))
             let state = try deadlines.map { try RequestReadDeadline.addRaw(to: channel, head: $0.head, body: $0.body, stats: $0.stats) }
             let configured = base.setup(channel: channel, logger: logger)
-            guard let state else { return configured }
+            guard state != nil || eventLoopMutate != nil else { return configured }
             return configured.assumeIsolated().flatMapThrowing { value in
-                try RequestReadDeadline.addParts(to: channel, state: state)
+                if let state { try RequestReadDeadline.addParts(to: channel, state: state) }
+                if let eventLoopMutate {
+                    // Behind the connection-state handler (idle timeout, quiesce on shutdown), which
+                    // thus sees every request and answer, and in front of the router.
+                    let connectionState = try channel.pipeline.syncOperations.context(handlerType: HTTPConnectionStateHandler.self)
+                    try channel.pipeline.syncOperations.addHandler(eventLoopMutate(), position: .after(connectionState.handler))
+                }
                 return value
             }.nonisolated()
         } catch {
@@ -194,11 +203,20 @@ public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel 
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with keep-alive behind TLS whose certificate is re-read on rotation, with bounded request reads.
-    public static func reloadingTLS(
-        store: CertificateStore, configuration: HTTP1Channel.Configuration, deadlines: ReadDeadlines? = nil
+    /// With `mutateOnEventLoop`, reviews are answered on the event loop (see `MutateOnEventLoop`).
+    static func reloadingTLS(
+        store: CertificateStore, configuration: HTTP1Channel.Configuration, deadlines: ReadDeadlines? = nil,
+        mutateOnEventLoop: (routes: LocusRoutes, maxBytes: Int)? = nil
     ) -> HTTPServerBuilder {
-        .init { responder in
-            ReloadingTLSChannel(HTTP1Channel(responder: responder, configuration: configuration), store: store, deadlines: deadlines)
+        var makeHandler: (@Sendable () -> MutateOnEventLoop)?
+        if let (routes, maxBytes) = mutateOnEventLoop {
+            makeHandler = { MutateOnEventLoop(routes: routes, maxBytes: maxBytes) }
+        }
+        let eventLoopMutate = makeHandler
+        return .init { responder in
+            ReloadingTLSChannel(
+                HTTP1Channel(responder: responder, configuration: configuration), store: store, deadlines: deadlines,
+                eventLoopMutate: eventLoopMutate)
         }
     }
 }
