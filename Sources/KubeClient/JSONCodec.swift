@@ -22,6 +22,20 @@ extension JSONValue {
     }
 }
 
+/// Which parts of a JSON document to build: `.all` of a value, or of an object only the named
+/// members (each with its own selection); members not named are checked and skipped, unbuilt.
+public indirect enum JSONSelection: Sendable {
+    case all
+    case members([String: JSONSelection])
+}
+
+extension JSONValue {
+    /// Parses JSON, building only what `selection` names (every byte is still checked to be JSON).
+    public static func parse(bytes: UnsafeRawBufferPointer, selecting selection: JSONSelection) throws -> JSONValue {
+        try JSONReader.parse(bytes, selecting: selection)
+    }
+}
+
 /// A strict RFC 8259 reader straight from bytes into `JSONValue`.
 ///
 /// Hostile input is bounded: nesting deeper than `maxDepth` is an error rather than a stack
@@ -34,6 +48,15 @@ enum JSONReader {
         var r = Cursor(bytes: buffer.bindMemory(to: UInt8.self))
         r.skipSpace()
         let v = try r.value(depth: 0)
+        r.skipSpace()
+        guard r.pos == r.bytes.count else { throw r.error("unexpected data after the JSON value") }
+        return v
+    }
+
+    static func parse(_ buffer: UnsafeRawBufferPointer, selecting selection: JSONSelection) throws -> JSONValue {
+        var r = Cursor(bytes: buffer.bindMemory(to: UInt8.self))
+        r.skipSpace()
+        let v = try r.selected(selection, depth: 0)
         r.skipSpace()
         guard r.pos == r.bytes.count else { throw r.error("unexpected data after the JSON value") }
         return v
@@ -62,6 +85,40 @@ enum JSONReader {
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
         func error(_ reason: String) -> JSONParseError { JSONParseError(offset: pos, reason: reason) }
+
+        /// A value, built as far as `selection` asks.
+        mutating func selected(_ selection: JSONSelection, depth: Int) throws -> JSONValue {
+            guard case .members(let wanted) = selection, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else {
+                return try value(depth: depth)
+            }
+            guard depth + 1 <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
+            pos += 1
+            skipSpace()
+            var members: [(String, JSONValue)] = []
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object([:]) }
+            while true {
+                skipSpace()
+                guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
+                let key = try string()
+                skipSpace()
+                guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                pos += 1
+                skipSpace()
+                if let inner = wanted[key] {
+                    members.append((key, try selected(inner, depth: depth + 1)))
+                } else {
+                    try skip(depth: depth + 1)
+                }
+                skipSpace()
+                guard pos < bytes.count else { throw error("unexpected end of input in an object") }
+                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if bytes[pos] == UInt8(ascii: "}") {
+                    pos += 1
+                    return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
+                }
+                throw error("expected ',' or '}'")
+            }
+        }
 
         mutating func lazyValue(
             path: ArraySlice<String>, keep: Set<String>, elements: inout [LazyElement], depth: Int
@@ -499,12 +556,12 @@ enum JSONWriter {
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             var first = true
-            for key in o.keys.sorted() {
+            for (key, member) in o.sorted(by: { $0.key < $1.key }) {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 writeString(key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(o[key]!, into: &out)
+                write(member, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }

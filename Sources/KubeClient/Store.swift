@@ -40,7 +40,9 @@ public final class Store<T: KubeObject>: Sendable {
     public func get(key: String) -> T? { state.withLock { $0.items[key] } }
 
     public func get(namespace: String?, name: String) -> T? {
-        get(key: ObjectMeta(name: name, namespace: namespace).key)
+        // The key `ObjectMeta.key` gives, without building an ObjectMeta on the request path.
+        guard let namespace, !namespace.isEmpty else { return get(key: name) }
+        return get(key: namespace + "/" + name)
     }
 
     public func list() -> [T] { state.withLock { Array($0.items.values) } }

@@ -22,11 +22,21 @@ public struct AdmissionRequest: Sendable {
     public var object: JSONValue?
     public var dryRun: Bool
 
+    /// The parts of an AdmissionReview a decision reads; the rest (userInfo, options, oldObject,
+    /// the resource names) is checked to be JSON but not built.
+    static let selection = JSONSelection.members([
+        "apiVersion": .all, "kind": .all,
+        "request": .members([
+            "uid": .all, "kind": .all, "subResource": .all, "operation": .all, "namespace": .all, "name": .all,
+            "object": .all, "dryRun": .all,
+        ]),
+    ])
+
     /// Reads an AdmissionReview; every way it can be malformed is an error that says which.
     public static func parse<Bytes: ContiguousBytes>(_ body: Bytes) throws -> AdmissionRequest {
         let json: JSONValue
         do {
-            json = try JSONValue.parse(bytes: body)
+            json = try body.withUnsafeBytes { try JSONValue.parse(bytes: $0, selecting: selection) }
         } catch {
             throw AdmissionReviewError(description: "body is not an AdmissionReview: \(error)")
         }
@@ -120,6 +130,8 @@ public struct AdmissionPolicy: Sendable, Equatable {
     /// (kubectl prints it; the same is recorded in `locus.dev/injected`).
     public var announceInjections = true
     public var mutation = MutationConfig()
+    /// Write `AdmissionResult.explanations` (for `locus mutate`); the webhook answers without them.
+    public var explain = true
 
     public init() {}
 }
@@ -196,7 +208,8 @@ public enum Admission {
             response.message = "Locus denied the pod: " + problems.joined(separator: "; ")
             return AdmissionResult(response: response, outcome: .denied, engines: engines, explanations: [], problems: problems, pod: nil)
         }
-        let mutation = PodMutator.mutate(pod: pod, namespace: namespace, datasets: datasets, optIn: optIn, config: policy.mutation)
+        let mutation = PodMutator.mutate(
+            pod: pod, namespace: namespace, datasets: datasets, optIn: optIn, config: policy.mutation, explain: policy.explain)
         let patch = JSONPatch.diff(from: pod, to: mutation.pod)
         var warnings = problems.map { "Locus admitted the pod without this dataset: \($0)" } + mutation.warnings
         if policy.announceInjections, !mutation.injections.isEmpty {

@@ -88,9 +88,11 @@ public enum PodMutator {
     /// Rewrites `pod` so it reaches each of `datasets` through its engine. Datasets already in
     /// Locus's record are left as they are, so running this on its own output changes nothing.
     public static func mutate(
-        pod: JSONValue, namespace podNamespace: String, datasets: [ResolvedDataset], optIn: OptIn, config: MutationConfig
+        pod: JSONValue, namespace podNamespace: String, datasets: [ResolvedDataset], optIn: OptIn, config: MutationConfig,
+        explain: Bool = true
     ) -> Mutation {
         var draft = PodDraft(pod)
+        draft.explain = explain
         var explanations: [Explanation] = []
         var warnings: [String] = []
         var injections: [Injection] = []
@@ -103,9 +105,11 @@ public enum PodMutator {
             case .fuse(let template):
                 if d.volumes.isEmpty {
                     how = "named"
-                    explanations.append(Explanation(
-                        dataset: d.ref.description, rule: "fuse-no-volume",
-                        text: "\(d.ref) is a FUSE dataset (\(d.engine)) named by annotation, not mounted as a volume: nothing to mount, scheduling hints only"))
+                    if draft.explain {
+                        explanations.append(Explanation(
+                            dataset: d.ref.description, rule: "fuse-no-volume",
+                            text: "\(d.ref) is a FUSE dataset (\(d.engine)) named by annotation, not mounted as a volume: nothing to mount, scheduling hints only"))
+                    }
                 } else if optIn.fuseMode == .sidecar {
                     how = config.nativeSidecars ? "fuse-native-sidecar" : "fuse-sidecar"
                     explanations += draft.injectFuseSidecar(
@@ -114,9 +118,11 @@ public enum PodMutator {
                     how = "fuse-serverful"
                     for volume in d.volumes {
                         let n = draft.setPropagation(volume: volume, to: "HostToContainer", includeInit: true)
-                        explanations.append(Explanation(
-                            dataset: d.ref.description, rule: "fuse-serverful",
-                            text: "kept PVC volume \(volume) for \(d.ref) (\(d.engine), served by the node's FUSE through Fluid's CSI plugin) and set mountPropagation HostToContainer on its \(n) mount(s), so a remount on the node reaches the pod (\(optIn.via))"))
+                        if draft.explain {
+                            explanations.append(Explanation(
+                                dataset: d.ref.description, rule: "fuse-serverful",
+                                text: "kept PVC volume \(volume) for \(d.ref) (\(d.engine), served by the node's FUSE through Fluid's CSI plugin) and set mountPropagation HostToContainer on its \(n) mount(s), so a remount on the node reaches the pod (\(optIn.via))"))
+                        }
                     }
                 }
             case .sharedMemory(let endpoint):
@@ -153,6 +159,8 @@ struct PodDraft {
     var volumes: [JSONValue]
     var takenContainerNames: Set<String>
     var takenVolumeNames: Set<String>
+    /// Whether to write the explanations (`locus mutate` prints them; the webhook does not need them).
+    var explain = true
 
     init(_ pod: JSONValue) {
         self.pod = pod
@@ -269,12 +277,14 @@ struct PodDraft {
             containers.insert(.object(c), at: 0)
             checkWhy = mountCheck ? "; a post-start check holds the other containers until the FUSE mount is up" : ""
         }
-        out.append(Explanation(
-            dataset: d.ref.description, rule: config.nativeSidecars ? "fuse-native-sidecar" : "fuse-sidecar",
-            text: "added \(d.kind.rawValue) FUSE container \(name) (\(template.image)) as \(config.nativeSidecars ? "a native sidecar (init container with restartPolicy Always, so Jobs complete)" : "the first container (cluster without native sidecars)"); it mounts \(d.ref) at \(template.mountPath) with Bidirectional propagation, which needs a privileged container\(checkWhy)"))
-        out.append(Explanation(
-            dataset: d.ref.description, rule: "fuse-volume",
-            text: "replaced PVC volume \(volume) with an emptyDir shared with the sidecar; its \(n) app mount(s) get mountPropagation HostToContainer"))
+        if explain {
+            out.append(Explanation(
+                dataset: d.ref.description, rule: config.nativeSidecars ? "fuse-native-sidecar" : "fuse-sidecar",
+                text: "added \(d.kind.rawValue) FUSE container \(name) (\(template.image)) as \(config.nativeSidecars ? "a native sidecar (init container with restartPolicy Always, so Jobs complete)" : "the first container (cluster without native sidecars)"); it mounts \(d.ref) at \(template.mountPath) with Bidirectional propagation, which needs a privileged container\(checkWhy)"))
+            out.append(Explanation(
+                dataset: d.ref.description, rule: "fuse-volume",
+                text: "replaced PVC volume \(volume) with an emptyDir shared with the sidecar; its \(n) app mount(s) get mountPropagation HostToContainer"))
+        }
         return out
     }
 
@@ -306,9 +316,12 @@ struct PodDraft {
             }
             mounted.append(cname)
         }
-        var out = [Explanation(
-            dataset: d.ref.description, rule: "shared-memory",
-            text: "mounted \(d.kind.rawValue)'s socket directory \(endpoint.socketDirectory) (node) at \(mountPath) in \(mounted.isEmpty ? "no container" : mounted.joined(separator: ", ")) and set \(endpoint.socketEnvironmentVariable)=\(socketPath), so clients reach the shared-memory copy with no code change")]
+        var out: [Explanation] = []
+        if explain {
+            out.append(Explanation(
+                dataset: d.ref.description, rule: "shared-memory",
+                text: "mounted \(d.kind.rawValue)'s socket directory \(endpoint.socketDirectory) (node) at \(mountPath) in \(mounted.isEmpty ? "no container" : mounted.joined(separator: ", ")) and set \(endpoint.socketEnvironmentVariable)=\(socketPath), so clients reach the shared-memory copy with no code change"))
+        }
         out += addEnvFrom(configMap: endpoint.configMap, dataset: d.ref, includeInit: false, optional: true)
         return out
     }
@@ -332,7 +345,7 @@ struct PodDraft {
         }
         apply(&containers, skipSidecars: false)
         if includeInit { apply(&initContainers, skipSidecars: true) }
-        guard !names.isEmpty else { return [] }
+        guard explain, !names.isEmpty else { return [] }
         return [Explanation(
             dataset: dataset.description, rule: "env-configmap",
             text: "envFrom ConfigMap \(configMap) into \(names.joined(separator: ", "))\(optional ? " (optional: the pod starts even before the engine writes it)" : "")")]
@@ -378,26 +391,32 @@ struct PodDraft {
             if isIPC || podLabels[Keys.fluidSchedulingLabel(dataset: d.ref.name)] == "required" {
                 if require(expr) {
                     changed = true
-                    out.append(Explanation(
-                        dataset: d.ref.description, rule: "affinity-required",
-                        text: isIPC
-                            ? "required node affinity \(key)=true: \(d.ref) is read over a shared-memory socket, which exists only on nodes running its engine"
-                            : "required node affinity \(key)=true (pod label \(Keys.fluidSchedulingLabel(dataset: d.ref.name))=required)"))
+                    if explain {
+                        out.append(Explanation(
+                            dataset: d.ref.description, rule: "affinity-required",
+                            text: isIPC
+                                ? "required node affinity \(key)=true: \(d.ref) is read over a shared-memory socket, which exists only on nodes running its engine"
+                                : "required node affinity \(key)=true (pod label \(Keys.fluidSchedulingLabel(dataset: d.ref.name))=required)"))
+                    }
                 }
             } else if prefer(expr, weight: 100) {
                 changed = true
-                out.append(Explanation(
-                    dataset: d.ref.description, rule: "affinity-preferred",
-                    text: "preferred node affinity (weight 100) towards nodes Fluid labels \(key)=true, where \(d.ref)'s cache lives"))
+                if explain {
+                    out.append(Explanation(
+                        dataset: d.ref.description, rule: "affinity-preferred",
+                        text: "preferred node affinity (weight 100) towards nodes Fluid labels \(key)=true, where \(d.ref)'s cache lives"))
+                }
             }
         }
         if datasets.isEmpty, config.avoidCacheNodes {
             let expr: JSONValue = ["key": .string(Keys.fluidDatasetNum), "operator": "DoesNotExist"]
             if prefer(expr, weight: 100) {
                 changed = true
-                out.append(Explanation(
-                    dataset: nil, rule: "affinity-avoid-cache-nodes",
-                    text: "the pod uses no dataset: preferred node affinity (weight 100) towards nodes without \(Keys.fluidDatasetNum), keeping cache nodes for pods that read their data"))
+                if explain {
+                    out.append(Explanation(
+                        dataset: nil, rule: "affinity-avoid-cache-nodes",
+                        text: "the pod uses no dataset: preferred node affinity (weight 100) towards nodes without \(Keys.fluidDatasetNum), keeping cache nodes for pods that read their data"))
+                }
             }
         }
         guard changed else { return [] }

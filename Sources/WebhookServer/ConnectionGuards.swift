@@ -55,10 +55,18 @@ public struct ConnectionLimit: AvailableConnectionsDelegate {
 /// `Parts` (right after the HTTP decoder) sees where the head and the request end, and when the
 /// response is finished.
 enum RequestReadDeadline {
+    /// The deadline moves with every request, but the timer does not: it is scheduled once and,
+    /// when it fires, either closes the connection (deadline passed), re-arms itself for the
+    /// current deadline (moved later), or stops (no deadline: between requests). So a request
+    /// costs two clock reads, not two timers scheduled and cancelled.
     final class State {
         enum Phase { case idle, head, body, answering }
         var phase = Phase.idle
+        /// When the connection is closed unless the current phase ended; nil: no deadline.
+        var deadline: NIODeadline?
         var timer: Scheduled<Void>?
+        /// When `timer` fires.
+        var timerDeadline = NIODeadline.uptimeNanoseconds(0)
         let head: TimeAmount
         let body: TimeAmount
         let stats: ConnectionStats
@@ -70,17 +78,35 @@ enum RequestReadDeadline {
         }
 
         func arm(_ context: ChannelHandlerContext, after delay: TimeAmount) {
+            let due = NIODeadline.now() + delay
+            deadline = due
+            if timer != nil, timerDeadline <= due { return }  // fires first, then follows the deadline
             timer?.cancel()
+            schedule(context, at: due)
+        }
+
+        private func schedule(_ context: ChannelHandlerContext, at due: NIODeadline) {
             let loop = context.eventLoop.assumeIsolated()
             let ctx = NIOLoopBound(context, eventLoop: context.eventLoop)
-            let stats = self.stats
-            timer = loop.scheduleTask(in: delay) {
-                stats.slowClosed.add(1, ordering: .relaxed)
-                ctx.value.close(promise: nil)
+            timerDeadline = due
+            timer = loop.scheduleTask(deadline: due) { [self] in
+                timer = nil
+                guard let deadline else { return }
+                if deadline <= .now() {
+                    stats.slowClosed.add(1, ordering: .relaxed)
+                    ctx.value.close(promise: nil)
+                } else {
+                    schedule(ctx.value, at: deadline)
+                }
             }
         }
 
         func disarm() {
+            deadline = nil
+        }
+
+        func stop() {
+            deadline = nil
             timer?.cancel()
             timer = nil
         }
@@ -108,7 +134,7 @@ enum RequestReadDeadline {
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            state.disarm()
+            state.stop()
             context.fireChannelInactive()
         }
     }

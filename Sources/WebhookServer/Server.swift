@@ -137,6 +137,8 @@ public struct LocusRoutes: Sendable {
         self.certificates = certificates
         self.maxRequestBytes = maxRequestBytes
         self.maxExtenderRequestBytes = maxExtenderRequestBytes
+        var policy = policy
+        policy.explain = false  // nothing on the wire carries them
         self.policy = policy
         self.locality = locality
         self.extender = extender

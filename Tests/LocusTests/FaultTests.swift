@@ -106,7 +106,34 @@ struct FaultTests {
             return [first, second, third]
         }
         #expect(statuses == [200, 200, 200])
-        #expect(try await Self.metric("locus_http_slow_requests_closed_count", locus) == 3)
+        // Busy for longer than both deadlines, each request on time: never cut off. Each body
+        // arrives in pieces over 300 ms, back to back, so the deadline timer (armed at the first
+        // request) fires in the middle of a request and must follow the later deadline, not close.
+        let busy = try await SingleConnection.with(port: locus.port, caPEM: [ca]) { c in
+            var codes: Set<Int> = []
+            let start = ContinuousClock.now
+            let review = admissionReview(pod: makePod(claims: ["imagenet"]))
+            while ContinuousClock.now - start < .milliseconds(2500) {
+                codes.insert(try await c.request(.POST, "/mutate", body: review, slowBody: (chunks: 3, pause: .milliseconds(150))).status)
+            }
+            return codes
+        }
+        #expect(busy == [200])
+        // …and after such a busy spell, a head that then trickles is still cut off at its deadline.
+        let lateSlowHead = try await RawTLS.timeUntilClosed(port: locus.port, caPEM: ca, limit: .seconds(10)) { out in
+            let review = String(decoding: admissionReview(pod: makePod(claims: ["imagenet"])), as: UTF8.self)
+            for _ in 0..<15 {
+                try await out.write(ByteBuffer(string: "POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(review.utf8.count)\r\n\r\n\(review)"))
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await out.write(ByteBuffer(string: "POST /mutate HTTP/1.1\r\nHost: localhost\r\n"))
+            for i in 0..<40 {
+                try await Task.sleep(for: .milliseconds(200))
+                try await out.write(ByteBuffer(string: "X-Slow-\(i): a\r\n"))
+            }
+        }
+        #expect(lateSlowHead > .milliseconds(1500) && lateSlowHead < .milliseconds(4500), "closed about 1 s after the trickle began: \(lateSlowHead)")
+        #expect(try await Self.metric("locus_http_slow_requests_closed_count", locus) == 4)
         await locus.stop()
     }
 

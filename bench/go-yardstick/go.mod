@@ -1,0 +1,3 @@
+module locus.dev/go-yardstick
+
+go 1.19
