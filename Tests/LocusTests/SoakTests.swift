@@ -89,7 +89,7 @@ struct SoakTests {
                 try await runProcessAsync(bench, [
                     "rate", "--port", "\(port)", "--path", route, "--body", route == "/mutate" ? mutateBody : dir.file("requests/\(route.dropFirst()).json"),
                     "--rate", "\(rate)", "--connections", "\(connections)", "--seconds", "\(seconds)",
-                    "--ca", dir.file("both-cas.pem"), "--reconnect-every", "\(max(20, Int(rate * seconds) / connections / 6))",
+                    "--ca", dir.file("both-cas.pem"), "--reconnect-every", "\(max(20, Int(rate * seconds) / connections / 6))", "--check-every", "1",
                 ])
             }
         }
