@@ -86,16 +86,14 @@ enum JSONReader {
 
         func error(_ reason: String) -> JSONParseError { JSONParseError(offset: pos, reason: reason) }
 
-        /// A value, built as far as `selection` asks.
-        mutating func selected(_ selection: JSONSelection, depth: Int) throws -> JSONValue {
-            guard case .members(let wanted) = selection, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else {
-                return try value(depth: depth)
-            }
-            guard depth + 1 <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
+        /// Reads an object from its `{`: for each member, `member` is called with the key and the
+        /// cursor at the member's value, which it must read or skip. `depth` is the object's own.
+        @inline(__always)
+        mutating func eachMember(depth: Int, _ member: (inout Cursor, String) throws -> Void) throws {
+            guard depth <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
             pos += 1
             skipSpace()
-            var members: [(String, JSONValue)] = []
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object([:]) }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
             while true {
                 skipSpace()
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
@@ -104,20 +102,29 @@ enum JSONReader {
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 pos += 1
                 skipSpace()
-                if let inner = wanted[key] {
-                    members.append((key, try selected(inner, depth: depth + 1)))
-                } else {
-                    try skip(depth: depth + 1)
-                }
+                try member(&self, key)
                 skipSpace()
                 guard pos < bytes.count else { throw error("unexpected end of input in an object") }
                 if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if bytes[pos] == UInt8(ascii: "}") {
-                    pos += 1
-                    return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
-                }
+                if bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
                 throw error("expected ',' or '}'")
             }
+        }
+
+        /// A value, built as far as `selection` asks.
+        mutating func selected(_ selection: JSONSelection, depth: Int) throws -> JSONValue {
+            guard case .members(let wanted) = selection, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else {
+                return try value(depth: depth)
+            }
+            var members: [(String, JSONValue)] = []
+            try eachMember(depth: depth + 1) { r, key in
+                if let inner = wanted[key] {
+                    members.append((key, try r.selected(inner, depth: depth + 1)))
+                } else {
+                    try r.skip(depth: depth + 1)
+                }
+            }
+            return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
         }
 
         mutating func lazyValue(
@@ -129,38 +136,20 @@ enum JSONReader {
                 return .array([])
             }
             guard !path.isEmpty, bytes[pos] == UInt8(ascii: "{") else { return try value(depth: depth) }
-            guard depth + 1 <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
-            pos += 1
-            skipSpace()
             var members: [(String, JSONValue)] = []
             // Where the elements of this level's lazy key begin: a key given twice keeps only the
             // last copy's elements, as Go's decoder keeps the last value.
             var lazyStart: Int?
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object([:]) }
-            while true {
-                skipSpace()
-                guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
-                let key = try string()
-                skipSpace()
-                guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                pos += 1
-                skipSpace()
+            try eachMember(depth: depth + 1) { r, key in
                 if key.lowercased() == path.first! {
                     if let start = lazyStart { elements.removeSubrange(start...) }
                     lazyStart = elements.count
-                    members.append((key, try lazyValue(path: path.dropFirst(), keep: keep, elements: &elements, depth: depth + 1)))
+                    members.append((key, try r.lazyValue(path: path.dropFirst(), keep: keep, elements: &elements, depth: depth + 1)))
                 } else {
-                    members.append((key, try value(depth: depth + 1)))
+                    members.append((key, try r.value(depth: depth + 1)))
                 }
-                skipSpace()
-                guard pos < bytes.count else { throw error("unexpected end of input in an object") }
-                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if bytes[pos] == UInt8(ascii: "}") {
-                    pos += 1
-                    return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
-                }
-                throw error("expected ',' or '}'")
             }
+            return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
         }
 
         mutating func lazyArray(keep: Set<String>, elements: inout [LazyElement], depth: Int) throws {
@@ -173,26 +162,8 @@ enum JSONReader {
                 let start = pos
                 var kept: [String: JSONValue] = [:]
                 if pos < bytes.count, bytes[pos] == UInt8(ascii: "{") {
-                    pos += 1
-                    skipSpace()
-                    if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
-                        pos += 1
-                    } else {
-                        while true {
-                            skipSpace()
-                            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
-                            let key = try string()
-                            skipSpace()
-                            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                            pos += 1
-                            skipSpace()
-                            if keep.contains(key) { kept[key] = try value(depth: depth + 1) } else { try skip(depth: depth + 1) }
-                            skipSpace()
-                            guard pos < bytes.count else { throw error("unexpected end of input in an object") }
-                            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                            if bytes[pos] == UInt8(ascii: "}") { pos += 1; break }
-                            throw error("expected ',' or '}'")
-                        }
+                    try eachMember(depth: depth + 1) { r, key in
+                        if keep.contains(key) { kept[key] = try r.value(depth: depth + 1) } else { try r.skip(depth: depth + 1) }
                     }
                 } else {
                     try skip(depth: depth)
@@ -364,30 +335,10 @@ enum JSONReader {
         }
 
         mutating func object(depth: Int) throws -> JSONValue {
-            guard depth <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
-            pos += 1
-            skipSpace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object([:]) }
             // Members are collected first and hashed once into a dictionary of the right size.
             var members: [(String, JSONValue)] = []
-            while true {
-                skipSpace()
-                guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
-                let key = try string()
-                skipSpace()
-                guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                pos += 1
-                skipSpace()
-                members.append((key, try value(depth: depth)))
-                skipSpace()
-                guard pos < bytes.count else { throw error("unexpected end of input in an object") }
-                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if bytes[pos] == UInt8(ascii: "}") {
-                    pos += 1
-                    return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
-                }
-                throw error("expected ',' or '}'")
-            }
+            try eachMember(depth: depth) { r, key in members.append((key, try r.value(depth: depth))) }
+            return members.isEmpty ? .object([:]) : .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
         }
 
         mutating func array(depth: Int) throws -> JSONValue {
