@@ -171,11 +171,12 @@ public struct LocalityFeeds: Sendable {
     }
 
     /// Refreshes and asks the engines every `interval` until cancelled; `afterFirstRefresh` runs
-    /// once the first refresh is in the index (before the first, slower, engine poll).
-    public func run(interval: Duration, afterFirstRefresh: @Sendable () -> Void = {}) async {
+    /// once the first refresh is in the index (before the first, slower, engine poll). With
+    /// `alreadyRefreshed` the caller has just refreshed, so the first round only polls.
+    public func run(interval: Duration, alreadyRefreshed: Bool = false, afterFirstRefresh: @Sendable () -> Void = {}) async {
         var first = true
         while !Task.isCancelled {
-            refresh()
+            if !(first && alreadyRefreshed) { refresh() }
             if first {
                 afterFirstRefresh()
                 first = false

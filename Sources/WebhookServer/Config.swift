@@ -197,8 +197,7 @@ public struct ServeConfig: Sendable, Equatable {
             return d
         }
         func weight() throws -> Double {
-            let d = number()
-            guard let d, d >= 0, d <= 1000 else { throw ConfigError("\(source): \(key) must be a number in 0...1000") }
+            guard let d = number(), d >= 0, d <= 1000 else { throw ConfigError("\(source): \(key) must be a number in 0...1000") }
             return d
         }
         func bool() throws -> Bool {

@@ -24,6 +24,11 @@ public enum ClusterBackend: Sendable {
         }
     }
 
+    public var isFixed: Bool {
+        if case .fixed = self { return true }
+        return false
+    }
+
     /// Ready once every informer has its first list (a static state is always ready).
     public var isReady: Bool {
         switch self {
@@ -491,7 +496,7 @@ public struct LocusServer: Sendable {
         let serving = self.serving
         let refresh = Duration.milliseconds(Int64(config.localityRefreshSeconds * 1000))
         let backend = self.backend
-        if case .fixed = backend {
+        if backend.isFixed {
             feeds.refresh()  // a static state: scores are available from the first request
             serving.localityPrimed()
         }
@@ -502,7 +507,8 @@ public struct LocusServer: Sendable {
                 while !live.hasSynced, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
                 FreedMemory.release()  // the first lists' decoding garbage
             }
-            await feeds.run(interval: refresh, afterFirstRefresh: { serving.localityPrimed() })
+            // A static state was refreshed above, before the server started.
+            await feeds.run(interval: refresh, alreadyRefreshed: backend.isFixed, afterFirstRefresh: { serving.localityPrimed() })
         })
         services.append(ShutdownDelay(delay: .milliseconds(Int64(config.shutdownDelaySeconds * 1000)), state: serving, logger: logger))
         var groupConfig = ServiceGroupConfiguration(

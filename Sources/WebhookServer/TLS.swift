@@ -164,14 +164,15 @@ public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel 
     let base: Base
     let store: CertificateStore
     let deadlines: ReadDeadlines?
-    /// Makes each connection's `MutateOnEventLoop` (nil: every request goes to the router).
-    let eventLoopMutate: (@Sendable () -> MutateOnEventLoop)?
+    /// What each connection's `MutateOnEventLoop` answers with, and up to which size (nil: every
+    /// request goes to the router).
+    let mutateOnEventLoop: (routes: LocusRoutes, maxBytes: Int)?
 
-    init(_ base: Base, store: CertificateStore, deadlines: ReadDeadlines? = nil, eventLoopMutate: (@Sendable () -> MutateOnEventLoop)? = nil) {
+    init(_ base: Base, store: CertificateStore, deadlines: ReadDeadlines? = nil, mutateOnEventLoop: (routes: LocusRoutes, maxBytes: Int)? = nil) {
         self.base = base
         self.store = store
         self.deadlines = deadlines
-        self.eventLoopMutate = eventLoopMutate
+        self.mutateOnEventLoop = mutateOnEventLoop
     }
 
     /// Called on the channel's event loop.
@@ -180,14 +181,16 @@ public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel 
             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: store.context))
             let state = try deadlines.map { try RequestReadDeadline.addRaw(to: channel, head: $0.head, body: $0.body, stats: $0.stats) }
             let configured = base.setup(channel: channel, logger: logger)
-            guard state != nil || eventLoopMutate != nil else { return configured }
+            let fast = mutateOnEventLoop
+            guard state != nil || fast != nil else { return configured }
             return configured.assumeIsolated().flatMapThrowing { value in
                 if let state { try RequestReadDeadline.addParts(to: channel, state: state) }
-                if let eventLoopMutate {
+                if let fast {
                     // Behind the connection-state handler (idle timeout, quiesce on shutdown), which
                     // thus sees every request and answer, and in front of the router.
                     let connectionState = try channel.pipeline.syncOperations.context(handlerType: HTTPConnectionStateHandler.self)
-                    try channel.pipeline.syncOperations.addHandler(eventLoopMutate(), position: .after(connectionState.handler))
+                    try channel.pipeline.syncOperations.addHandler(
+                        MutateOnEventLoop(routes: fast.routes, maxBytes: fast.maxBytes), position: .after(connectionState.handler))
                 }
                 return value
             }.nonisolated()
@@ -208,15 +211,10 @@ extension HTTPServerBuilder {
         store: CertificateStore, configuration: HTTP1Channel.Configuration, deadlines: ReadDeadlines? = nil,
         mutateOnEventLoop: (routes: LocusRoutes, maxBytes: Int)? = nil
     ) -> HTTPServerBuilder {
-        var makeHandler: (@Sendable () -> MutateOnEventLoop)?
-        if let (routes, maxBytes) = mutateOnEventLoop {
-            makeHandler = { MutateOnEventLoop(routes: routes, maxBytes: maxBytes) }
-        }
-        let eventLoopMutate = makeHandler
-        return .init { responder in
+        .init { responder in
             ReloadingTLSChannel(
                 HTTP1Channel(responder: responder, configuration: configuration), store: store, deadlines: deadlines,
-                eventLoopMutate: eventLoopMutate)
+                mutateOnEventLoop: mutateOnEventLoop)
         }
     }
 }

@@ -39,6 +39,16 @@ struct Stats {
     var firstProblems: [String] = []
 
     mutating func problem(_ p: String) { if firstProblems.count < 5 { firstProblems.append(p) } }
+
+    /// Adds another connection's or client's figures to these.
+    mutating func merge(_ other: Stats) {
+        latencies += other.latencies
+        failures += other.failures
+        malformed += other.malformed
+        connections += other.connections
+        lastAnswer = max(lastAnswer, other.lastAnswer)
+        for p in other.firstProblems { problem(p) }
+    }
 }
 
 /// Whether `body` is a well-formed answer of `path`: an AdmissionReview with a uid and a verdict,
@@ -66,12 +76,6 @@ func wellFormed(path: String, _ body: ByteBuffer) -> Bool {
         return true
     }
 }
-
-/// Every answer is checked cheaply (`looksLikeAnswer`) and one in `--check-every` (default 8)
-/// per connection whole (`wellFormed`: parsed, patch decoded): a whole check costs about as much
-/// as the server's answer, and on two shared cores the load generator's cost would otherwise
-/// count against the server. The soak test checks every answer whole (`--check-every 1`).
-nonisolated(unsafe) var checkEvery = 8
 
 /// The cheap check: an AdmissionReview answer names its uid (as wrk's script checks).
 func looksLikeAnswer(path: String, _ body: ByteBuffer) -> Bool {
@@ -118,6 +122,11 @@ final class WholeResponse: ChannelInboundHandler {
 /// due yet), its latency runs from when it was due (so a server that falls behind is charged the
 /// wait, not just the service time), and the next is due one interval later. No task wakes per
 /// request: on two shared cores the load generator's own hops would otherwise count against the server.
+///
+/// Every answer is checked cheaply (`looksLikeAnswer`) and one in `checkEvery` whole
+/// (`wellFormed`: parsed, patch decoded): a whole check costs about as much as the server's
+/// answer, and would count against the server the same way. The soak test checks every answer
+/// whole (`--check-every 1`).
 final class PacedRequests: ChannelInboundHandler {
     typealias InboundIn = Answer
     typealias OutboundOut = HTTPClientRequestPart
@@ -127,6 +136,7 @@ final class PacedRequests: ChannelInboundHandler {
     let interval: TimeAmount
     let end: NIODeadline
     let reconnectEvery: Int
+    let checkEvery: Int
     let finished: EventLoopPromise<Void>
     var due: NIODeadline
     var stats = Stats()
@@ -139,7 +149,10 @@ final class PacedRequests: ChannelInboundHandler {
         if !done { done = true; finished.succeed(()) }
     }
 
-    init(path: String, body: ByteBuffer, interval: TimeAmount, due: NIODeadline, end: NIODeadline, reconnectEvery: Int, finished: EventLoopPromise<Void>) {
+    init(
+        path: String, body: ByteBuffer, interval: TimeAmount, due: NIODeadline, end: NIODeadline, reconnectEvery: Int, checkEvery: Int,
+        finished: EventLoopPromise<Void>
+    ) {
         self.path = path
         self.body = body
         self.headers = HTTPHeaders([("Host", "localhost"), ("Content-Type", "application/json"), ("Content-Length", String(body.readableBytes))])
@@ -147,6 +160,7 @@ final class PacedRequests: ChannelInboundHandler {
         self.due = due
         self.end = end
         self.reconnectEvery = reconnectEvery
+        self.checkEvery = checkEvery
         self.finished = finished
         stats.latencies.reserveCapacity(100_000)
     }
@@ -215,7 +229,7 @@ final class PacedRequests: ChannelInboundHandler {
 /// rotation) and after any error; a request that gets no answer counts as failed.
 func runClient(
     port: Int, path: String, body: [UInt8], interval: TimeAmount, start: NIODeadline, end: NIODeadline,
-    offset: TimeAmount, context: NIOSSLContext, reconnectEvery: Int
+    offset: TimeAmount, context: NIOSSLContext, reconnectEvery: Int, checkEvery: Int
 ) async -> Stats {
     var stats = Stats()
     stats.latencies.reserveCapacity(100_000)
@@ -227,7 +241,9 @@ func runClient(
         let firstDue = due
         let paced = try! await loop.submit {
             NIOLoopBound(
-                PacedRequests(path: path, body: buffer, interval: interval, due: firstDue, end: end, reconnectEvery: reconnectEvery, finished: finished),
+                PacedRequests(
+                    path: path, body: buffer, interval: interval, due: firstDue, end: end, reconnectEvery: reconnectEvery,
+                    checkEvery: checkEvery, finished: finished),
                 eventLoop: loop)
         }.get()
         do {
@@ -253,13 +269,9 @@ func runClient(
             try? await loop.submit { paced.value.finish() }.get()
             continue
         }
-        let part = try! await loop.submit { paced.value.stats }.get()
-        due = try! await loop.submit { paced.value.due }.get()
-        stats.latencies += part.latencies
-        stats.failures += part.failures
-        stats.malformed += part.malformed
-        stats.lastAnswer = max(stats.lastAnswer, part.lastAnswer)
-        for p in part.firstProblems { stats.problem(p) }
+        let (part, next) = try! await loop.submit { (paced.value.stats, paced.value.due) }.get()
+        stats.merge(part)
+        due = next
     }
     return stats
 }
@@ -279,7 +291,7 @@ func rate(_ args: [String]) async throws {
     let connections = argument("--connections", args).flatMap(Int.init) ?? 16
     let seconds = argument("--seconds", args).flatMap(Double.init) ?? 20
     let reconnectEvery = argument("--reconnect-every", args).flatMap(Int.init) ?? 0
-    checkEvery = max(1, argument("--check-every", args).flatMap(Int.init) ?? 8)
+    let checkEvery = max(1, argument("--check-every", args).flatMap(Int.init) ?? 8)
     var tls = TLSConfiguration.makeClientConfiguration()
     if let ca = argument("--ca", args) {
         // Verify the server (chain and the name localhost) against these roots.
@@ -298,19 +310,12 @@ func rate(_ args: [String]) async throws {
             group.addTask {
                 await runClient(
                     port: port, path: path, body: Array(body), interval: interval, start: start, end: end, offset: offset,
-                    context: context, reconnectEvery: reconnectEvery)
+                    context: context, reconnectEvery: reconnectEvery, checkEvery: checkEvery)
             }
         }
         var total = Stats()
         total.lastAnswer = start
-        for await s in group {
-            total.latencies += s.latencies
-            total.failures += s.failures
-            total.malformed += s.malformed
-            total.connections += s.connections
-            total.lastAnswer = max(total.lastAnswer, s.lastAnswer)
-            for p in s.firstProblems { total.problem(p) }
-        }
+        for await s in group { total.merge(s) }
         return total
     }
     let sorted = all.latencies.sorted()
