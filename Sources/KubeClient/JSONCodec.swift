@@ -10,7 +10,7 @@ public struct JSONParseError: Error, CustomStringConvertible, Equatable {
 /// One element of an array read lazily: where its bytes are, and the members asked for.
 public struct LazyElement: Sendable {
     public let range: Range<Int>
-    public let kept: [String: JSONValue]
+    public let kept: JSONObject
 }
 
 extension JSONValue {
@@ -116,7 +116,7 @@ enum JSONReader {
             guard case .members(let wanted) = selection, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else {
                 return try value(depth: depth)
             }
-            var members: [(String, JSONValue)] = []
+            var members: [JSONObject.Element] = []
             try eachMember(depth: depth + 1) { r, key in
                 if let inner = wanted[key] {
                     members.append((key, try r.selected(inner, depth: depth + 1)))
@@ -124,7 +124,7 @@ enum JSONReader {
                     try r.skip(depth: depth + 1)
                 }
             }
-            return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
+            return .object(JSONObject(members: members))
         }
 
         mutating func lazyValue(
@@ -136,7 +136,7 @@ enum JSONReader {
                 return .array([])
             }
             guard !path.isEmpty, bytes[pos] == UInt8(ascii: "{") else { return try value(depth: depth) }
-            var members: [(String, JSONValue)] = []
+            var members: [JSONObject.Element] = []
             // Where the elements of this level's lazy key begin: a key given twice keeps only the
             // last copy's elements, as Go's decoder keeps the last value.
             var lazyStart: Int?
@@ -149,7 +149,7 @@ enum JSONReader {
                     members.append((key, try r.value(depth: depth + 1)))
                 }
             }
-            return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
+            return .object(JSONObject(members: members))
         }
 
         mutating func lazyArray(keep: Set<String>, elements: inout [LazyElement], depth: Int) throws {
@@ -160,7 +160,7 @@ enum JSONReader {
             while true {
                 skipSpace()
                 let start = pos
-                var kept: [String: JSONValue] = [:]
+                var kept = JSONObject()
                 if pos < bytes.count, bytes[pos] == UInt8(ascii: "{") {
                     try eachMember(depth: depth + 1) { r, key in
                         if keep.contains(key) { kept[key] = try r.value(depth: depth + 1) } else { try r.skip(depth: depth + 1) }
@@ -336,9 +336,9 @@ enum JSONReader {
 
         mutating func object(depth: Int) throws -> JSONValue {
             // Members are collected first and hashed once into a dictionary of the right size.
-            var members: [(String, JSONValue)] = []
+            var members: [JSONObject.Element] = []
             try eachMember(depth: depth) { r, key in members.append((key, try r.value(depth: depth))) }
-            return members.isEmpty ? .object([:]) : .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
+            return .object(JSONObject(members: members))
         }
 
         mutating func array(depth: Int) throws -> JSONValue {
@@ -481,7 +481,7 @@ enum JSONReader {
     }
 }
 
-/// Compact JSON output with sorted object keys; strings escaped as RFC 8259 requires.
+/// Compact JSON output with sorted object keys (a `JSONObject` keeps them sorted); strings escaped as RFC 8259 requires.
 enum JSONWriter {
     static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
@@ -507,7 +507,7 @@ enum JSONWriter {
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             var first = true
-            for (key, member) in o.sorted(by: { $0.key < $1.key }) {
+            for (key, member) in o {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 writeString(key, into: &out)

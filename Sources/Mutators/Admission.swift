@@ -209,7 +209,7 @@ public enum Admission {
             return AdmissionResult(response: response, outcome: .denied, engines: engines, explanations: [], problems: problems, pod: nil)
         }
         let mutation = PodMutator.mutate(
-            pod: pod, namespace: namespace, datasets: datasets, optIn: optIn, config: policy.mutation, explain: policy.explain)
+            pod: pod, labels: labels, namespace: namespace, datasets: datasets, optIn: optIn, config: policy.mutation, explain: policy.explain)
         let patch = JSONPatch.diff(from: pod, to: mutation.pod)
         var warnings = problems.map { "Locus admitted the pod without this dataset: \($0)" } + mutation.warnings
         if policy.announceInjections, !mutation.injections.isEmpty {

@@ -16,7 +16,7 @@ public struct PatchOperation: Sendable, Hashable {
     }
 
     public var json: JSONValue {
-        var o: [String: JSONValue] = ["op": .string(op.rawValue), "path": .string(path)]
+        var o: JSONObject = ["op": .string(op.rawValue), "path": .string(path)]
         if let value { o["value"] = value }
         return .object(o)
     }
@@ -48,18 +48,24 @@ public enum JSONPatch {
     static func diffKnownDifferent(_ old: JSONValue, _ new: JSONValue, path: String, into ops: inout [PatchOperation]) {
         switch (old, new) {
         case (.object(let a), .object(let b)):
-            // Only differing keys are sorted (for a stable patch), not every key of every object.
-            var removed: [String] = []
-            for key in a.keys where b[key] == nil { removed.append(key) }
-            for key in removed.sorted() {
-                ops.append(PatchOperation(op: .remove, path: path + "/" + escape(key)))
-            }
+            // Both are sorted by key: one merge walk finds the removed, added and changed members,
+            // each in key order (removals first, for a stable patch).
             var changed: [(String, JSONValue?, JSONValue)] = []
-            for (key, bv) in b {
-                let av = a[key]
-                if av != bv { changed.append((key, av, bv)) }
+            var i = a.startIndex
+            var j = b.startIndex
+            while i < a.endIndex || j < b.endIndex {
+                if j == b.endIndex || (i < a.endIndex && a[i].key < b[j].key) {
+                    ops.append(PatchOperation(op: .remove, path: path + "/" + escape(a[i].key)))
+                    i += 1
+                } else if i == a.endIndex || a[i].key != b[j].key {
+                    changed.append((b[j].key, nil, b[j].value))
+                    j += 1
+                } else {
+                    if a[i].value != b[j].value { changed.append((b[j].key, a[i].value, b[j].value)) }
+                    i += 1
+                    j += 1
+                }
             }
-            changed.sort { $0.0 < $1.0 }
             for (key, av, bv) in changed {
                 let p = path + "/" + escape(key)
                 if let av {

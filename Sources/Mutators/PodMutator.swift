@@ -87,9 +87,10 @@ public enum PodMutator {
 
     /// Rewrites `pod` so it reaches each of `datasets` through its engine. Datasets already in
     /// Locus's record are left as they are, so running this on its own output changes nothing.
+    /// `labels` are the pod's string labels (read once by the caller, which decided the opt-in on them).
     public static func mutate(
-        pod: JSONValue, namespace podNamespace: String, datasets: [ResolvedDataset], optIn: OptIn, config: MutationConfig,
-        explain: Bool = true
+        pod: JSONValue, labels: [String: String], namespace podNamespace: String, datasets: [ResolvedDataset], optIn: OptIn,
+        config: MutationConfig, explain: Bool = true
     ) -> Mutation {
         var draft = PodDraft(pod)
         draft.explain = explain
@@ -97,7 +98,6 @@ public enum PodMutator {
         var warnings: [String] = []
         var injections: [Injection] = []
         var record = PodReferences.injectedRecord(pod)
-        let labels = pod["metadata"]?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
 
         for d in datasets where record[d.ref] == nil {
             let how: String
@@ -153,7 +153,7 @@ public enum PodMutator {
 /// A pod being rewritten: the parts Locus touches, taken out of the JSON once and put back at the end.
 struct PodDraft {
     var pod: JSONValue
-    var spec: [String: JSONValue]
+    var spec: JSONObject
     var containers: [JSONValue]
     var initContainers: [JSONValue]
     var volumes: [JSONValue]
@@ -245,7 +245,7 @@ struct PodDraft {
         // App mounts first, before the sidecar (whose mount is Bidirectional) joins the pod.
         let n = setPropagation(volume: volume, to: "HostToContainer", includeInit: true)
         let name = Self.unique("locus-fuse-\(d.ref.name)", taken: &takenContainerNames)
-        var c: [String: JSONValue] = [
+        var c: JSONObject = [
             "name": .string(name),
             "image": .string(template.image),
             "resources": template.resources ?? config.fuseResources,
@@ -336,7 +336,7 @@ struct PodDraft {
                 if cname.hasPrefix("locus-fuse-") { continue }
                 var envFrom = list[i]["envFrom"]?.arrayValue ?? []
                 if envFrom.contains(where: { $0["configMapRef"]?["name"]?.stringValue == configMap }) { continue }
-                var ref: [String: JSONValue] = ["name": .string(configMap)]
+                var ref: JSONObject = ["name": .string(configMap)]
                 if optional { ref["optional"] = true }
                 envFrom.append(["configMapRef": .object(ref)])
                 list[i]["envFrom"] = .array(envFrom)

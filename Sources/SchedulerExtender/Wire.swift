@@ -8,7 +8,7 @@ public struct ExtenderRequestError: Error, CustomStringConvertible, Equatable {
 
 /// Go's encoding/json matches field names case-insensitively; kube-scheduler writes them in
 /// PascalCase (`Pod`, `Nodes`, `NodeNames`) because its types carry no json tags.
-func field(_ object: [String: JSONValue], _ name: String) -> JSONValue? {
+func field(_ object: JSONObject, _ name: String) -> JSONValue? {
     if let v = object[name] { return v }
     // Keys that differ only in case: the order they came in is gone, so take one by a fixed rule
     // (the greatest) rather than whichever the dictionary yields first in this process.
@@ -127,9 +127,9 @@ public struct FilterResult: Sendable, Equatable {
     /// range (what lies between them there is a comma and whitespace), so a server can answer
     /// with slices of the request instead of copying megabytes.
     public func pieces(for args: ExtenderArgs?, raw: UnsafeRawBufferPointer) -> [Piece] {
-        var o: [String: JSONValue] = [
-            "FailedNodes": .object(failed.mapValues { .string($0) }),
-            "FailedAndUnresolvableNodes": .object(unresolvable.mapValues { .string($0) }),
+        var o: JSONObject = [
+            "FailedNodes": .object(JSONObject(failed.mapValues { JSONValue.string($0) })),
+            "FailedAndUnresolvableNodes": .object(JSONObject(unresolvable.mapValues { JSONValue.string($0) })),
             "Error": .string(error),
             "NodeNames": .null,
         ]

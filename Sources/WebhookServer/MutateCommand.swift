@@ -41,7 +41,7 @@ public struct Mutate: ParsableCommand {
     }
 
     static func json(_ r: AdmissionResult) -> JSONValue {
-        var o: [String: JSONValue] = [
+        var o: JSONObject = [
             "outcome": .string(r.outcome.rawValue),
             "allowed": .bool(r.response.allowed),
             "engines": .array(r.engines.map { .string($0) }),

@@ -52,7 +52,7 @@ public struct Score: ParsableCommand {
                 [
                     "node": .string(v.node), "passes": .bool(v.failure == nil), "reason": v.failure.map { .string($0) } ?? .null,
                     "score": .integer(Int64(v.score)),
-                    "bytes": .object(Dictionary(uniqueKeysWithValues: v.bytes.map { (k, b) in
+                    "bytes": .object(JSONObject(uniqueKeysWithValues: v.bytes.map { (k, b) in
                         (k.description, ["memory": .integer(b.memory), "ssd": .integer(b.ssd), "hdd": .integer(b.hdd)] as JSONValue)
                     })),
                     "sharedMemory": .array(v.sharedMemory.map { .string($0.description) }),

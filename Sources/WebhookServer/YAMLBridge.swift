@@ -41,12 +41,13 @@ enum YAMLBridge {
         case .sequence(let seq):
             return .array(try seq.map { try value($0, source: source) })
         case .mapping(let map):
-            var o: [String: JSONValue] = [:]
+            var members: [(String, JSONValue)] = []
+            members.reserveCapacity(map.count)
             for (k, v) in map {
                 guard case .scalar(let key) = k else { throw ConfigError("\(source): mapping keys must be plain strings") }
-                o[key.string] = try value(v, source: source)
+                members.append((key.string, try value(v, source: source)))
             }
-            return .object(o)
+            return .object(JSONObject(members))
         case .alias:
             throw ConfigError("\(source): YAML aliases are not supported")
         }
@@ -65,7 +66,7 @@ enum YAMLBridge {
             return Yams.Node(s, Tag(.str), ambiguous ? .doubleQuoted : .any)
         case .array(let a): return .sequence(Yams.Node.Sequence(a.map(node)))
         case .object(let o):
-            let pairs: [(Yams.Node, Yams.Node)] = o.keys.sorted().map { (Yams.Node($0, Tag(.str)), node(o[$0]!)) }
+            let pairs: [(Yams.Node, Yams.Node)] = o.map { (Yams.Node($0.key, Tag(.str)), node($0.value)) }
             return .mapping(Yams.Node.Mapping(pairs))
         }
     }

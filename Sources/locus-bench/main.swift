@@ -391,6 +391,20 @@ func stages(_ args: [String]) throws {
         let r = try AdmissionRequest.parse(bytes)
         _ = Admission.review(r, catalog: cache, policy: policy).response.review(apiVersion: r.apiVersion)
     }
+    // The whole answer on several threads at once over the same caches: what sharing costs.
+    let threads = argument("--threads", args).flatMap(Int.init) ?? 2
+    if only == nil || only == "threads" {
+        let start = ContinuousClock.now
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            for _ in 0..<n {
+                guard let r = try? AdmissionRequest.parse(bytes) else { return }
+                _ = Admission.review(r, catalog: cache, policy: policy).response.review(apiVersion: r.apiVersion)
+            }
+        }
+        let d = ContinuousClock.now - start
+        let us = (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(n)
+        print(String(format: "%-28@ %8.2f µs", "whole answer, \(threads) threads" as NSString, us))
+    }
 }
 
 /// In-process cost of each stage of a /prioritize answer over a cluster state.

@@ -17,7 +17,7 @@ func exampleLocality(ttl: TimeInterval = 120, now: Date = Date()) throws -> (Clu
 }
 
 func extenderArgs(pod: JSONValue, names: [String]? = nil, nodes: [JSONValue]? = nil) -> [UInt8] {
-    var o: [String: JSONValue] = ["Pod": pod, "Nodes": .null, "NodeNames": .null]
+    var o: JSONObject = ["Pod": pod, "Nodes": .null, "NodeNames": .null]
     if let names { o["NodeNames"] = .array(names.map { .string($0) }) }
     if let nodes { o["Nodes"] = ["kind": "NodeList", "apiVersion": "v1", "metadata": [:], "items": .array(nodes)] }
     return JSONValue.object(o).encodedBytes()

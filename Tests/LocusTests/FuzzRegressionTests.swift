@@ -314,7 +314,7 @@ public enum FuzzChecks {
             throw FuzzCheckFailure(
                 "fuzz finding 2 (nodelist-duplicate-keys): ExtenderArgs has \(args.nodeNames.count) candidates \(args.nodeNames.prefix(5)), the request's NodeList \(decoded.count)")
         }
-        var sent: [String: JSONValue] = [:]
+        var sent: JSONObject = [:]
         for node in decoded {
             if let name = node["metadata"]?["name"]?.stringValue, sent[name] == nil { sent[name] = node }
         }

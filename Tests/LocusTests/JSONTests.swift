@@ -103,6 +103,41 @@ struct JSONTests {
         #expect(throws: Never.self) { try JSONValue.parse(Data(ok.utf8)) }
     }
 
+    /// Objects keep their members sorted and each key once, whatever order they are built in.
+    @Test(arguments: [3, 40])  // small objects are scanned, larger ones searched by halving
+    func objectsAreSortedMapsWhateverTheOrderOfConstruction(size: Int) throws {
+        let keys = (0..<size).map { "k\(($0 * 7) % size)" }  // a fixed shuffle
+        let pairs = keys.map { ($0, JSONValue.string($0)) }
+        let built = JSONObject(pairs)
+        #expect(Array(built.keys) == keys.sorted())
+        var assigned = JSONObject()
+        for (k, v) in pairs.reversed() { assigned[k] = v }
+        #expect(assigned == built)
+        #expect(JSONValue.object(assigned).hashValue == JSONValue.object(built).hashValue)
+        for k in keys { #expect(built[k] == .string(k)) }
+        #expect(built["absent"] == nil)  // nil, not .null
+        #expect(built["k1"] != nil && JSONObject(pairs + [("k1", .null)])["k1"] == .null)
+
+        var edited = built
+        edited["k1"] = nil
+        #expect(edited.count == size - 1 && edited["k1"] == nil)
+        #expect(edited.removeValue(forKey: "k0") == .string("k0") && edited.removeValue(forKey: "k0") == nil)
+        edited["k0"] = 1
+        edited["k1"] = "k1"
+        #expect(edited != built && edited["k0"] == 1)
+        edited["k0"] = "k0"
+        #expect(edited == built)
+        #expect(Array(edited.keys) == keys.sorted())
+    }
+
+    /// A key given twice keeps its last value, in the reader, in literals and in YAML-built objects.
+    @Test func duplicateKeysKeepTheLastValue() throws {
+        let v = try JSONValue.parse(Data(#"{"b":1,"a":2,"b":3,"c":{"x":1,"x":2}}"#.utf8))
+        #expect(v == ["a": 2, "b": 3, "c": ["x": 2]])
+        #expect(v.jsonString == #"{"a":2,"b":3,"c":{"x":2}}"#)
+        #expect(JSONObject([("z", 1), ("a", 1), ("z", 2), ("a", 3), ("z", 4)]) == ["a": 3, "z": 4])
+    }
+
     @Test func insertingInFrontIsOneAdd() throws {
         let a: JSONValue = ["spec": ["containers": [["name": "app"], ["name": "log"]]]]
         let b: JSONValue = ["spec": ["containers": [["name": "fuse"], ["name": "app"], ["name": "log"]]]]
@@ -164,7 +199,7 @@ func randomValue(_ rng: inout SplitMix, depth: Int) -> JSONValue {
     case 4, 5:
         return .array((0..<Int.random(in: 0...4, using: &rng)).map { _ in randomValue(&rng, depth: depth + 1) })
     default:
-        var o: [String: JSONValue] = [:]
+        var o: JSONObject = [:]
         for _ in 0..<Int.random(in: 0...4, using: &rng) {
             o[["k", "x/y", "t~", "0", "-"].randomElement(using: &rng)!] = randomValue(&rng, depth: depth + 1)
         }

@@ -96,7 +96,7 @@ public enum VineyardRPC {
         }
 
         /// The metadata trees of `ids` (unknown ids are absent), as JSON.
-        public mutating func metadata(_ ids: [UInt64]) async throws -> [String: JSONValue] {
+        public mutating func metadata(_ ids: [UInt64]) async throws -> JSONObject {
             guard !ids.isEmpty else { return [:] }
             let data = try await call(["type": "get_data_request", "id": ids.map { NSNumber(value: $0) }, "sync_remote": true, "wait": false])
             let reply = try JSONValue.parse(data)

@@ -116,7 +116,9 @@ final class FakeAPIServer: @unchecked Sendable {
 
     @discardableResult
     func delete(_ collection: String, kind: String, namespace: String?, name: String) -> Int {
-        let obj: JSONValue = ["metadata": .object(["name": .string(name)].merging(namespace.map { ["namespace": .string($0)] } ?? [:]) { a, _ in a })]
+        var meta: JSONObject = ["name": .string(name)]
+        if let namespace { meta["namespace"] = .string(namespace) }
+        let obj: JSONValue = ["metadata": .object(meta)]
         return record(collection, kind: kind, obj, deleting: true)
     }
 
@@ -139,7 +141,7 @@ final class FakeAPIServer: @unchecked Sendable {
                     return s.rv
                 }
                 var gone = existing
-                gone["metadata"] = .object((existing["metadata"]?.objectValue ?? [:]).merging(["resourceVersion": .string(String(rv))]) { _, n in n })
+                gone["metadata"]?["resourceVersion"] = .string(String(rv))
                 obj = gone
                 type = "DELETED"
             } else {
@@ -311,7 +313,7 @@ final class FakeAPIServer: @unchecked Sendable {
                 }
                 (listRV, offset) = (parts[0], parts[1])
             }
-            var meta: [String: JSONValue] = ["resourceVersion": .string(String(listRV))]
+            var meta: JSONObject = ["resourceVersion": .string(String(listRV))]
             if let limit = req.query["limit"].flatMap({ Int($0) }), limit > 0, items.count - offset > limit {
                 meta["continue"] = .string("\(listRV):\(offset + limit)")
                 meta["remainingItemCount"] = .integer(Int64(items.count - offset - limit))

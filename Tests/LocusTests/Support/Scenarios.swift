@@ -37,10 +37,10 @@ func makePod(
     name: String = "p", namespace: String = "ml", labels: [String: String] = ["locus.dev/inject": "true"],
     annotations: [String: String] = [:], claims: [String] = [], initContainer: Bool = false
 ) -> JSONValue {
-    var meta: [String: JSONValue] = ["name": .string(name), "namespace": .string(namespace)]
-    if !labels.isEmpty { meta["labels"] = .object(labels.mapValues { .string($0) }) }
-    if !annotations.isEmpty { meta["annotations"] = .object(annotations.mapValues { .string($0) }) }
-    var spec: [String: JSONValue] = [
+    var meta: JSONObject = ["name": .string(name), "namespace": .string(namespace)]
+    if !labels.isEmpty { meta["labels"] = .object(JSONObject(labels.mapValues { JSONValue.string($0) })) }
+    if !annotations.isEmpty { meta["annotations"] = .object(JSONObject(annotations.mapValues { JSONValue.string($0) })) }
+    var spec: JSONObject = [
         "containers": [[
             "name": "app", "image": "busybox:1.36",
             "volumeMounts": .array(claims.map { ["name": .string($0), "mountPath": .string("/data/\($0)")] }),
@@ -83,7 +83,7 @@ func admissionReview(
     pod: JSONValue?, uid: String = "705ab4f5-6393-11e8-b7cc-42010a800002", apiVersion: String = "admission.k8s.io/v1",
     operation: String = "CREATE", kind: JSONValue = ["group": "", "version": "v1", "kind": "Pod"], namespace: String = "ml"
 ) -> [UInt8] {
-    var request: [String: JSONValue] = [
+    var request: JSONObject = [
         "uid": .string(uid), "kind": kind, "resource": ["group": "", "version": "v1", "resource": "pods"],
         "requestKind": kind, "requestResource": ["group": "", "version": "v1", "resource": "pods"],
         "namespace": .string(namespace), "operation": .string(operation),
