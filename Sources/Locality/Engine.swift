@@ -19,12 +19,14 @@ public struct FuseTemplate: Sendable, Hashable {
     public var env: JSONValue?
     /// `{requests, limits}` from the runtime; nil when it gives none.
     public var resources: JSONValue?
+    /// The runtime's `spec.fuse.securityContext` (runAsUser, SELinux, seccomp, …); nil when it gives none.
+    public var securityContext: JSONValue?
     /// Where the FUSE process mounts the dataset inside its container (Fluid's `fluid_path`).
     public var mountPath: String
 
     public init(
         image: String, imagePullPolicy: String? = nil, command: [String]? = nil, args: [String]? = nil,
-        env: JSONValue? = nil, resources: JSONValue? = nil, mountPath: String
+        env: JSONValue? = nil, resources: JSONValue? = nil, securityContext: JSONValue? = nil, mountPath: String
     ) {
         self.image = image
         self.imagePullPolicy = imagePullPolicy
@@ -32,6 +34,7 @@ public struct FuseTemplate: Sendable, Hashable {
         self.args = args
         self.env = env
         self.resources = resources
+        self.securityContext = securityContext
         self.mountPath = mountPath
     }
 }

@@ -202,29 +202,38 @@ public enum Admission {
             + resolutionProblems.map(\.description) + socketProblems
         let engines = Array(Set(datasets.map(\.engine))).sorted()
         if !problems.isEmpty, policy.onFailure == .deny {
-            var response = AdmissionResponse.allow(uid: uid)
-            response.allowed = false
-            response.code = 403
-            response.message = "Locus denied the pod: " + problems.joined(separator: "; ")
-            return AdmissionResult(response: response, outcome: .denied, engines: engines, explanations: [], problems: problems, pod: nil)
+            return denial(uid: uid, problems: problems, engines: engines)
         }
         let mutation = PodMutator.mutate(
             pod: pod, labels: labels, namespace: namespace, datasets: datasets, optIn: optIn, config: policy.mutation, explain: policy.explain)
+        let allProblems = problems + mutation.problems
+        if !mutation.problems.isEmpty, policy.onFailure == .deny {
+            return denial(uid: uid, problems: allProblems, engines: engines)
+        }
         let patch = JSONPatch.diff(from: pod, to: mutation.pod)
-        var warnings = problems.map { "Locus admitted the pod without this dataset: \($0)" } + mutation.warnings
+        var warnings = allProblems.map { "Locus admitted the pod without this dataset: \($0)" } + mutation.warnings
         if policy.announceInjections, !mutation.injections.isEmpty {
             warnings.insert(announcement(mutation.injections), at: 0)
         }
         var response = AdmissionResponse.allow(uid: uid, warnings: warnings)
         response.patch = patch
-        let outcome: AdmissionResult.Outcome = !problems.isEmpty ? .allowedWithProblems : (patch.isEmpty ? .unchanged : .mutated)
+        let outcome: AdmissionResult.Outcome = !allProblems.isEmpty ? .allowedWithProblems : (patch.isEmpty ? .unchanged : .mutated)
         return AdmissionResult(
-            response: response, outcome: outcome, engines: engines, explanations: mutation.explanations, problems: problems,
+            response: response, outcome: outcome, engines: engines, explanations: mutation.explanations, problems: allProblems,
             pod: mutation.pod, injections: mutation.injections)
     }
 }
 
 extension Admission {
+    /// The pod denied with every problem as the reason (403, shown to whoever created the pod).
+    static func denial(uid: String, problems: [String], engines: [String]) -> AdmissionResult {
+        var response = AdmissionResponse.allow(uid: uid)
+        response.allowed = false
+        response.code = 403
+        response.message = "Locus denied the pod: " + problems.joined(separator: "; ")
+        return AdmissionResult(response: response, outcome: .denied, engines: engines, explanations: [], problems: problems, pod: nil)
+    }
+
     /// One line for the pod's owner: each dataset wired, by which engine, and how.
     static func announcement(_ injections: [Injection]) -> String {
         "Locus wired " + injections.map { "\($0.dataset) (\($0.engine)) through \($0.phrase)" }.joined(separator: "; ")

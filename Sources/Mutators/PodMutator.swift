@@ -24,6 +24,9 @@ public struct Mutation: Sendable {
     public var warnings: [String]
     /// The datasets this mutation wired (not those already in the pod's record).
     public var injections: [Injection] = []
+    /// Datasets that could not be wired as asked, and why (the caller denies the pod, or admits
+    /// it without them, as the policy says); such a dataset is left out of the pod.
+    public var problems: [String] = []
 }
 
 /// One dataset wired into a pod: which, by which engine, and how (the value recorded in `locus.dev/injected`).
@@ -97,6 +100,7 @@ public enum PodMutator {
         var explanations: [Explanation] = []
         var warnings: [String] = []
         var injections: [Injection] = []
+        var problems: [String] = []
         var record = PodReferences.injectedRecord(pod)
 
         for d in datasets where record[d.ref] == nil {
@@ -111,6 +115,10 @@ public enum PodMutator {
                             text: "\(d.ref) is a FUSE dataset (\(d.engine)) named by annotation, not mounted as a volume: nothing to mount, scheduling hints only"))
                     }
                 } else if optIn.fuseMode == .sidecar {
+                    if let why = template.sidecarPrivilegeConflict {
+                        problems.append("dataset \(d.ref): \(why)")
+                        continue
+                    }
                     how = config.nativeSidecars ? "fuse-native-sidecar" : "fuse-sidecar"
                     explanations += draft.injectFuseSidecar(
                         d, template: template, config: config, mountCheck: labels[Keys.fluidPostStartInject] != "false", warnings: &warnings)
@@ -146,7 +154,7 @@ public enum PodMutator {
         if !record.isEmpty {
             draft.setAnnotation(Keys.injected, recordText(record))
         }
-        return Mutation(pod: draft.finish(), explanations: explanations, warnings: warnings, injections: injections)
+        return Mutation(pod: draft.finish(), explanations: explanations, warnings: warnings, injections: injections, problems: problems)
     }
 }
 
@@ -249,8 +257,7 @@ struct PodDraft {
             "name": .string(name),
             "image": .string(template.image),
             "resources": template.resources ?? config.fuseResources,
-            // Bidirectional propagation is allowed only in privileged containers (API server validation).
-            "securityContext": ["privileged": true],
+            "securityContext": template.sidecarSecurityContext,
             "volumeMounts": [["name": .string(volume), "mountPath": .string(template.mountPath), "mountPropagation": "Bidirectional"]],
         ]
         if let p = template.imagePullPolicy { c["imagePullPolicy"] = .string(p) }
@@ -425,5 +432,37 @@ struct PodDraft {
         affinity["nodeAffinity"] = .object(nodeAffinity)
         spec["affinity"] = .object(affinity)
         return out
+    }
+}
+
+extension FuseTemplate {
+    /// The FUSE sidecar's security context: the runtime's own (user, SELinux, seccomp, …) with
+    /// `privileged: true` and the one capability FUSE mounting needs, `SYS_ADMIN`. Privileged is
+    /// not a choice here: the sidecar's mount reaches the app containers only through
+    /// `Bidirectional` propagation, which the API server allows only in privileged containers
+    /// (and a privileged container has `/dev/fuse`).
+    var sidecarSecurityContext: JSONValue {
+        var context = securityContext?.objectValue ?? [:]
+        context["privileged"] = true
+        var capabilities = context["capabilities"]?.objectValue ?? [:]
+        var add = capabilities["add"]?.arrayValue ?? []
+        if !add.contains("SYS_ADMIN") { add.append("SYS_ADMIN") }
+        capabilities["add"] = .array(add)
+        capabilities["drop"] = nil  // dropping capabilities of a privileged container is refused or void
+        context["capabilities"] = .object(capabilities)
+        return .object(context)
+    }
+
+    /// Why the runtime's security context rules out a FUSE sidecar (it asks for a container that
+    /// cannot be privileged); nil when a sidecar can be built.
+    var sidecarPrivilegeConflict: String? {
+        let asked = securityContext
+        if asked?["privileged"] == false {
+            return "its runtime's spec.fuse.securityContext sets privileged: false, but a FUSE sidecar's mount reaches the app containers only through Bidirectional mount propagation, which Kubernetes allows only in privileged containers; use serverful mode (label \(Keys.fluidServerfulInject)=true) for this dataset"
+        }
+        if asked?["allowPrivilegeEscalation"] == false {
+            return "its runtime's spec.fuse.securityContext sets allowPrivilegeEscalation: false, which Kubernetes refuses for the privileged container a FUSE sidecar must be (Bidirectional mount propagation); use serverful mode (label \(Keys.fluidServerfulInject)=true) for this dataset"
+        }
+        return nil
     }
 }

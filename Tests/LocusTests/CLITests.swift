@@ -1,5 +1,8 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import KubeClient
+import Mutators
 import Synchronization
 import Testing
 @testable import WebhookServer
@@ -49,6 +52,47 @@ struct CLITests {
         let client = try makeClient(caPEM: String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir.file("certs/ca.pem"))), as: UTF8.self))
         let r = try await client.execute(.init(url: "https://localhost:\(port)/healthz"), timeout: .seconds(5))
         #expect(r.status == .ok)
+        try await client.shutdown()
+        serve.signal(SIGTERM)
+        #expect(try await serve.wait() == 0)
+    }
+
+    /// `serve --cluster-state FILE` serves that file's cluster with no API server, and `/mutate`
+    /// answers exactly what `locus mutate` prints for the same pod and file (one code path).
+    @Test func serveAClusterStateFileAnswersLikeLocusMutate() async throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        // The example cluster with another FUSE image, so the answer can only come from this file.
+        let state = ExampleState.yaml.replacingOccurrences(
+            of: #"fuse: {image: fluidcloudnative/alluxio-fuse, imageTag: "2.9.0""#, with: #"fuse: {image: example.com/from-the-state-file, imageTag: "7.1""#)
+        #expect(state != ExampleState.yaml)
+        try dir.write("state.yaml", state)
+        let podFile = "\(MutateCommandTests.examples)/train-sidecar.yaml"
+        let offline = try runProcess(locusExecutable, ["mutate", podFile, "--cluster-state", dir.file("state.yaml"), "--output", "json"])
+        #expect(offline.status == 0, "\(offline.stderr)")
+        let expected = try #require(try JSONValue.parse(Data(offline.stdout.utf8))["patch"])
+        #expect(expected.jsonString.contains("example.com/from-the-state-file:7.1"))
+
+        let serve = try LocusProcess(["serve", "--cluster-state", dir.file("state.yaml"), "--port", "0"], cwd: dir.path)
+        defer { serve.kill() }
+        let port = try await serve.waitForPort()
+        let client = try makeClient(caPEM: String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir.file("certs/ca.pem"))), as: UTF8.self))
+        do {
+            let pod = try YAMLBridge.parse(try String(contentsOfFile: podFile, encoding: .utf8), source: podFile)
+            var request = HTTPClientRequest(url: "https://localhost:\(port)/mutate")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: admissionReview(pod: pod, uid: "state-1")))
+            let r = try await client.execute(request, timeout: .seconds(10))
+            #expect(r.status == .ok)
+            let answer = try JSONValue.parse(Data(String(buffer: try await r.body.collect(upTo: 1 << 20)).utf8))
+            #expect(answer["response"]?["uid"] == "state-1" && answer["response"]?["allowed"] == true)
+            let b64 = try #require(answer["response"]?["patch"]?.stringValue)
+            #expect(try JSONValue.parse(try #require(Data(base64Encoded: b64))) == expected)
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
         try await client.shutdown()
         serve.signal(SIGTERM)
         #expect(try await serve.wait() == 0)

@@ -15,9 +15,13 @@ struct IndependentCheckTests {
     }
 
     @Test func everyPatchAppliesWithJsonpatchAndGivesAValidPod() throws {
-        let cache = try exampleCache()
+        let cache = try exampleCache(extra: MutatorTests.fuseKindsState)
         var lines: [String] = []
         var cases = try MutationScenarios.all()
+        // Every FUSE engine's sidecar, one of them with the runtime's own env, resources and security context.
+        for dataset in ["jindo-set", "goose-set", "efc-set", "thin-set", "tuned"] {
+            cases.append(("sidecar of \(dataset)", makePod(labels: ["serverless.fluid.io/inject": "true"], claims: [dataset], initContainer: true), "ml", policy()))
+        }
         for example in ["train-sidecar.yaml", "serve-vineyard.yaml"] {
             let text = try String(contentsOfFile: "\(Self.root)/examples/\(example)", encoding: .utf8)
             cases.append((example, try podJSON(yaml: text), "ml", AdmissionPolicy()))

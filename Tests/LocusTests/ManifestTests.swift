@@ -79,6 +79,24 @@ struct ManifestTests {
         #expect(container?["livenessProbe"]?["httpGet"]?["path"] == "/healthz")
         #expect(container?["args"] == ["serve", "--config", "/etc/locus/config/config.yaml"])
         #expect(c.certFile == "/etc/locus/tls/tls.crt")
+        #expect(container?["resources"]?["requests"]?["cpu"] != nil && container?["resources"]?["requests"]?["memory"] != nil)
+        #expect(container?["resources"]?["limits"]?["memory"] != nil, "a memory limit, so a leak cannot take the node")
+        // The probes and the Service reach the port Locus serves on.
+        let port = try #require(container?["ports"]?[0])
+        #expect(port["containerPort"]?.int64Value == Int64(c.port))
+        #expect(container?["readinessProbe"]?["httpGet"]?["port"] == port["name"] && container?["readinessProbe"]?["httpGet"]?["scheme"] == "HTTPS")
+        let podLabels = try #require(deployment["spec"]?["template"]?["metadata"]?["labels"]?.objectValue)
+        func selects(_ selector: JSONValue?) -> Bool {
+            guard let wanted = selector?.objectValue, !wanted.isEmpty else { return false }
+            return wanted.allSatisfy { podLabels[$0.key] == $0.value }
+        }
+        let service = try #require(try Self.documents("service.yaml").first { $0["kind"] == "Service" })
+        #expect(selects(service["spec"]?["selector"]))
+        #expect(service["spec"]?["ports"]?[0]?["port"] == 443 && service["spec"]?["ports"]?[0]?["targetPort"] == port["name"])
+        // Voluntary disruptions (node drains) keep one replica answering the API server.
+        let pdb = try #require(try Self.documents("deployment.yaml").first { $0["kind"] == "PodDisruptionBudget" })
+        #expect(pdb["apiVersion"] == "policy/v1" && pdb["spec"]?["minAvailable"] == 1)
+        #expect(selects(pdb["spec"]?["selector"]?["matchLabels"]))
     }
 
     /// The README's configuration table names every key the config file takes, with its

@@ -42,13 +42,141 @@ struct MutatorTests {
         #expect(sidecar["image"] == "fluidcloudnative/alluxio-fuse:2.9.0", "image and tag from the runtime's spec.fuse")
         #expect(sidecar["args"] == ["fuse", "--fuse-opts=kernel_cache,ro"])
         #expect(sidecar["resources"]?["requests"]?["memory"] == "256Mi")
-        #expect(sidecar["securityContext"] == ["privileged": true])
+        #expect(sidecar["securityContext"] == ["privileged": true, "capabilities": ["add": ["SYS_ADMIN"]]])
         #expect(mount(sidecar, "imagenet") == ["name": "imagenet", "mountPath": "/runtime-mnt/alluxio/ml/imagenet/alluxio-fuse", "mountPropagation": "Bidirectional"],
                 "mounts at the PV's fluid_path")
         #expect(sidecar["startupProbe"]?["exec"]?["command"]?[2] == "grep -q ' /runtime-mnt/alluxio/ml/imagenet/alluxio-fuse fuse' /proc/mounts")
         #expect(volume(r.pod, "imagenet") == ["name": "imagenet", "emptyDir": [:]], "the PVC volume became the shared mount point")
         #expect(mount(containers(r.pod)[0], "imagenet")?["mountPropagation"] == "HostToContainer")
         #expect(r.pod?["metadata"]?["annotations"]?["locus.dev/injected"] == "ml/imagenet=fuse-native-sidecar")
+    }
+
+    /// The sidecar is the runtime's FUSE container: env, resources and security context come
+    /// from the runtime's `spec.fuse`, not from Locus's defaults.
+    @Test func theRuntimesFuseSpecShapesTheSidecar() throws {
+        let cache = try exampleCache(extra: Self.fuseKindsState)
+        let r = decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["tuned"]), cache: cache)
+        #expect(r.outcome == .mutated, "\(r.response.message ?? "")")
+        let sidecar = try #require(containers(r.pod, "initContainers").first)
+        #expect(sidecar["env"] == [["name": "ALLUXIO_FUSE_JAVA_OPTS", "value": "-Xmx2g"], ["name": "TOKEN", "valueFrom": ["secretKeyRef": ["name": "s3", "key": "token"]]]])
+        #expect(sidecar["resources"] == ["requests": ["cpu": "500m", "memory": "2Gi"], "limits": ["memory": "4Gi"]])
+        #expect(sidecar["imagePullPolicy"] == "Always")
+        #expect(sidecar["command"] == ["/entrypoint.sh"])
+        #expect(sidecar["securityContext"] == [
+            "runAsUser": 0, "seLinuxOptions": ["type": "spc_t"], "privileged": true, "capabilities": ["add": ["SYS_PTRACE", "SYS_ADMIN"]],
+        ], "the runtime's own settings, privileged (Bidirectional needs it) with SYS_ADMIN; a drop list would be void")
+    }
+
+    /// A runtime whose FUSE must not be privileged cannot be a sidecar (Bidirectional propagation
+    /// needs a privileged container): the pod is told why, and serverful mode still works.
+    @Test(arguments: ["unprivileged", "noescalation"])
+    func aRuntimeThatForbidsPrivilegeGetsNoSidecar(dataset: String) throws {
+        let cache = try exampleCache(extra: Self.fuseKindsState)
+        let pod = makePod(labels: ["serverless.fluid.io/inject": "true"], claims: [dataset])
+        let denied = decide(pod, cache: cache)
+        #expect(denied.outcome == .denied && !denied.response.allowed && denied.response.code == 403)
+        let message = denied.response.message ?? ""
+        #expect(message.contains("dataset ml/\(dataset): its runtime's spec.fuse.securityContext sets")
+                    && message.contains("use serverful mode (label fuse.serverful.fluid.io/inject=true)"), "\(message)")
+        let allowed = decide(pod, cache: cache, policy: policy { $0.onFailure = .allow })
+        #expect(allowed.outcome == .allowedWithProblems && allowed.response.allowed)
+        #expect(containers(allowed.pod, "initContainers").isEmpty && volume(allowed.pod, dataset)?["persistentVolumeClaim"] != nil,
+                "admitted without the sidecar, the PVC untouched")
+        #expect(allowed.response.warnings.contains { $0.contains("Locus admitted the pod without this dataset: dataset ml/\(dataset)") })
+        let serverful = decide(makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: [dataset]), cache: cache)
+        #expect(serverful.outcome == .mutated && mount(containers(serverful.pod)[0], dataset)?["mountPropagation"] == "HostToContainer")
+    }
+
+    /// Every FUSE engine Fluid has gets its sidecar: the image from the runtime or Fluid's chart
+    /// default, mounted where Fluid's CSI plugin mounts that engine.
+    @Test(arguments: [
+        ("jindo-set", "jindo", "registry.cn-shanghai.aliyuncs.com/jindofs/jindo-fuse:6.2.0", "/runtime-mnt/jindo/ml/jindo-set/jindofs-fuse"),
+        ("goose-set", "goosefs", "ccr.ccs.tencentyun.com/qcloud/goosefs-fuse:v1.2.0", "/runtime-mnt/goosefs/ml/goose-set/goosefs-fuse"),
+        ("efc-set", "efc", "registry.cn-zhangjiakou.aliyuncs.com/nascache/efc-fuse:v1.0.0", "/runtime-mnt/efc/ml/efc-set/efc-fuse"),
+        ("thin-set", "thin", "example.com/my-fuse@sha256:0123", "/runtime-mnt/thin/ml/thin-set/thin-fuse"),
+        ("tuned", "alluxio", "example.com/alluxio-fuse:2.9.4", "/runtime-mnt/alluxio/ml/tuned/alluxio-fuse"),
+    ])
+    func everyFuseEngineGetsItsSidecar(dataset: String, engine: String, image: String, mountPath: String) throws {
+        let r = decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: [dataset]), cache: try exampleCache(extra: Self.fuseKindsState))
+        #expect(r.outcome == .mutated, "\(r.response.message ?? "")")
+        #expect(r.engines == [engine])
+        let sidecar = try #require(containers(r.pod, "initContainers").first)
+        #expect(sidecar["name"] == .string("locus-fuse-\(dataset)") && sidecar["restartPolicy"] == "Always")
+        #expect(sidecar["image"] == .string(image))
+        #expect(mount(sidecar, dataset)?["mountPath"] == .string(mountPath) && mount(sidecar, dataset)?["mountPropagation"] == "Bidirectional")
+        #expect(mount(containers(r.pod)[0], dataset)?["mountPropagation"] == "HostToContainer")
+        #expect(r.pod?["metadata"]?["annotations"]?["locus.dev/injected"] == .string("ml/\(dataset)=fuse-native-sidecar"))
+    }
+
+    /// Runtimes of every FUSE kind, and PVCs marked the three ways Fluid marks a dataset PVC.
+    static let fuseKindsState = """
+        datasets:
+          - metadata: {name: jindo-set, namespace: ml}
+            status: {phase: Bound, runtimes: [{name: jindo-set, namespace: ml, type: jindo}]}
+          - metadata: {name: goose-set, namespace: ml}
+            status: {phase: Bound, runtimes: [{name: goose-set, namespace: ml, type: goosefs}]}
+          - metadata: {name: efc-set, namespace: ml}
+            status: {phase: Bound, runtimes: [{name: efc-set, namespace: ml, type: efc}]}
+          - metadata: {name: thin-set, namespace: ml}
+            status: {phase: Bound, runtimes: [{name: thin-set, namespace: ml, type: thin}]}
+          - metadata: {name: tuned, namespace: ml}
+            status: {phase: Bound, runtimes: [{name: tuned, namespace: ml, type: alluxio}]}
+          - metadata: {name: unprivileged, namespace: ml}
+            status: {phase: Bound, runtimes: [{name: unprivileged, namespace: ml, type: juicefs}]}
+          - metadata: {name: noescalation, namespace: ml}
+            status: {phase: Bound, runtimes: [{name: noescalation, namespace: ml, type: juicefs}]}
+          - metadata: {name: lookalike, namespace: ml}
+            status: {phase: Bound, runtimes: [{name: llama-weights, namespace: ml, type: juicefs}]}
+        runtimes:
+          - kind: JindoRuntime
+            metadata: {name: jindo-set, namespace: ml}
+          - kind: GooseFSRuntime
+            metadata: {name: goose-set, namespace: ml}
+          - kind: EFCRuntime
+            metadata: {name: efc-set, namespace: ml}
+          - kind: ThinRuntime
+            metadata: {name: thin-set, namespace: ml}
+            spec: {fuse: {image: "example.com/my-fuse@sha256:0123", imageTag: ignored-with-a-digest}}
+          - kind: AlluxioRuntime
+            metadata: {name: tuned, namespace: ml}
+            spec:
+              fuse:
+                image: example.com/alluxio-fuse
+                imageTag: "2.9.4"
+                imagePullPolicy: Always
+                command: [/entrypoint.sh]
+                env: [{name: ALLUXIO_FUSE_JAVA_OPTS, value: "-Xmx2g"}, {name: TOKEN, valueFrom: {secretKeyRef: {name: s3, key: token}}}]
+                resources: {requests: {cpu: 500m, memory: 2Gi}, limits: {memory: 4Gi}}
+                securityContext: {runAsUser: 0, seLinuxOptions: {type: spc_t}, capabilities: {add: [SYS_PTRACE], drop: [ALL]}}
+          - kind: JuiceFSRuntime
+            metadata: {name: unprivileged, namespace: ml}
+            spec: {fuse: {securityContext: {privileged: false}}}
+          - kind: JuiceFSRuntime
+            metadata: {name: noescalation, namespace: ml}
+            spec: {fuse: {securityContext: {allowPrivilegeEscalation: false}}}
+        persistentVolumeClaims:
+          - metadata: {name: jindo-set, namespace: ml, labels: {fluid.io/s-ml-jindo-set: "true"}}
+          - metadata: {name: goose-set, namespace: ml, labels: {fluid.io/managed-by: fluid}}
+          - metadata: {name: efc-set, namespace: ml, labels: {fluid.io/wrapped-by: fluid}}
+          - metadata: {name: thin-set, namespace: ml, labels: {fluid.io/dataset-id: ml-thin-set, fluid.io/s-ml-thin-set: "true"}}
+          - metadata: {name: tuned, namespace: ml, labels: {fluid.io/s-ml-tuned: "true"}}
+          - metadata: {name: unprivileged, namespace: ml, labels: {fluid.io/s-ml-unprivileged: "true"}}
+          - metadata: {name: noescalation, namespace: ml, labels: {fluid.io/s-ml-noescalation: "true"}}
+          - metadata: {name: lookalike, namespace: ml}
+        """
+
+    /// A PVC is a dataset reference when Fluid marked it so, by any of its three labels; an
+    /// unmarked PVC that shares a dataset's name is not.
+    @Test func fluidMarksDatasetPVCsThreeWays() throws {
+        let cache = try exampleCache(extra: Self.fuseKindsState)
+        let resolver = DatasetResolver(catalog: cache)
+        for claim in ["jindo-set", "goose-set", "efc-set"] {
+            #expect(resolver.isDatasetClaim(namespace: "ml", claim: claim), "\(claim)")
+        }
+        #expect(!resolver.isDatasetClaim(namespace: "ml", claim: "lookalike"))
+        let r = decide(makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: ["goose-set", "efc-set", "lookalike"]), cache: cache)
+        #expect(r.engines == ["efc", "goosefs"])
+        #expect(mount(containers(r.pod)[0], "lookalike")?["mountPropagation"] == nil, "an ordinary PVC is left alone")
     }
 
     @Test func olderClustersGetAPlainFirstContainerWithAPostStartCheck() throws {
@@ -121,6 +249,25 @@ struct MutatorTests {
         let out = r.pod?["spec"]?["affinity"]?["nodeAffinity"]?["requiredDuringSchedulingIgnoredDuringExecution"]?["nodeSelectorTerms"]?.arrayValue ?? []
         #expect(out.count == 2)
         #expect(out.allSatisfy { $0["matchExpressions"]?.arrayValue?.count == 2 })
+    }
+
+    /// The socket mount, its env and the env ConfigMaps reach every app container, not just the first.
+    @Test func sharedMemoryAndEnvReachEveryAppContainer() throws {
+        var pod = makePod(annotations: ["locus.dev/datasets": "features"], claims: ["imagenet"])
+        pod["spec"]?["containers"] = [
+            ["name": "app", "image": "busybox", "volumeMounts": [["name": "imagenet", "mountPath": "/data"]]],
+            ["name": "sidekick", "image": "busybox", "env": [["name": "MINE", "value": "1"]]],
+        ]
+        let r = decide(pod, cache: try exampleCache())
+        #expect(r.outcome == .mutated)
+        let apps = containers(r.pod)
+        #expect(apps.count == 2)
+        for c in apps {
+            #expect(mount(c, "locus-vineyard-features")?["mountPath"] == "/var/run/vineyard", "\(c["name"]?.stringValue ?? "")")
+            #expect(c["env"]?.arrayValue?.contains(["name": "VINEYARD_IPC_SOCKET", "value": "/var/run/vineyard/vineyard.sock"]) == true)
+            #expect(c["envFrom"] == [["configMapRef": ["name": "imagenet-env"]], ["configMapRef": ["name": "features-rpc-conf", "optional": true]]])
+        }
+        #expect(apps[1]["env"]?[0] == ["name": "MINE", "value": "1"], "the container's own env is kept, first")
     }
 
     @Test func envConfigMapsReachAppAndInitContainersAsConfigured() throws {

@@ -65,6 +65,23 @@ struct WebhookTests {
         }
     }
 
+    /// A dry run (`kubectl apply --dry-run=server`) gets the same answer as the real request:
+    /// Locus has no side effects to skip, which is what `sideEffects: None` promises.
+    @Test func dryRunGetsTheSameAnswer() async throws {
+        try await Self.withLocus { client, locus in
+            for pod in [makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["imagenet"]), makePod(annotations: ["locus.dev/datasets": "nope"])] {
+                let real = try await Self.post(client, locus, admissionReview(pod: pod, uid: "d-1"))
+                let dry = try await Self.post(client, locus, admissionReview(pod: pod, uid: "d-1", dryRun: true))
+                #expect(real.status == .ok && dry.status == .ok)
+                #expect(dry.text == real.text)
+                #expect(dry.body?["response"]?["uid"] == "d-1")
+            }
+            let metrics = try await client.execute(HTTPClientRequest(url: "\(locus.url)/metrics"), timeout: .seconds(5))
+            let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+            #expect(text.contains(#"locus_admission_reviews_total{outcome="denied",engine="none"} 2"#), "both reviews of the denied pod answered: \(text)")
+        }
+    }
+
     @Test func v1beta1IsAnsweredInKind() async throws {
         try await Self.withLocus { client, locus in
             let a = try await Self.post(client, locus, admissionReview(pod: makePod(claims: ["imagenet"]), uid: "b-1", apiVersion: "admission.k8s.io/v1beta1"))

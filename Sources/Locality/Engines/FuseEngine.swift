@@ -1,5 +1,6 @@
 /// Fluid's FUSE engines (Alluxio, JuiceFS, Jindo, GooseFS, EFC, Thin). The sidecar is built
-/// from the runtime's `spec.fuse`: image and tag, pull policy, command, args, env, resources.
+/// from the runtime's `spec.fuse`: image and tag, pull policy, command, args, env, resources,
+/// security context.
 public struct FuseEngine: EnginePlugin {
     public static let kinds: [FluidRuntimeKind] = [.alluxio, .juicefs, .jindo, .goosefs, .efc, .thin]
 
@@ -59,6 +60,7 @@ public struct FuseEngine: EnginePlugin {
                 // Only values of the right shape (a closure returning `nil` here would make JSON null).
                 env: fuse?["env"]?.arrayValue != nil ? fuse?["env"] : nil,
                 resources: fuse?["resources"]?.objectValue != nil ? fuse?["resources"] : nil,
+                securityContext: fuse?["securityContext"]?.objectValue != nil ? fuse?["securityContext"] : nil,
                 mountPath: mountPath))
     }
 }

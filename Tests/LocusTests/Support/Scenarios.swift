@@ -81,14 +81,15 @@ enum MutationScenarios {
 /// An AdmissionReview request as kube-apiserver sends it.
 func admissionReview(
     pod: JSONValue?, uid: String = "705ab4f5-6393-11e8-b7cc-42010a800002", apiVersion: String = "admission.k8s.io/v1",
-    operation: String = "CREATE", kind: JSONValue = ["group": "", "version": "v1", "kind": "Pod"], namespace: String = "ml"
+    operation: String = "CREATE", kind: JSONValue = ["group": "", "version": "v1", "kind": "Pod"], namespace: String = "ml",
+    dryRun: Bool = false
 ) -> [UInt8] {
     var request: JSONObject = [
         "uid": .string(uid), "kind": kind, "resource": ["group": "", "version": "v1", "resource": "pods"],
         "requestKind": kind, "requestResource": ["group": "", "version": "v1", "resource": "pods"],
         "namespace": .string(namespace), "operation": .string(operation),
         "userInfo": ["username": "system:serviceaccount:kube-system:job-controller", "groups": ["system:serviceaccounts"]],
-        "dryRun": false, "options": ["apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"],
+        "dryRun": .bool(dryRun), "options": ["apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"],
     ]
     request["object"] = pod ?? .null
     let review: JSONValue = ["apiVersion": .string(apiVersion), "kind": "AdmissionReview", "request": .object(request)]
