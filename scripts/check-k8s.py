@@ -9,16 +9,25 @@
                                      targets) or PrometheusRule (YAML: rule exprs) must parse with
                                      PyPI `promql-parser`; prints "expr <expression>" per expression.
 
-"Valid" means: the official Kubernetes Python models (PyPI `kubernetes`) accept the object with
-their required-field checks, and reading it into the model and writing it back loses nothing, so
-a misspelt or misplaced field is caught. Prints one line per problem and "ok N"; exits 1 on any.
+"Valid" means both:
+  - the published Kubernetes OpenAPI schema (PyPI `kubernetes-validate`, strict: no unknown
+    fields) of KUBERNETES_VERSION accepts it: types, enums, required fields;
+  - the official Kubernetes Python models (PyPI `kubernetes`) accept the object with their
+    required-field checks, and reading it into the model and writing it back loses nothing, so a
+    misspelt or misplaced field is caught.
+Kinds with no published schema (CRDs, kustomizations) are checked as YAML only.
+Prints one line per problem and "ok N"; exits 1 on any.
 """
 import json
 import sys
 
 import jsonpatch
+import kubernetes_validate
 import yaml
 from kubernetes import client
+
+# Native sidecars (restartPolicy on init containers) are in the schema from 1.28 on.
+KUBERNETES_VERSION = "1.33.0"
 
 API = client.ApiClient()
 MODELS = {
@@ -65,12 +74,23 @@ def validate(obj, model=None):
     model = model or MODELS.get((obj.get("apiVersion"), obj.get("kind")))
     if model is None:
         return [f"no model for apiVersion {obj.get('apiVersion')} kind {obj.get('kind')}"]
+    problems = schema_problems(obj)
     try:
         # The models' own reader (the public wrapper around it changed signature across releases).
         typed = API._ApiClient__deserialize(obj, model)
     except (ValueError, TypeError) as e:
-        return [f"rejected by {model}: {e}"]
-    return differences(obj, API.sanitize_for_serialization(typed))
+        return problems + [f"rejected by {model}: {e}"]
+    return problems + differences(obj, API.sanitize_for_serialization(typed))
+
+
+def schema_problems(obj):
+    """What the published OpenAPI schema of KUBERNETES_VERSION says is wrong (strict)."""
+    try:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as e:
+        where = "/" + "/".join(str(p) for p in e.path)
+        return [f"schema {KUBERNETES_VERSION}: {where}: {e.message}"]
+    return []
 
 
 def check_patches(path):
@@ -100,7 +120,7 @@ def check_manifests(paths):
                     continue
                 n += 1
                 if (doc.get("apiVersion"), doc.get("kind")) not in MODELS:
-                    continue  # kinds without a Python model (kustomization, scheduler config): YAML validity only
+                    continue  # kinds without a model or schema (CRDs, kustomization, scheduler config): YAML validity only
                 name = f"{p}: {doc.get('kind')} {doc.get('metadata', {}).get('name')}"
                 problems += [f"{name}: {x}" for x in validate(doc)]
     return problems, n

@@ -36,10 +36,12 @@ struct IndependentCheckTests {
         // The checker itself must catch a wrong patch: a misspelt field and a patch that does not apply.
         let bad: JSONValue = ["name": "misspelt", "original": makePod(), "patch": [["op": "add", "path": "/spec/containers/0/mountPropogation", "value": "x"]]]
         let broken: JSONValue = ["name": "broken", "original": makePod(), "patch": [["op": "remove", "path": "/spec/nothing"]]]
+        // ...and a value of the wrong type.
+        let mistyped: JSONValue = ["name": "mistyped", "original": makePod(), "patch": [["op": "add", "path": "/spec/containers/0/securityContext", "value": ["privileged": "yes"]]]]
         let dir = try TempDir()
         defer { dir.cleanup() }
         try dir.write("good.jsonl", lines.joined(separator: "\n") + "\n")
-        try dir.write("bad.jsonl", bad.jsonString + "\n" + broken.jsonString + "\n")
+        try dir.write("bad.jsonl", [bad, broken, mistyped].map(\.jsonString).joined(separator: "\n") + "\n")
 
         let good = try Self.python(["patches", dir.file("good.jsonl")])
         #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
@@ -48,5 +50,6 @@ struct IndependentCheckTests {
         #expect(caught.status == 1)
         #expect(caught.stdout.contains("misspelt: /spec/containers/0/mountPropogation: dropped"), "\(caught.stdout)")
         #expect(caught.stdout.contains("broken: patch does not apply"), "\(caught.stdout)")
+        #expect(caught.stdout.contains("mistyped: schema 1.33.0: /spec/containers/0/securityContext/privileged: 'yes' is not of type 'boolean'"), "\(caught.stdout)")
     }
 }
