@@ -445,7 +445,7 @@ extension FuseTemplate {
         var context = securityContext?.objectValue ?? [:]
         context["privileged"] = true
         var capabilities = context["capabilities"]?.objectValue ?? [:]
-        var add = capabilities["add"]?.arrayValue ?? []
+        var add = (capabilities["add"]?.arrayValue ?? []).filter { $0.stringValue != nil }  // only capability names
         if !add.contains("SYS_ADMIN") { add.append("SYS_ADMIN") }
         capabilities["add"] = .array(add)
         capabilities["drop"] = nil  // dropping capabilities of a privileged container is refused or void

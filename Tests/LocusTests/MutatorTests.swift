@@ -147,7 +147,7 @@ struct MutatorTests {
                 command: [/entrypoint.sh]
                 env: [{name: ALLUXIO_FUSE_JAVA_OPTS, value: "-Xmx2g"}, {name: TOKEN, valueFrom: {secretKeyRef: {name: s3, key: token}}}]
                 resources: {requests: {cpu: 500m, memory: 2Gi}, limits: {memory: 4Gi}}
-                securityContext: {runAsUser: 0, seLinuxOptions: {type: spc_t}, capabilities: {add: [SYS_PTRACE], drop: [ALL]}}
+                securityContext: {runAsUser: 0, seLinuxOptions: {type: spc_t}, capabilities: {add: [SYS_PTRACE, {not: a-name}], drop: [ALL]}}
           - kind: JuiceFSRuntime
             metadata: {name: unprivileged, namespace: ml}
             spec: {fuse: {securityContext: {privileged: false}}}
