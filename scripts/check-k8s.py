@@ -11,7 +11,7 @@
 
 "Valid" means both:
   - the published Kubernetes OpenAPI schema (PyPI `kubernetes-validate`, strict: no unknown
-    fields) of KUBERNETES_VERSION accepts it: types, enums, required fields;
+    fields) of KUBERNETES_VERSION accepts it: field names, types, required fields;
   - the official Kubernetes Python models (PyPI `kubernetes`) accept the object with their
     required-field checks, and reading it into the model and writing it back loses nothing, so a
     misspelt or misplaced field is caught.

@@ -456,13 +456,7 @@ extension FuseTemplate {
     /// Why the runtime's security context rules out a FUSE sidecar (it asks for a container that
     /// cannot be privileged); nil when a sidecar can be built.
     var sidecarPrivilegeConflict: String? {
-        let asked = securityContext
-        if asked?["privileged"] == false {
-            return "its runtime's spec.fuse.securityContext sets privileged: false, but a FUSE sidecar's mount reaches the app containers only through Bidirectional mount propagation, which Kubernetes allows only in privileged containers; use serverful mode (label \(Keys.fluidServerfulInject)=true) for this dataset"
-        }
-        if asked?["allowPrivilegeEscalation"] == false {
-            return "its runtime's spec.fuse.securityContext sets allowPrivilegeEscalation: false, which Kubernetes refuses for the privileged container a FUSE sidecar must be (Bidirectional mount propagation); use serverful mode (label \(Keys.fluidServerfulInject)=true) for this dataset"
-        }
-        return nil
+        guard let field = ["privileged", "allowPrivilegeEscalation"].first(where: { securityContext?[$0] == false }) else { return nil }
+        return "its runtime's spec.fuse.securityContext sets \(field): false, but a FUSE sidecar must be a privileged container (its mount reaches the app containers only through Bidirectional mount propagation, which Kubernetes allows only in privileged containers, and a privileged container cannot have \(field): false); use serverful mode (label \(Keys.fluidServerfulInject)=true) for this dataset"
     }
 }
