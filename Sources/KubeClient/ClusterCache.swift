@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Yams
 
 /// The cluster objects Locus reads, one store per kind, filled either by informers
@@ -17,6 +18,17 @@ public final class ClusterCache: Sendable {
     public let datasets = Store<Dataset>()
     /// Fluid runtimes of every kind, keyed `namespace/name` (Fluid names a dataset's runtime after it).
     public let runtimes = Store<FluidRuntime>()
+    /// Fluid's FUSE DaemonSets (the container a FUSE sidecar copies).
+    public let daemonSets = Store<DaemonSet>()
+    private let daemonSetsWatched = Atomic<Bool>(false)
+
+    /// Whether `daemonSets` reflects the cluster: true for a live cluster and for a cluster-state
+    /// file with a `daemonSets` list; false for a file without one, whose FUSE sidecars can then
+    /// only be built from the runtime's `spec.fuse`.
+    public var knowsDaemonSets: Bool {
+        get { daemonSetsWatched.load(ordering: .acquiring) }
+        set { daemonSetsWatched.store(newValue, ordering: .releasing) }
+    }
 
     /// Lays every store's objects out anew (see `Store.compact()`), after a fill that left garbage.
     public func compact() throws {
@@ -27,6 +39,7 @@ public final class ClusterCache: Sendable {
         try namespaces.compact()
         try datasets.compact()
         try runtimes.compact()
+        try daemonSets.compact()
     }
 
     public init() {}
@@ -54,6 +67,7 @@ public struct ClusterStateObjects: Decodable, Sendable {
     public var nodes: [Node]?
     public var configMaps: [ConfigMap]?
     public var namespaces: [Namespace]?
+    public var daemonSets: [DaemonSet]?
 
     public static func parse(_ yaml: String, source: String) throws -> ClusterStateObjects {
         do {
@@ -103,11 +117,18 @@ public struct ClusterStateObjects: Decodable, Sendable {
         _ = cache.nodes.replace(with: try check(nodes, "nodes", namespaced: false))
         _ = cache.configMaps.replace(with: try check(configMaps, "configMaps", namespaced: true))
         _ = cache.namespaces.replace(with: try check(namespaces, "namespaces", namespaced: false))
+        _ = cache.daemonSets.replace(with: try check(daemonSets, "daemonSets", namespaced: true))
+        cache.knowsDaemonSets = daemonSets != nil
     }
 }
 
 /// Informers keeping a `ClusterCache` in step with a real cluster.
 public final class LiveCluster: Sendable {
+    /// Fluid's charts label each runtime's FUSE DaemonSet `role: <chart>-fuse`; only those are
+    /// watched, not every DaemonSet of the cluster.
+    public static let fuseDaemonSetSelector =
+        "role in (alluxio-fuse,efc-fuse,goosefs-fuse,jindofs-fuse,juicefs-fuse,thin-fuse,vineyard-fuse)"
+
     public let cache: ClusterCache
     public let client: KubeAPIClient
     let runners: [@Sendable () async -> Void]
@@ -121,9 +142,10 @@ public final class LiveCluster: Sendable {
         var syncs: [(String, @Sendable () -> Bool)] = []
         var stats: [(String, @Sendable () -> InformerStats)] = []
         @discardableResult
-        func add<T: KubeObject>(_ resource: Resource, _ store: Store<T>, optional: Bool = false) -> Informer<T> {
+        func add<T: KubeObject>(_ resource: Resource, _ store: Store<T>, labelSelector: String? = nil, optional: Bool = false) -> Informer<T> {
             let inf = Informer<T>(
-                client: client, resource: resource, store: store, optionalResource: optional, logger: logger)
+                client: client, resource: resource, labelSelector: labelSelector, store: store, optionalResource: optional,
+                logger: logger)
             runners.append { await inf.run() }
             syncs.append(("\(resource)", { inf.hasSynced }))
             stats.append(("\(resource)", { inf.stats }))
@@ -134,6 +156,9 @@ public final class LiveCluster: Sendable {
         add(.nodes, cache.nodes)
         add(.configMaps, cache.configMaps)
         add(.namespaces, cache.namespaces)
+        // Only Fluid's FUSE DaemonSets: Fluid labels every runtime component it renders.
+        add(.daemonSets, cache.daemonSets, labelSelector: Self.fuseDaemonSetSelector)
+        cache.knowsDaemonSets = true
         // Fluid's CRDs may be missing (Fluid not installed, or an older Fluid without a runtime kind):
         // then the store stays empty and the informer counts as synced.
         add(.datasets, cache.datasets, optional: true)

@@ -9,36 +9,6 @@ public enum DataAccess: Sendable, Hashable {
     case sharedMemory(SharedMemoryEndpoint)
 }
 
-/// The FUSE container of a runtime, taken from the runtime object (`spec.fuse`).
-public struct FuseTemplate: Sendable, Hashable {
-    public var image: String
-    public var imagePullPolicy: String?
-    public var command: [String]?
-    public var args: [String]?
-    /// `[{name, value|valueFrom}]` exactly as the runtime gives them.
-    public var env: JSONValue?
-    /// `{requests, limits}` from the runtime; nil when it gives none.
-    public var resources: JSONValue?
-    /// The runtime's `spec.fuse.securityContext` (runAsUser, SELinux, seccomp, …); nil when it gives none.
-    public var securityContext: JSONValue?
-    /// Where the FUSE process mounts the dataset inside its container (Fluid's `fluid_path`).
-    public var mountPath: String
-
-    public init(
-        image: String, imagePullPolicy: String? = nil, command: [String]? = nil, args: [String]? = nil,
-        env: JSONValue? = nil, resources: JSONValue? = nil, securityContext: JSONValue? = nil, mountPath: String
-    ) {
-        self.image = image
-        self.imagePullPolicy = imagePullPolicy
-        self.command = command
-        self.args = args
-        self.env = env
-        self.resources = resources
-        self.securityContext = securityContext
-        self.mountPath = mountPath
-    }
-}
-
 /// A shared-memory engine's socket on the node and the ConfigMap that tells clients where it is.
 public struct SharedMemoryEndpoint: Sendable, Hashable {
     /// The socket directory on the node (hostPath).
@@ -68,8 +38,9 @@ public struct EngineError: Error, CustomStringConvertible, Equatable {
 /// extender, where its bytes are. One plugin per engine kind; adding an engine is one file.
 public protocol EnginePlugin: Sendable {
     var kind: FluidRuntimeKind { get }
-    /// How a pod reaches `dataset` through `runtime`. `volume` is the dataset's PV when Fluid made one.
-    func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?) throws -> DataAccess
+    /// How a pod reaches `dataset` through `runtime`. `volume` is the dataset's PV when Fluid made
+    /// one; `catalog` holds the cluster objects the engine's pods are rendered from (its FUSE DaemonSet).
+    func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess
     /// The engine's own figures for `dataset`: it is asked where the bytes it serves are. nil when the
     /// engine reports nothing per node (Fluid's status estimate then stands alone). Off the request path;
     /// every network call is bounded by `probe.timeout`, and a failure is a `problem`, never a throw.

@@ -28,6 +28,10 @@ public enum Keys {
     public static let fluidSidecarDone = "done.sidecar.fluid.io/inject"
     /// Pod label `"false"`: no mount check on the FUSE sidecar.
     public static let fluidPostStartInject = "fuse.sidecar.poststart.fluid.io/inject"
+    /// Pod label `"true"`: the FUSE sidecar is made unprivileged (Fluid's unprivileged mutator).
+    public static let fluidUnprivilegedInject = "unprivileged.sidecar.fluid.io/inject"
+    /// Pod label `"true"`: the FUSE sidecar keeps its DaemonSet's cache-directory volumes.
+    public static let fluidCacheDirInject = "cachedir.sidecar.fluid.io/inject"
     /// Node label Fluid puts on nodes that count datasets cached there.
     public static let fluidDatasetNum = "fluid.io/dataset-num"
     public static let fluidManagedBy = "fluid.io/managed-by"

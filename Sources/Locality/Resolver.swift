@@ -7,6 +7,9 @@ public protocol DatasetCatalog: Sendable {
     func runtime(namespace: String, name: String) -> FluidRuntime?
     func configMap(namespace: String, name: String) -> ConfigMap?
     func namespaceLabels(_ namespace: String) -> [String: String]?
+    func daemonSet(namespace: String, name: String) -> DaemonSet?
+    /// Whether `daemonSet` answers for the cluster (false: a cluster-state file without DaemonSets).
+    var knowsDaemonSets: Bool { get }
 }
 
 extension ClusterCache: DatasetCatalog {
@@ -20,6 +23,7 @@ extension ClusterCache: DatasetCatalog {
     public func namespaceLabels(_ namespace: String) -> [String: String]? {
         namespaces.get(namespace: nil, name: namespace)?.metadata.labels
     }
+    public func daemonSet(namespace: String, name: String) -> DaemonSet? { daemonSets.get(namespace: namespace, name: name) }
 }
 
 /// `namespace/name` of a dataset.
@@ -74,6 +78,9 @@ public struct ResolvedDataset: Sendable {
     public var volumes: [String]
     /// The env ConfigMap the dataset names (`locus.dev/env-configmap`), if any.
     public var envConfigMap: String?
+    /// The dataset's volume claim in the pod's namespace (Fluid names it after the dataset), if
+    /// there is one: a pod can reach the data through it where hostPath is forbidden.
+    public var claim: String?
 
     public var engine: String { kind.engineType }
 }
@@ -169,13 +176,15 @@ public struct DatasetResolver: Sendable {
             .flatMap { catalog.persistentVolume(name: $0) }
         let access: DataAccess
         do {
-            access = try plugin.access(dataset: dataset, runtime: runtime, volume: pv)
+            access = try plugin.access(dataset: dataset, runtime: runtime, volume: pv, catalog: catalog)
         } catch {
             return problem(.engine, "\(error)")
         }
         return .success(
             ResolvedDataset(
                 ref: ref, dataset: dataset, runtime: runtime, kind: kind, access: access, volumes: [],
-                envConfigMap: dataset.metadata.annotations?[Keys.envConfigMap]))
+                envConfigMap: dataset.metadata.annotations?[Keys.envConfigMap],
+                claim: ref.namespace == podNamespace && catalog.persistentVolumeClaim(namespace: podNamespace, name: ref.name) != nil
+                    ? ref.name : nil))
     }
 }

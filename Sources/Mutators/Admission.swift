@@ -178,9 +178,9 @@ public enum Admission {
         let meta = pod["metadata"]
         let labels = meta?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         let annotations = meta?["annotations"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        let namespaceLabels = catalog.namespaceLabels(namespace) ?? [:]
         guard let optIn = OptIn.evaluate(
-            labels: labels, annotations: annotations, namespaceLabels: catalog.namespaceLabels(namespace) ?? [:],
-            config: policy.mutation)
+            labels: labels, annotations: annotations, namespaceLabels: namespaceLabels, config: policy.mutation)
         else {
             return AdmissionResult(response: .allow(uid: uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
         }
@@ -205,7 +205,8 @@ public enum Admission {
             return denial(uid: uid, problems: problems, engines: engines)
         }
         let mutation = PodMutator.mutate(
-            pod: pod, labels: labels, namespace: namespace, datasets: datasets, optIn: optIn, config: policy.mutation, explain: policy.explain)
+            pod: pod, labels: labels, namespace: namespace, datasets: datasets, optIn: optIn, config: policy.mutation,
+            podSecurity: PodSecurity(namespaceLabels: namespaceLabels), explain: policy.explain)
         let allProblems = problems + mutation.problems
         if !mutation.problems.isEmpty, policy.onFailure == .deny {
             return denial(uid: uid, problems: allProblems, engines: engines)
@@ -236,7 +237,7 @@ extension Admission {
 
     /// One line for the pod's owner: each dataset wired, by which engine, and how.
     static func announcement(_ injections: [Injection]) -> String {
-        "Locus wired " + injections.map { "\($0.dataset) (\($0.engine)) through \($0.phrase)" }.joined(separator: "; ")
+        "Locus wired " + injections.map { "\($0.dataset) (\($0.engine)) through \($0.how.phrase)" }.joined(separator: "; ")
             + " (recorded in annotation \(Keys.injected))"
     }
 }

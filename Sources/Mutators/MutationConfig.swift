@@ -30,6 +30,17 @@ public struct MutationConfig: Sendable, Equatable {
         "requests": ["cpu": "100m", "memory": "256Mi"],
         "limits": ["memory": "4Gi"],
     ]
+    /// What to do with a FUSE sidecar the namespace's Pod Security level forbids.
+    public enum PodSecurityFallback: String, Sendable, CaseIterable {
+        /// Deny the pod, saying which rule the sidecar would break and the ways out.
+        case deny
+        /// Serve the dataset in serverful mode instead (Fluid's CSI plugin), with a warning.
+        case serverful
+    }
+    public var podSecurityFallback = PodSecurityFallback.deny
+    /// The extended resource through which a device plugin hands `/dev/fuse` to an unprivileged
+    /// FUSE sidecar (Fluid's `fluid.io/fuse`); empty: none is asked for.
+    public var fuseDeviceResource = "fluid.io/fuse"
     /// Seconds a FUSE sidecar gets to mount before the app containers are started anyway (plain) or it is restarted (native).
     public var fuseMountTimeoutSeconds = 120
 

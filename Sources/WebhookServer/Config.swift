@@ -54,6 +54,10 @@ public struct ServeConfig: Sendable, Equatable {
     public var onFailure = AdmissionPolicy.OnFailure.deny
     /// FUSE mode for pods opted in with `locus.dev/inject`.
     public var fuseMode = MutationConfig.FuseMode.serverful
+    /// FUSE sidecars a namespace's Pod Security forbids: deny, or serve them serverful.
+    public var podSecurityFallback = MutationConfig.PodSecurityFallback.deny
+    /// Extended resource of the FUSE device for unprivileged sidecars; empty: none.
+    public var fuseDeviceResource = MutationConfig().fuseDeviceResource
     /// `major.minor` of the cluster; unset: read once from the API server (1.31 offline).
     public var kubernetesVersion: String?
     public var sharedMemoryMountPath = "/var/run/vineyard"
@@ -109,6 +113,8 @@ public struct ServeConfig: Sendable, Equatable {
         "requestBodyTimeoutSeconds": "a request's body must arrive within this of its head, else the connection is closed (default 30)",
         "onFailure": "deny or allow: pods naming a dataset Locus cannot serve are denied with the reason, or admitted without it and warned (default deny)",
         "fuseMode": "serverful or sidecar: FUSE mode for pods opted in with locus.dev/inject (default serverful)",
+        "podSecurityFallback": "deny or serverful: a FUSE sidecar the namespace's Pod Security level (pod-security.kubernetes.io/enforce) forbids is denied with the reason, or the dataset is served in serverful mode with a warning (default deny)",
+        "fuseDeviceResource": "extended resource an unprivileged FUSE sidecar requests for /dev/fuse from a device plugin; empty for none (default fluid.io/fuse)",
         "kubernetesVersion": "cluster version major.minor; decides native sidecars (default: asked from the API server once; 1.31 offline)",
         "sharedMemoryMountPath": "where shared-memory sockets appear in app containers (default /var/run/vineyard)",
         "socketRoots": "node directories a shared-memory engine's socket directory must lie in, a list or comma-separated (default /runtime-mnt/vineyard, /var/run/vineyard-kubernetes)",
@@ -250,6 +256,17 @@ public struct ServeConfig: Sendable, Equatable {
                 throw ConfigError("\(source): fuseMode must be serverful or sidecar")
             }
             fuseMode = v
+        case "podSecurityFallback":
+            guard let v = MutationConfig.PodSecurityFallback(rawValue: try string().lowercased()) else {
+                throw ConfigError("\(source): podSecurityFallback must be deny or serverful")
+            }
+            podSecurityFallback = v
+        case "fuseDeviceResource":
+            let v = try string().trimmingCharacters(in: .whitespaces)
+            guard v.isEmpty || v.split(separator: "/").count == 2 && !v.contains(" ") else {
+                throw ConfigError("\(source): fuseDeviceResource must be an extended resource name like fluid.io/fuse, or empty")
+            }
+            fuseDeviceResource = v
         case "kubernetesVersion":
             let v = try string()
             guard MutationConfig.hasNativeSidecars(version: v) != nil else {
@@ -304,6 +321,8 @@ public struct ServeConfig: Sendable, Equatable {
         p.mutation.envIntoInitContainers = envIntoInitContainers
         p.mutation.schedulingHints = schedulingHints
         p.mutation.avoidCacheNodes = avoidCacheNodes
+        p.mutation.podSecurityFallback = podSecurityFallback
+        p.mutation.fuseDeviceResource = fuseDeviceResource
         p.announceInjections = announceInjections
         return p
     }

@@ -2,8 +2,9 @@ import Foundation
 
 /// The built-in cluster state of `locus serve --example`: namespace `ml` with two FUSE datasets
 /// (Alluxio, JuiceFS) and one shared-memory dataset (Vineyard), their runtimes and PVCs, and
-/// three nodes in two zones; namespace `analytics` opts all its pods in and may read
-/// `ml/llama-weights`. Same format as a `--cluster-state` file.
+/// three nodes in two zones; the FUSE DaemonSets Fluid renders for the FUSE runtimes; namespace
+/// `analytics` opts all its pods in and may read `ml/llama-weights`. Same format as a
+/// `--cluster-state` file.
 public enum ExampleState {
     public static let yaml = """
         datasets:
@@ -98,6 +99,74 @@ public enum ExampleState {
             data: {VINEYARD_RPC_ENDPOINT: "features-worker-0.features-worker.ml:9600"}
           - metadata: {name: imagenet-env, namespace: ml, resourceVersion: "502"}
             data: {IMAGENET_ROOT: /data/imagenet, IMAGENET_FORMAT: jpeg}
+          - metadata: {name: imagenet-config, namespace: ml, resourceVersion: "503"}
+            data: {ALLUXIO_MASTER_HOSTNAME: imagenet-master-0.ml, ALLUXIO_MASTER_RPC_PORT: "19998"}
+          - metadata: {name: llama-weights-fuse-script, namespace: ml, resourceVersion: "504"}
+            data:
+              script.sh: |
+                #!/bin/bash
+                set -e
+                /usr/local/bin/juicefs format --no-update ${METAURL} llama
+                exec /bin/mount.juicefs ${METAURL} /runtime-mnt/juicefs/ml/llama-weights/juicefs-fuse -o cache-dir=/var/jfsCache,metrics=0.0.0.0:14000
+        # The runtimes' FUSE DaemonSets, as Fluid's alluxio and juicefs charts render them: a FUSE
+        # sidecar is a copy of their first container and the volumes it mounts.
+        daemonSets:
+          - metadata:
+              name: imagenet-fuse
+              namespace: ml
+              resourceVersion: "801"
+              labels: {app: alluxio, release: imagenet, role: alluxio-fuse, fluid.io/managed-by: fluid, fluid.io/dataset-id: ml-imagenet}
+            spec:
+              template:
+                spec:
+                  hostNetwork: true
+                  containers:
+                    - name: alluxio-fuse
+                      image: fluidcloudnative/alluxio-fuse:2.9.0
+                      command: ["/entrypoint.sh"]
+                      args: ["fuse", "--fuse-opts=kernel_cache,ro", "/runtime-mnt/alluxio/ml/imagenet/alluxio-fuse", "/"]
+                      env:
+                        - {name: ALLUXIO_CLIENT_HOSTNAME, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}
+                      envFrom: [{configMapRef: {name: imagenet-config}}]
+                      securityContext: {privileged: true, capabilities: {add: [SYS_ADMIN]}}
+                      lifecycle:
+                        preStop: {exec: {command: ["/opt/alluxio/integration/fuse/bin/alluxio-fuse", "unmount", "/runtime-mnt/alluxio/ml/imagenet/alluxio-fuse"]}}
+                      volumeMounts:
+                        - {name: alluxio-fuse-device, mountPath: /dev/fuse}
+                        - {name: alluxio-fuse-mount, mountPath: /runtime-mnt/alluxio/ml/imagenet, mountPropagation: Bidirectional}
+                        - {name: mem, mountPath: /dev/shm}
+                  volumes:
+                    - {name: alluxio-fuse-device, hostPath: {path: /dev/fuse, type: CharDevice}}
+                    - {name: alluxio-fuse-mount, hostPath: {path: /runtime-mnt/alluxio/ml/imagenet, type: DirectoryOrCreate}}
+                    - {name: mem, hostPath: {path: /dev/shm, type: Directory}}
+          - metadata:
+              name: llama-weights-fuse
+              namespace: ml
+              resourceVersion: "802"
+              labels: {app: juicefs, release: llama-weights, role: juicefs-fuse, fluid.io/managed-by: fluid, fluid.io/dataset-id: ml-llama-weights}
+            spec:
+              template:
+                spec:
+                  hostNetwork: true
+                  containers:
+                    - name: juicefs-fuse
+                      image: juicedata/juicefs-fuse:ce-v1.1.0
+                      command: ["sh", "/root/script/script.sh"]
+                      env:
+                        - {name: JFS_FOREGROUND, value: "1"}
+                        - {name: METAURL, valueFrom: {secretKeyRef: {name: llama-weights-secret, key: metaurl}}}
+                      ports: [{name: metrics, containerPort: 14000, hostPort: 14000, protocol: TCP}]
+                      securityContext: {runAsUser: 0, privileged: true}
+                      lifecycle:
+                        preStop: {exec: {command: ["sh", "-c", "umount /runtime-mnt/juicefs/ml/llama-weights/juicefs-fuse"]}}
+                      volumeMounts:
+                        - {name: juicefs-fuse-mount, mountPath: /runtime-mnt/juicefs/ml/llama-weights, mountPropagation: Bidirectional}
+                        - {name: script, mountPath: /root/script}
+                        - {name: cache-dir-0, mountPath: /var/jfsCache}
+                  volumes:
+                    - {name: juicefs-fuse-mount, hostPath: {path: /runtime-mnt/juicefs/ml/llama-weights, type: DirectoryOrCreate}}
+                    - {name: script, configMap: {name: llama-weights-fuse-script, defaultMode: 0755}}
+                    - {name: cache-dir-0, hostPath: {path: /var/jfsCache, type: DirectoryOrCreate}}
         cache:
           # Per-node cache bytes as the engines would report them (with no cluster there is no engine to ask).
           - {node: node-a, dataset: ml/imagenet, memory: 40Gi, ssd: 16Gi}

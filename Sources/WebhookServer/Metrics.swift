@@ -58,7 +58,7 @@ public final class LocusMetrics: Sendable {
     public func recordAdmission(outcome: String, engines: [String], injections: [Injection] = []) {
         for i in injections {
             cachedCounter(
-                name: "injections", labels: [("engine", i.engine), ("how", i.how)],
+                name: "injections", labels: [("engine", i.engine), ("how", i.how.rawValue)],
                 help: "Datasets wired into admitted pods, by engine and how (fuse-native-sidecar, fuse-sidecar, fuse-serverful, shared-memory, named)"
             ).increment()
         }

@@ -62,9 +62,9 @@ struct CLITests {
     @Test func serveAClusterStateFileAnswersLikeLocusMutate() async throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
-        // The example cluster with another FUSE image, so the answer can only come from this file.
+        // The example cluster with another FUSE DaemonSet image, so the answer can only come from this file.
         let state = ExampleState.yaml.replacingOccurrences(
-            of: #"fuse: {image: fluidcloudnative/alluxio-fuse, imageTag: "2.9.0""#, with: #"fuse: {image: example.com/from-the-state-file, imageTag: "7.1""#)
+            of: "image: fluidcloudnative/alluxio-fuse:2.9.0", with: "image: example.com/from-the-state-file:7.1")
         #expect(state != ExampleState.yaml)
         try dir.write("state.yaml", state)
         let podFile = "\(MutateCommandTests.examples)/train-sidecar.yaml"

@@ -16,6 +16,8 @@ struct IndependentCheckTests {
 
     @Test func everyPatchAppliesWithJsonpatchAndGivesAValidPod() throws {
         let cache = try exampleCache(extra: MutatorTests.fuseKindsState)
+        // The other FUSE engines' runtimes come without DaemonSets: their sidecars are built from spec.fuse.
+        let specCache = try exampleCache(extra: MutatorTests.fuseKindsState, knowsDaemonSets: false)
         var lines: [String] = []
         var cases = try MutationScenarios.all()
         // Every FUSE engine's sidecar, one of them with the runtime's own env, resources and security context.
@@ -27,7 +29,7 @@ struct IndependentCheckTests {
             cases.append((example, try podJSON(yaml: text), "ml", AdmissionPolicy()))
         }
         for s in cases {
-            let r = decide(s.pod, namespace: s.namespace, cache: cache, policy: s.policy)
+            let r = decide(s.pod, namespace: s.namespace, cache: s.name.hasPrefix("sidecar of ") ? specCache : cache, policy: s.policy)
             let pod = try #require(r.pod, "\(s.name)")
             #expect(!r.response.patch.isEmpty, "\(s.name)")
             let line: JSONValue = ["name": .string(s.name), "original": s.pod, "patch": JSONPatch.json(r.response.patch), "expected": pod]

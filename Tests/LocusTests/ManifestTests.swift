@@ -151,7 +151,7 @@ struct MonitoringTests {
     static func exportedSeries() -> Set<String> {
         let m = LocusMetrics()
         m.recordRequest(route: "mutate", code: 200, duration: .milliseconds(1))
-        m.recordAdmission(outcome: "mutated", engines: ["alluxio"], injections: [Injection(dataset: "ml/a", engine: "alluxio", how: "fuse-sidecar")])
+        m.recordAdmission(outcome: "mutated", engines: ["alluxio"], injections: [Injection(dataset: "ml/a", engine: "alluxio", how: .fuseSidecar)])
         m.recordPrioritize(basis: "cached_bytes", bestScore: 10)
         m.recordExtender(verb: "filter", outcome: "ok")
         m.recordFiltered(nodes: 1)

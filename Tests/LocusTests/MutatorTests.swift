@@ -31,7 +31,10 @@ struct MutatorTests {
 
     // MARK: FUSE
 
-    @Test func sidecarModeInjectsTheRuntimesFuseAsANativeSidecar() throws {
+    /// The sidecar is the first container of the runtime's FUSE DaemonSet, whole (args, env,
+    /// envFrom, lifecycle, security context), with the volumes it mounts; the DaemonSet's mount
+    /// point on the node becomes the pod's shared dataset volume.
+    @Test func sidecarModeInjectsTheFuseDaemonSetsContainerAsANativeSidecar() throws {
         let r = decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["imagenet"], initContainer: true), cache: try exampleCache())
         #expect(r.outcome == .mutated)
         #expect(r.engines == ["alluxio"])
@@ -39,12 +42,20 @@ struct MutatorTests {
         #expect(inits.map { $0["name"]?.stringValue } == ["locus-fuse-imagenet", "prepare"], "sidecar first, before init containers that read data")
         let sidecar = inits[0]
         #expect(sidecar["restartPolicy"] == "Always")
-        #expect(sidecar["image"] == "fluidcloudnative/alluxio-fuse:2.9.0", "image and tag from the runtime's spec.fuse")
-        #expect(sidecar["args"] == ["fuse", "--fuse-opts=kernel_cache,ro"])
-        #expect(sidecar["resources"]?["requests"]?["memory"] == "256Mi")
+        #expect(sidecar["image"] == "fluidcloudnative/alluxio-fuse:2.9.0", "the DaemonSet container's image")
+        #expect(sidecar["command"] == ["/entrypoint.sh"])
+        #expect(sidecar["args"] == ["fuse", "--fuse-opts=kernel_cache,ro", "/runtime-mnt/alluxio/ml/imagenet/alluxio-fuse", "/"])
+        #expect(sidecar["envFrom"] == [["configMapRef": ["name": "imagenet-config"]]], "the master's address, as Fluid's chart passes it")
+        #expect(sidecar["env"]?[0]?["valueFrom"]?["fieldRef"]?["fieldPath"] == "status.hostIP")
+        #expect(sidecar["lifecycle"]?["preStop"]?["exec"]?["command"]?[1] == "unmount", "the DaemonSet's preStop unmount")
+        #expect(sidecar["resources"] == nil, "the DaemonSet's container names none, and none is made up")
         #expect(sidecar["securityContext"] == ["privileged": true, "capabilities": ["add": ["SYS_ADMIN"]]])
-        #expect(mount(sidecar, "imagenet") == ["name": "imagenet", "mountPath": "/runtime-mnt/alluxio/ml/imagenet/alluxio-fuse", "mountPropagation": "Bidirectional"],
-                "mounts at the PV's fluid_path")
+        #expect(mount(sidecar, "imagenet") == ["name": "imagenet", "mountPath": "/runtime-mnt/alluxio/ml/imagenet", "mountPropagation": "Bidirectional"],
+                "the shared volume where the DaemonSet mounts the node's mount point")
+        #expect(mount(sidecar, "alluxio-fuse-device")?["mountPath"] == "/dev/fuse")
+        #expect(volume(r.pod, "alluxio-fuse-device") == ["name": "alluxio-fuse-device", "hostPath": ["path": "/dev/fuse", "type": "CharDevice"]])
+        #expect(mount(sidecar, "mem") == nil && volume(r.pod, "mem") == nil, "cache tiers left out, as Fluid's webhook does")
+        #expect(mount(containers(r.pod)[0], "imagenet")?["subPath"] == "alluxio-fuse", "the app reads fluid_path inside the shared volume")
         #expect(sidecar["startupProbe"]?["exec"]?["command"]?[2] == "grep -q ' /runtime-mnt/alluxio/ml/imagenet/alluxio-fuse fuse' /proc/mounts")
         #expect(volume(r.pod, "imagenet") == ["name": "imagenet", "emptyDir": [:]], "the PVC volume became the shared mount point")
         #expect(mount(containers(r.pod)[0], "imagenet")?["mountPropagation"] == "HostToContainer")
@@ -54,7 +65,7 @@ struct MutatorTests {
     /// The sidecar is the runtime's FUSE container: env, resources and security context come
     /// from the runtime's `spec.fuse`, not from Locus's defaults.
     @Test func theRuntimesFuseSpecShapesTheSidecar() throws {
-        let cache = try exampleCache(extra: Self.fuseKindsState)
+        let cache = try exampleCache(extra: Self.fuseKindsState, knowsDaemonSets: false)
         let r = decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["tuned"]), cache: cache)
         #expect(r.outcome == .mutated, "\(r.response.message ?? "")")
         let sidecar = try #require(containers(r.pod, "initContainers").first)
@@ -71,7 +82,7 @@ struct MutatorTests {
     /// needs a privileged container): the pod is told why, and serverful mode still works.
     @Test(arguments: ["unprivileged", "noescalation"])
     func aRuntimeThatForbidsPrivilegeGetsNoSidecar(dataset: String) throws {
-        let cache = try exampleCache(extra: Self.fuseKindsState)
+        let cache = try exampleCache(extra: Self.fuseKindsState, knowsDaemonSets: false)
         let pod = makePod(labels: ["serverless.fluid.io/inject": "true"], claims: [dataset])
         let denied = decide(pod, cache: cache)
         #expect(denied.outcome == .denied && !denied.response.allowed && denied.response.code == 403)
@@ -97,7 +108,7 @@ struct MutatorTests {
         ("tuned", "alluxio", "example.com/alluxio-fuse:2.9.4", "/runtime-mnt/alluxio/ml/tuned/alluxio-fuse"),
     ])
     func everyFuseEngineGetsItsSidecar(dataset: String, engine: String, image: String, mountPath: String) throws {
-        let r = decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: [dataset]), cache: try exampleCache(extra: Self.fuseKindsState))
+        let r = decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: [dataset]), cache: try exampleCache(extra: Self.fuseKindsState, knowsDaemonSets: false))
         #expect(r.outcome == .mutated, "\(r.response.message ?? "")")
         #expect(r.engines == [engine])
         let sidecar = try #require(containers(r.pod, "initContainers").first)
@@ -168,7 +179,7 @@ struct MutatorTests {
     /// A PVC is a dataset reference when Fluid marked it so, by any of its three labels; an
     /// unmarked PVC that shares a dataset's name is not.
     @Test func fluidMarksDatasetPVCsThreeWays() throws {
-        let cache = try exampleCache(extra: Self.fuseKindsState)
+        let cache = try exampleCache(extra: Self.fuseKindsState, knowsDaemonSets: false)
         let resolver = DatasetResolver(catalog: cache)
         for claim in ["jindo-set", "goose-set", "efc-set"] {
             #expect(resolver.isDatasetClaim(namespace: "ml", claim: claim), "\(claim)")
@@ -192,7 +203,8 @@ struct MutatorTests {
         // Fluid's label turns the check off.
         let noCheck = decide(makePod(labels: ["serverless.fluid.io/inject": "true", "fuse.sidecar.poststart.fluid.io/inject": "false"], claims: ["llama-weights"]),
                              cache: try exampleCache(), policy: policy { $0.mutation.nativeSidecars = false })
-        #expect(containers(noCheck.pod)[0]["lifecycle"] == nil)
+        #expect(containers(noCheck.pod)[0]["lifecycle"]?["postStart"] == nil)
+        #expect(containers(noCheck.pod)[0]["lifecycle"]?["preStop"] != nil, "the DaemonSet's preStop unmount stays")
     }
 
     @Test func serverfulModeKeepsThePVCAndAddsPropagation() throws {
@@ -339,7 +351,6 @@ struct MutatorTests {
         ("secret/weights", "dataset secret/weights: it lives in namespace secret, which has not allowed namespace ml"),
         ("pending", "dataset ml/pending: not bound to a runtime yet (phase NotBound)"),
         ("exotic", "dataset ml/exotic: served by engine \"curvine\", which Locus does not support"),
-        ("thin", "dataset ml/thin: ThinRuntime ml/thin names no FUSE image in spec.fuse.image"),
         ("orphan", "dataset ml/orphan: its AlluxioRuntime ml/orphan does not exist"),
         ("Bad Name!", "annotation locus.dev/datasets: \"Bad Name!\" is not a dataset name or namespace/name"),
     ])
@@ -355,6 +366,17 @@ struct MutatorTests {
         let allowed = decide(pod, cache: cache, policy: policy { $0.onFailure = .allow })
         #expect(allowed.response.allowed && allowed.outcome == .allowedWithProblems)
         #expect(allowed.response.warnings.contains { $0.contains(reason) })
+    }
+
+    /// Without DaemonSets in the cluster state, a sidecar is built from `spec.fuse`, and a
+    /// ThinRuntime naming no image (Thin has no default) cannot have one.
+    @Test func aThinRuntimeWithoutImageGetsNoSidecarFromSpecFuse() throws {
+        let cache = try exampleCache(extra: Self.troubleState, knowsDaemonSets: false)
+        let r = decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["thin"]), cache: cache)
+        #expect(r.outcome == .denied)
+        #expect(r.response.message?.contains("dataset ml/thin: its ThinRuntime ml/thin names no FUSE image in spec.fuse.image") == true, "\(r.response.message ?? "")")
+        let serverful = decide(makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: ["thin"]), cache: cache)
+        #expect(serverful.outcome == .mutated, "serverful mode needs no image: \(serverful.response.message ?? "")")
     }
 
     @Test func aThinPVCVolumeIsADatasetReference() throws {

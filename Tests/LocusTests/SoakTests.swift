@@ -25,7 +25,7 @@ struct SoakTests {
         let state = try YAMLBridge.parse(ExampleState.yaml, source: "example")
         let plain: [(section: String, resource: Resource)] = [
             ("datasets", .datasets), ("persistentVolumeClaims", .persistentVolumeClaims), ("persistentVolumes", .persistentVolumes),
-            ("configMaps", .configMaps), ("namespaces", .namespaces), ("nodes", .nodes),
+            ("configMaps", .configMaps), ("namespaces", .namespaces), ("nodes", .nodes), ("daemonSets", .daemonSets),
         ]
         for (section, resource) in plain {
             api.serve(resource.path(), kind: resource.kind)

@@ -1,6 +1,6 @@
-/// Fluid's FUSE engines (Alluxio, JuiceFS, Jindo, GooseFS, EFC, Thin). The sidecar is built
-/// from the runtime's `spec.fuse`: image and tag, pull policy, command, args, env, resources,
-/// security context.
+/// Fluid's FUSE engines (Alluxio, JuiceFS, Jindo, GooseFS, EFC, Thin). The sidecar is the
+/// container of the runtime's FUSE DaemonSet, as Fluid's webhook copies it; a cluster-state file
+/// without DaemonSets falls back to one built from the runtime's `spec.fuse`.
 public struct FuseEngine: EnginePlugin {
     public static let kinds: [FluidRuntimeKind] = [.alluxio, .juicefs, .jindo, .goosefs, .efc, .thin]
 
@@ -32,10 +32,46 @@ public struct FuseEngine: EnginePlugin {
         }
     }
 
-    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?) throws -> DataAccess {
-        let fuse = runtime.spec?.fuse
+    /// The FUSE DaemonSet Fluid renders for runtime `name`: `<name>-fuse`, Jindo's `<name>-jindofs-fuse`.
+    public func fuseDaemonSetName(runtime name: String) -> String {
+        kind == .jindo ? "\(name)-jindofs-fuse" : "\(name)-fuse"
+    }
+
+    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess {
         let ns = runtime.metadata.namespace ?? ""
         let name = runtime.metadata.name ?? ""
+        let attributes = volume?.spec?.csi?.volumeAttributes ?? [:]
+        let mountPath = attributes["fluid_path"] ?? "/runtime-mnt/\(kind.engineType)/\(ns)/\(name)/\(fuseDirectory)"
+        let subPath = attributes["fluid_sub_path"].flatMap { $0.isEmpty ? nil : $0 }
+        let sidecar: FuseSidecarSource
+        if catalog.knowsDaemonSets {
+            sidecar = daemonSetSidecar(namespace: ns, runtime: name, catalog: catalog)
+        } else {
+            sidecar = runtimeSpecSidecar(runtime: runtime, mountPath: mountPath)
+        }
+        return .fuse(FuseTemplate(mountPath: mountPath, subPath: subPath, sidecar: sidecar))
+    }
+
+    /// The first container of the runtime's FUSE DaemonSet and the volumes it mounts, as Fluid's
+    /// webhook takes them (`GetFuseContainerTemplate`).
+    func daemonSetSidecar(namespace ns: String, runtime name: String, catalog: any DatasetCatalog) -> FuseSidecarSource {
+        let dsName = fuseDaemonSetName(runtime: name)
+        guard let ds = catalog.daemonSet(namespace: ns, name: dsName) else {
+            return .unavailable(
+                "its FUSE DaemonSet \(ns)/\(dsName) does not exist: Fluid renders it when it sets up \(kind.rawValue) \(ns)/\(name), and the sidecar is a copy of its container")
+        }
+        guard let container = ds.containers.first?.objectValue else {
+            return .unavailable("its FUSE DaemonSet \(ns)/\(dsName) has no container to copy")
+        }
+        let mounted = Set((container["volumeMounts"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
+        let volumes = ds.volumes.filter { $0["name"]?.stringValue.map(mounted.contains) ?? false }
+        return .daemonSet(namespace: ns, name: dsName, container: container, volumes: volumes)
+    }
+
+    /// A FUSE container from the runtime's `spec.fuse` (image and tag, pull policy, command, args,
+    /// env, resources, security context), mounting the dataset's mount point.
+    func runtimeSpecSidecar(runtime: FluidRuntime, mountPath: String) -> FuseSidecarSource {
+        let fuse = runtime.spec?.fuse
         let image: String
         if let repo = fuse?["image"]?.stringValue, !repo.isEmpty {
             let tag = fuse?["imageTag"]?.stringValue ?? ""
@@ -43,24 +79,25 @@ public struct FuseEngine: EnginePlugin {
         } else if let d = defaultImage {
             image = d
         } else {
-            throw EngineError("\(kind.rawValue) \(ns)/\(name) names no FUSE image in spec.fuse.image, so its sidecar cannot be built")
+            return .unavailable(
+                "its \(kind.rawValue) \(runtime.metadata.key) names no FUSE image in spec.fuse.image, so its sidecar cannot be built")
         }
-        let attributes = volume?.spec?.csi?.volumeAttributes ?? [:]
-        var mountPath = attributes["fluid_path"] ?? "/runtime-mnt/\(kind.engineType)/\(ns)/\(name)/\(fuseDirectory)"
-        if let sub = attributes["fluid_sub_path"], !sub.isEmpty { mountPath += "/" + sub }
-        func strings(_ key: String) -> [String]? {
-            fuse?[key]?.arrayValue?.compactMap(\.stringValue)
+        let volume = "\(fuseDirectory)-mount"
+        var container: JSONObject = [
+            "name": .string(fuseDirectory),
+            "image": .string(image),
+            "volumeMounts": [["name": .string(volume), "mountPath": .string(mountPath), "mountPropagation": "Bidirectional"]],
+        ]
+        for key in ["imagePullPolicy"] { if let v = fuse?[key]?.stringValue { container[key] = .string(v) } }
+        for key in ["command", "args"] {
+            if let list = fuse?[key]?.arrayValue?.compactMap(\.stringValue) { container[key] = .array(list.map { .string($0) }) }
         }
-        return .fuse(
-            FuseTemplate(
-                image: image,
-                imagePullPolicy: fuse?["imagePullPolicy"]?.stringValue,
-                command: strings("command"),
-                args: strings("args"),
-                // Only values of the right shape (a closure returning `nil` here would make JSON null).
-                env: fuse?["env"]?.arrayValue != nil ? fuse?["env"] : nil,
-                resources: fuse?["resources"]?.objectValue != nil ? fuse?["resources"] : nil,
-                securityContext: fuse?["securityContext"]?.objectValue != nil ? fuse?["securityContext"] : nil,
-                mountPath: mountPath))
+        // Only values of the right shape are copied.
+        if let env = fuse?["env"], env.arrayValue != nil { container["env"] = env }
+        for key in ["resources", "securityContext"] {
+            if let v = fuse?[key], v.objectValue != nil { container[key] = v }
+        }
+        return .runtimeSpec(
+            container: container, volumes: [["name": .string(volume), "hostPath": ["path": .string(mountPath), "type": "DirectoryOrCreate"]]])
     }
 }

@@ -18,8 +18,8 @@ public struct JuiceFSEngine: EnginePlugin {
     public var kind: FluidRuntimeKind { .juicefs }
     public init() {}
 
-    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?) throws -> DataAccess {
-        try FuseEngine(kind: .juicefs).access(dataset: dataset, runtime: runtime, volume: volume)
+    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess {
+        try FuseEngine(kind: .juicefs).access(dataset: dataset, runtime: runtime, volume: volume, catalog: catalog)
     }
 
     public func observe(dataset: Dataset, runtime: FluidRuntime, cache: ClusterCache, probe: EngineProbe) async -> EngineReport? {

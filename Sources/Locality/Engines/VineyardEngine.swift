@@ -21,7 +21,7 @@ public struct VineyardEngine: EnginePlugin {
     public var kind: FluidRuntimeKind { .vineyard }
     public init() {}
 
-    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?) throws -> DataAccess {
+    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess {
         let ns = runtime.metadata.namespace ?? ""
         let name = runtime.metadata.name ?? ""
         let dir = runtime.metadata.annotations?[Keys.socketDirectory] ?? "/runtime-mnt/vineyard/\(ns)/\(name)"

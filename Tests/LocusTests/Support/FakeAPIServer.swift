@@ -34,6 +34,7 @@ final class FakeAPIServer: @unchecked Sendable {
         var channel: any Channel
         var collection: String
         var namespace: String?
+        var selector: String?
         var bookmarks: Bool
         var sent = 0
         var dropAfter: Int?
@@ -152,6 +153,7 @@ final class FakeAPIServer: @unchecked Sendable {
             s.collections[collection] = c
             for (id, w) in s.watchers where w.collection == collection {
                 if let ns = w.namespace, ns != meta["namespace"]?.stringValue { continue }
+                if !Self.matches(w.selector, labels: obj["metadata"]?["labels"]) { continue }
                 Self.send(&s, id: id, type: type, object: withKind(obj, c.kind))
             }
             return rv
@@ -245,7 +247,7 @@ final class FakeAPIServer: @unchecked Sendable {
 
     enum Reply {
         case json(HTTPResponseStatus, JSONValue)
-        case watch(collection: String, namespace: String?, from: Int?, bookmarks: Bool, timeout: Int?)
+        case watch(collection: String, namespace: String?, selector: String?, from: Int?, bookmarks: Bool, timeout: Int?)
     }
 
     /// Splits `/api/v1/namespaces/ns/pods` into ("/api/v1/pods", "ns", nil) and
@@ -299,11 +301,12 @@ final class FakeAPIServer: @unchecked Sendable {
                     return .json(.internalServerError, Self.status(code: 500, reason: "InternalError", message: "etcdserver: leader changed"))
                 }
                 let from = req.query["resourceVersion"].flatMap { Int($0) }
-                return .watch(collection: collectionPath, namespace: ns, from: from, bookmarks: req.query["allowWatchBookmarks"] == "true",
+                return .watch(collection: collectionPath, namespace: ns, selector: req.query["labelSelector"], from: from, bookmarks: req.query["allowWatchBookmarks"] == "true",
                               timeout: req.query["timeoutSeconds"].flatMap { Int($0) })
             }
             // LIST
             var items = c.objects.filter { ns == nil || $0.key.hasPrefix("\(ns!)/") }.sorted { $0.key < $1.key }.map(\.value)
+                .filter { Self.matches(req.query["labelSelector"], labels: $0["metadata"]?["labels"]) }
             var offset = 0
             var listRV = s.rv
             if let token = req.query["continue"] {
@@ -325,12 +328,39 @@ final class FakeAPIServer: @unchecked Sendable {
         }
     }
 
+    /// Whether `labels` match a label selector as the API server reads one: comma-separated
+    /// `key=value`, `key==value`, `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key`, `!key`.
+    static func matches(_ selector: String?, labels: JSONValue?) -> Bool {
+        guard let selector, !selector.isEmpty else { return true }
+        var terms: [String] = []
+        var current = ""
+        var depth = 0
+        for ch in selector {
+            if ch == "(" { depth += 1 } else if ch == ")" { depth -= 1 }
+            if ch == ",", depth == 0 { terms.append(current); current = "" } else { current.append(ch) }
+        }
+        terms.append(current)
+        func label(_ k: String) -> String? { labels?[k.trimmingCharacters(in: .whitespaces)]?.stringValue }
+        func set(_ s: Substring) -> Set<String> {
+            Set(s.drop { $0 != "(" }.dropFirst().prefix { $0 != ")" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        }
+        return terms.allSatisfy { term in
+            let t = term.trimmingCharacters(in: .whitespaces)
+            if let r = t.range(of: " notin ") { return label(String(t[..<r.lowerBound])).map { !set(t[r.upperBound...]).contains($0) } ?? true }
+            if let r = t.range(of: " in ") { return label(String(t[..<r.lowerBound])).map { set(t[r.upperBound...]).contains($0) } ?? false }
+            if let r = t.range(of: "!=") { return label(String(t[..<r.lowerBound])) != String(t[r.upperBound...]) }
+            if let r = t.range(of: "==") ?? t.range(of: "=") { return label(String(t[..<r.lowerBound])) == String(t[r.upperBound...]) }
+            if t.hasPrefix("!") { return label(String(t.dropFirst())) == nil }
+            return label(t) != nil
+        }
+    }
+
     /// Registers a watch on `channel`, replaying the events after `from`.
-    func startWatch(channel: any Channel, collection: String, namespace: String?, from: Int?, bookmarks: Bool) -> Int {
+    func startWatch(channel: any Channel, collection: String, namespace: String?, selector: String?, from: Int?, bookmarks: Bool) -> Int {
         state.withLock { s in
             let id = s.nextWatcher
             s.nextWatcher += 1
-            s.watchers[id] = Watcher(id: id, channel: channel, collection: collection, namespace: namespace, bookmarks: bookmarks, dropAfter: s.dropWatchAfterEvents)
+            s.watchers[id] = Watcher(id: id, channel: channel, collection: collection, namespace: namespace, selector: selector, bookmarks: bookmarks, dropAfter: s.dropWatchAfterEvents)
             let c = s.collections[collection]!
             if let from, from < s.compactedThrough {
                 Self.writeLine(channel, ["type": "ERROR", "object": Self.status(code: 410, reason: "Expired", message: "too old resource version: \(from) (\(s.compactedThrough))")])
@@ -341,6 +371,7 @@ final class FakeAPIServer: @unchecked Sendable {
             if let from {
                 for e in c.events where e.rv > from {
                     if let ns = namespace, ns != e.object["metadata"]?["namespace"]?.stringValue { continue }
+                    if !Self.matches(selector, labels: e.object["metadata"]?["labels"]) { continue }
                     Self.send(&s, id: id, type: e.type, object: withKind(e.object, c.kind))
                 }
             } else {
@@ -424,10 +455,10 @@ final class FakeAPIServer: @unchecked Sendable {
                 context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            case .watch(let collection, let ns, let from, let bookmarks, let timeout):
+            case .watch(let collection, let ns, let selector, let from, let bookmarks, let timeout):
                 let headers = HTTPHeaders([("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")])
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-                let id = server.startWatch(channel: context.channel, collection: collection, namespace: ns, from: from, bookmarks: bookmarks)
+                let id = server.startWatch(channel: context.channel, collection: collection, namespace: ns, selector: selector, from: from, bookmarks: bookmarks)
                 watchID = id
                 if let timeout {
                     let channel = context.channel

@@ -5,7 +5,9 @@ import Mutators
 @testable import WebhookServer
 
 /// The built-in example cluster state, plus extra objects in the same YAML format.
-func exampleCache(extra: String? = nil) throws -> ClusterCache {
+/// The example cluster state, with `extra` objects added. `knowsDaemonSets: false` makes it a
+/// cluster state without DaemonSets, whose FUSE sidecars are built from the runtimes' `spec.fuse`.
+func exampleCache(extra: String? = nil, knowsDaemonSets: Bool = true) throws -> ClusterCache {
     let cache = ClusterCache()
     try ClusterStateObjects.parse(ExampleState.yaml, source: "example").load(into: cache, source: "example")
     if let extra {
@@ -16,6 +18,11 @@ func exampleCache(extra: String? = nil) throws -> ClusterCache {
         for o in more.persistentVolumes ?? [] { cache.persistentVolumes.upsert(o) }
         for o in more.configMaps ?? [] { cache.configMaps.upsert(o) }
         for o in more.namespaces ?? [] { cache.namespaces.upsert(o) }
+        for o in more.daemonSets ?? [] { cache.daemonSets.upsert(o) }
+    }
+    if !knowsDaemonSets {
+        _ = cache.daemonSets.replace(with: [])
+        cache.knowsDaemonSets = false
     }
     return cache
 }

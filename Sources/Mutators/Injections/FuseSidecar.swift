@@ -1,0 +1,282 @@
+import Locality
+
+/// How a FUSE sidecar is to be made, from the pod's labels.
+struct FuseSidecarOptions {
+    /// Hold the app containers until the FUSE mount is up (off with `fuse.sidecar.poststart.fluid.io/inject: "false"`).
+    var mountCheck = true
+    /// Fluid's unprivileged sidecar (`unprivileged.sidecar.fluid.io/inject: "true"`).
+    var unprivileged = false
+    /// Keep the DaemonSet's cache-directory volumes (`cachedir.sidecar.fluid.io/inject: "true"`).
+    var keepCacheDirectories = false
+
+    init(labels: [String: String]) {
+        mountCheck = labels[Keys.fluidPostStartInject] != "false"
+        unprivileged = labels[Keys.fluidUnprivilegedInject] == "true"
+        keepCacheDirectories = labels[Keys.fluidCacheDirInject] == "true"
+    }
+}
+
+/// Names of DaemonSet volumes Fluid's webhook leaves out of a sidecar unless the pod keeps
+/// cache directories: the cache tiers and the node's local time (`pkg/application/inject/fuse`).
+let fluidCacheVolumePrefixes = ["datavolume-", "volume-localtime", "cache-dir", "mem", "ssd", "hdd"]
+/// Names of DaemonSet volumes that hand the node's FUSE device to the container, which an
+/// unprivileged sidecar gets from a device plugin instead.
+let fluidFuseDeviceVolumePrefixes = ["alluxio-fuse-device", "jindofs-fuse-device", "thin-fuse-device"]
+
+extension PodDraft {
+    /// Adds the FUSE container of `d`'s engine to the pod, as Fluid's webhook does in sidecar
+    /// mode: the first container of the runtime's FUSE DaemonSet, whole (command, args, env with
+    /// Secret references, envFrom, lifecycle, ports, resources, security context, mounts), with the
+    /// volumes it mounts under names the pod does not use yet. The DaemonSet's mount point on the
+    /// node (a hostPath) becomes the pod's dataset volume, an emptyDir the sidecar mounts FUSE into
+    /// (`Bidirectional`) and the app containers read (`HostToContainer`, at the dataset's place
+    /// below that mount point): a hostPath there would meet the node's own FUSE pod of the same
+    /// runtime and every other pod of the dataset on that node.
+    ///
+    /// Returns how the dataset was wired and why, or why no sidecar can be made.
+    mutating func injectFuseSidecar(
+        _ d: ResolvedDataset, template: FuseTemplate, config: MutationConfig, options: FuseSidecarOptions,
+        podNamespace: String, warnings: inout [String]
+    ) -> Result<(Wiring, [Explanation]), SidecarProblem> {
+        var container: JSONObject
+        let sourceVolumes: [JSONValue]
+        let origin: String
+        /// Where the container's security context comes from, for a problem with it.
+        let contextSource: String
+        switch template.sidecar {
+        case .unavailable(let why):
+            return .failure(SidecarProblem(why))
+        case .daemonSet(let ns, let name, let c, let v):
+            (container, sourceVolumes) = (c, v)
+            origin = "copied from the first container of FUSE DaemonSet \(ns)/\(name), as Fluid's webhook does"
+            contextSource = "its FUSE DaemonSet \(ns)/\(name)'s container"
+            if ns != podNamespace, let refs = Self.namespacedReferences(container: c, volumes: v) {
+                return .failure(SidecarProblem(
+                    "its FUSE container (DaemonSet \(ns)/\(name)) reads \(refs) of namespace \(ns), which a pod in namespace \(podNamespace) cannot reach; use serverful mode (label \(Keys.fluidServerfulInject)=true)"))
+            }
+        case .runtimeSpec(let c, let v):
+            (container, sourceVolumes) = (c, v)
+            if container["resources"] == nil { container["resources"] = config.fuseResources }
+            contextSource = "its runtime's spec.fuse"
+            origin = "built from \(d.kind.rawValue) \(d.runtime.metadata.key)'s spec.fuse, because the cluster state carries no DaemonSets: not the container Fluid's FUSE DaemonSet runs (no mount script, no credentials unless spec.fuse names them)"
+        }
+        if !options.unprivileged, let field = ["privileged", "allowPrivilegeEscalation"].first(where: { container["securityContext"]?[$0] == false }) {
+            return .failure(SidecarProblem(
+                "\(contextSource).securityContext sets \(field): false, but a FUSE sidecar must be a privileged container (its mount reaches the app containers only through Bidirectional mount propagation, which Kubernetes allows only in privileged containers); use serverful mode (label \(Keys.fluidServerfulInject)=true) for this dataset"))
+        }
+        var mounts = container["volumeMounts"]?.arrayValue ?? []
+        // The mount of the node's mount point: the deepest mount at or above where FUSE mounts the dataset.
+        let mountPoint = mounts.indices.filter { i in
+            guard let path = mounts[i]["mountPath"]?.stringValue else { return false }
+            return Self.path(template.mountPath, isAtOrBelow: path)
+        }.max { (mounts[$0]["mountPath"]?.stringValue ?? "").count < (mounts[$1]["mountPath"]?.stringValue ?? "").count }
+        guard let mountPoint, let mountPointPath = mounts[mountPoint]["mountPath"]?.stringValue else {
+            return .failure(SidecarProblem(
+                "its FUSE container mounts no volume at or above \(template.mountPath), where it mounts the dataset, so its mount cannot be shared with the app containers"))
+        }
+        let mountPointVolume = mounts[mountPoint]["name"]?.stringValue ?? ""
+        // Where the app containers find the dataset inside the shared volume.
+        let relative = ([String(template.mountPath.dropFirst(mountPointPath.count))] + [template.subPath ?? ""])
+            .flatMap { $0.split(separator: "/") }.joined(separator: "/")
+
+        // The DaemonSet's other volumes: Fluid's trims first, then each under a name the pod does not use.
+        var dropped: [String] = []
+        var trimmed = fluidFuseDeviceVolumePrefixes.filter { _ in options.unprivileged }
+        if !options.keepCacheDirectories { trimmed += fluidCacheVolumePrefixes }
+        var renamed: [String: String] = [:]
+        var added: [JSONValue] = []
+        for volume in sourceVolumes {
+            guard let name = volume["name"]?.stringValue, name != mountPointVolume else { continue }
+            if trimmed.contains(where: name.hasPrefix) {
+                dropped.append(name)
+                continue
+            }
+            let fresh = Self.unique(name, taken: &takenVolumeNames)
+            renamed[name] = fresh
+            var v = volume
+            v["name"] = .string(fresh)
+            added.append(v)
+        }
+        let datasetVolume = d.volumes[0]
+        mounts = mounts.enumerated().compactMap { i, m in
+            guard let name = m["name"]?.stringValue else { return nil }
+            var m = m
+            if i == mountPoint {
+                if options.unprivileged { return nil }  // no propagation without privilege: Fluid drops the mount
+                m["name"] = .string(datasetVolume)
+                m["mountPropagation"] = "Bidirectional"
+                return m
+            }
+            guard let fresh = renamed[name] else { return nil }  // a trimmed volume, or one the DaemonSet lacks
+            m["name"] = .string(fresh)
+            return m
+        }
+        container["volumeMounts"] = .array(mounts)
+        volumes += added
+
+        // Ports: no host ports (the DaemonSet runs on the host network; the pod does not), and no
+        // metrics ports, as Fluid's webhook leaves them out.
+        if let ports = container["ports"]?.arrayValue {
+            let kept = ports.filter { !($0["name"]?.stringValue ?? "").hasSuffix("-metrics") }.map { p -> JSONValue in
+                var p = p
+                p["hostPort"] = nil
+                p["hostIP"] = nil
+                return p
+            }
+            container["ports"] = kept.isEmpty ? nil : .array(kept)
+        }
+        container["securityContext"] =
+            options.unprivileged
+            ? Self.unprivilegedSecurityContext(container["securityContext"])
+            : Self.privilegedSecurityContext(container["securityContext"])
+        if options.unprivileged, !config.fuseDeviceResource.isEmpty {
+            var resources = container["resources"]?.objectValue ?? [:]
+            for key in ["limits", "requests"] {
+                var r = resources[key]?.objectValue ?? [:]
+                r[config.fuseDeviceResource] = "1"
+                resources[key] = .object(r)
+            }
+            container["resources"] = .object(resources)
+        }
+
+        // The dataset volume: pod-shared emptyDir (privileged), or Fluid's hostPath of the mount
+        // point for an unprivileged sidecar, whose platform makes the mount appear there.
+        let hostPath = ([template.mountPath] + (template.subPath.map { [$0] } ?? [])).joined(separator: "/")
+        if options.unprivileged {
+            replaceVolume(named: datasetVolume, with: ("hostPath", ["path": .string(hostPath)]))
+        } else {
+            replaceVolume(named: datasetVolume, with: ("emptyDir", [:]))
+        }
+        if d.volumes.count > 1 {
+            warnings.append("dataset \(d.ref) is mounted by \(d.volumes.count) volumes; the FUSE sidecar serves \(datasetVolume), the others stay PVC volumes")
+        }
+        // App mounts first, before the sidecar (whose mount is Bidirectional) joins the pod.
+        let appRelative = options.unprivileged ? "" : relative
+        let n = rewriteMounts(of: datasetVolume, includeInit: true) { m in
+            m["mountPropagation"] = "HostToContainer"
+            guard !appRelative.isEmpty else { return }
+            if let expr = m["subPathExpr"]?.stringValue {
+                m["subPathExpr"] = .string(appRelative + "/" + expr)
+            } else {
+                let sub = m["subPath"]?.stringValue ?? ""
+                m["subPath"] = .string(sub.isEmpty ? appRelative : appRelative + "/" + sub)
+            }
+        }
+
+        let name = Self.unique("locus-fuse-\(d.ref.name)", taken: &takenContainerNames)
+        container["name"] = .string(name)
+        let check = "grep -q \(Self.shellQuote(" \(template.mountPath) fuse")) /proc/mounts"
+        let native = config.nativeSidecars
+        var checkWhy = ""
+        if native {
+            container["restartPolicy"] = "Always"
+            if options.mountCheck, container["startupProbe"] == nil {
+                container["startupProbe"] = [
+                    "exec": ["command": ["sh", "-c", .string(check)]],
+                    "periodSeconds": 1, "failureThreshold": .integer(Int64(config.fuseMountTimeoutSeconds)),
+                ]
+                checkWhy = "; a startup probe holds the app containers until the FUSE mount is up"
+            }
+            initContainers.insert(.object(container), at: 0)
+        } else {
+            if options.mountCheck, container["lifecycle"]?["postStart"] == nil {
+                let loop = "i=0; until \(check); do i=$((i+1)); [ $i -ge \(config.fuseMountTimeoutSeconds) ] && exit 1; sleep 1; done"
+                var lifecycle = container["lifecycle"]?.objectValue ?? [:]
+                lifecycle["postStart"] = ["exec": ["command": ["sh", "-c", .string(loop)]]]
+                container["lifecycle"] = .object(lifecycle)
+                checkWhy = "; a post-start check holds the other containers until the FUSE mount is up"
+            }
+            containers.insert(.object(container), at: 0)
+        }
+        let wiring: Wiring = options.unprivileged ? .fuseUnprivilegedSidecar : (native ? .fuseNativeSidecar : .fuseSidecar)
+        guard explain else { return .success((wiring, [])) }
+        let placement = native
+            ? "a native sidecar (init container with restartPolicy Always, so Jobs complete)"
+            : "the first container (cluster without native sidecars)"
+        var out = [Explanation(
+            dataset: d.ref.description, rule: wiring.rawValue,
+            text: "added \(d.kind.rawValue) FUSE container \(name) (\(container["image"]?.stringValue ?? "no image")), \(origin), as \(placement)\(checkWhy)")]
+        if options.unprivileged {
+            out.append(Explanation(
+                dataset: d.ref.description, rule: "fuse-unprivileged",
+                text: "unprivileged (pod label \(Keys.fluidUnprivilegedInject)=true): not privileged, no SYS_ADMIN\(config.fuseDeviceResource.isEmpty ? "" : ", the FUSE device from resource \(config.fuseDeviceResource)"), without the mount of the node's mount point; volume \(datasetVolume) became hostPath \(hostPath) with HostToContainer on its \(n) mount(s), where the platform makes the sidecar's mount appear (Fluid's unprivileged mode)"))
+        } else {
+            out.append(Explanation(
+                dataset: d.ref.description, rule: "fuse-volume",
+                text: "replaced PVC volume \(datasetVolume) with an emptyDir the sidecar mounts at \(mountPointPath) (Bidirectional, so a privileged container) in place of the node's mount point; its \(n) app mount(s) get mountPropagation HostToContainer\(relative.isEmpty ? "" : " and subPath \(relative), where FUSE mounts the dataset")"))
+        }
+        if !added.isEmpty || !dropped.isEmpty {
+            let moved = renamed.sorted { $0.key < $1.key }.map { $0.key == $0.value ? $0.key : "\($0.key) as \($0.value)" }
+            out.append(Explanation(
+                dataset: d.ref.description, rule: "fuse-volumes",
+                text: "added the volumes the FUSE container mounts: \(moved.isEmpty ? "none" : moved.joined(separator: ", "))\(dropped.isEmpty ? "" : "; left out \(dropped.joined(separator: ", ")) as Fluid does (label \(Keys.fluidCacheDirInject)=true keeps cache directories)")"))
+        }
+        return .success((wiring, out))
+    }
+
+    /// Whether `path` is `ancestor` or lies below it (whole components).
+    static func path(_ path: String, isAtOrBelow ancestor: String) -> Bool {
+        let a = ancestor.hasSuffix("/") ? String(ancestor.dropLast()) : ancestor
+        return path == a || path.hasPrefix(a + "/") || a.isEmpty
+    }
+
+    /// The ConfigMaps and Secrets a container and its volumes read from their namespace, in words; nil when none.
+    static func namespacedReferences(container: JSONObject, volumes: [JSONValue]) -> String? {
+        var configMaps = Set<String>()
+        var secrets = Set<String>()
+        for e in container["env"]?.arrayValue ?? [] {
+            if let n = e["valueFrom"]?["configMapKeyRef"]?["name"]?.stringValue { configMaps.insert(n) }
+            if let n = e["valueFrom"]?["secretKeyRef"]?["name"]?.stringValue { secrets.insert(n) }
+        }
+        for e in container["envFrom"]?.arrayValue ?? [] {
+            if let n = e["configMapRef"]?["name"]?.stringValue { configMaps.insert(n) }
+            if let n = e["secretRef"]?["name"]?.stringValue { secrets.insert(n) }
+        }
+        for v in volumes {
+            if let n = v["configMap"]?["name"]?.stringValue { configMaps.insert(n) }
+            if let n = v["secret"]?["secretName"]?.stringValue { secrets.insert(n) }
+            for source in v["projected"]?["sources"]?.arrayValue ?? [] {
+                if let n = source["configMap"]?["name"]?.stringValue { configMaps.insert(n) }
+                if let n = source["secret"]?["name"]?.stringValue { secrets.insert(n) }
+            }
+        }
+        var parts: [String] = []
+        if !configMaps.isEmpty { parts.append("ConfigMap \(configMaps.sorted().joined(separator: ", "))") }
+        if !secrets.isEmpty { parts.append("Secret \(secrets.sorted().joined(separator: ", "))") }
+        return parts.isEmpty ? nil : parts.joined(separator: " and ")
+    }
+
+    /// The container's own security context with `privileged: true` and the one capability FUSE
+    /// mounting needs, `SYS_ADMIN`. Privileged is not a choice: the sidecar's mount reaches the
+    /// app containers only through `Bidirectional` propagation, which the API server allows only
+    /// in privileged containers (and a privileged container has `/dev/fuse`).
+    static func privilegedSecurityContext(_ given: JSONValue?) -> JSONValue {
+        var context = given?.objectValue ?? [:]
+        context["privileged"] = true
+        var capabilities = context["capabilities"]?.objectValue ?? [:]
+        var add = (capabilities["add"]?.arrayValue ?? []).filter { $0.stringValue != nil }  // only capability names
+        if !add.contains("SYS_ADMIN") { add.append("SYS_ADMIN") }
+        capabilities["add"] = .array(add)
+        capabilities["drop"] = nil  // dropping capabilities of a privileged container is refused or void
+        context["capabilities"] = .object(capabilities)
+        return .object(context)
+    }
+
+    /// Fluid's unprivileged sidecar: not privileged, and without `SYS_ADMIN`.
+    static func unprivilegedSecurityContext(_ given: JSONValue?) -> JSONValue {
+        var context = given?.objectValue ?? [:]
+        context["privileged"] = false
+        if var capabilities = context["capabilities"]?.objectValue {
+            let add = (capabilities["add"]?.arrayValue ?? []).filter { $0.stringValue != nil && $0 != "SYS_ADMIN" }
+            capabilities["add"] = add.isEmpty ? nil : .array(add)
+            context["capabilities"] = capabilities.isEmpty ? nil : .object(capabilities)
+        }
+        return .object(context)
+    }
+}
+
+/// Why a FUSE sidecar cannot be made for a dataset.
+struct SidecarProblem: Error {
+    var text: String
+    init(_ text: String) { self.text = text }
+}

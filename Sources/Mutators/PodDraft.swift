@@ -1,0 +1,94 @@
+import Locality
+
+/// A pod being rewritten: the parts Locus touches, taken out of the JSON once and put back at the end.
+struct PodDraft {
+    var pod: JSONValue
+    var spec: JSONObject
+    var containers: [JSONValue]
+    var initContainers: [JSONValue]
+    var volumes: [JSONValue]
+    var takenContainerNames: Set<String>
+    var takenVolumeNames: Set<String>
+    /// Whether to write the explanations (`locus mutate` prints them; the webhook does not need them).
+    var explain = true
+
+    init(_ pod: JSONValue) {
+        self.pod = pod
+        spec = pod["spec"]?.objectValue ?? [:]
+        containers = spec["containers"]?.arrayValue ?? []
+        initContainers = spec["initContainers"]?.arrayValue ?? []
+        volumes = spec["volumes"]?.arrayValue ?? []
+        let ephemeral = spec["ephemeralContainers"]?.arrayValue ?? []
+        takenContainerNames = Set((containers + initContainers + ephemeral).compactMap { $0["name"]?.stringValue })
+        takenVolumeNames = Set(volumes.compactMap { $0["name"]?.stringValue })
+    }
+
+    func finish() -> JSONValue {
+        var pod = pod
+        var spec = spec
+        spec["containers"] = .array(containers)
+        if !initContainers.isEmpty { spec["initContainers"] = .array(initContainers) }
+        if !volumes.isEmpty { spec["volumes"] = .array(volumes) }
+        pod["spec"] = .object(spec)
+        return pod
+    }
+
+    /// A DNS-label name starting with `base` that nothing in the pod uses yet.
+    static func unique(_ base: String, taken: inout Set<String>) -> String {
+        func clip(_ s: String, _ n: Int) -> String {
+            var t = String(s.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(n))
+            while t.hasSuffix("-") { t.removeLast() }
+            return t
+        }
+        var name = clip(base, 63)
+        var i = 2
+        while taken.contains(name) {
+            let suffix = "-\(i)"
+            name = clip(base, 63 - suffix.count) + suffix
+            i += 1
+        }
+        taken.insert(name)
+        return name
+    }
+
+    mutating func setAnnotation(_ key: String, _ value: String) {
+        var meta = pod["metadata"]?.objectValue ?? [:]
+        var annotations = meta["annotations"]?.objectValue ?? [:]
+        annotations[key] = .string(value)
+        meta["annotations"] = .object(annotations)
+        pod["metadata"] = .object(meta)
+    }
+
+    /// Rewrites every app container mount of `volume` (init containers too when asked); returns how many.
+    mutating func rewriteMounts(of volume: String, includeInit: Bool, _ change: (inout JSONValue) -> Void) -> Int {
+        var count = 0
+        func apply(_ list: inout [JSONValue]) {
+            for i in list.indices {
+                guard var mounts = list[i]["volumeMounts"]?.arrayValue else { continue }
+                for j in mounts.indices where mounts[j]["name"]?.stringValue == volume {
+                    change(&mounts[j])
+                    count += 1
+                }
+                list[i]["volumeMounts"] = .array(mounts)
+            }
+        }
+        apply(&containers)
+        if includeInit { apply(&initContainers) }
+        return count
+    }
+
+    /// Sets `mountPropagation` on every app container mount of `volume`; returns how many.
+    mutating func setPropagation(volume: String, to mode: String, includeInit: Bool) -> Int {
+        rewriteMounts(of: volume, includeInit: includeInit) { $0["mountPropagation"] = .string(mode) }
+    }
+
+    /// Replaces the volume named `name` (it keeps its name, so every mount of it still holds).
+    mutating func replaceVolume(named name: String, with source: (key: String, value: JSONValue)) {
+        guard let i = volumes.firstIndex(where: { $0["name"]?.stringValue == name }) else { return }
+        var v: JSONObject = ["name": .string(name)]
+        v[source.key] = source.value
+        volumes[i] = .object(v)
+    }
+
+    static func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}
