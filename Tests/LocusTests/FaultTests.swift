@@ -203,6 +203,27 @@ struct FaultTests {
         await api.stop()
     }
 
+    /// Only Fluid's FUSE DaemonSets are cached: the informer asks for `role in (…-fuse)`, and a
+    /// FUSE DaemonSet that appears later, changes or goes reaches the cache while other
+    /// DaemonSets never do.
+    @Test func onlyFluidsFuseDaemonSetsAreWatched() async throws {
+        let (api, kube, live) = try await Self.exampleCluster()
+        let path = Resource.daemonSets.path()
+        api.apply(path, kind: "DaemonSet", ["metadata": ["name": "kube-proxy", "namespace": "kube-system", "labels": ["k8s-app": "kube-proxy"]]])
+        let run = Task { await live.run() }
+        #expect(await eventually(timeout: .seconds(10)) { live.hasSynced })
+        #expect(Set(live.cache.daemonSets.keys) == ["ml/imagenet-fuse", "ml/llama-weights-fuse"])
+        api.apply(path, kind: "DaemonSet", ["metadata": ["name": "jfs-fuse", "namespace": "team", "labels": ["role": "juicefs-fuse"]]])
+        api.apply(path, kind: "DaemonSet", ["metadata": ["name": "node-exporter", "namespace": "monitoring", "labels": ["app": "node-exporter"]]])
+        _ = api.delete(path, kind: "DaemonSet", namespace: "ml", name: "imagenet-fuse")
+        #expect(await eventually(timeout: .seconds(5)) { Set(live.cache.daemonSets.keys) == ["ml/llama-weights-fuse", "team/jfs-fuse"] })
+        #expect(live.cache.daemonSets.get(namespace: "monitoring", name: "node-exporter") == nil)
+        #expect(api.requests.contains { $0.path == path && $0.query["labelSelector"] == LiveCluster.fuseDaemonSetSelector })
+        run.cancel()
+        await kube.shutdown()
+        await api.stop()
+    }
+
     /// The API server goes away after the caches synced: Locus stays ready and keeps deciding from
     /// its caches; its watches keep trying to come back.
     @Test func theAPIServerGoingAwayLeavesTheCachesServing() async throws {
