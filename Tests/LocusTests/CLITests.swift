@@ -290,7 +290,7 @@ struct MutateCommandTests {
         let r = try runProcess(locusExecutable, ["mutate", "\(Self.examples)/train-sidecar.yaml"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.hasPrefix("MUTATED pod train (engines: alluxio)"))
-        #expect(r.stdout.contains("[fuse-native-sidecar] added AlluxioRuntime FUSE container locus-fuse-imagenet"))
+        #expect(r.stdout.contains("[fuse-native-sidecar] added AlluxioRuntime FUSE container locus-fuse-imagenet (fluidcloudnative/alluxio-fuse:2.9.0), copied from the first container of FUSE DaemonSet ml/imagenet-fuse"), "\(r.stdout)")
         #expect(r.stdout.contains(#"{"op":"add","path":"/spec/initContainers","#))
         #expect(r.stdout.contains("Mutated pod:\napiVersion: v1"))
         #expect(r.stderr.contains("built-in example"))
@@ -313,6 +313,20 @@ struct MutateCommandTests {
         #expect(try YAMLBridge.parse(y.stdout, source: "stdout") == v)
         let pod = try runProcess(locusExecutable, ["mutate", "\(Self.examples)/serve-vineyard.yaml", "--output", "pod"])
         #expect(try YAMLBridge.parse(pod.stdout, source: "stdout") == v["pod"])
+    }
+
+    /// A cluster-state file without DaemonSets: the sidecar is built from the runtime's
+    /// `spec.fuse`, and `locus mutate` says it is not the container Fluid's DaemonSet runs.
+    @Test func aClusterStateWithoutDaemonSetsSaysTheSidecarIsBuiltFromSpecFuse() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let state = ExampleState.yaml
+        let start = try #require(state.range(of: "# The runtimes' FUSE DaemonSets"))
+        let end = try #require(state.range(of: "\ncache:\n"))
+        try dir.write("state.yaml", String(state[..<start.lowerBound]) + String(state[state.index(after: end.lowerBound)...]))
+        let r = try runProcess(locusExecutable, ["mutate", "\(Self.examples)/train-sidecar.yaml", "--cluster-state", dir.file("state.yaml")])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("built from AlluxioRuntime ml/imagenet's spec.fuse, because the cluster state carries no DaemonSets: not the container Fluid's FUSE DaemonSet runs"), "\(r.stdout)")
     }
 
     @Test func aClusterStateFileAndADenial() throws {
