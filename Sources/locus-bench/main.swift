@@ -7,8 +7,9 @@
 //       omission). Every answer must be 200 and a well-formed answer of its route (parsed whole).
 //       `--ca` verifies the server against those roots; `--reconnect-every` opens a new connection
 //       (a new handshake) after N requests. Prints achieved rate, p50/p90/p99/p99.9/max, failures.
-//   locus-bench state --pvcs N --datasets M
-//       Prints a cluster-state file with N dataset PVCs (and their PVs) over M datasets.
+//   locus-bench state --pvcs N --datasets M [--daemonsets D]
+//       Prints a cluster-state file with N dataset PVCs (and their PVs) over M datasets, and D of
+//       their runtimes' FUSE DaemonSets (default M).
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -333,6 +334,7 @@ func rate(_ args: [String]) async throws {
 func state(_ args: [String]) {
     let pvcs = argument("--pvcs", args).flatMap(Int.init) ?? 10_000
     let datasets = argument("--datasets", args).flatMap(Int.init) ?? 1_000
+    let daemonSets = argument("--daemonsets", args).flatMap(Int.init) ?? datasets
     var out = "datasets:\n"
     for d in 0..<datasets {
         out += "  - metadata: {name: ds-\(d), namespace: ns-\(d % 50), uid: uid-\(d)}\n"
@@ -358,6 +360,17 @@ func state(_ args: [String]) {
     }
     out += "namespaces:\n"
     for n in 0..<50 { out += "  - metadata: {name: ns-\(n)}\n" }
+    // Each runtime's FUSE DaemonSet, shaped as Fluid's alluxio chart renders it.
+    out += "daemonSets:\n"
+    for d in 0..<daemonSets {
+        let ns = "ns-\(d % 50)", root = "/runtime-mnt/alluxio/ns-\(d % 50)/ds-\(d)"
+        out += "  - metadata: {name: ds-\(d)-fuse, namespace: \(ns), labels: {app: alluxio, release: ds-\(d), role: alluxio-fuse, fluid.io/managed-by: fluid, fluid.io/dataset-id: \(ns)-ds-\(d)}}\n"
+        out += "    spec: {template: {spec: {hostNetwork: true, containers: [{name: alluxio-fuse, image: fluidcloudnative/alluxio-fuse:2.9.0, command: [/entrypoint.sh], args: [fuse, \"--fuse-opts=kernel_cache,ro\", \(root)/alluxio-fuse, /], "
+        out += "env: [{name: ALLUXIO_CLIENT_HOSTNAME, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}], envFrom: [{configMapRef: {name: ds-\(d)-config}}], securityContext: {privileged: true, capabilities: {add: [SYS_ADMIN]}}, "
+        out += "lifecycle: {preStop: {exec: {command: [/opt/alluxio/integration/fuse/bin/alluxio-fuse, unmount, \(root)/alluxio-fuse]}}}, "
+        out += "volumeMounts: [{name: alluxio-fuse-device, mountPath: /dev/fuse}, {name: alluxio-fuse-mount, mountPath: \(root), mountPropagation: Bidirectional}, {name: mem, mountPath: /dev/shm}]}], "
+        out += "volumes: [{name: alluxio-fuse-device, hostPath: {path: /dev/fuse, type: CharDevice}}, {name: alluxio-fuse-mount, hostPath: {path: \(root), type: DirectoryOrCreate}}, {name: mem, hostPath: {path: /dev/shm, type: Directory}}]}}}\n"
+    }
     print(out, terminator: "")
 }
 

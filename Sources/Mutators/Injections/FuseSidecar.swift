@@ -81,8 +81,8 @@ extension PodDraft {
 
         // The DaemonSet's other volumes: Fluid's trims first, then each under a name the pod does not use.
         var dropped: [String] = []
-        var trimmed = fluidFuseDeviceVolumePrefixes.filter { _ in options.unprivileged }
-        if !options.keepCacheDirectories { trimmed += fluidCacheVolumePrefixes }
+        let trimmed = (options.unprivileged ? fluidFuseDeviceVolumePrefixes : [])
+            + (options.keepCacheDirectories ? [] : fluidCacheVolumePrefixes)
         var renamed: [String: String] = [:]
         var added: [JSONValue] = []
         for volume in sourceVolumes {
