@@ -62,6 +62,22 @@ extension MutatorTests {
         #expect(decide(juiceFSPod(labels: ["fuse.serverful.fluid.io/inject": "true"]), namespace: "team", cache: cache).outcome == .mutated)
     }
 
+    /// A FUSE DaemonSet Locus cannot make a sidecar of: denied with what is wrong with it.
+    @Test(arguments: [
+        ("containers: []", "its FUSE DaemonSet team/jfs-fuse has no container to copy"),
+        ("containers: [{name: fuse, image: x, volumeMounts: [{name: cache, mountPath: /var/cache}]}]",
+         "its FUSE container mounts no volume at or above /runtime-mnt/juicefs/team/jfs/juicefs-fuse, where it mounts the dataset"),
+        ("containers: [{name: fuse, image: x, securityContext: {privileged: false}, volumeMounts: [{name: m, mountPath: /runtime-mnt}]}]",
+         "its FUSE DaemonSet team/jfs-fuse's container.securityContext sets privileged: false, but a FUSE sidecar must be a privileged container"),
+    ])
+    func aFuseDaemonSetWithoutAUsableContainerIsDenied(spec: String, reason: String) throws {
+        let cache = try juiceFSCache()
+        let ds = try ClusterStateObjects.parse("daemonSets: [{metadata: {name: jfs-fuse, namespace: team}, spec: {template: {spec: {\(spec)}}}}]", source: "test")
+        _ = cache.daemonSets.replace(with: ds.daemonSets ?? [])
+        let r = decide(juiceFSPod(), namespace: "team", cache: cache)
+        #expect(r.outcome == .denied && r.response.message?.contains("dataset team/jfs: \(reason)") == true, "\(r.response.message ?? "")")
+    }
+
     /// A pod of another namespace cannot reach the ConfigMap and Secret the FUSE container reads
     /// (`ml/llama-weights` is shared with `analytics`): its sidecar is refused with the reason.
     @Test func aSidecarForAnotherNamespacesDatasetIsRefused() throws {
