@@ -419,13 +419,11 @@ public struct DaemonSet: KubeObject, Hashable {
         public var template: Template?
     }
     public struct Template: Codable, Sendable, Hashable {
-        public var metadata: ObjectMeta?
         public var spec: TemplateSpec?
     }
     public struct TemplateSpec: Codable, Sendable, Hashable {
         public var containers: [JSONValue]?
         public var volumes: [JSONValue]?
-        public var hostNetwork: Bool?
     }
 
     public init(metadata: ObjectMeta, spec: Spec? = nil) {

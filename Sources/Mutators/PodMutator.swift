@@ -116,10 +116,14 @@ public enum PodMutator {
         var problems: [String] = []
         var record = PodReferences.injectedRecord(pod)
         let sidecarOptions = FuseSidecarOptions(labels: labels)
-        let forbidsHostPath = podSecurity.level > .privileged
+        // Below privileged every level forbids hostPath volumes (and more: checked on each trial).
+        let enforced = podSecurity.level > .privileged
 
         for d in datasets where record[d.ref] == nil {
+            // Each dataset is wired into a trial copy, kept only once Pod Security allows it; its
+            // warnings are kept with it.
             var trial = draft
+            var trialWarnings: [String] = []
             var wiring: Wiring
             var notes: [Explanation] = []
             switch d.access {
@@ -133,7 +137,7 @@ public enum PodMutator {
                     }
                 } else if optIn.fuseMode == .sidecar {
                     switch trial.injectFuseSidecar(
-                        d, template: template, config: config, options: sidecarOptions, podNamespace: podNamespace, warnings: &warnings)
+                        d, template: template, config: config, options: sidecarOptions, podNamespace: podNamespace, warnings: &trialWarnings)
                     {
                     case .failure(let problem):
                         problems.append("dataset \(d.ref): \(problem.text)")
@@ -146,16 +150,16 @@ public enum PodMutator {
                     notes = trial.wireServerful(d, via: optIn.via)
                 }
             case .sharedMemory(let endpoint):
-                if forbidsHostPath && d.claim == nil {
+                if enforced && d.claim == nil {
                     problems.append(
                         "dataset \(d.ref): namespace \(podNamespace) enforces Pod Security \(podSecurity.description), which forbids the hostPath volume that carries \(d.kind.rawValue)'s socket, and the dataset has no volume claim in namespace \(podNamespace) to reach the socket through; ways out: a namespace whose level allows hostPath (\(PodSecurity.enforceLabel)=privileged), or a dataset Fluid has bound (it creates the claim)")
                     continue
                 }
                 wiring = .sharedMemory
                 notes = trial.injectSharedMemory(
-                    d, endpoint: endpoint, config: config, claim: forbidsHostPath ? d.claim : nil, warnings: &warnings)
+                    d, endpoint: endpoint, config: config, claim: enforced ? d.claim : nil, warnings: &trialWarnings)
             }
-            if podSecurity.level > .privileged {
+            if enforced {
                 let introduced = podSecurity.introducedViolations(before: draft.finish(), after: trial.finish())
                 if !introduced.isEmpty {
                     let what = wiring == .sharedMemory ? "the shared-memory mount" : "the FUSE sidecar"
@@ -166,12 +170,14 @@ public enum PodMutator {
                         continue
                     }
                     trial = draft
+                    trialWarnings = []
                     wiring = .fuseServerful
-                    warnings.append("dataset \(d.ref) is served in serverful mode instead of a sidecar: \(reason)")
+                    trialWarnings.append("dataset \(d.ref) is served in serverful mode instead of a sidecar: \(reason)")
                     notes = trial.wireServerful(d, via: "podSecurityFallback: serverful, because \(reason)")
                 }
             }
             draft = trial
+            warnings += trialWarnings
             explanations += notes
             if let cm = d.envConfigMap {
                 if d.ref.namespace == podNamespace {

@@ -88,7 +88,7 @@ public struct FuseEngine: EnginePlugin {
             "image": .string(image),
             "volumeMounts": [["name": .string(volume), "mountPath": .string(mountPath), "mountPropagation": "Bidirectional"]],
         ]
-        for key in ["imagePullPolicy"] { if let v = fuse?[key]?.stringValue { container[key] = .string(v) } }
+        if let policy = fuse?["imagePullPolicy"]?.stringValue { container["imagePullPolicy"] = .string(policy) }
         for key in ["command", "args"] {
             if let list = fuse?[key]?.arrayValue?.compactMap(\.stringValue) { container[key] = .array(list.map { .string($0) }) }
         }

@@ -362,12 +362,8 @@ actor Podman {
         var env = ProcessInfo.processInfo.environment
         env["CONTAINERS_CONF"] = configFile
         let e = env
-        let r = try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Int32, String, String), any Error>) in
-            DispatchQueue.global().async {
-                do { c.resume(returning: try runLeavingDaemons("/usr/bin/podman", args, environment: e)) } catch { c.resume(throwing: error) }
-            }
-        }
-        return Result(status: r.0, stdout: r.1, stderr: r.2)
+        let r = try await offThePool { try runLeavingDaemons("/usr/bin/podman", args, environment: e) }
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     func isRunning(_ container: String) async throws -> Bool {

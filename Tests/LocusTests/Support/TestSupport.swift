@@ -85,10 +85,15 @@ var locusExecutable: String {
 /// Runs a process to completion without holding a thread of the concurrency pool while it runs
 /// (a long child, like a load generator, would otherwise stall every other test's tasks).
 func runProcessAsync(_ path: String, _ args: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await offThePool { try runProcess(path, args) }
+}
+
+/// Runs blocking `work` on a Dispatch thread, not on a thread of the concurrency pool.
+func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             do {
-                continuation.resume(returning: try runProcess(path, args))
+                continuation.resume(returning: try work())
             } catch {
                 continuation.resume(throwing: error)
             }
