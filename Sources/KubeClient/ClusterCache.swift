@@ -134,21 +134,29 @@ public final class LiveCluster: Sendable {
     let runners: [@Sendable () async -> Void]
     let syncChecks: [(String, @Sendable () -> Bool)]
     let statChecks: [(String, @Sendable () -> InformerStats)]
+    let contactChecks: [(String, @Sendable () -> Contact)]
 
-    public init(client: KubeAPIClient, cache: ClusterCache, logger: Logger) {
+    /// `silenceBound`: how long a watch may bring nothing before it is re-established; `backoff`:
+    /// the retry delays after a failure (see `Informer`).
+    public init(
+        client: KubeAPIClient, cache: ClusterCache, silenceBound: Duration = .seconds(150), backoff: Backoff = Backoff(),
+        logger: Logger
+    ) {
         self.cache = cache
         self.client = client
         var runners: [@Sendable () async -> Void] = []
         var syncs: [(String, @Sendable () -> Bool)] = []
         var stats: [(String, @Sendable () -> InformerStats)] = []
+        var contacts: [(String, @Sendable () -> Contact)] = []
         @discardableResult
         func add<T: KubeObject>(_ resource: Resource, _ store: Store<T>, labelSelector: String? = nil, optional: Bool = false) -> Informer<T> {
             let inf = Informer<T>(
-                client: client, resource: resource, labelSelector: labelSelector, store: store, optionalResource: optional,
-                logger: logger)
+                client: client, resource: resource, labelSelector: labelSelector, store: store, backoff: backoff,
+                optionalResource: optional, silenceBound: silenceBound, logger: logger)
             runners.append { await inf.run() }
             syncs.append(("\(resource)", { inf.hasSynced }))
             stats.append(("\(resource)", { inf.stats }))
+            contacts.append(("\(resource)", { inf.contact }))
             return inf
         }
         add(.persistentVolumeClaims, cache.persistentVolumeClaims)
@@ -179,11 +187,22 @@ public final class LiveCluster: Sendable {
         self.runners = runners
         self.syncChecks = syncs
         self.statChecks = stats
+        self.contactChecks = contacts
     }
 
     public var hasSynced: Bool { syncChecks.allSatisfy { $0.1() } }
     public var syncState: [(resource: String, synced: Bool)] { syncChecks.map { ($0.0, $0.1()) } }
     public var stats: [(resource: String, stats: InformerStats)] { statChecks.map { ($0.0, $0.1()) } }
+    public var contacts: [(resource: String, contact: Contact)] { contactChecks.map { ($0.0, $0.1()) } }
+
+    /// The resources whose informer has lost contact with the API server (their objects are served
+    /// from the cache as last seen), with the seconds since each last heard from it.
+    public func staleResources(now: Date = Date()) -> [(resource: String, seconds: Int)] {
+        contacts.compactMap { resource, contact in
+            guard case .lost = contact.state else { return nil }
+            return (resource, Int((contact.secondsSinceHeard(at: now) ?? 0).rounded()))
+        }
+    }
 
     /// Closes the API client; call after `run()` returned.
     public func shutdown() async { await client.shutdown() }

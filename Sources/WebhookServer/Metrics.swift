@@ -135,8 +135,22 @@ public final class LocusMetrics: Sendable {
     }
 
     /// Gauges read at scrape time.
-    public func setInformerState(resource: String, synced: Bool, stats: InformerStats) {
+    public func setInformerState(resource: String, synced: Bool, stats: InformerStats, contact: Contact, now: Date) {
         let labels = [("resource", resource)]
+        if let seconds = contact.secondsSinceHeard(at: now) {
+            registry.makeGauge(
+                descriptor: .init(
+                    namespace: "locus", metricName: "informer_seconds_since_contact", unitName: "seconds",
+                    helpText: "Seconds since the API server last answered the informer (a list, a watch, an event or a bookmark)"),
+                labels: labels
+            ).set(seconds.rounded())
+        }
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "locus", metricName: "informer_contact", unitName: "bool",
+                helpText: "1 while the informer is in contact with the API server; 0 after a failed call or a watch silent past the bound"),
+            labels: labels
+        ).set(Double(contact.state == .inContact ? 1 : 0))
         registry.makeGauge(
             descriptor: .init(
                 namespace: "locus", metricName: "informer_synced", unitName: "bool",

@@ -37,6 +37,14 @@ public enum ClusterBackend: Sendable {
         }
     }
 
+    /// Resources whose informer lost contact with the API server, and for how long.
+    public func staleResources() -> [(resource: String, seconds: Int)] {
+        switch self {
+        case .live(let l): l.staleResources()
+        case .fixed: []
+        }
+    }
+
     public var unsynced: [String] {
         switch self {
         case .live(let l): l.syncState.filter { !$0.synced }.map(\.resource)
@@ -216,7 +224,14 @@ public struct LocusRoutes: Sendable {
         router.get("/readyz") { _, _ -> Response in
             if serving?.isDraining == true { return Self.text(.serviceUnavailable, "not ready: shutting down\n") }
             if serving?.isLocalityPrimed == false, backend.isReady { return Self.text(.serviceUnavailable, "not ready: building the locality index\n") }
-            if backend.isReady { return Self.text(.ok, "ready\n") }
+            if backend.isReady {
+                // During an API server outage Locus keeps answering from its cache: readiness stays,
+                // and says which resources are stale.
+                let stale = backend.staleResources()
+                guard !stale.isEmpty else { return Self.text(.ok, "ready\n") }
+                let list = stale.map { "\($0.resource) (\($0.seconds) s)" }.joined(separator: ", ")
+                return Self.text(.ok, "ready, serving cached cluster state; no contact with the API server for: \(list)\n")
+            }
             return Self.text(.serviceUnavailable, "not ready: waiting for the first list of \(backend.unsynced.joined(separator: ", "))\n")
         }
         router.get("/metrics") { _, _ -> Response in
@@ -366,8 +381,11 @@ public struct LocusRoutes: Sendable {
     func refreshGauges() {
         if case .live(let live) = backend {
             let synced = Dictionary(live.syncState.map { ($0.resource, $0.synced) }, uniquingKeysWith: { a, _ in a })
+            let contacts = Dictionary(live.contacts.map { ($0.resource, $0.contact) }, uniquingKeysWith: { a, _ in a })
+            let now = Date()
             for (resource, stats) in live.stats {
-                metrics.setInformerState(resource: resource, synced: synced[resource] ?? false, stats: stats)
+                metrics.setInformerState(
+                    resource: resource, synced: synced[resource] ?? false, stats: stats, contact: contacts[resource] ?? Contact(), now: now)
             }
         }
         for (source, oldest) in locality.snapshot().oldestConfirmation {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import KubeClient
 import NIOCore
 import NIOPosix
@@ -220,6 +221,75 @@ struct FaultTests {
         #expect(live.cache.daemonSets.get(namespace: "monitoring", name: "node-exporter") == nil)
         #expect(api.requests.contains { $0.path == path && $0.query["labelSelector"] == LiveCluster.fuseDaemonSetSelector })
         run.cancel()
+        await kube.shutdown()
+        await api.stop()
+    }
+
+    /// The API server goes silent (a partition or a frozen server: connections stay open, nothing
+    /// answers, nothing is closed) for longer than the informers' silence bound, then comes back.
+    /// Each informer logs the loss once and the return once, the metrics show the seconds since
+    /// contact and the resumed watches, `/readyz` says the state is stale, and a change made
+    /// after the return reaches the cache.
+    @Test func silentAPIServerIsNoticedReportedAndRecoveredFrom() async throws {
+        let api = try await FakeAPIServer.start()
+        try SoakTests.seed(api)
+        let kube = try KubeAPIClient(config: api.kubeConfig(token: "t"), requestTimeout: .seconds(2))
+        let lines = Mutex<[String]>([])
+        let logger = Logger(label: "locus.informer") { label in
+            var h = JSONLogHandler(label: label) { line in lines.withLock { $0.append(line) } }
+            h.logLevel = .info
+            return h
+        }
+        // kube-apiserver sends a bookmark about once a minute on a quiet watch; here, twice a second.
+        api.sendBookmarks(every: .milliseconds(500))
+        let live = LiveCluster(
+            client: kube, cache: ClusterCache(), silenceBound: .seconds(2), backoff: Backoff(base: .milliseconds(100), cap: .seconds(1)),
+            logger: logger)
+        let locus = try await RunningLocus.start(backend: .live(live))
+        let client = try makeClient(caPEM: locus.certs.caCertificatePEM)
+        func get(_ path: String) async throws -> (Int, String) {
+            let r = try await client.execute(HTTPClientRequest(url: "\(locus.url)\(path)"), timeout: .seconds(5))
+            return (Int(r.status.code), String(buffer: try await r.body.collect(upTo: 1 << 20)))
+        }
+        func logged(_ text: String) -> [String] { lines.withLock { $0 }.filter { $0.contains(text) } }
+        #expect(await eventually(timeout: .seconds(15)) { (try? await get("/readyz"))?.0 == 200 })
+        let informers = live.syncState.count
+        #expect(await eventually(timeout: .seconds(10)) { api.openWatches == informers })
+
+        await api.goAway()
+        #expect(await eventually(timeout: .seconds(15)) { logged("lost contact with the API server").count == informers },
+            "\(logged("lost contact").count) of \(informers) informers reported the loss")
+        // Longer than the bound again: retries keep failing, and nothing more is logged at warning level.
+        try await Task.sleep(for: .seconds(4))
+        #expect(logged("lost contact with the API server").count == informers, "one warning per resource, not one per retry")
+        #expect(Set(logged("lost contact").compactMap { line in
+            line.range(of: #""resource":"[^"]+""#, options: .regularExpression).map { String(line[$0]) } }).count == informers)
+        #expect(live.stats.allSatisfy { $0.stats.reconnects > 0 } || live.stats.allSatisfy { $0.stats.lastError != nil })
+        #expect(live.stats.contains { $0.stats.silentWatches > 0 }, "watches with no FIN are cut by the silence bound")
+        let (_, metrics) = try await get("/metrics")
+        let since = metrics.split(separator: "\n").first { $0.hasPrefix(#"locus_informer_seconds_since_contact_seconds{resource="nodes"}"#) }
+        let seconds = since.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } } ?? -1
+        #expect(seconds >= 4, "\(since ?? "no seconds-since-contact gauge for nodes")")
+        #expect(metrics.contains(#"locus_informer_contact_bool{resource="nodes"} 0"#), "\(metrics)")
+        let (status, ready) = try await get("/readyz")
+        #expect(status == 200 && ready.contains("serving cached cluster state") && ready.contains("nodes ("), "\(ready)")
+
+        try await api.comeBack()
+        #expect(await eventually(timeout: .seconds(20)) { logged("contact with the API server restored").count == informers },
+            "\(logged("restored").count) of \(informers) informers reported the return")
+        api.apply(Resource.nodes.path(), kind: "Node", ["metadata": ["name": "node-after-outage"]])
+        #expect(await eventually(timeout: .seconds(10)) { live.cache.nodes.get(namespace: nil, name: "node-after-outage") != nil })
+        #expect(live.contacts.allSatisfy { $0.contact.state == .inContact })
+        // Quiet watches stay open: the bookmarks keep them within the bound.
+        let cut = live.stats.map(\.stats.silentWatches).reduce(0, +)
+        try await Task.sleep(for: .seconds(3))
+        #expect(live.stats.map(\.stats.silentWatches).reduce(0, +) == cut, "no watch is cut while bookmarks arrive")
+        let (_, after) = try await get("/readyz")
+        #expect(after == "ready\n")
+        let (_, metricsAfter) = try await get("/metrics")
+        #expect(metricsAfter.contains(#"locus_informer_contact_bool{resource="nodes"} 1"#))
+        try await client.shutdown()
+        await locus.stop()
         await kube.shutdown()
         await api.stop()
     }

@@ -179,6 +179,28 @@ struct InformerTests {
         }
     }
 
+    /// Contact is lost once (the first failure, not each retry), silence is measured from the last
+    /// answer, and the return reports how long contact was lost.
+    @Test func contactStateMachine() {
+        var c = Contact()
+        let t0 = Date(timeIntervalSince1970: 1_000)
+        #expect(c.failed(at: t0) == nil, "a failure before the first answer is no loss of contact")
+        #expect(c.secondsSinceHeard(at: t0) == nil)
+        #expect(!c.isSilent(at: t0 + 1_000, bound: 10), "never heard: nothing to be silent after")
+        #expect(c.heard(at: t0) == nil, "the first answer restores nothing")
+        #expect(c.state == .inContact)
+        #expect(c.heard(at: t0 + 5) == nil)
+        #expect(!c.isSilent(at: t0 + 15, bound: 10))
+        #expect(c.isSilent(at: t0 + 15.5, bound: 10))
+        #expect(c.failed(at: t0 + 16) == .lost)
+        #expect(c.failed(at: t0 + 20) == nil, "retries during the outage report nothing")
+        #expect(c.state == .lost(since: t0 + 16))
+        #expect(c.secondsSinceHeard(at: t0 + 30) == 25)
+        #expect(c.heard(at: t0 + 65) == .restored(outage: 60))
+        #expect(c.state == .inContact)
+        #expect(c.heard(at: t0 + 66) == nil)
+    }
+
     @Test func backoffIsCappedExponentialWithJitter() {
         var b = Backoff(base: .milliseconds(100), cap: .seconds(1))
         let delays = (0..<8).map { _ in b.next() }

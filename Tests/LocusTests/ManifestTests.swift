@@ -157,7 +157,9 @@ struct MonitoringTests {
         m.recordFiltered(nodes: 1)
         m.setLocalityAge(source: "vineyard", seconds: 1)
         m.recordEngineReport(source: "vineyard", dataset: "ml/f", report: EngineReport(source: .vineyard, problems: ["x"], memory: ["n": (1, 2)]))
-        m.setInformerState(resource: "pods", synced: true, stats: InformerStats())
+        var contact = Contact()
+        _ = contact.heard(at: Date())
+        m.setInformerState(resource: "pods", synced: true, stats: InformerStats(), contact: contact, now: Date())
         m.setCertificateState(reloads: 0, failures: 0)
         let text = String(decoding: m.render(), as: UTF8.self)
         return Set(text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in

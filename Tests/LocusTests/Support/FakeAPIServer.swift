@@ -60,12 +60,16 @@ final class FakeAPIServer: @unchecked Sendable {
         var dropWatchAfterEvents: Int?
         var expiredContinueTokens = false
         var blockWatches = false
+        /// Gone: nothing is answered, and open connections are left silent (see `goAway()`).
+        var gone = false
+        var silenced: [any Channel] = []
     }
     let state = Mutex(State())
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     var channel: (any Channel)?
+    var tlsContext: NIOSSLContext?
     let certificates: GeneratedCertificates
-    var port: Int { channel?.localAddress?.port ?? 0 }
+    private(set) var port = 0
     var url: URL { URL(string: "https://127.0.0.1:\(port)")! }
 
     init(certificates: GeneratedCertificates) {
@@ -79,22 +83,53 @@ final class FakeAPIServer: @unchecked Sendable {
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certs.certificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(certs.keyPEM.utf8), format: .pem)))
         tls.minimumTLSVersion = .tlsv12
-        let context = try NIOSSLContext(configuration: tls)
-        server.channel = try await ServerBootstrap(group: server.group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(server: server))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
+        server.tlsContext = try NIOSSLContext(configuration: tls)
+        try await server.listen(port: 0)
         return server
     }
 
+    private func listen(port: Int) async throws {
+        let context = tlsContext!
+        channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(server: self))
+                }
+            }
+            .bind(host: "127.0.0.1", port: port).get()
+        self.port = channel?.localAddress?.port ?? 0
+    }
+
+    /// The server goes away the way a partitioned or frozen API server does: new connections are
+    /// refused, requests on open connections are never answered, and open watches fall silent
+    /// without being closed (no FIN reaches the client).
+    func goAway() async {
+        state.withLock { s in
+            s.gone = true
+            s.silenced.append(contentsOf: s.watchers.values.map(\.channel))
+            s.watchers = [:]
+        }
+        try? await channel?.close()
+    }
+
+    /// The server is back on the same port, with the same objects; the connections it left
+    /// silent are reset.
+    func comeBack() async throws {
+        let silenced = state.withLock { s in
+            s.gone = false
+            defer { s.silenced = [] }
+            return s.silenced
+        }
+        for c in silenced { c.close(promise: nil) }
+        try await listen(port: port)
+    }
+
     func stop() async {
+        for c in state.withLock({ $0.silenced }) { c.close(promise: nil) }
         try? await channel?.close()
         try? await group.shutdownGracefully()
     }
@@ -174,6 +209,16 @@ final class FakeAPIServer: @unchecked Sendable {
                 let obj: JSONValue = ["kind": .string(kind), "apiVersion": "v1", "metadata": ["resourceVersion": .string(String(s.rv)), "creationTimestamp": nil]]
                 Self.writeLine(s.watchers[id]!.channel, ["type": "BOOKMARK", "object": obj])
             }
+        }
+    }
+
+    /// Sends a bookmark to every open watch that asked for them, every `interval`, as
+    /// kube-apiserver does about once a minute (none while the server is gone).
+    func sendBookmarks(every interval: Duration) {
+        let ns = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+        group.next().scheduleRepeatedTask(initialDelay: .nanoseconds(ns), delay: .nanoseconds(ns)) { [weak self] _ in
+            guard let self, !self.state.withLock({ $0.gone }) else { return }
+            self.bookmark()
         }
     }
 
@@ -435,6 +480,10 @@ final class FakeAPIServer: @unchecked Sendable {
                 body.writeBuffer(&b)
             case .end:
                 guard let head else { return }
+                if server.state.withLock({ $0.gone }) {
+                    server.state.withLock { $0.silenced.append(context.channel) }
+                    return
+                }
                 let comps = URLComponents(string: head.uri)
                 var query: [String: String] = [:]
                 for item in comps?.queryItems ?? [] { query[item.name] = item.value ?? "" }

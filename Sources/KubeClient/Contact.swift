@@ -1,0 +1,62 @@
+import Foundation
+
+/// Whether an informer is in contact with the API server: a pure state machine over the
+/// informer's successes and failures, with the time passed in, so it is tested without a server.
+///
+/// Contact is any answer: a list, a watch that opened, an event or a bookmark. It is lost when a
+/// call fails or when a watch has been silent for longer than the bound (a half-open connection
+/// to a server that went away sends nothing and never fails). Each loss and each return is
+/// reported once, so an outage logs two lines per resource, not one per retry.
+public struct Contact: Sendable, Equatable {
+    public enum State: Sendable, Equatable {
+        /// Nothing heard yet (before the first list).
+        case unknown
+        case inContact
+        /// Lost at `since` (the last answer before it is `lastHeard`).
+        case lost(since: Date)
+    }
+
+    /// What a step changed, for the one log line it deserves.
+    public enum Transition: Sendable, Equatable {
+        case lost
+        /// Contact is back after `outage` seconds without it.
+        case restored(outage: TimeInterval)
+    }
+
+    public private(set) var state: State = .unknown
+    /// The last time the server answered anything; nil before the first answer.
+    public private(set) var lastHeard: Date?
+
+    public init() {}
+
+    /// The server answered at `now`.
+    public mutating func heard(at now: Date) -> Transition? {
+        defer {
+            lastHeard = now
+            state = .inContact
+        }
+        if case .lost = state, let lastHeard { return .restored(outage: now.timeIntervalSince(lastHeard)) }
+        return nil
+    }
+
+    /// A call failed, or a watch was abandoned for silence, at `now`.
+    public mutating func failed(at now: Date) -> Transition? {
+        guard case .inContact = state else {
+            if case .unknown = state { state = .lost(since: now) }
+            return nil
+        }
+        state = .lost(since: now)
+        return .lost
+    }
+
+    /// True when nothing was heard for longer than `bound` (a watch this quiet is re-established).
+    public func isSilent(at now: Date, bound: TimeInterval) -> Bool {
+        guard let lastHeard else { return false }
+        return now.timeIntervalSince(lastHeard) > bound
+    }
+
+    /// Seconds since the server last answered; nil before the first answer.
+    public func secondsSinceHeard(at now: Date) -> TimeInterval? {
+        lastHeard.map { max(0, now.timeIntervalSince($0)) }
+    }
+}
