@@ -20,6 +20,12 @@ public final class ClusterCache: Sendable {
     public let runtimes = Store<FluidRuntime>()
     /// Fluid's FUSE DaemonSets (the container a FUSE sidecar copies).
     public let daemonSets = Store<DaemonSet>()
+    /// The cache-worker pods of Fluid's runtimes (see `LiveCluster.workerPodSelector`), indexed by
+    /// the runtime they serve (`namespace/release`): the engines ask them where their bytes are.
+    public let workerPods = Store<Pod>(indexers: [ClusterCache.runtimeIndex: { pod in
+        guard let ns = pod.metadata.namespace, let release = pod.metadata.labels?["release"] else { return [] }
+        return ["\(ns)/\(release)"]
+    }])
     private let daemonSetsWatched = Atomic<Bool>(false)
 
     /// Whether `daemonSets` reflects the cluster: true for a live cluster and for a cluster-state
@@ -40,11 +46,19 @@ public final class ClusterCache: Sendable {
         try datasets.compact()
         try runtimes.compact()
         try daemonSets.compact()
+        try workerPods.compact()
     }
 
     public init() {}
 
     static let trueLabelIndex = "label=true"
+    static let runtimeIndex = "runtime"
+
+    /// The worker pods Fluid's chart for `role` (e.g. `juicefs-worker`) runs for the runtime
+    /// `namespace/name` (Fluid names the Helm release, and so the `release` label, after the runtime).
+    public func workerPods(namespace: String, runtime name: String, role: String) -> [Pod] {
+        workerPods.byIndex(Self.runtimeIndex, "\(namespace)/\(name)").filter { $0.metadata.labels?["role"] == role }
+    }
 
     /// Names of the nodes carrying `label: "true"`, sorted; an index lookup, not a scan.
     public func nodeNames(labelledTrue label: String) -> [String] {
@@ -128,6 +142,9 @@ public final class LiveCluster: Sendable {
     /// watched, not every DaemonSet of the cluster.
     public static let fuseDaemonSetSelector =
         "role in (alluxio-fuse,efc-fuse,goosefs-fuse,jindofs-fuse,juicefs-fuse,thin-fuse,vineyard-fuse)"
+    /// The cache workers whose metrics say what each node holds: Fluid's charts label them
+    /// `role: <chart>-worker`. Only these pods are watched, not every pod of the cluster.
+    public static let workerPodSelector = "role in (alluxio-worker,juicefs-worker)"
 
     public let cache: ClusterCache
     public let client: KubeAPIClient
@@ -167,6 +184,7 @@ public final class LiveCluster: Sendable {
         // Only Fluid's FUSE DaemonSets: Fluid labels every runtime component it renders.
         add(.daemonSets, cache.daemonSets, labelSelector: Self.fuseDaemonSetSelector)
         cache.knowsDaemonSets = true
+        add(.pods, cache.workerPods, labelSelector: Self.workerPodSelector)
         // Fluid's CRDs may be missing (Fluid not installed, or an older Fluid without a runtime kind):
         // then the store stays empty and the informer counts as synced.
         add(.datasets, cache.datasets, optional: true)

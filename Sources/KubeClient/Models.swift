@@ -159,15 +159,27 @@ public struct Pod: KubeObject, Hashable {
         public var volumes: [Volume]?
         public var containers: [Container]
         public var initContainers: [Container]?
+        public var hostNetwork: Bool?
     }
 
     public struct PodStatus: Codable, Sendable, Hashable {
         public var phase: String?
+        /// The pod's IP (the node's own with `hostNetwork`).
+        public var podIP: String?
+        public var hostIP: String?
     }
 
     public struct Container: Codable, Sendable, Hashable {
         public var name: String
         public var image: String?
+        public var ports: [ContainerPort]?
+    }
+
+    public struct ContainerPort: Codable, Sendable, Hashable {
+        public var name: String?
+        public var containerPort: Int
+        public var hostPort: Int?
+        public var `protocol`: String?
     }
 
     public struct Volume: Codable, Sendable, Hashable {

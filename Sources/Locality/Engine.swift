@@ -74,12 +74,20 @@ public struct EngineReport: Sendable {
     public var problems: [String]
     /// Shared memory per node as the engine reports it (used / limit), for metrics and `locus score`.
     public var memory: [String: (used: Int64, limit: Int64)]
+    /// The nodes the engine has workers on now, when it knows: a figure said earlier about any
+    /// other node is dropped at once (its worker moved or is gone), not left to expire. nil: the
+    /// engine cannot tell, and unanswered figures expire at the TTL.
+    public var workerNodes: Set<String>?
 
-    public init(source: LocalitySource, nodes: [String: Observation] = [:], problems: [String] = [], memory: [String: (used: Int64, limit: Int64)] = [:]) {
+    public init(
+        source: LocalitySource, nodes: [String: Observation] = [:], problems: [String] = [],
+        memory: [String: (used: Int64, limit: Int64)] = [:], workerNodes: Set<String>? = nil
+    ) {
         self.source = source
         self.nodes = nodes
         self.problems = problems
         self.memory = memory
+        self.workerNodes = workerNodes
     }
 }
 
@@ -89,6 +97,7 @@ public enum EnginePlugins {
         var m: [FluidRuntimeKind: any EnginePlugin] = [:]
         for kind in FuseEngine.kinds { m[kind] = FuseEngine(kind: kind) }
         m[.juicefs] = JuiceFSEngine()
+        m[.alluxio] = AlluxioEngine()
         m[.vineyard] = VineyardEngine()
         return m
     }()

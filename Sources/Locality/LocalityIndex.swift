@@ -56,9 +56,10 @@ public enum LocalitySource: String, Sendable, CaseIterable, Hashable {
     case clusterState = "cluster-state"
     case vineyard
     case juicefs
+    case alluxio
 
     /// The sources that are engines asked over the network.
-    public static let engines: [LocalitySource] = [.vineyard, .juicefs]
+    public static let engines: [LocalitySource] = [.vineyard, .juicefs, .alluxio]
 }
 
 /// What one source knows about one dataset on one node.

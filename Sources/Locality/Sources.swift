@@ -157,6 +157,7 @@ public struct LocalityFeeds: Sendable {
             var picture: LocalityIndex.Picture = [:]
             for (node, datasets) in index.picture(of: source) {
                 for (ref, o) in datasets where asked.contains(ref) && now.timeIntervalSince(o.confirmedAt) <= index.ttl {
+                    if let workers = reports[ref]?.workerNodes, !workers.contains(node) { continue }
                     picture[node, default: [:]][ref] = o
                 }
             }

@@ -32,6 +32,7 @@ struct SoakTests {
             for object in state[section]?.arrayValue ?? [] { api.apply(resource.path(), kind: resource.kind, object) }
         }
         for kind in FluidRuntimeKind.allCases { api.serve(Resource.fluidRuntime(kind).path(), kind: kind.rawValue) }
+        api.serve(Resource.pods.path(), kind: "Pod")
         for runtime in state["runtimes"]?.arrayValue ?? [] {
             let kind = try #require(runtime["kind"]?.stringValue.flatMap(FluidRuntimeKind.init(rawValue:)))
             api.apply(Resource.fluidRuntime(kind).path(), kind: kind.rawValue, runtime)
