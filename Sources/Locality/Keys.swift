@@ -47,8 +47,17 @@ public enum Keys {
     /// The node label Fluid puts on nodes that hold a dataset's cache: `fluid.io/s-<namespace>-<name>`;
     /// when the name part would pass 63 characters Fluid uses the dataset's UID instead.
     public static func fluidCacheNodeLabel(namespace: String, name: String, uid: String?) -> String {
-        let part = "s-\(namespace)-\(name)"
-        if part.count > 63, let uid, !uid.isEmpty { return "fluid.io/s-\(uid)" }
+        fluidNodeLabel("s", namespace: namespace, name: name, uid: uid)
+    }
+
+    /// The node label Fluid puts on nodes running a dataset's FUSE: `fluid.io/f-<namespace>-<name>`.
+    public static func fluidFuseNodeLabel(namespace: String, name: String, uid: String?) -> String {
+        fluidNodeLabel("f", namespace: namespace, name: name, uid: uid)
+    }
+
+    static func fluidNodeLabel(_ kind: String, namespace: String, name: String, uid: String?) -> String {
+        let part = "\(kind)-\(namespace)-\(name)"
+        if part.count > 63, let uid, !uid.isEmpty { return "fluid.io/\(kind)-\(uid)" }
         return "fluid.io/\(part)"
     }
 }

@@ -25,6 +25,8 @@ public struct MutationConfig: Sendable, Equatable {
     public var schedulingHints = true
     /// Pods with no dataset prefer nodes without caches (Fluid's `fluid.io/dataset-num`).
     public var avoidCacheNodes = true
+    /// Which locality levels become node affinity, and how strongly (Fluid's NodeAffinityWithCache).
+    public var tieredLocality = TieredLocality.fluidDefault
     /// Resources of a FUSE sidecar whose runtime names none.
     public var fuseResources: JSONValue = [
         "requests": ["cpu": "100m", "memory": "256Mi"],
@@ -45,6 +47,30 @@ public struct MutationConfig: Sendable, Equatable {
     public var fuseMountTimeoutSeconds = 120
 
     public init() {}
+
+    /// Fluid's tiered locality: preferred levels with their weights, and the levels made required
+    /// for a pod labelled `fluid.io/dataset.<name>.sched: required`. `fluid.io/node` stands for the
+    /// dataset's cache nodes (`fluid.io/s-<namespace>-<name>`), `fluid.io/fuse` for its FUSE nodes
+    /// (`fluid.io/f-<namespace>-<name>`); any other name is a node label key whose terms are copied
+    /// from the runtime's `status.cacheAffinity`.
+    public struct TieredLocality: Sendable, Equatable {
+        public var preferred: [(name: String, weight: Int64)]
+        public var required: [String]
+
+        public init(preferred: [(name: String, weight: Int64)], required: [String]) {
+            self.preferred = preferred
+            self.required = required
+        }
+
+        /// The defaults of Fluid's chart (`webhook-plugins` ConfigMap).
+        public static let fluidDefault = TieredLocality(
+            preferred: [("fluid.io/node", 100), ("topology.kubernetes.io/zone", 50), ("topology.kubernetes.io/region", 20)],
+            required: ["fluid.io/node"])
+
+        public static func == (a: Self, b: Self) -> Bool {
+            a.required == b.required && a.preferred.map(\.name) == b.preferred.map(\.name) && a.preferred.map(\.weight) == b.preferred.map(\.weight)
+        }
+    }
 
     /// Whether `directory` lies strictly below one of `socketRoots` (whole path components, no `..` or `.`).
     public func socketDirectoryAllowed(_ directory: String) -> Bool {

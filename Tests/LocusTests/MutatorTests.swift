@@ -220,6 +220,53 @@ struct MutatorTests {
         #expect(preferred.allSatisfy { $0["weight"] == 100 })
     }
 
+    /// The runtime's `status.cacheAffinity` as Fluid writes it (its workers' node affinity, here
+    /// from a Dataset pinned to zone-a of region-a, plus the FUSE preference) becomes Fluid's
+    /// tiered-locality terms: cache nodes 100, zone 50, region 20. Asked-for required affinity
+    /// adds only the cache-node level (Fluid's default), a pod's own zone term is left alone, and
+    /// the output mutated again changes nothing.
+    @Test func cacheAffinityBecomesFluidsTieredLocalityTerms() throws {
+        let cache = try exampleCache()
+        var runtime = try #require(cache.runtimes.get(namespace: "ml", name: "imagenet"))
+        runtime.status?.cacheAffinity = try JSONValue.parse(Data("""
+            {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["zone-a"]},
+                {"key": "topology.kubernetes.io/region", "operator": "In", "values": ["region-a"]}]}]},
+             "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "preference": {"matchExpressions": [
+                {"key": "fluid.io/f-ml-imagenet", "operator": "In", "values": ["true"]}]}}]}
+            """.utf8))
+        runtime.metadata.resourceVersion = "9201"
+        cache.runtimes.upsert(runtime)
+        let r = decide(makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: ["imagenet"]), cache: cache)
+        let nodeAffinity = r.pod?["spec"]?["affinity"]?["nodeAffinity"]
+        #expect(nodeAffinity?["preferredDuringSchedulingIgnoredDuringExecution"] == [
+            ["weight": 100, "preference": ["matchExpressions": [["key": "fluid.io/s-ml-imagenet", "operator": "In", "values": ["true"]]]]],
+            ["weight": 50, "preference": ["matchExpressions": [["key": "topology.kubernetes.io/zone", "operator": "In", "values": ["zone-a"]]]]],
+            ["weight": 20, "preference": ["matchExpressions": [["key": "topology.kubernetes.io/region", "operator": "In", "values": ["region-a"]]]]],
+        ])
+        #expect(nodeAffinity?["requiredDuringSchedulingIgnoredDuringExecution"] == nil)
+        #expect(r.explanations.contains { $0.text.contains("weight 50") && $0.text.contains("zone-a") && $0.text.contains("cacheAffinity") })
+        #expect(decide(try #require(r.pod), cache: cache).response.patch.isEmpty, "reinvocation changes nothing")
+
+        let required = decide(makePod(labels: ["fuse.serverful.fluid.io/inject": "true", "fluid.io/dataset.imagenet.sched": "required"], claims: ["imagenet"]), cache: cache)
+        let req = required.pod?["spec"]?["affinity"]?["nodeAffinity"]
+        #expect(req?["requiredDuringSchedulingIgnoredDuringExecution"] == ["nodeSelectorTerms": [["matchExpressions": [["key": "fluid.io/s-ml-imagenet", "operator": "In", "values": ["true"]]]]]])
+        #expect(req?["preferredDuringSchedulingIgnoredDuringExecution"] == nil)
+
+        var own = makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: ["imagenet"])
+        own["spec"]?["nodeSelector"] = ["topology.kubernetes.io/zone": "zone-b"]
+        let kept = decide(own, cache: cache).pod?["spec"]?["affinity"]?["nodeAffinity"]?["preferredDuringSchedulingIgnoredDuringExecution"]?.arrayValue ?? []
+        #expect(kept.compactMap { $0["preference"]?["matchExpressions"]?[0]?["key"]?.stringValue } == ["fluid.io/s-ml-imagenet", "topology.kubernetes.io/region"])
+
+        let custom = decide(makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: ["imagenet"]), cache: cache, policy: policy {
+            $0.mutation.tieredLocality = .init(preferred: [("fluid.io/fuse", 80), ("topology.kubernetes.io/zone", 30)], required: [])
+        })
+        #expect(custom.pod?["spec"]?["affinity"]?["nodeAffinity"]?["preferredDuringSchedulingIgnoredDuringExecution"] == [
+            ["weight": 80, "preference": ["matchExpressions": [["key": "fluid.io/f-ml-imagenet", "operator": "In", "values": ["true"]]]]],
+            ["weight": 30, "preference": ["matchExpressions": [["key": "topology.kubernetes.io/zone", "operator": "In", "values": ["zone-a"]]]]],
+        ])
+    }
+
     @Test func locusLabelFollowsTheConfiguredOrAnnotatedMode() throws {
         let cache = try exampleCache()
         let serverful = decide(makePod(claims: ["imagenet"]), cache: cache)
