@@ -62,7 +62,12 @@ public final class ClusterCache: Sendable {
 
     /// Names of the nodes carrying `label: "true"`, sorted; an index lookup, not a scan.
     public func nodeNames(labelledTrue label: String) -> [String] {
-        nodes.byIndex(Self.trueLabelIndex, label).compactMap(\.metadata.name).sorted()
+        unorderedNodeNames(labelledTrue: label).sorted()
+    }
+
+    /// The same names in no particular order (nodes are cluster-scoped: their keys are their names).
+    public func unorderedNodeNames(labelledTrue label: String) -> [String] {
+        nodes.keys(inIndex: Self.trueLabelIndex, label)
     }
 }
 

@@ -58,6 +58,11 @@ public final class Store<T: KubeObject>: Sendable {
         }
     }
 
+    /// The keys of the objects filed under `value` in the index `name`, unordered; no object is copied.
+    public func keys(inIndex name: String, _ value: String) -> [String] {
+        state.withLock { s in Array(s.indexes[name]?[value] ?? []) }
+    }
+
     /// Inserts or replaces an object. Returns nil when the store already held this exact
     /// resourceVersion (a replayed event), so callers never report a change twice.
     @discardableResult

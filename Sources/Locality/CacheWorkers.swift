@@ -1,3 +1,4 @@
+import Foundation
 import KubeClient
 
 /// A cache worker's metrics endpoint on a node.
@@ -52,6 +53,34 @@ public struct WorkerDiscovery: Sendable {
             out.append(WorkerEndpoint(node: node, url: "http://\(host):\(port.containerPort)\(path)", origin: "pod \(name)"))
         }
         return (out.sorted { ($0.node, $0.url) < ($1.node, $1.url) }, nodes, problems)
+    }
+
+    /// Asks every worker of `runtime` and reports what `read` finds in each answer as that node's
+    /// bytes (nil: the answer lacks what `read` looks for, a problem named `missing`). nil when
+    /// the runtime has no worker at all.
+    public func observe(
+        runtime: FluidRuntime, cache: ClusterCache, probe: EngineProbe, source: LocalitySource, engine: String, missing: String,
+        read: (String) -> TierBytes?
+    ) async -> EngineReport? {
+        let (endpoints, workerNodes, problems) = endpoints(of: runtime, cache: cache)
+        guard !endpoints.isEmpty || !workerNodes.isEmpty || !problems.isEmpty else { return nil }
+        var report = EngineReport(source: source, problems: problems, workerNodes: workerNodes)
+        for (endpoint, answer) in await probe.scrape(endpoints) {
+            let (node, url) = (endpoint.node, endpoint.url)
+            switch answer {
+            case .failure(let e):
+                report.problems.append("\(engine) worker on \(node) (\(url)): \(e.description)")
+            case .success(let text):
+                guard let bytes = read(text) else {
+                    report.problems.append("\(engine) worker on \(node) (\(url)): \(missing)")
+                    continue
+                }
+                var b = report.nodes[node]?.bytes ?? TierBytes()
+                for tier in Tier.allCases { b[tier] += bytes[tier] }
+                report.nodes[node] = Observation(bytes: b, confirmedAt: probe.now(), source: source)
+            }
+        }
+        return report
     }
 
     /// The annotation's `node=url` pairs; nil without the annotation. Malformed entries are dropped.

@@ -96,10 +96,17 @@ public final class LocalityIndex: Sendable {
         let observation: Observation
     }
 
-    /// Every source's figures, and the same figures laid out for the request path: one row per
-    /// node, all rows in one array (row `id` is `entries[rowStart[id]..<rowStart[id + 1]]`). A
-    /// request over thousands of nodes hashes each node name once and then reads one short,
-    /// contiguous row per node, instead of one scattered cell per dataset and source.
+    /// One source's figures laid out for the request path: one row per node, all rows in one
+    /// array (row `id` is `entries[rowStart[id]..<rowStart[id + 1]]`; nodes numbered after the
+    /// rows were built have none). A request over thousands of nodes hashes each node name once
+    /// and then reads one short, contiguous row per node and source, instead of one scattered cell
+    /// per dataset. Each source's rows are rebuilt only when that source is replaced.
+    struct Rows: Sendable {
+        var rowStart: [Int32] = [0]
+        var entries: [Entry] = []
+    }
+
+    /// Every source's figures and rows.
     struct State: Sendable {
         /// Every node any source ever named → its row. Append-only; new nodes are numbered in
         /// name order, the order the API server lists them.
@@ -107,8 +114,10 @@ public final class LocalityIndex: Sendable {
         /// Every dataset any source ever named → its number. Append-only.
         var datasetIDs: [DatasetRef: Int32] = [:]
         var pictures: [LocalitySource: Picture] = [:]
-        var rowStart: [Int32] = [0]
-        var entries: [Entry] = []
+        /// The rows of each source that has figures, in `LocalitySource.allCases` order.
+        var rows: [LocalitySource: Rows] = [:]
+        /// `rows`' values in that order, for the request path.
+        var active: [Rows] = []
     }
 
     /// An immutable view for one request.
@@ -145,12 +154,14 @@ public final class LocalityIndex: Sendable {
             for i in best.indices { best[i] = nil }
             guard let id = state.nodeIDs[node] else { return }
             let ids = datasets.ids
-            state.entries.withUnsafeBufferPointer { entries in
-                for k in Int(state.rowStart[id])..<Int(state.rowStart[id + 1]) {
-                    let e = entries[k]
-                    for i in ids.indices where ids[i] == e.dataset {
-                        guard fresh(e.observation) else { break }
-                        if Self.better(e.observation, than: best[i]) { best[i] = e.observation }
+            for rows in state.active where id + 1 < rows.rowStart.count {
+                rows.entries.withUnsafeBufferPointer { entries in
+                    for k in Int(rows.rowStart[id])..<Int(rows.rowStart[id + 1]) {
+                        let e = entries[k]
+                        for i in ids.indices where ids[i] == e.dataset {
+                            guard fresh(e.observation) else { break }
+                            if Self.better(e.observation, than: best[i]) { best[i] = e.observation }
+                        }
                     }
                 }
             }
@@ -176,7 +187,8 @@ public final class LocalityIndex: Sendable {
     public init(ttl: TimeInterval = 120) { self.ttl = ttl }
 
     /// Replaces everything `source` said before with `picture` (node → dataset → observation).
-    /// The rows are rebuilt outside the state lock, which is held only to swap them in.
+    /// Only that source's rows are rebuilt, outside the state lock, which is held only to swap
+    /// them in.
     public func replace(source: LocalitySource, with picture: Picture) {
         writer.withLock { _ in
             var s = state.withLock { $0 }
@@ -185,30 +197,37 @@ public final class LocalityIndex: Sendable {
             for datasets in picture.values {
                 for ref in datasets.keys where s.datasetIDs[ref] == nil { s.datasetIDs[ref] = Int32(s.datasetIDs.count) }
             }
-            // Rows: count per node, then fill (sources in a fixed order, so rows are deterministic).
-            var counts = [Int32](repeating: 0, count: s.nodeIDs.count)
-            let sources = LocalitySource.allCases.compactMap { s.pictures[$0] }
-            for p in sources {
-                for (node, datasets) in p { counts[s.nodeIDs[node]!] += Int32(datasets.count) }
-            }
-            var rowStart = [Int32](repeating: 0, count: counts.count + 1)
-            for i in counts.indices { rowStart[i + 1] = rowStart[i] + counts[i] }
-            var next = Array(rowStart.dropLast())
-            var slots = [Entry?](repeating: nil, count: Int(rowStart.last!))
-            for p in sources {
-                for (node, datasets) in p {
-                    let id = s.nodeIDs[node]!
-                    for (ref, o) in datasets {
-                        slots[Int(next[id])] = Entry(dataset: s.datasetIDs[ref]!, observation: o)
-                        next[id] += 1
-                    }
-                }
-            }
-            s.rowStart = rowStart
-            s.entries = slots.map { $0! }
+            s.rows[source] = picture.isEmpty ? nil : Self.rows(of: picture, nodeIDs: s.nodeIDs, datasetIDs: s.datasetIDs)
+            s.active = LocalitySource.allCases.compactMap { s.rows[$0] }
             state.withLock { $0 = s }
         }
     }
+
+    /// One source's rows: counted per node, then filled.
+    static func rows(of picture: Picture, nodeIDs: [String: Int], datasetIDs: [DatasetRef: Int32]) -> Rows {
+        var ids: [(Int, [DatasetRef: Observation])] = []
+        ids.reserveCapacity(picture.count)
+        var last = -1
+        for (node, datasets) in picture {
+            let id = nodeIDs[node]!
+            ids.append((id, datasets))
+            last = max(last, id)
+        }
+        var rowStart = [Int32](repeating: 0, count: last + 2)
+        for (id, datasets) in ids { rowStart[id + 1] = Int32(datasets.count) }
+        for i in 1..<rowStart.count { rowStart[i] += rowStart[i - 1] }
+        var entries = [Entry](repeating: Entry(dataset: -1, observation: Self.placeholder), count: Int(rowStart.last!))
+        for (id, datasets) in ids {
+            var k = Int(rowStart[id])
+            for (ref, o) in datasets {
+                entries[k] = Entry(dataset: datasetIDs[ref]!, observation: o)
+                k += 1
+            }
+        }
+        return Rows(rowStart: rowStart, entries: entries)
+    }
+
+    static let placeholder = Observation(bytes: TierBytes(), confirmedAt: .distantPast, source: .fluidStatus)
 
     /// What `source` said last, as a picture (node → dataset → observation), stale figures included.
     public func picture(of source: LocalitySource) -> Picture {

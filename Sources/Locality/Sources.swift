@@ -13,7 +13,8 @@ public enum FluidStatusSource {
     public static func picture(cache: ClusterCache, now: Date) -> LocalityIndex.Picture {
         var picture: LocalityIndex.Picture = [:]
         for (ref, dataset, kind, runtime) in cache.boundDatasets() {
-            let holders = cache.cacheNodes(of: dataset)
+            let holders = cache.unorderedNodeNames(labelledTrue: Keys.fluidCacheNodeLabel(
+                namespace: ref.namespace, name: ref.name, uid: dataset.metadata.uid))
             guard !holders.isEmpty else { continue }
             let cached = dataset.status?.cacheStates?["cached"].flatMap(ByteQuantity.parse) ?? 0
             let share = cached / Int64(holders.count)

@@ -446,7 +446,41 @@ func extenderStages(_ args: [String]) throws {
         out.reserveCapacity(32 * verdicts.count + 2)
         writeHostPriorities(count: verdicts.count, host: { verdicts[$0].node }, score: { verdicts[$0].score }, into: &out)
     }
-    time("refresh (off the request path)") { LocalityFeeds(cache: cache, index: index, staticEntries: entries).refresh() }
+    // One round of a live cluster's locality refresh, off the request path: Fluid's status again
+    // from the caches, then each engine source replaced with what its workers said (here the
+    // cluster-state figures, relabelled: JuiceFS and Alluxio for FUSE datasets, Vineyard for IPC).
+    let feeds = LocalityFeeds(cache: cache, index: index, staticEntries: entries)
+    var engines: [LocalitySource: LocalityIndex.Picture] = [:]
+    for (node, datasets) in index.picture(of: .clusterState) {
+        for (ref, o) in datasets {
+            let source: LocalitySource = o.sharedMemory ? .vineyard : (ref.name.hasSuffix("a") ? .alluxio : .juicefs)
+            var e = o
+            e.source = source
+            engines[source, default: [:]][node, default: [:]][ref] = e
+        }
+    }
+    time("refresh: Fluid status") { feeds.refresh() }
+    time("  of which the picture") { _ = FluidStatusSource.picture(cache: cache, now: Date()) }
+    time("refresh: one engine source") { index.replace(source: .juicefs, with: engines[.juicefs] ?? [:]) }
+    let rounds = 20
+    let cpu0 = processCPUSeconds()
+    let wall0 = ContinuousClock.now
+    for _ in 0..<rounds {
+        feeds.refresh()
+        for (source, picture) in engines { index.replace(source: source, with: picture) }
+    }
+    let wall = ContinuousClock.now - wall0
+    print(String(format: "%-28@ %8.1f ms CPU, %.1f ms wall (Fluid status + %d engine sources, %d observations)",
+        "one refresh round" as NSString, (processCPUSeconds() - cpu0) * 1000 / Double(rounds),
+        (Double(wall.components.seconds) * 1e3 + Double(wall.components.attoseconds) / 1e15) / Double(rounds),
+        engines.count, index.picture(of: .fluidStatus).values.map(\.count).reduce(0, +) + engines.values.flatMap(\.values).map(\.count).reduce(0, +)))
+}
+
+/// CPU time this process has used, user and system.
+func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
 
 /// A cluster state for the extender benchmark: `nodes` nodes, 4 datasets (one Vineyard), each

@@ -167,7 +167,7 @@ struct ServerTests {
         let api = try await FakeAPIServer.start()
         for c in [("/api/v1/persistentvolumeclaims", "PersistentVolumeClaim"), ("/api/v1/persistentvolumes", "PersistentVolume"),
                   ("/api/v1/nodes", "Node"), ("/api/v1/configmaps", "ConfigMap"), ("/api/v1/namespaces", "Namespace"),
-                  ("/apis/apps/v1/daemonsets", "DaemonSet")] {
+                  ("/apis/apps/v1/daemonsets", "DaemonSet"), ("/api/v1/pods", "Pod")] {
             api.serve(c.0, kind: c.1)
         }
         api.setRequiredToken("not-yet")  // every list fails with 401 until the token is "rotated"

@@ -22,24 +22,10 @@ public struct AlluxioEngine: EnginePlugin {
     }
 
     public func observe(dataset: Dataset, runtime: FluidRuntime, cache: ClusterCache, probe: EngineProbe) async -> EngineReport? {
-        let (endpoints, workerNodes, problems) = Self.workers.endpoints(of: runtime, cache: cache)
-        guard !endpoints.isEmpty || !workerNodes.isEmpty || !problems.isEmpty else { return nil }
         let firstTier = runtime.spec?.tieredstore?.levels?.first.flatMap { Tier(mediumType: $0.mediumtype ?? "") } ?? .memory
-        var report = EngineReport(source: .alluxio, problems: problems, workerNodes: workerNodes)
-        for (endpoint, answer) in await probe.scrape(endpoints) {
-            let (node, url) = (endpoint.node, endpoint.url)
-            switch answer {
-            case .failure(let e):
-                report.problems.append("Alluxio worker on \(node) (\(url)): \(e.description)")
-            case .success(let text):
-                guard let bytes = Self.usedCapacity(metrics: text, firstTier: firstTier) else {
-                    report.problems.append("Alluxio worker on \(node) (\(url)): no Worker_CapacityUsed gauge")
-                    continue
-                }
-                report.nodes[node] = Observation(bytes: bytes, confirmedAt: probe.now(), source: .alluxio)
-            }
-        }
-        return report
+        return await Self.workers.observe(
+            runtime: runtime, cache: cache, probe: probe, source: .alluxio, engine: "Alluxio", missing: "no Worker_CapacityUsed gauge"
+        ) { Self.usedCapacity(metrics: $0, firstTier: firstTier) }
     }
 
     /// The worker's used cache capacity per tier; nil when the text has no `Worker_CapacityUsed` gauge.

@@ -20,27 +20,18 @@ public struct JuiceFSEngine: EnginePlugin {
     }
 
     public func observe(dataset: Dataset, runtime: FluidRuntime, cache: ClusterCache, probe: EngineProbe) async -> EngineReport? {
-        let (endpoints, workerNodes, problems) = Self.workers.endpoints(of: runtime, cache: cache)
-        guard !endpoints.isEmpty || !workerNodes.isEmpty || !problems.isEmpty else { return nil }
         let volume = runtime.metadata.annotations?[Self.volumeAnnotation] ?? dataset.spec?.mounts?.first?.name ?? dataset.metadata.name ?? ""
         let tier = runtime.spec?.tieredstore?.levels?.first.flatMap { Tier(mediumType: $0.mediumtype ?? "") } ?? .ssd
-        var report = EngineReport(source: .juicefs, problems: problems, workerNodes: workerNodes)
-        for (endpoint, answer) in await probe.scrape(endpoints) {
-            let (node, url) = (endpoint.node, endpoint.url)
-            switch answer {
-            case .failure(let e):
-                report.problems.append("JuiceFS worker on \(node) (\(url)): \(e.description)")
-            case .success(let text):
-                guard let bytes = Self.blockCacheBytes(metrics: text, volume: volume) else {
-                    report.problems.append("JuiceFS worker on \(node) (\(url)): no juicefs_blockcache_bytes series for volume \(volume)")
-                    continue
-                }
-                var b = report.nodes[node]?.bytes ?? TierBytes()
-                b[tier] += bytes
-                report.nodes[node] = Observation(bytes: b, confirmedAt: probe.now(), source: .juicefs)
+        return await Self.workers.observe(
+            runtime: runtime, cache: cache, probe: probe, source: .juicefs, engine: "JuiceFS",
+            missing: "no juicefs_blockcache_bytes series for volume \(volume)"
+        ) { text in
+            Self.blockCacheBytes(metrics: text, volume: volume).map { bytes in
+                var b = TierBytes()
+                b[tier] = bytes
+                return b
             }
         }
-        return report
     }
 
     /// Sum of `juicefs_blockcache_bytes` over the series of `volume` (one per mount point); nil when
