@@ -265,18 +265,20 @@ public enum Extender {
         let ipc = plan.datasets.map { d -> Bool in if case .sharedMemory = d.access { return true } else { return false } }
         var found = [Observation?](repeating: nil, count: plan.datasets.count)
         let numbered = locality.numbered(plan.datasets.map(\.ref))
-        for n in nodes.indices {
-            locality.observations(node: nodes[n], of: numbered, into: &found)
-            var weight = 0.0
-            var colocated = false
-            for i in found.indices {
-                guard let o = found[i] else { continue }
-                weight += config.weighted(o.bytes)
-                colocated = colocated || (ipc[i] && o.sharedMemory)
+        locality.reading { reader in
+            for n in nodes.indices {
+                reader.observations(node: nodes[n], of: numbered, into: &found)
+                var weight = 0.0
+                var colocated = false
+                for i in found.indices {
+                    guard let o = found[i] else { continue }
+                    weight += config.weighted(o.bytes)
+                    colocated = colocated || (ipc[i] && o.sharedMemory)
+                }
+                weights[n] = weight
+                bonus[n] = colocated
+                visit(n, found, ipc)
             }
-            weights[n] = weight
-            bonus[n] = colocated
-            visit(n, found, ipc)
         }
         return (weights, bonus)
     }

@@ -30,6 +30,39 @@ struct ExtenderTests {
 
     init() throws { (cache, index) = try exampleLocality() }
 
+    /// Node names of every length (shorter and longer than a word, prefixes of one another,
+    /// non-ASCII) are found after nodes are added in two rounds by two sources, each with its
+    /// own figure; names the index never saw, and near misses, find nothing.
+    @Test func everyNodeIsFoundByNameAndNoOtherIs() {
+        let index = LocalityIndex()
+        let ref = DatasetRef(namespace: "ml", name: "d")
+        let now = Date()
+        let names = (0..<3000).map { i -> String in
+            switch i % 4 {
+            case 0: "n\(i)"
+            case 1: "node-\(i)"
+            case 2: "ip-10-0-\(i % 250)-\(i).eu-west-1.compute.internal"
+            default: "nœud-\(i)-été"
+            }
+        }
+        func picture(_ slice: ArraySlice<String>, _ source: LocalitySource, plus: Int64) -> LocalityIndex.Picture {
+            var p: LocalityIndex.Picture = [:]
+            for (k, name) in zip(slice.indices, slice) {
+                p[name] = [ref: Observation(bytes: TierBytes(ssd: Int64(k) + plus), confirmedAt: now, source: source)]
+            }
+            return p
+        }
+        index.replace(source: .juicefs, with: picture(names[..<1700], .juicefs, plus: 0))
+        index.replace(source: .alluxio, with: picture(names[1200...], .alluxio, plus: 0))
+        let snapshot = index.snapshot(now: now)
+        for (k, name) in names.enumerated() {
+            #expect(snapshot.observation(node: name, dataset: ref)?.bytes.ssd == Int64(k), "\(name)")
+        }
+        for miss in ["", "n", "node-", "node-1x", "n30000", "ip-10-0-1-1.eu-west-1.compute.interna", "nœud-3-ete", String(repeating: "x", count: 300)] {
+            #expect(snapshot.observation(node: miss, dataset: ref) == nil, "\(miss)")
+        }
+    }
+
     func scores(_ pod: JSONValue, _ nodes: [String] = ["node-a", "node-b", "node-c"], config: ExtenderConfig = ExtenderConfig()) -> [String: Int] {
         let plan = PodPlan.of(pod: pod, cache: cache)
         let verdicts = Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: config)
