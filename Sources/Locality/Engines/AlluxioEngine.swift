@@ -11,15 +11,11 @@ import Foundation
 /// `alluxio.metrics.key.including.unique.id.enabled` is false, without it
 /// (`Worker_CapacityUsedTierMEM`). Per-tier gauges are read when present; else
 /// `Worker_CapacityUsed` goes to the runtime's first tier.
-public struct AlluxioEngine: EnginePlugin {
+public struct AlluxioEngine: ReportingFuseEngine {
     public static let workers = WorkerDiscovery(role: "alluxio-worker", portName: "web", path: "/metrics/prometheus/")
 
     public var kind: FluidRuntimeKind { .alluxio }
     public init() {}
-
-    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess {
-        try FuseEngine(kind: .alluxio).access(dataset: dataset, runtime: runtime, volume: volume, catalog: catalog)
-    }
 
     public func observe(dataset: Dataset, runtime: FluidRuntime, cache: ClusterCache, probe: EngineProbe) async -> EngineReport? {
         let firstTier = runtime.spec?.tieredstore?.levels?.first.flatMap { Tier(mediumType: $0.mediumtype ?? "") } ?? .memory

@@ -8,16 +8,12 @@ import Foundation
 /// `metrics`, path `/metrics`), or the annotation `locus.dev/metrics-endpoints` (see
 /// `WorkerDiscovery`). The volume: the runtime's `locus.dev/juicefs-volume`, else the dataset's
 /// first mount name. The tier: the runtime's first tieredstore level (SSD when it names none).
-public struct JuiceFSEngine: EnginePlugin {
+public struct JuiceFSEngine: ReportingFuseEngine {
     public static let volumeAnnotation = "locus.dev/juicefs-volume"
     public static let workers = WorkerDiscovery(role: "juicefs-worker", portName: "metrics", path: "/metrics")
 
     public var kind: FluidRuntimeKind { .juicefs }
     public init() {}
-
-    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess {
-        try FuseEngine(kind: .juicefs).access(dataset: dataset, runtime: runtime, volume: volume, catalog: catalog)
-    }
 
     public func observe(dataset: Dataset, runtime: FluidRuntime, cache: ClusterCache, probe: EngineProbe) async -> EngineReport? {
         let volume = runtime.metadata.annotations?[Self.volumeAnnotation] ?? dataset.spec?.mounts?.first?.name ?? dataset.metadata.name ?? ""
