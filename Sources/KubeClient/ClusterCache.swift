@@ -141,6 +141,20 @@ public struct ClusterStateObjects: Decodable, Sendable {
     }
 }
 
+/// What an informer reports about itself: its first list done, its counters, its contact with
+/// the API server.
+public struct InformerStatus: Sendable {
+    public var synced: Bool
+    public var stats: InformerStats
+    public var contact: Contact
+
+    public init(synced: Bool, stats: InformerStats, contact: Contact) {
+        self.synced = synced
+        self.stats = stats
+        self.contact = contact
+    }
+}
+
 /// Informers keeping a `ClusterCache` in step with a real cluster.
 public final class LiveCluster: Sendable {
     /// Fluid's charts label each runtime's FUSE DaemonSet `role: <chart>-fuse`; only those are
@@ -154,9 +168,7 @@ public final class LiveCluster: Sendable {
     public let cache: ClusterCache
     public let client: KubeAPIClient
     let runners: [@Sendable () async -> Void]
-    let syncChecks: [(String, @Sendable () -> Bool)]
-    let statChecks: [(String, @Sendable () -> InformerStats)]
-    let contactChecks: [(String, @Sendable () -> Contact)]
+    let statusChecks: [(String, @Sendable () -> InformerStatus)]
 
     /// `silenceBound`: how long a watch may bring nothing before it is re-established; `backoff`:
     /// the retry delays after a failure (see `Informer`).
@@ -167,18 +179,14 @@ public final class LiveCluster: Sendable {
         self.cache = cache
         self.client = client
         var runners: [@Sendable () async -> Void] = []
-        var syncs: [(String, @Sendable () -> Bool)] = []
-        var stats: [(String, @Sendable () -> InformerStats)] = []
-        var contacts: [(String, @Sendable () -> Contact)] = []
+        var statuses: [(String, @Sendable () -> InformerStatus)] = []
         @discardableResult
         func add<T: KubeObject>(_ resource: Resource, _ store: Store<T>, labelSelector: String? = nil, optional: Bool = false) -> Informer<T> {
             let inf = Informer<T>(
                 client: client, resource: resource, labelSelector: labelSelector, store: store, backoff: backoff,
                 optionalResource: optional, silenceBound: silenceBound, logger: logger)
             runners.append { await inf.run() }
-            syncs.append(("\(resource)", { inf.hasSynced }))
-            stats.append(("\(resource)", { inf.stats }))
-            contacts.append(("\(resource)", { inf.contact }))
+            statuses.append(("\(resource)", { InformerStatus(synced: inf.hasSynced, stats: inf.stats, contact: inf.contact) }))
             return inf
         }
         add(.persistentVolumeClaims, cache.persistentVolumeClaims)
@@ -208,15 +216,15 @@ public final class LiveCluster: Sendable {
             }
         }
         self.runners = runners
-        self.syncChecks = syncs
-        self.statChecks = stats
-        self.contactChecks = contacts
+        self.statusChecks = statuses
     }
 
-    public var hasSynced: Bool { syncChecks.allSatisfy { $0.1() } }
-    public var syncState: [(resource: String, synced: Bool)] { syncChecks.map { ($0.0, $0.1()) } }
-    public var stats: [(resource: String, stats: InformerStats)] { statChecks.map { ($0.0, $0.1()) } }
-    public var contacts: [(resource: String, contact: Contact)] { contactChecks.map { ($0.0, $0.1()) } }
+    /// Each informer's resource and state, in the order they were added.
+    public var status: [(resource: String, status: InformerStatus)] { statusChecks.map { ($0.0, $0.1()) } }
+    public var hasSynced: Bool { statusChecks.allSatisfy { $0.1().synced } }
+    public var syncState: [(resource: String, synced: Bool)] { status.map { ($0.resource, $0.status.synced) } }
+    public var stats: [(resource: String, stats: InformerStats)] { status.map { ($0.resource, $0.status.stats) } }
+    public var contacts: [(resource: String, contact: Contact)] { status.map { ($0.resource, $0.status.contact) } }
 
     /// The resources whose informer has lost contact with the API server (their objects are served
     /// from the cache as last seen), with the seconds since each last heard from it.

@@ -4,9 +4,10 @@ import Foundation
 /// informer's successes and failures, with the time passed in, so it is tested without a server.
 ///
 /// Contact is any answer: a list, a watch that opened, an event or a bookmark. It is lost when a
-/// call fails or when a watch has been silent for longer than the bound (a half-open connection
-/// to a server that went away sends nothing and never fails). Each loss and each return is
-/// reported once, so an outage logs two lines per resource, not one per retry.
+/// call fails. A watch silent for longer than the bound (`isSilent`) is only re-established: a
+/// half-open connection to a server that went away sends nothing and never fails, and it is the
+/// new watch's request that fails if the server is gone. Each loss and each return is reported
+/// once, so an outage logs two lines per resource, not one per retry.
 public struct Contact: Sendable, Equatable {
     public enum State: Sendable, Equatable {
         /// Nothing heard yet (before the first list).
@@ -39,7 +40,7 @@ public struct Contact: Sendable, Equatable {
         return nil
     }
 
-    /// A call failed, or a watch was abandoned for silence, at `now`.
+    /// A call failed at `now`.
     public mutating func failed(at now: Date) -> Transition? {
         guard case .inContact = state else {
             if case .unknown = state { state = .lost(since: now) }

@@ -121,10 +121,10 @@ public final class LocalityIndex: Sendable {
 
     /// Every source's figures and rows.
     struct State: Sendable {
-        /// Every node any source ever named → its row. Append-only; new nodes are numbered in
+        /// Every node any source ever named, by row number. Append-only; new nodes are numbered in
         /// name order, the order the API server lists them.
-        var nodeIDs: [String: Int] = [:]
-        /// The same numbering for the request path, rebuilt when nodes are added.
+        var nodeNames: [String] = []
+        /// Node name → row number, rebuilt when nodes are added.
         var nodeTable = NodeNameTable(names: [])
         /// Every dataset any source ever named → its number. Append-only.
         var datasetIDs: [DatasetRef: Int32] = [:]
@@ -235,29 +235,27 @@ public final class LocalityIndex: Sendable {
         writer.withLock { _ in
             var s = state.withLock { $0 }
             s.pictures[source] = picture
-            let added = picture.keys.filter({ s.nodeIDs[$0] == nil }).sorted()
-            for node in added { s.nodeIDs[node] = s.nodeIDs.count }
+            let added = picture.keys.filter { s.nodeTable.id(of: $0) == nil }.sorted()
             if !added.isEmpty {
-                var names = [String](repeating: "", count: s.nodeIDs.count)
-                for (node, id) in s.nodeIDs { names[id] = node }
-                s.nodeTable = NodeNameTable(names: names)
+                s.nodeNames += added
+                s.nodeTable = NodeNameTable(names: s.nodeNames)
             }
             for datasets in picture.values {
                 for ref in datasets.keys where s.datasetIDs[ref] == nil { s.datasetIDs[ref] = Int32(s.datasetIDs.count) }
             }
-            s.rows[source] = picture.isEmpty ? nil : Self.rows(of: picture, nodeIDs: s.nodeIDs, datasetIDs: s.datasetIDs)
+            s.rows[source] = picture.isEmpty ? nil : Self.rows(of: picture, nodes: s.nodeTable, datasetIDs: s.datasetIDs)
             s.active = LocalitySource.allCases.compactMap { s.rows[$0] }
             state.withLock { $0 = s }
         }
     }
 
     /// One source's rows: counted per node, then filled.
-    static func rows(of picture: Picture, nodeIDs: [String: Int], datasetIDs: [DatasetRef: Int32]) -> Rows {
+    static func rows(of picture: Picture, nodes: NodeNameTable, datasetIDs: [DatasetRef: Int32]) -> Rows {
         var ids: [(Int, [DatasetRef: Observation])] = []
         ids.reserveCapacity(picture.count)
         var last = -1
         for (node, datasets) in picture {
-            let id = nodeIDs[node]!
+            let id = nodes.id(of: node)!
             ids.append((id, datasets))
             last = max(last, id)
         }

@@ -13,8 +13,7 @@ public enum FluidStatusSource {
     public static func picture(cache: ClusterCache, now: Date) -> LocalityIndex.Picture {
         var picture: LocalityIndex.Picture = [:]
         for (ref, dataset, kind, runtime) in cache.boundDatasets() {
-            let holders = cache.unorderedNodeNames(labelledTrue: Keys.fluidCacheNodeLabel(
-                namespace: ref.namespace, name: ref.name, uid: dataset.metadata.uid))
+            let holders = cache.unorderedCacheNodes(of: dataset)
             guard !holders.isEmpty else { continue }
             let cached = dataset.status?.cacheStates?["cached"].flatMap(ByteQuantity.parse) ?? 0
             let share = cached / Int64(holders.count)
@@ -49,7 +48,12 @@ public enum FluidStatusSource {
 extension ClusterCache {
     /// The nodes Fluid labels as holding `dataset`'s cache (`fluid.io/s-<namespace>-<name>: "true"`), sorted.
     public func cacheNodes(of dataset: Dataset) -> [String] {
-        nodeNames(labelledTrue: Keys.fluidCacheNodeLabel(
+        unorderedCacheNodes(of: dataset).sorted()
+    }
+
+    /// The same nodes in no particular order.
+    public func unorderedCacheNodes(of dataset: Dataset) -> [String] {
+        unorderedNodeNames(labelledTrue: Keys.fluidCacheNodeLabel(
             namespace: dataset.metadata.namespace ?? "", name: dataset.metadata.name ?? "", uid: dataset.metadata.uid))
     }
 

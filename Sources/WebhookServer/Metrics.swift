@@ -135,7 +135,8 @@ public final class LocusMetrics: Sendable {
     }
 
     /// Gauges read at scrape time.
-    public func setInformerState(resource: String, synced: Bool, stats: InformerStats, contact: Contact, now: Date) {
+    public func setInformerState(resource: String, status: InformerStatus, now: Date) {
+        let (synced, stats, contact) = (status.synced, status.stats, status.contact)
         let labels = [("resource", resource)]
         if let seconds = contact.secondsSinceHeard(at: now) {
             registry.makeGauge(
@@ -148,7 +149,7 @@ public final class LocusMetrics: Sendable {
         registry.makeGauge(
             descriptor: .init(
                 namespace: "locus", metricName: "informer_contact", unitName: "bool",
-                helpText: "1 while the informer is in contact with the API server; 0 after a failed call or a watch silent past the bound"),
+                helpText: "1 while the informer is in contact with the API server; 0 from a failed list or watch until one succeeds"),
             labels: labels
         ).set(Double(contact.state == .inContact ? 1 : 0))
         registry.makeGauge(

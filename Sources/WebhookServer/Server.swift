@@ -380,12 +380,9 @@ public struct LocusRoutes: Sendable {
 
     func refreshGauges() {
         if case .live(let live) = backend {
-            let synced = Dictionary(live.syncState.map { ($0.resource, $0.synced) }, uniquingKeysWith: { a, _ in a })
-            let contacts = Dictionary(live.contacts.map { ($0.resource, $0.contact) }, uniquingKeysWith: { a, _ in a })
             let now = Date()
-            for (resource, stats) in live.stats {
-                metrics.setInformerState(
-                    resource: resource, synced: synced[resource] ?? false, stats: stats, contact: contacts[resource] ?? Contact(), now: now)
+            for (resource, status) in live.status {
+                metrics.setInformerState(resource: resource, status: status, now: now)
             }
         }
         for (source, oldest) in locality.snapshot().oldestConfirmation {

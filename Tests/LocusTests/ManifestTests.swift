@@ -159,7 +159,7 @@ struct MonitoringTests {
         m.recordEngineReport(source: "vineyard", dataset: "ml/f", report: EngineReport(source: .vineyard, problems: ["x"], memory: ["n": (1, 2)]))
         var contact = Contact()
         _ = contact.heard(at: Date())
-        m.setInformerState(resource: "pods", synced: true, stats: InformerStats(), contact: contact, now: Date())
+        m.setInformerState(resource: "pods", status: InformerStatus(synced: true, stats: InformerStats(), contact: contact), now: Date())
         m.setCertificateState(reloads: 0, failures: 0)
         let text = String(decoding: m.render(), as: UTF8.self)
         return Set(text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
