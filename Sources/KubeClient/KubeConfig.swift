@@ -39,6 +39,7 @@ public final class TokenFile: Sendable {
         let stamp = Self.stamp(path)
         let now = ContinuousClock.now
         if let c = cached.withLock({ $0 }), c.stamp == stamp, now - c.readAt < maxAge { return c.token }
+        if let problem = FileAccess.problem(path) { throw KubeConfigError("token file \(path) \(problem)") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw KubeConfigError("cannot read token file \(path)")
         }
@@ -55,14 +56,14 @@ public final class TokenFile: Sendable {
 }
 
 /// What identifies one version of a file that may be replaced at any time (a rotated token, a
-/// mounted Secret): its symlink target, modification time and size.
+/// mounted Secret): the file reached through every symlink, by device, inode, modification
+/// time and size. A kubelet rotation leaves `tls.crt -> ..data/tls.crt` as it is and swaps
+/// `..data` to a new folder, so only the file at the end of the links shows the change.
 public enum FileStamp {
     public static func of(_ path: String) -> String {
-        let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
-        let attrs = try? FileManager.default.attributesOfItem(atPath: path)
-        let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        let size = (attrs?[.size] as? NSNumber)?.intValue ?? -1
-        return "\(resolved)|\(mtime)|\(size)"
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "missing" }
+        return "\(info.st_dev):\(info.st_ino)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)|\(info.st_size)"
     }
 }
 
@@ -109,6 +110,7 @@ public struct KubeConfig: Sendable {
     // MARK: kubeconfig files
 
     public static func load(path: String) throws -> KubeConfig {
+        if let problem = FileAccess.problem(path) { throw KubeConfigError("kubeconfig \(path) \(problem)") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw KubeConfigError("kubeconfig \(path): file cannot be read")
         }

@@ -106,6 +106,7 @@ public struct Serve: AsyncParsableCommand {
         var c = ServeConfig()
         let file = config ?? environment["LOCUS_CONFIG"]
         if let file {
+            if let problem = FileAccess.problem(file) { throw ConfigError("config \(file) \(problem)") }
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw ConfigError("config \(file): file cannot be read")
             }
@@ -242,6 +243,7 @@ public struct Serve: AsyncParsableCommand {
         if example {
             (text, source) = (ExampleState.yaml, "built-in example")
         } else if let path {
+            if let problem = FileAccess.problem(path) { throw ClusterStateError("cluster state \(path) \(problem)") }
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ClusterStateError("cluster state \(path): file cannot be read")
             }

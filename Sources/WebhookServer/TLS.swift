@@ -54,6 +54,7 @@ public final class CertificateStore: Sendable {
     /// otherwise); whether a route requires one is the router's decision.
     public static func serverConfiguration(certificatePath: String, keyPath: String, clientCAPath: String? = nil) throws -> TLSConfiguration {
         let chain = try certificates(in: certificatePath, what: "certificate")
+        if let problem = FileAccess.problem(keyPath) { throw TLSLoadError(description: "key \(keyPath) \(problem)") }
         let key: NIOSSLPrivateKey
         do {
             key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
@@ -73,6 +74,7 @@ public final class CertificateStore: Sendable {
 
     /// The certificates of a PEM file, at least one; `what` names the file in the error.
     static func certificates(in path: String, what: String) throws -> [NIOSSLCertificate] {
+        if let problem = FileAccess.problem(path) { throw TLSLoadError(description: "\(what) \(path) \(problem)") }
         let certificates: [NIOSSLCertificate]
         do {
             certificates = try NIOSSLCertificate.fromPEMFile(path)

@@ -23,6 +23,18 @@ struct ManifestTests {
         #expect(r.stdout.hasPrefix("ok "), "\(r.stdout)")
     }
 
+    /// The kustomization's `images:` entry names the Deployment's image, so setting the image
+    /// there (README, "Deploy") changes what the Deployment runs.
+    @Test func kustomizationSetsTheDeploymentsImage() throws {
+        let kustomization = try #require(try Self.documents("kustomization.yaml").first)
+        let deployment = try #require(try Self.documents("deployment.yaml").first { $0["kind"] == "Deployment" })
+        let image = try #require(deployment["spec"]?["template"]?["spec"]?["containers"]?[0]?["image"]?.stringValue)
+        let entry = try #require(kustomization["images"]?[0])
+        let name = try #require(entry["name"]?.stringValue)
+        #expect(image.hasPrefix(name + ":") || image.hasPrefix(name + "@"), "images[0].name \(name) does not match \(image)")
+        #expect("\(entry["newName"]?.stringValue ?? name):\(entry["newTag"]?.stringValue ?? "")" == image)
+    }
+
     /// The ClusterRole grants get/list/watch on exactly what the informers read.
     @Test func rbacIsReadOnlyAndExactlyWhatTheInformersRead() async throws {
         let api = try await FakeAPIServer.start()

@@ -163,6 +163,29 @@ struct ServerTests {
         await locus.stop()
     }
 
+    /// A Secret volume as the kubelet writes it: `tls.crt -> ..data/tls.crt`, and an update swaps
+    /// `..data` to a new folder in one rename. The visible names never change, so the store
+    /// must look at the file at the end of the links.
+    @Test func certificateRotationThroughTheKubeletsDataLinkSwap() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let first = try WebhookServerTestCerts.make()
+        let second = try WebhookServerTestCerts.make()
+        func secret(_ c: GeneratedCertificates) -> [AtomicWriter.File] {
+            PodRunner.files(["tls.crt": c.certificatePEM, "tls.key": c.keyPEM], items: nil, mode: 0o644)
+        }
+        try AtomicWriter.write(secret(first), to: dir.path)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir.file("tls.crt")) == "..data/tls.crt")
+        let store = try CertificateStore(certificatePath: dir.file("tls.crt"), keyPath: dir.file("tls.key"), logger: .init(label: "test"))
+        let before = store.fingerprint
+        #expect(!store.reloadIfChanged(), "nothing changed yet")
+        try AtomicWriter.write(secret(second), to: dir.path)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir.file("tls.crt")) == "..data/tls.crt")
+        #expect(store.reloadIfChanged(), "the swap is noticed")
+        #expect(store.fingerprint != before)
+        #expect(store.failedReloadCount == 0)
+    }
+
     @Test func readyOnlyAfterTheInformersSynced() async throws {
         let api = try await FakeAPIServer.start()
         for c in [("/api/v1/persistentvolumeclaims", "PersistentVolumeClaim"), ("/api/v1/persistentvolumes", "PersistentVolume"),

@@ -121,6 +121,49 @@ struct PodRunner {
         return run
     }
 
+    /// A pod whose containers were started and left running (`startPod`), for a test to talk to.
+    struct StartedPod {
+        let id: String
+        let dir: String
+        /// Each volume's folder (or file) on the host, as the containers see it.
+        let volumes: [String: String]
+        func container(_ name: String) -> String { "\(id)-\(name)" }
+    }
+
+    /// Starts the pod's containers (it must have no init containers) and leaves them running.
+    func startPod(_ pod: JSONValue) async throws -> StartedPod {
+        try await Podman.shared.prepare()
+        guard (pod["spec"]?["initContainers"]?.arrayValue ?? []).isEmpty else { throw Failure(description: "startPod runs pods without init containers") }
+        let id = "locus-pod-" + UUID().uuidString.prefix(8).lowercased()
+        let dir = NSTemporaryDirectory() + id
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let started = StartedPod(id: id, dir: dir, volumes: try prepareVolumes(pod, dir: dir))
+        for c in pod["spec"]?["containers"]?.arrayValue ?? [] {
+            try await start(c, id: id, volumes: started.volumes, pod: pod, detached: true)
+        }
+        return started
+    }
+
+    /// Stops a container as the kubelet does when its pod is deleted: SIGTERM, SIGKILL once
+    /// `grace` seconds passed. Returns its exit code, how long it took to exit, and its logs.
+    func stop(_ pod: StartedPod, container: String, grace: Int) async throws -> (exitCode: Int32, seconds: Double, logs: String) {
+        let name = pod.container(container)
+        let start = ContinuousClock.now
+        let r = try await Podman.shared.run(["stop", "--time", "\(grace)", name])
+        let took = ContinuousClock.now - start
+        guard r.status == 0 else { throw Failure(description: "podman stop \(name): \(r.combined)") }
+        let code = try await Podman.shared.run(["inspect", "--format", "{{.State.ExitCode}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+        return (Int32(code) ?? -1, seconds, try await Podman.shared.run(["logs", name]).combined)
+    }
+
+    /// Removes the pod's containers and its volumes' folders.
+    func remove(_ pod: StartedPod) async {
+        let names = (try? await Podman.shared.run(["ps", "-a", "--format", "{{.Names}}"]).stdout.split(separator: "\n")) ?? []
+        for n in names where n.hasPrefix(pod.id + "-") { _ = try? await Podman.shared.run(["rm", "-f", "-t", "0", String(n)]) }
+        try? FileManager.default.removeItem(atPath: pod.dir)
+    }
+
     /// Runs `container`'s postStart exec hook, as the kubelet does before it starts the next container.
     private func postStart(_ c: JSONValue, id: String, run: inout Run) async throws {
         guard let command = c["lifecycle"]?["postStart"]?["exec"]?["command"]?.arrayValue else { return }
@@ -175,12 +218,12 @@ struct PodRunner {
                     if cm["optional"]?.boolValue == true { try fm.createDirectory(atPath: path, withIntermediateDirectories: true); out[name] = path; continue }
                     throw Failure(description: "configMap \(source) of volume \(name) does not exist")
                 }
-                try writeFiles(data, items: cm["items"], mode: cm["defaultMode"]?.int64Value ?? 0o644, to: path)
+                try AtomicWriter.write(Self.files(data, items: cm["items"], mode: cm["defaultMode"]?.int64Value ?? 0o644), to: path)
                 out[name] = path
             } else if let secret = v["secret"] {
                 let source = secret["secretName"]?.stringValue ?? ""
                 guard let data = objects.secrets[source] else { throw Failure(description: "secret \(source) of volume \(name) does not exist") }
-                try writeFiles(data, items: secret["items"], mode: secret["defaultMode"]?.int64Value ?? 0o644, to: path)
+                try AtomicWriter.write(Self.files(data, items: secret["items"], mode: secret["defaultMode"]?.int64Value ?? 0o644), to: path)
                 out[name] = path
             } else if let claim = v["persistentVolumeClaim"]?["claimName"]?.stringValue {
                 guard let p = objects.claims[claim] else { throw Failure(description: "volume claim \(claim) of volume \(name) has no directory here") }
@@ -192,20 +235,14 @@ struct PodRunner {
         return out
     }
 
-    private func writeFiles(_ data: [String: String], items: JSONValue?, mode: Int64, to path: String) throws {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        var files: [(key: String, path: String, mode: Int64)] = data.keys.sorted().map { ($0, $0, mode) }
-        if let items = items?.arrayValue {
-            files = items.compactMap { i in
-                guard let k = i["key"]?.stringValue, let p = i["path"]?.stringValue else { return nil }
-                return (k, p, i["mode"]?.int64Value ?? mode)
-            }
+    /// The files of a ConfigMap or Secret volume: each key (or each of `items`) with its mode.
+    static func files(_ data: [String: String], items: JSONValue?, mode: Int64) -> [AtomicWriter.File] {
+        guard let items = items?.arrayValue else {
+            return data.keys.sorted().map { AtomicWriter.File(path: $0, data: Data((data[$0] ?? "").utf8), mode: mode) }
         }
-        for f in files {
-            let target = "\(path)/\(f.path)"
-            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Data((data[f.key] ?? "").utf8).write(to: URL(fileURLWithPath: target))
-            chmod(target, mode_t(f.mode))
+        return items.compactMap { i in
+            guard let k = i["key"]?.stringValue, let p = i["path"]?.stringValue else { return nil }
+            return AtomicWriter.File(path: p, data: Data((data[k] ?? "").utf8), mode: i["mode"]?.int64Value ?? mode)
         }
     }
 
@@ -222,7 +259,22 @@ struct PodRunner {
         if context["privileged"]?.boolValue == true { args.append("--privileged") }
         for cap in context["capabilities"]?["add"]?.arrayValue?.compactMap(\.stringValue) ?? [] { args += ["--cap-add", cap] }
         for cap in context["capabilities"]?["drop"]?.arrayValue?.compactMap(\.stringValue) ?? [] { args += ["--cap-drop", cap] }
-        if let user = context["runAsUser"]?.int64Value ?? pod["spec"]?["securityContext"]?["runAsUser"]?.int64Value { args += ["--user", "\(user)"] }
+        let podContext = pod["spec"]?["securityContext"] ?? .null
+        let user = context["runAsUser"]?.int64Value ?? podContext["runAsUser"]?.int64Value
+        let group = context["runAsGroup"]?.int64Value ?? podContext["runAsGroup"]?.int64Value
+        if let user { args += ["--user", group.map { "\(user):\($0)" } ?? "\(user)"] }
+        if (context["runAsNonRoot"]?.boolValue ?? podContext["runAsNonRoot"]?.boolValue) == true {
+            // As the kubelet: the user the container would run as must not be root.
+            let imageUser = try await Podman.shared.run(["image", "inspect", "--format", "{{.Config.User}}", local.local]).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").first.map(String.init) ?? ""
+            let effective = user.map(String.init) ?? imageUser
+            guard !effective.isEmpty, effective != "0", effective != "root" else {
+                throw Failure(description: "container \(name): runAsNonRoot and the image will run as root")
+            }
+        }
+        // The kubelet gives a read-only root nothing writable of its own (podman would add tmpfs on /tmp and /run).
+        if context["readOnlyRootFilesystem"]?.boolValue == true { args += ["--read-only", "--read-only-tmpfs=false"] }
+        if context["allowPrivilegeEscalation"]?.boolValue == false { args += ["--security-opt", "no-new-privileges"] }
         if c["resources"]?["limits"]?[fuseDeviceResource] != nil { args += ["--device", "/dev/fuse"] }
         if let wd = c["workingDir"]?.stringValue { args += ["--workdir", wd] }
         for p in local.readOnlyHostPaths { args += ["--mount", "type=bind,src=\(p),dst=\(p),ro=true"] }
