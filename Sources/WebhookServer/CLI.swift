@@ -46,6 +46,8 @@ public struct LocusCommand: AsyncParsableCommand {
             fail(2, error.description)
         } catch let error as TLSLoadError {
             fail(2, error.description)
+        } catch let error as FileAccessError {
+            fail(2, error.description)
         } catch let error as ValidationError {
             fail(2, error.description)
         } catch let error as RuntimeFailure {
@@ -106,10 +108,7 @@ public struct Serve: AsyncParsableCommand {
         var c = ServeConfig()
         let file = config ?? environment["LOCUS_CONFIG"]
         if let file {
-            if let problem = FileAccess.problem(file) { throw ConfigError("config \(file) \(problem)") }
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw ConfigError("config \(file): file cannot be read")
-            }
+            let data = try FileAccess.read(file, what: "config")
             try c.apply(yaml: String(decoding: data, as: UTF8.self), source: file)
         }
         try c.apply(environment: environment)
@@ -243,10 +242,7 @@ public struct Serve: AsyncParsableCommand {
         if example {
             (text, source) = (ExampleState.yaml, "built-in example")
         } else if let path {
-            if let problem = FileAccess.problem(path) { throw ClusterStateError("cluster state \(path) \(problem)") }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ClusterStateError("cluster state \(path): file cannot be read")
-            }
+            let data = try FileAccess.read(path, what: "cluster state")
             (text, source) = (String(decoding: data, as: UTF8.self), path)
         } else {
             return nil

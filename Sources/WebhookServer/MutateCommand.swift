@@ -124,7 +124,7 @@ enum OfflineInputs {
     ) throws -> (ServeConfig, ClusterCache, [StaticCacheEntry], JSONValue) {
         var c = ServeConfig()
         if let config {
-            guard let data = FileManager.default.contents(atPath: config) else { throw ConfigError("config \(config): file cannot be read") }
+            let data = try FileAccess.read(config, what: "config")
             try c.apply(yaml: String(decoding: data, as: UTF8.self), source: config)
             try c.validate()
         }
@@ -132,7 +132,7 @@ enum OfflineInputs {
             throw ClusterStateError("no cluster state")
         }
         if clusterState == nil { FileHandle.standardError.write(Data("locus: \(doing) against the built-in example cluster state\n".utf8)) }
-        guard let data = FileManager.default.contents(atPath: pod) else { throw ConfigError("\(pod): file cannot be read") }
+        let data = try FileAccess.read(pod, what: "pod")
         let manifest = try YAMLBridge.parse(String(decoding: data, as: UTF8.self), source: pod)
         guard manifest["kind"]?.stringValue == "Pod" else {
             throw ConfigError("\(pod): expected kind: Pod, got \(manifest["kind"]?.jsonString ?? "no kind")")

@@ -195,10 +195,11 @@ struct CLITests {
         (["serve", "--bogus"], "Unknown option"),
         (["serve", "--example", "--cluster-state", "x.yaml"], "alternatives"),
         (["serve", "--cert", "only.pem"], "--cert and --key go together"),
-        (["serve", "--example", "--cert", "missing.pem", "--key", "missing.key"], "cannot be read as PEM"),
+        (["serve", "--example", "--cert", "missing.pem", "--key", "missing.key"], "certificate missing.pem is missing (no such file)"),
+        (["serve", "--example", "--cert", "bad.yaml", "--key", "missing.key"], "certificate bad.yaml cannot be read as PEM"),
         (["serve", "--config", "bad.yaml"], "unknown key \"prot\""),
         (["serve", "--config", "badtype.yaml"], "port must be a whole number"),
-        (["serve", "--config", "missing.yaml"], "cannot be read"),
+        (["serve", "--config", "missing.yaml"], "config missing.yaml is missing (no such file)"),
         (["serve", "--cluster-state", "badstate.yaml"], "has kind FooRuntime"),
         (["serve", "--kubeconfig", "bad-kubeconfig"], "current-context is not set"),
         (["serve"], "no Kubernetes credentials"),
@@ -340,11 +341,11 @@ struct MutateCommandTests {
     }
 
     @Test(arguments: [
-        (["mutate", "/nonexistent.yaml"], "file cannot be read"),
+        (["mutate", "/nonexistent.yaml"], "pod /nonexistent.yaml is missing (no such file)"),
         (["mutate", "Package.swift"], "not valid YAML or JSON"),
         (["mutate", "manifests/service.yaml"], "expected kind: Pod, got \"Service\""),
         (["mutate", "examples/train-sidecar.yaml", "--output", "xml"], "xml"),
-        (["mutate", "examples/train-sidecar.yaml", "--cluster-state", "/nonexistent.yaml"], "file cannot be read"),
+        (["mutate", "examples/train-sidecar.yaml", "--cluster-state", "/nonexistent.yaml"], "cluster state /nonexistent.yaml is missing (no such file)"),
     ])
     func badInputExits2WithOneLine(args: [String], reason: String) throws {
         let r = try runProcess(locusExecutable, args, cwd: IndependentCheckTests.root)
