@@ -126,16 +126,25 @@ struct ImageTests {
             image: image, port: port, stateDir: dir.file("state"),
             inputs: .init(secret: ["tls.crt": first.certificatePEM, "tls.key": first.keyPEM], config: try Self.deployedConfig()))
         let started = try await runner.startPod(pod)
-        let container = started.container("locus")
-        var stopped = false
-        defer { if !stopped { Task { await runner.remove(started) } } }
+        do {
+            try await Self.exercise(started, runner: runner, port: port, grace: grace, dir: dir, rotateTo: second)
+        } catch {
+            await runner.remove(started)
+            throw error
+        }
+        await runner.remove(started)
+    }
 
-        let ready = try await eventually(timeout: .seconds(30)) { try Self.curl(port, "/readyz", ca: dir.file("ca-1.pem")).code == 200 }
-        if !ready { Issue.record("not ready: \(await Self.logs(container))") }
+    /// The checks on a running pod of the Deployment; ends by stopping it.
+    static func exercise(_ started: PodRunner.StartedPod, runner: PodRunner, port: Int, grace: Int, dir: TempDir, rotateTo second: GeneratedCertificates) async throws {
+        let container = started.container("locus")
+
+        let ready = try await eventually(timeout: .seconds(30)) { try curl(port, "/readyz", ca: dir.file("ca-1.pem")).code == 200 }
+        if !ready { Issue.record("not ready: \(await logs(container))") }
         try #require(ready)
 
         // As the Deployment asks: not root, nothing writable, no capabilities, no new privileges.
-        let (status, rootOptions) = try await Self.processStatus(container)
+        let (status, rootOptions) = try await processStatus(container)
         #expect(status["Uid"]?.split(separator: "\t").allSatisfy { $0 == "65532" } == true, "Uid: \(status["Uid"] ?? "?")")
         #expect(status["Gid"]?.split(separator: "\t").allSatisfy { $0 == "65532" } == true, "Gid: \(status["Gid"] ?? "?")")
         #expect(status["CapEff"] == "0000000000000000" && status["CapPrm"] == "0000000000000000", "CapEff \(status["CapEff"] ?? "?")")
@@ -145,31 +154,29 @@ struct ImageTests {
 
         // Every route a cluster uses, from outside the container.
         let ca1 = dir.file("ca-1.pem")
-        #expect(try Self.curl(port, "/healthz", ca: ca1) == (200, "ok\n"))
-        #expect(try Self.curl(port, "/readyz", ca: ca1) == (200, "ready\n"))
+        #expect(try curl(port, "/healthz", ca: ca1) == (200, "ok\n"))
+        #expect(try curl(port, "/readyz", ca: ca1) == (200, "ready\n"))
         let bodies = Dictionary(ExampleState.requests.map { ($0.route, $0.body) }, uniquingKeysWith: { a, _ in a })
-        let mutate = try Self.curl(port, "/mutate", ca: ca1, body: try #require(bodies["/mutate"]))
+        let mutate = try curl(port, "/mutate", ca: ca1, body: try #require(bodies["/mutate"]))
         #expect(mutate.code == 200)
         let review = try JSONValue.parse(Data(mutate.body.utf8))
         #expect(review["response"]?["allowed"] == .bool(true), "\(mutate.body)")
         let patch = try #require(review["response"]?["patch"]?.stringValue.flatMap { Data(base64Encoded: $0) })
         #expect(String(decoding: patch, as: UTF8.self).contains("/spec/"), "the pod is wired: \(String(decoding: patch, as: UTF8.self))")
-        let prioritize = try Self.curl(port, "/prioritize", ca: ca1, body: try #require(bodies["/prioritize"]))
+        let prioritize = try curl(port, "/prioritize", ca: ca1, body: try #require(bodies["/prioritize"]))
         #expect(prioritize == (200, #"[{"Host":"node-a","Score":10},{"Host":"node-b","Score":6}]"#))
 
         // The kubelet's rotation: a new payload folder, `..data` swapped to it in one rename.
-        #expect(try Self.curl(port, "/healthz", ca: dir.file("ca-2.pem")).code == 0, "the second CA is not served yet")
+        #expect(try curl(port, "/healthz", ca: dir.file("ca-2.pem")).code == 0, "the second CA is not served yet")
         let tls = try #require(started.volumes["tls"])
         try AtomicWriter.write(
             PodRunner.files(["tls.crt": second.certificatePEM, "tls.key": second.keyPEM], items: nil, mode: 0o644), to: tls)
-        let rotated = try await eventually(timeout: .seconds(30)) { try Self.curl(port, "/healthz", ca: dir.file("ca-2.pem")).code == 200 }
-        if !rotated { Issue.record("new connections do not get the new certificate: \(await Self.logs(container))") }
-        #expect(try Self.curl(port, "/healthz", ca: ca1).code == 0, "new connections no longer get the old one")
+        let rotated = try await eventually(timeout: .seconds(30)) { try curl(port, "/healthz", ca: dir.file("ca-2.pem")).code == 200 }
+        if !rotated { Issue.record("new connections do not get the new certificate: \(await logs(container))") }
+        #expect(try curl(port, "/healthz", ca: ca1).code == 0, "new connections no longer get the old one")
 
         // Deleting the pod: SIGTERM, and exit 0 well within the grace period.
         let (code, seconds, logs) = try await runner.stop(started, container: "locus", grace: grace)
-        stopped = true
-        await runner.remove(started)
         #expect(code == 0, "exit code \(code): \(logs)")
         #expect(seconds < Double(grace), "took \(seconds) s of \(grace) s")
         #expect(!logs.contains("\"level\":\"error\""), "\(logs)")
