@@ -157,13 +157,15 @@ struct ImageTests {
         #expect(try curl(port, "/healthz", ca: ca1) == (200, "ok\n"))
         #expect(try curl(port, "/readyz", ca: ca1) == (200, "ready\n"))
         let bodies = Dictionary(ExampleState.requests.map { ($0.route, $0.body) }, uniquingKeysWith: { a, _ in a })
-        let mutate = try curl(port, "/mutate", ca: ca1, body: try #require(bodies["/mutate"]))
+        let mutateBody: String = try #require(bodies["/mutate"])
+        let prioritizeBody: String = try #require(bodies["/prioritize"])
+        let mutate = try curl(port, "/mutate", ca: ca1, body: mutateBody)
         #expect(mutate.code == 200)
         let review = try JSONValue.parse(Data(mutate.body.utf8))
         #expect(review["response"]?["allowed"] == .bool(true), "\(mutate.body)")
         let patch = try #require(review["response"]?["patch"]?.stringValue.flatMap { Data(base64Encoded: $0) })
         #expect(String(decoding: patch, as: UTF8.self).contains("/spec/"), "the pod is wired: \(String(decoding: patch, as: UTF8.self))")
-        let prioritize = try curl(port, "/prioritize", ca: ca1, body: try #require(bodies["/prioritize"]))
+        let prioritize = try curl(port, "/prioritize", ca: ca1, body: prioritizeBody)
         #expect(prioritize == (200, #"[{"Host":"node-a","Score":10},{"Host":"node-b","Score":6}]"#))
 
         // The kubelet's rotation: a new payload folder, `..data` swapped to it in one rename.
