@@ -9,6 +9,17 @@ public struct KubeConfigError: Error, CustomStringConvertible, Equatable {
     public init(_ description: String) { self.description = description }
 }
 
+extension KubeConfigError {
+    /// The file's bytes (`FileAccess.read`), or a KubeConfigError saying which file and why not.
+    static func reading(_ path: String, what: String) throws -> Data {
+        do {
+            return try FileAccess.read(path, what: what)
+        } catch let error as FileAccessError {
+            throw KubeConfigError(error.description)
+        }
+    }
+}
+
 /// How Locus authenticates to the API server.
 public enum KubeCredentials: Sendable {
     case none
@@ -39,10 +50,7 @@ public final class TokenFile: Sendable {
         let stamp = Self.stamp(path)
         let now = ContinuousClock.now
         if let c = cached.withLock({ $0 }), c.stamp == stamp, now - c.readAt < maxAge { return c.token }
-        if let problem = FileAccess.problem(path) { throw KubeConfigError("token file \(path) \(problem)") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw KubeConfigError("cannot read token file \(path)")
-        }
+        let data = try KubeConfigError.reading(path, what: "token file")
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty else { throw KubeConfigError("token file \(path) is empty") }
         cached.withLock { $0 = Cached(token: token, stamp: stamp, readAt: now) }
@@ -110,10 +118,7 @@ public struct KubeConfig: Sendable {
     // MARK: kubeconfig files
 
     public static func load(path: String) throws -> KubeConfig {
-        if let problem = FileAccess.problem(path) { throw KubeConfigError("kubeconfig \(path) \(problem)") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw KubeConfigError("kubeconfig \(path): file cannot be read")
-        }
+        let data = try KubeConfigError.reading(path, what: "kubeconfig")
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
         return try parse(String(decoding: data, as: UTF8.self), source: path, baseDirectory: base)
     }
@@ -150,10 +155,7 @@ public struct KubeConfig: Sendable {
                 return Array(decoded)
             }
             if let file, !file.isEmpty {
-                guard let d = FileManager.default.contents(atPath: resolvePath(file)) else {
-                    throw KubeConfigError("kubeconfig \(source): \(what) file \(resolvePath(file)) cannot be read")
-                }
-                return Array(d)
+                return Array(try KubeConfigError.reading(resolvePath(file), what: "kubeconfig \(source): \(what) file"))
             }
             return nil
         }

@@ -54,10 +54,10 @@ public final class CertificateStore: Sendable {
     /// otherwise); whether a route requires one is the router's decision.
     public static func serverConfiguration(certificatePath: String, keyPath: String, clientCAPath: String? = nil) throws -> TLSConfiguration {
         let chain = try certificates(in: certificatePath, what: "certificate")
-        if let problem = FileAccess.problem(keyPath) { throw TLSLoadError(description: "key \(keyPath) \(problem)") }
+        let keyBytes = try pemBytes(keyPath, what: "key")
         let key: NIOSSLPrivateKey
         do {
-            key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+            key = try NIOSSLPrivateKey(bytes: keyBytes, format: .pem)
         } catch {
             throw TLSLoadError(description: "key \(keyPath) cannot be read as a PEM private key")
         }
@@ -74,15 +74,24 @@ public final class CertificateStore: Sendable {
 
     /// The certificates of a PEM file, at least one; `what` names the file in the error.
     static func certificates(in path: String, what: String) throws -> [NIOSSLCertificate] {
-        if let problem = FileAccess.problem(path) { throw TLSLoadError(description: "\(what) \(path) \(problem)") }
+        let bytes = try pemBytes(path, what: what)
         let certificates: [NIOSSLCertificate]
         do {
-            certificates = try NIOSSLCertificate.fromPEMFile(path)
+            certificates = try NIOSSLCertificate.fromPEMBytes(bytes)
         } catch {
             throw TLSLoadError(description: "\(what) \(path) cannot be read as PEM")
         }
         guard !certificates.isEmpty else { throw TLSLoadError(description: "\(what) \(path) holds no certificate") }
         return certificates
+    }
+
+    /// A PEM file's bytes, read once (`FileAccess.read`: missing, permission denied, …).
+    static func pemBytes(_ path: String, what: String) throws -> [UInt8] {
+        do {
+            return Array(try FileAccess.read(path, what: what))
+        } catch let error as FileAccessError {
+            throw TLSLoadError(description: error.description)
+        }
     }
 
     static func load(certificatePath: String, keyPath: String, clientCAPath: String? = nil) throws -> (NIOSSLContext, String) {
@@ -94,7 +103,12 @@ public final class CertificateStore: Sendable {
         } catch {
             throw TLSLoadError(description: "certificate \(certificatePath) and key \(keyPath) do not form a usable pair")
         }
-        let der = (try? NIOSSLCertificate.fromPEMFile(certificatePath).first?.toDERBytes()) ?? []
+        // The served certificate as it was read for the context, not the file read again.
+        let served = tls.certificateChain.first.flatMap { source -> NIOSSLCertificate? in
+            if case .certificate(let c) = source { return c }
+            return nil
+        }
+        let der = (try? served?.toDERBytes()) ?? []
         var hash: UInt64 = 14_695_981_039_346_656_037
         for b in der { hash = (hash ^ UInt64(b)) &* 1_099_511_628_211 }
         return (context, String(hash, radix: 16))

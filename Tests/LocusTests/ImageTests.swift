@@ -36,8 +36,12 @@ struct ImageTests {
 
     /// The Deployment's pod: its template unchanged except the image (this machine's build), a
     /// port of its own (`--port`, pods here share the host's network) and the cluster state
-    /// (`--cluster-state`, from a read-only hostPath volume); the Secret and ConfigMap as given.
-    static func pod(image: String, port: Int, stateDir: String, inputs: Inputs) throws -> (pod: JSONValue, runner: PodRunner, grace: Int) {
+    /// (`--cluster-state`: the example state, written into `dir` and mounted from a read-only
+    /// hostPath volume); the Secret and ConfigMap as given.
+    static func pod(image: String, port: Int, dir: TempDir, inputs: Inputs) throws -> (pod: JSONValue, runner: PodRunner, grace: Int) {
+        let stateDir = dir.file("state")
+        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        try dir.write("state/cluster-state.yaml", ExampleState.yaml)
         let deployment = try manifest("deployment.yaml", kind: "Deployment")
         var pod = try #require(deployment["spec"]?["template"])
         pod["apiVersion"] = "v1"
@@ -119,11 +123,9 @@ struct ImageTests {
         let second = try CertGenerator.generate(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
         try dir.write("ca-1.pem", first.caCertificatePEM)
         try dir.write("ca-2.pem", second.caCertificatePEM)
-        try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
-        try dir.write("state/cluster-state.yaml", ExampleState.yaml)
         let port = freePort()
         let (pod, runner, grace) = try Self.pod(
-            image: image, port: port, stateDir: dir.file("state"),
+            image: image, port: port, dir: dir,
             inputs: .init(secret: ["tls.crt": first.certificatePEM, "tls.key": first.keyPEM], config: try Self.deployedConfig()))
         let started = try await runner.startPod(pod)
         do {
@@ -196,8 +198,6 @@ struct ImageTests {
         let dir = try TempDir()
         defer { dir.cleanup() }
         let pair = try CertGenerator.generate(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
-        try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
-        try dir.write("state/cluster-state.yaml", ExampleState.yaml)
         var inputs = Inputs(secret: ["tls.crt": pair.certificatePEM, "tls.key": pair.keyPEM], config: try Self.deployedConfig())
         switch mistake {
         case "key":  // the Secret volume's files are root's; 0600 leaves user 65532 out
@@ -207,7 +207,7 @@ struct ImageTests {
         default:
             inputs.config += "logLevle: debug\n"
         }
-        let (pod, runner, _) = try Self.pod(image: image, port: freePort(), stateDir: dir.file("state"), inputs: inputs)
+        let (pod, runner, _) = try Self.pod(image: image, port: freePort(), dir: dir, inputs: inputs)
         let run = try await runner.run(pod, waitFor: ["locus"], timeout: .seconds(30))
         #expect(run.exitCodes["locus"] == 2, "\(what): \(run.events) \(run.logs)")
         let logs = run.logs["locus"] ?? ""

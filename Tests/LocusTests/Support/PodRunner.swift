@@ -127,6 +127,8 @@ struct PodRunner {
         let dir: String
         /// Each volume's folder (or file) on the host, as the containers see it.
         let volumes: [String: String]
+        /// The containers started, by their name in the pod.
+        var containers: [String] = []
         func container(_ name: String) -> String { "\(id)-\(name)" }
     }
 
@@ -137,9 +139,10 @@ struct PodRunner {
         let id = "locus-pod-" + UUID().uuidString.prefix(8).lowercased()
         let dir = NSTemporaryDirectory() + id
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let started = StartedPod(id: id, dir: dir, volumes: try prepareVolumes(pod, dir: dir))
+        var started = StartedPod(id: id, dir: dir, volumes: try prepareVolumes(pod, dir: dir))
         for c in pod["spec"]?["containers"]?.arrayValue ?? [] {
             try await start(c, id: id, volumes: started.volumes, pod: pod, detached: true)
+            started.containers.append(c["name"]?.stringValue ?? "?")
         }
         return started
     }
@@ -159,8 +162,7 @@ struct PodRunner {
 
     /// Removes the pod's containers and its volumes' folders.
     func remove(_ pod: StartedPod) async {
-        let names = (try? await Podman.shared.run(["ps", "-a", "--format", "{{.Names}}"]).stdout.split(separator: "\n")) ?? []
-        for n in names where n.hasPrefix(pod.id + "-") { _ = try? await Podman.shared.run(["rm", "-f", "-t", "0", String(n)]) }
+        for name in pod.containers { _ = try? await Podman.shared.run(["rm", "-f", "-t", "0", pod.container(name)]) }
         try? FileManager.default.removeItem(atPath: pod.dir)
     }
 
