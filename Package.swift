@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "locus", targets: ["locus"]),
+        .library(name: "JSON", targets: ["JSON"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "Locality", targets: ["Locality"]),
         .library(name: "Mutators", targets: ["Mutators"]),
@@ -30,7 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
+        .target(name: "JSON"),
         .target(name: "KubeClient", dependencies: [
+            "JSON",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -39,16 +42,16 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Locality", dependencies: [
-            "KubeClient",
+            "JSON", "KubeClient",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Mutators", dependencies: ["Locality"]),
-        .target(name: "SchedulerExtender", dependencies: ["Locality"]),
+        .target(name: "Mutators", dependencies: ["JSON", "KubeClient", "Locality"]),
+        .target(name: "SchedulerExtender", dependencies: ["JSON", "KubeClient", "Locality"]),
         .target(name: "WebhookServer", dependencies: [
-            "KubeClient", "Locality", "Mutators", "SchedulerExtender",
+            "JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -72,14 +75,14 @@ let package = Package(
         .executableTarget(name: "locus", dependencies: ["WebhookServer"]),
         // Load generator and fixture maker for the benchmarks (scripts/bench-webhook).
         .executableTarget(name: "locus-bench", dependencies: [
-            "WebhookServer", "Mutators", "SchedulerExtender", "Locality",
+            "WebhookServer", "JSON", "KubeClient", "Mutators", "SchedulerExtender", "Locality",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "LocusTests", dependencies: [
-            "KubeClient", "Locality", "Mutators", "SchedulerExtender", "WebhookServer",
+            "JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender", "WebhookServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// An API resource: where its objects live on the API server.
 public struct Resource: Sendable, Hashable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import KubeClient
 
 /// How a pod reaches a dataset's bytes, as the engine that serves them defines it.
 public enum DataAccess: Sendable, Hashable {

@@ -1,4 +1,4 @@
-@_exported import KubeClient
+import KubeClient
 
 /// Labels and annotations Locus reads and writes: its own `locus.dev/` keys and the Fluid keys
 /// it honours so that manifests written for Fluid keep working.

@@ -1,3 +1,5 @@
+import JSON
+
 /// How a pod names its datasets: read from pod JSON, shared by the webhook and the extender.
 public enum PodReferences {
     /// The dataset references a pod makes: PVC volumes `isDatasetClaim` accepts, the

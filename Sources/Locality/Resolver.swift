@@ -1,3 +1,5 @@
+import KubeClient
+
 /// Read access to the cluster objects dataset resolution needs. `ClusterCache` is one; lookups
 /// are in memory (never an API call on the request path).
 public protocol DatasetCatalog: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import KubeClient
 
 /// Locality from Fluid's own status, for every engine kind: a dataset's cached total
 /// (`status.cacheStates.cached`) and the nodes Fluid labels as holding its cache

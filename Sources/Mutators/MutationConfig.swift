@@ -1,3 +1,4 @@
+import JSON
 import Locality
 
 /// What the operator decides about mutations (config file keys of the same names).

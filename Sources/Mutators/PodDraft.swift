@@ -1,3 +1,4 @@
+import JSON
 import Locality
 
 /// A pod being rewritten: the parts Locus touches, taken out of the JSON once and put back at the end.

@@ -1,3 +1,4 @@
+import JSON
 import Locality
 
 /// One change Locus made to a pod (or chose not to make), in plain words.

@@ -1,3 +1,4 @@
+import JSON
 import Locality
 
 /// The Pod Security Standards a namespace enforces (`pod-security.kubernetes.io/enforce` and

@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import KubeClient
 import Locality
 
 /// Scoring weights (config file keys of the same names).

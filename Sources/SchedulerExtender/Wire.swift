@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Locality
 
 /// A request kube-scheduler sent that cannot be read; the reason goes back in `Error`.

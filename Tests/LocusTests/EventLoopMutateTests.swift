@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HTTPTypes
+import JSON
 import KubeClient
 import NIOCore
 import NIOEmbedded

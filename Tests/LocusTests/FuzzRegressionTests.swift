@@ -9,6 +9,7 @@
 // it) with its test disabled until the fix lands.
 
 import Foundation
+import JSON
 import KubeClient
 import Locality
 import Mutators

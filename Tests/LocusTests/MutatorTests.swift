@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import KubeClient
 import Locality
 import Mutators

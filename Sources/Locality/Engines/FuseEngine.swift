@@ -1,3 +1,6 @@
+import JSON
+import KubeClient
+
 /// Fluid's FUSE engines (Alluxio, JuiceFS, Jindo, GooseFS, EFC, Thin). The sidecar is the
 /// container of the runtime's FUSE DaemonSet, as Fluid's webhook copies it; a cluster-state file
 /// without DaemonSets falls back to one built from the runtime's `spec.fuse`.

@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import KubeClient
 
 /// Vineyard, the shared-memory engine: clients connect to vineyardd's IPC socket on their node.
 /// Fluid's layout: socket directory `/runtime-mnt/vineyard/<ns>/<name>` (the runtime may name

@@ -1,3 +1,4 @@
+import JSON
 import Locality
 
 /// How a FUSE sidecar is to be made, from the pod's labels.

@@ -1,41 +1,5 @@
 import Foundation
 
-/// Why bytes are not JSON: the byte offset and what was expected there.
-public struct JSONParseError: Error, CustomStringConvertible, Equatable {
-    public let offset: Int
-    public let reason: String
-    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
-}
-
-/// One element of an array read lazily: where its bytes are, and the members asked for.
-public struct LazyElement: Sendable {
-    public let range: Range<Int>
-    public let kept: JSONObject
-}
-
-extension JSONValue {
-    /// Parses JSON but leaves the array at `lazyPath` unbuilt: see `JSONReader.parse(_:lazyPath:keep:)`.
-    public static func parse(
-        bytes: UnsafeRawBufferPointer, lazyArrayAt lazyPath: [String], keep: Set<String>
-    ) throws -> (value: JSONValue, elements: [LazyElement]) {
-        try JSONReader.parse(bytes, lazyPath: lazyPath, keep: keep)
-    }
-}
-
-/// Which parts of a JSON document to build: `.all` of a value, or of an object only the named
-/// members (each with its own selection); members not named are checked and skipped, unbuilt.
-public indirect enum JSONSelection: Sendable {
-    case all
-    case members([String: JSONSelection])
-}
-
-extension JSONValue {
-    /// Parses JSON, building only what `selection` names (every byte is still checked to be JSON).
-    public static func parse(bytes: UnsafeRawBufferPointer, selecting selection: JSONSelection) throws -> JSONValue {
-        try JSONReader.parse(bytes, selecting: selection)
-    }
-}
-
 /// A strict RFC 8259 reader straight from bytes into `JSONValue`.
 ///
 /// Hostile input is bounded: nesting deeper than `maxDepth` is an error rather than a stack
@@ -478,76 +442,5 @@ enum JSONReader {
             guard let d = Double(text), d.isFinite else { throw JSONParseError(offset: start, reason: "number out of range") }
             return .number(d)
         }
-    }
-}
-
-/// Compact JSON output with sorted object keys (a `JSONObject` keeps them sorted); strings escaped as RFC 8259 requires.
-enum JSONWriter {
-    static func write(_ value: JSONValue, into out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .integer(let i): out.append(contentsOf: String(i).utf8)
-        case .number(let d):
-            if !d.isFinite {
-                out.append(contentsOf: "null".utf8)  // JSON has no NaN or infinity
-            } else if d.rounded() == d, abs(d) < 1e15 {
-                out.append(contentsOf: String(Int64(d)).utf8)
-            } else {
-                out.append(contentsOf: "\(d)".utf8)
-            }
-        case .string(let s): writeString(s, into: &out)
-        case .array(let a):
-            out.append(UInt8(ascii: "["))
-            for (i, v) in a.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                write(v, into: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let o):
-            out.append(UInt8(ascii: "{"))
-            var first = true
-            for (key, member) in o {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                writeString(key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                write(member, into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Most strings (names, labels, paths) need no escaping: copy them whole, scanned and
-        // copied as one contiguous buffer (a native string's own storage, no copy).
-        var s = s
-        let copied = s.withUTF8 { bytes -> Bool in
-            for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C { return false }
-            out.append(contentsOf: bytes)
-            return true
-        }
-        if copied {
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }

@@ -8,76 +8,6 @@ import Mutators
 import ServiceLifecycle
 import Yams
 
-/// The `locus` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input.
-public struct LocusCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "locus",
-        abstract: "Dataset-aware admission webhook and kube-scheduler extender.",
-        subcommands: [Serve.self, Mutate.self, Score.self, Certs.self])
-
-    public init() {}
-
-    /// Parses and runs; never returns.
-    public static func run(arguments: [String]) async -> Never {
-        var command: any ParsableCommand
-        do {
-            command = try parseAsRoot(arguments)
-        } catch {
-            if exitCode(for: error) == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            fail(2, message(for: error))
-        }
-        do {
-            if var async = command as? any AsyncParsableCommand {
-                try await async.run()
-            } else {
-                try command.run()
-            }
-            Foundation.exit(0)
-        } catch let error as ConfigError {
-            fail(2, error.description)
-        } catch let error as KubeConfigError {
-            fail(2, error.description)
-        } catch let error as ClusterStateError {
-            fail(2, error.description)
-        } catch let error as CertificateRequestError {
-            fail(2, error.description)
-        } catch let error as TLSLoadError {
-            fail(2, error.description)
-        } catch let error as FileAccessError {
-            fail(2, error.description)
-        } catch let error as ValidationError {
-            fail(2, error.description)
-        } catch let error as RuntimeFailure {
-            fail(1, error.description)
-        } catch {
-            // Help and parse errors that ArgumentParser raises from `run()`.
-            switch exitCode(for: error) {
-            case .success:
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            case .validationFailure:
-                fail(2, message(for: error))
-            default:
-                fail(1, "\(error)")
-            }
-        }
-    }
-
-    static func fail(_ code: Int32, _ message: String) -> Never {
-        let line = message.split(separator: "\n").first.map(String.init) ?? message
-        FileHandle.standardError.write(Data("locus: \(line)\n".utf8))
-        Foundation.exit(code)
-    }
-}
-
-/// A failure while running (not the user's input): exit 1.
-public struct RuntimeFailure: Error, CustomStringConvertible {
-    public let description: String
-}
-
 public struct Serve: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Serve /mutate, /filter, /prioritize, /healthz, /readyz and /metrics on one TLS port.")
@@ -290,34 +220,5 @@ public struct Serve: AsyncParsableCommand {
         let client = try KubeAPIClient(config: kube, logger: logger)
         logger.info("connecting to the API server", metadata: ["server": "\(kube.server.absoluteString)", "source": "\(kube.source)"])
         return (.live(LiveCluster(client: client, cache: ClusterCache(), logger: logger)), [])
-    }
-}
-
-public struct Certs: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        abstract: "Generate a CA and a serving certificate; print the base64 caBundle for the webhook configuration.")
-
-    @Option(help: "Directory to write ca.pem, ca-key.pem, tls.crt, tls.key and caBundle.b64 into.")
-    var out: String
-    @Option(parsing: .upToNextOption, help: "DNS names of the serving certificate (e.g. locus.locus-system.svc).")
-    var dns: [String] = []
-    @Option(parsing: .upToNextOption, help: "IP addresses of the serving certificate.")
-    var ip: [String] = []
-    @Option(help: "Validity in days (default 365).")
-    var days: Int = 365
-
-    public init() {}
-
-    public func run() throws {
-        guard days > 0, days <= 3650 else { throw ConfigError("--days must be in 1...3650") }
-        let generated = try CertGenerator.generate(dnsNames: dns, ipAddresses: ip, validity: Double(days) * 86400)
-        do {
-            try generated.write(to: out)
-        } catch {
-            throw RuntimeFailure(description: "cannot write certificates into \(out): \(error.localizedDescription)")
-        }
-        FileHandle.standardError.write(
-            Data("wrote \(out)/ca.pem, \(out)/ca-key.pem, \(out)/tls.crt, \(out)/tls.key, \(out)/caBundle.b64\n".utf8))
-        print(generated.caBundle)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import KubeClient
 import Locality
 import Mutators
@@ -86,57 +87,5 @@ public struct Mutate: ParsableCommand {
             }
         }
         return out
-    }
-}
-
-/// A small line diff (longest common subsequence) for showing a pod before and after.
-enum LineDiff {
-    static func unified(_ a: String, _ b: String) -> String {
-        let x = a.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let y = b.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let n = x.count, m = y.count
-        var lcs = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
-        for i in stride(from: n - 1, through: 0, by: -1) {
-            for j in stride(from: m - 1, through: 0, by: -1) {
-                lcs[i][j] = x[i] == y[j] ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
-            }
-        }
-        var out = ""
-        var i = 0, j = 0
-        while i < n || j < m {
-            if i < n, j < m, x[i] == y[j] {
-                out += "  \(x[i])\n"; i += 1; j += 1
-            } else if j < m, i == n || lcs[i][j + 1] >= lcs[i + 1][j] {
-                out += "+ \(y[j])\n"; j += 1
-            } else {
-                out += "- \(x[i])\n"; i += 1
-            }
-        }
-        return out
-    }
-}
-
-/// What `locus mutate` and `locus score` read: the config file, the cluster state (the built-in
-/// example when none is named) and the pod manifest, each checked with a one-line reason.
-enum OfflineInputs {
-    static func load(
-        config: String?, clusterState: String?, pod: String, doing: String
-    ) throws -> (ServeConfig, ClusterCache, [StaticCacheEntry], JSONValue) {
-        var c = ServeConfig()
-        if let config {
-            let data = try FileAccess.read(config, what: "config")
-            try c.apply(yaml: String(decoding: data, as: UTF8.self), source: config)
-            try c.validate()
-        }
-        guard let (cache, entries) = try Serve.loadState(example: clusterState == nil, path: clusterState) else {
-            throw ClusterStateError("no cluster state")
-        }
-        if clusterState == nil { FileHandle.standardError.write(Data("locus: \(doing) against the built-in example cluster state\n".utf8)) }
-        let data = try FileAccess.read(pod, what: "pod")
-        let manifest = try YAMLBridge.parse(String(decoding: data, as: UTF8.self), source: pod)
-        guard manifest["kind"]?.stringValue == "Pod" else {
-            throw ConfigError("\(pod): expected kind: Pod, got \(manifest["kind"]?.jsonString ?? "no kind")")
-        }
-        return (c, cache, entries, manifest)
     }
 }

@@ -5,12 +5,6 @@ import Mutators
 import SchedulerExtender
 import Yams
 
-/// Bad configuration: the command exits 2 with this one-line reason.
-public struct ConfigError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 /// Everything `locus serve` needs. Sources, lowest precedence first: built-in defaults, the
 /// YAML config file (`--config`), `LOCUS_*` environment variables, command-line flags.
 public struct ServeConfig: Sendable, Equatable {

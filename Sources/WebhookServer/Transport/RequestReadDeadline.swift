@@ -4,47 +4,6 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// Connection counts for metrics: open now, refused by the limit (deferred: the listener stops
-/// accepting, new connections wait in the kernel's backlog), and closed for reading too slowly.
-public final class ConnectionStats: Sendable {
-    let open = Atomic<Int>(0)
-    let deferred = Atomic<Int>(0)
-    let slowClosed = Atomic<Int>(0)
-
-    public init() {}
-
-    public var openConnections: Int { open.load(ordering: .relaxed) }
-    public var deferredAccepts: Int { deferred.load(ordering: .relaxed) }
-    public var slowClientsClosed: Int { slowClosed.load(ordering: .relaxed) }
-}
-
-/// At most `limit` connections at once (Hummingbird's accept back-pressure): past it the server
-/// stops accepting until one closes, so a flood of connections cannot exhaust file descriptors
-/// or memory, and connections already open keep being served.
-public struct ConnectionLimit: AvailableConnectionsDelegate {
-    let limit: Int
-    let stats: ConnectionStats
-    let logger: Logger
-
-    public init(limit: Int, stats: ConnectionStats, logger: Logger) {
-        self.limit = limit
-        self.stats = stats
-        self.logger = logger
-    }
-
-    public mutating func connectionOpened() {
-        let now = stats.open.add(1, ordering: .relaxed).newValue
-        if now == limit {
-            stats.deferred.add(1, ordering: .relaxed)
-            logger.warning("connection limit reached: new connections wait until one closes", metadata: ["maxConnections": "\(limit)"])
-        }
-    }
-
-    public mutating func connectionClosed() { stats.open.subtract(1, ordering: .relaxed) }
-
-    public func isAcceptingNewConnections() -> Bool { stats.open.load(ordering: .relaxed) < limit }
-}
-
 /// Bounds how long a client may take to send a request: its head must be complete within
 /// `head` of its first byte (for the first request, of the connection's start, TLS handshake
 /// included), and its body within `body` of the head. A client that trickles

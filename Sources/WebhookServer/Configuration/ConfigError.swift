@@ -1,0 +1,12 @@
+import Foundation
+import KubeClient
+import Logging
+import Mutators
+import SchedulerExtender
+import Yams
+
+/// Bad configuration: the command exits 2 with this one-line reason.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

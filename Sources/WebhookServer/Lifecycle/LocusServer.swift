@@ -1,0 +1,106 @@
+import Foundation
+import AsyncHTTPClient
+import Hummingbird
+import HummingbirdCore
+import KubeClient
+import Logging
+import Locality
+import Mutators
+import NIOCore
+import SchedulerExtender
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// Everything `locus serve` runs: the TLS server, the informers, the certificate watcher.
+public struct LocusServer: Sendable {
+    public let config: ServeConfig
+    public let backend: ClusterBackend
+    public let certificates: CertificateStore
+    public let metrics: LocusMetrics
+    public let policy: AdmissionPolicy
+    public let locality: LocalityFeeds
+    public let connections = ConnectionStats()
+    public let serving = ServingState()
+    let logger: Logger
+
+    public init(
+        config: ServeConfig, backend: ClusterBackend, certificates: CertificateStore, policy: AdmissionPolicy,
+        staticCache: [StaticCacheEntry] = [], engineProbe: EngineProbe? = nil, logger: Logger
+    ) {
+        self.config = config
+        self.backend = backend
+        self.certificates = certificates
+        self.metrics = LocusMetrics()
+        self.policy = policy
+        var feeds = LocalityFeeds(cache: backend.cache, index: LocalityIndex(ttl: config.localityTTLSeconds), staticEntries: staticCache)
+        feeds.probe = engineProbe
+        let log = logger
+        let metrics = self.metrics
+        feeds.onReports = { reports in
+            for (ref, report) in reports {
+                for problem in report.problems {
+                    log.warning("engine did not answer", metadata: ["dataset": "\(ref)", "engine": "\(report.source.rawValue)", "reason": "\(problem)"])
+                }
+                metrics.recordEngineReport(source: report.source.rawValue, dataset: "\(ref)", report: report)
+            }
+        }
+        self.locality = feeds
+        self.logger = logger
+    }
+
+    /// Builds the server as a service group. `onRunning` receives the bound port.
+    /// `signals`: the signals that start a graceful shutdown (none in tests).
+    public func serviceGroup(
+        signals: [UnixSignal] = [.sigterm, .sigint], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> ServiceGroup {
+        let routes = LocusRoutes(
+            backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes,
+            maxExtenderRequestBytes: config.maxExtenderRequestBytes, policy: policy, locality: locality.index, extender: config.extenderConfig,
+            connections: connections, requireClientCertificate: certificates.clientCAPath != nil, serving: serving, logger: logger)
+        let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
+        let deadlines = ReadDeadlines(
+            head: .milliseconds(Int64(config.requestHeaderTimeoutSeconds * 1000)),
+            body: .milliseconds(Int64(config.requestBodyTimeoutSeconds * 1000)), stats: connections)
+        let app = Application(
+            router: routes.router(),
+            server: .reloadingTLS(
+                store: certificates, configuration: http1, deadlines: deadlines,
+                mutateOnEventLoop: config.eventLoopReviewBytes > 0 ? (routes, config.eventLoopReviewBytes) : nil),
+            configuration: ApplicationConfiguration(
+                address: .hostname(config.address, port: config.port), serverName: nil,
+                availableConnectionsDelegate: ConnectionLimit(limit: config.maxConnections, stats: connections, logger: logger)),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        var services: [any Service] = [app]
+        let certs = certificates
+        let interval = Duration.milliseconds(Int64(config.certReloadSeconds * 1000))
+        services.append(TaskService(name: "certificate-watcher") { await certs.watch(interval: interval) })
+        if case .live(let live) = backend {
+            services.append(TaskService(name: "informers") { await live.run() })
+        }
+        let feeds = locality
+        let serving = self.serving
+        let refresh = Duration.milliseconds(Int64(config.localityRefreshSeconds * 1000))
+        let backend = self.backend
+        if backend.isFixed {
+            feeds.refresh()  // a static state: scores are available from the first request
+            serving.localityPrimed()
+        }
+        services.append(TaskService(name: "locality") {
+            // With a live cluster the caches fill after start: the first refresh waits until the
+            // informers synced (not a whole interval more), and only then is the server ready.
+            if case .live(let live) = backend {
+                while !live.hasSynced, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
+                FreedMemory.release()  // the first lists' decoding garbage
+            }
+            // A static state was refreshed above, before the server started.
+            await feeds.run(interval: refresh, alreadyRefreshed: backend.isFixed, afterFirstRefresh: { serving.localityPrimed() })
+        })
+        services.append(ShutdownDelay(delay: .milliseconds(Int64(config.shutdownDelaySeconds * 1000)), state: serving, logger: logger))
+        var groupConfig = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = .milliseconds(Int64(config.shutdownGraceSeconds * 1000))
+        return ServiceGroup(configuration: groupConfig)
+    }
+}

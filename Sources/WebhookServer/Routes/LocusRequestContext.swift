@@ -1,0 +1,25 @@
+import Foundation
+import AsyncHTTPClient
+import Hummingbird
+import HummingbirdCore
+import KubeClient
+import Logging
+import Locality
+import Mutators
+import NIOCore
+import SchedulerExtender
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// The request context of Locus's routes: Hummingbird's, plus the connection's channel (to ask
+/// TLS who the client is).
+public struct LocusRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.channel = source.channel
+    }
+}

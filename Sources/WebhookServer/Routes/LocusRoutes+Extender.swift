@@ -1,0 +1,82 @@
+import Foundation
+import AsyncHTTPClient
+import Hummingbird
+import HummingbirdCore
+import KubeClient
+import Logging
+import Locality
+import Mutators
+import NIOCore
+import SchedulerExtender
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+extension LocusRoutes {
+    /// Reads an extender request body and its ExtenderArgs (without copying the body); a request
+    /// that cannot be read is answered 400 with the reason in `Error`.
+    func extenderArgs(_ request: inout Request, verb: String) async throws -> (ByteBuffer, Result<ExtenderArgs, ExtenderRequestError>) {
+        try Self.requireJSON(request)
+        let body = try await readBody(&request, limit: maxExtenderRequestBytes)
+        do {
+            return (body, .success(try body.withUnsafeReadableBytes { try ExtenderArgs.parse(borrowing: $0) }))
+        } catch let error as ExtenderRequestError {
+            logger.notice("malformed ExtenderArgs", metadata: ["verb": "\(verb)", "error": "\(error)"])
+            metrics.recordExtender(verb: verb, outcome: "malformed")
+            return (body, .failure(error))
+        }
+    }
+
+    /// Node labels: from the NodeList when kube-scheduler sent one, else from the node cache
+    /// (nil for a node Locus does not know, which then passes).
+    func labels(_ args: ExtenderArgs) -> (String) -> [String: String]? {
+        if let given = args.nodeLabels { return { given[$0] } }
+        let nodes = backend.cache.nodes
+        return { name in nodes.get(namespace: nil, name: name).map { $0.metadata.labels ?? [:] } }
+    }
+
+    /// `POST /filter`: `ExtenderArgs` in, `ExtenderFilterResult` out.
+    func filter(_ request: inout Request) async throws -> Response {
+        let args: ExtenderArgs
+        let (body, parsed) = try await extenderArgs(&request, verb: "filter")
+        switch parsed {
+        case .success(let a): args = a
+        case .failure(let e): return Self.jsonBytes(.badRequest, FilterResult(passed: [], error: e.description).encoded(for: nil))
+        }
+        let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
+        let result = Extender.filter(plan, nodes: args.nodeNames, labels: labels(args))
+        metrics.recordExtender(verb: "filter", outcome: plan.isEmpty ? "no_datasets" : (result.passed.isEmpty ? "no_node" : "ok"))
+        metrics.recordFiltered(nodes: result.unresolvable.count)
+        if !result.unresolvable.isEmpty {
+            logger.info(
+                "nodes filtered out", metadata: ["pod": "\(plan.namespace)/\(plan.name)", "failed": "\(result.unresolvable.count)", "passed": "\(result.passed.count)"])
+        }
+        // Passing nodes of a full NodeList are answered with slices of the request body (no copy).
+        let pieces = body.withUnsafeReadableBytes { raw in result.pieces(for: args, raw: raw) }
+        let buffers = pieces.map { piece -> ByteBuffer in
+            switch piece {
+            case .bytes(let b): ByteBuffer(bytes: b)
+            case .request(let r): body.getSlice(at: body.readerIndex + r.lowerBound, length: r.count)!
+            }
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(contentsOf: buffers))
+    }
+
+    /// `POST /prioritize`: `ExtenderArgs` in, `HostPriorityList` out.
+    func prioritize(_ request: inout Request) async throws -> Response {
+        let args: ExtenderArgs
+        switch try await extenderArgs(&request, verb: "prioritize").1 {
+        case .success(let a): args = a
+        case .failure(let e): return Self.json(.badRequest, e.description)
+        }
+        let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
+        let (scores, basis) = Extender.scores(
+            plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender, view: NodeView.cluster(backend.cache, given: args.nodeLabels))
+        let names = args.nodeNames
+        metrics.recordPrioritize(basis: basis.rawValue, bestScore: scores.max())
+        var out: [UInt8] = []
+        out.reserveCapacity(32 * names.count + 2)
+        writeHostPriorities(count: names.count, host: { names[$0] }, score: { scores[$0] }, into: &out)
+        return Self.jsonBytes(.ok, out)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import AsyncHTTPClient
+import Hummingbird
+import HummingbirdCore
+import KubeClient
+import Logging
+import Locality
+import Mutators
+import NIOCore
+import SchedulerExtender
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+extension LocusRoutes {
+    /// `POST /mutate`: an AdmissionReview in, an AdmissionReview out (same version and uid).
+    /// A body that is not an AdmissionReview gets 400 with the reason; every decision is 200.
+    /// (Most reviews are answered on the event loop by `MutateOnEventLoop`, with the same `answerMutate`.)
+    func mutate(_ request: inout Request) async throws -> Response {
+        try Self.requireJSON(request)
+        let body = try await readBody(&request)
+        let (status, bytes) = answerMutate(body)
+        return Self.jsonBytes(status, bytes)
+    }
+
+    /// The answer to one `/mutate` body: 200 with the AdmissionReview, or 400 with why the body
+    /// is not one. Synchronous and without I/O, so it can run on the connection's event loop.
+    func answerMutate(_ body: ByteBuffer) -> (HTTPResponse.Status, [UInt8]) {
+        let review: AdmissionRequest
+        do {
+            review = try body.withUnsafeReadableBytes { try AdmissionRequest.parse(UnsafeRawBufferPointer($0)) }
+        } catch {
+            logger.notice("malformed AdmissionReview", metadata: ["error": "\(error)"])
+            return (.badRequest, Self.errorBytes("\(error)"))
+        }
+        let result = Admission.review(review, catalog: backend.cache, policy: policy)
+        metrics.recordAdmission(outcome: result.outcome.rawValue, engines: result.engines, injections: result.injections)
+        switch result.outcome {
+        case .denied, .allowedWithProblems:
+            logger.info(
+                "admission \(result.outcome.rawValue)",
+                metadata: [
+                    "uid": "\(review.uid)", "namespace": "\(review.namespace ?? "")",
+                    "problems": "\(result.problems.joined(separator: "; "))",
+                ])
+        case .mutated:
+            logger.debug(
+                "admission mutated",
+                metadata: ["uid": "\(review.uid)", "namespace": "\(review.namespace ?? "")", "engines": "\(result.engines.joined(separator: ","))"])
+        case .unchanged, .skipped:
+            break
+        }
+        return (.ok, result.response.review(apiVersion: review.apiVersion))
+    }
+}

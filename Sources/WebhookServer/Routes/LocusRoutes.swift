@@ -1,0 +1,96 @@
+import Foundation
+import AsyncHTTPClient
+import Hummingbird
+import HummingbirdCore
+import KubeClient
+import Logging
+import Locality
+import Mutators
+import NIOCore
+import SchedulerExtender
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+
+/// Builds the router: every route Locus serves, and the body limit on the POST routes.
+public struct LocusRoutes: Sendable {
+    public let backend: ClusterBackend
+    public let metrics: LocusMetrics
+    public let certificates: CertificateStore?
+    public let maxRequestBytes: Int
+    /// kube-scheduler's full-NodeList requests can be several MB (no API-server limit applies).
+    public let maxExtenderRequestBytes: Int
+    public let policy: AdmissionPolicy
+    public let locality: LocalityIndex
+    public let extender: ExtenderConfig
+    public let connections: ConnectionStats?
+    /// `/mutate`, `/filter` and `/prioritize` answer only clients with a verified certificate.
+    public let requireClientCertificate: Bool
+    public let serving: ServingState?
+    let logger: Logger
+
+    public init(
+        backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int,
+        maxExtenderRequestBytes: Int = 32 << 20, policy: AdmissionPolicy = AdmissionPolicy(), locality: LocalityIndex = LocalityIndex(),
+        extender: ExtenderConfig = ExtenderConfig(), connections: ConnectionStats? = nil, requireClientCertificate: Bool = false,
+        serving: ServingState? = nil, logger: Logger = Logger(label: "locus")
+    ) {
+        self.serving = serving
+        self.connections = connections
+        self.requireClientCertificate = requireClientCertificate
+        self.backend = backend
+        self.metrics = metrics
+        self.certificates = certificates
+        self.maxRequestBytes = maxRequestBytes
+        self.maxExtenderRequestBytes = maxExtenderRequestBytes
+        var policy = policy
+        policy.explain = false  // nothing on the wire carries them
+        self.policy = policy
+        self.locality = locality
+        self.extender = extender
+        self.logger = logger
+    }
+
+    public func router() -> Router<LocusRequestContext> {
+        let router = Router(context: LocusRequestContext.self)
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        // The routes that decide: behind the client certificate when one is required. Health and
+        // metrics stay open to kubelet probes and Prometheus.
+        let deciding = requireClientCertificate ? router.group().add(middleware: ClientCertificateMiddleware(logger: logger)) : router.group()
+        deciding.post(RouterPath(Route.mutate.rawValue)) { request, _ -> Response in
+            var request = request
+            return try await self.mutate(&request)
+        }
+        deciding.post(RouterPath(Route.filter.rawValue)) { request, _ -> Response in
+            var request = request
+            return try await self.filter(&request)
+        }
+        deciding.post(RouterPath(Route.prioritize.rawValue)) { request, _ -> Response in
+            var request = request
+            return try await self.prioritize(&request)
+        }
+        router.get("/healthz") { _, _ in Self.text(.ok, "ok\n") }
+        let serving = self.serving
+        router.get("/readyz") { _, _ -> Response in
+            if serving?.isDraining == true { return Self.text(.serviceUnavailable, "not ready: shutting down\n") }
+            if serving?.isLocalityPrimed == false, backend.isReady { return Self.text(.serviceUnavailable, "not ready: building the locality index\n") }
+            if backend.isReady {
+                // During an API server outage Locus keeps answering from its cache: readiness stays,
+                // and says which resources are stale.
+                let stale = backend.staleResources()
+                guard !stale.isEmpty else { return Self.text(.ok, "ready\n") }
+                let list = stale.map { "\($0.resource) (\($0.seconds) s)" }.joined(separator: ", ")
+                return Self.text(.ok, "ready, serving cached cluster state; no contact with the API server for: \(list)\n")
+            }
+            return Self.text(.serviceUnavailable, "not ready: waiting for the first list of \(backend.unsynced.joined(separator: ", "))\n")
+        }
+        router.get("/metrics") { _, _ -> Response in
+            self.refreshGauges()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
+        }
+        return router
+    }
+}

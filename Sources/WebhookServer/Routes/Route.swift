@@ -1,0 +1,26 @@
+import Foundation
+import AsyncHTTPClient
+import Hummingbird
+import HummingbirdCore
+import KubeClient
+import Logging
+import Locality
+import Mutators
+import NIOCore
+import SchedulerExtender
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// The routes Locus answers, all on one TLS port.
+public enum Route: String, CaseIterable, Sendable {
+    case mutate = "/mutate"
+    case filter = "/filter"
+    case prioritize = "/prioritize"
+    case bind = "/bind"
+    case healthz = "/healthz"
+    case readyz = "/readyz"
+    case metrics = "/metrics"
+
+    var label: String { String(rawValue.dropFirst()) }
+}
