@@ -2,45 +2,6 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Capped exponential backoff with jitter: each failure doubles the delay up to `cap`, and the
-/// delay actually slept is drawn uniformly from its upper half so that replicas do not
-/// reconnect in step.
-public struct Backoff: Sendable {
-    public var base: Duration
-    public var cap: Duration
-    private(set) var failures = 0
-
-    public init(base: Duration = .milliseconds(500), cap: Duration = .seconds(30)) {
-        self.base = base
-        self.cap = cap
-    }
-
-    public mutating func next() -> Duration {
-        let exp = min(failures, 30)
-        failures += 1
-        let ceiling = min(cap, base * (1 << exp))
-        let ns = Double(ceiling.components.seconds) * 1e9 + Double(ceiling.components.attoseconds) / 1e9
-        return .nanoseconds(Int64(ns * Double.random(in: 0.5...1.0)))
-    }
-
-    public mutating func reset() { failures = 0 }
-}
-
-/// Counters an informer keeps, for metrics and tests.
-public struct InformerStats: Sendable, Equatable {
-    public var lists = 0
-    public var watches = 0
-    public var relistsAfterGone = 0
-    public var relistsAfterError = 0
-    public var reconnects = 0
-    public var events = 0
-    /// Events received again with a resourceVersion the store already had: a wrong resume point.
-    public var replayedEvents = 0
-    /// Watches abandoned because they stayed silent past the bound.
-    public var silentWatches = 0
-    public var lastError: String?
-}
-
 /// Keeps a `Store` in step with the API server: list, then watch from the list's
 /// resourceVersion; resume the watch from the last seen resourceVersion (events and bookmarks)
 /// when the stream ends or drops, so nothing is lost or replayed; relist on 410 Gone and on an
@@ -262,10 +223,4 @@ public final class Informer<T: KubeObject>: Sendable {
         }
         return out
     }
-}
-
-/// A watch abandoned because nothing arrived on it for `bound`.
-public struct WatchSilence: Error, CustomStringConvertible {
-    public let bound: Duration
-    public var description: String { "no event or bookmark for \(bound); the connection is presumed dead" }
 }

@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import Synchronization
+import Yams
+
+/// The cluster objects Locus reads, one store per kind, filled either by informers
+/// (`LiveCluster`) or from a static cluster-state file / the built-in example.
+public final class ClusterCache: Sendable {
+    public let persistentVolumeClaims = Store<PersistentVolumeClaim>()
+    public let persistentVolumes = Store<PersistentVolume>()
+    /// Nodes, indexed by every label whose value is `"true"` (see `nodeNames(labelledTrue:)`).
+    public let nodes = Store<Node>(indexers: [ClusterCache.trueLabelIndex: { node in
+        (node.metadata.labels ?? [:]).compactMap { $0.value == "true" ? $0.key : nil }
+    }])
+    public let configMaps = Store<ConfigMap>()
+    /// Namespaces, for their opt-in labels.
+    public let namespaces = Store<Namespace>()
+    public let datasets = Store<Dataset>()
+    /// Fluid runtimes of every kind, keyed `namespace/name` (Fluid names a dataset's runtime after it).
+    public let runtimes = Store<FluidRuntime>()
+    /// Fluid's FUSE DaemonSets (the container a FUSE sidecar copies).
+    public let daemonSets = Store<DaemonSet>()
+    /// The cache-worker pods of Fluid's runtimes (see `LiveCluster.workerPodSelector`), indexed by
+    /// the runtime they serve (`namespace/release`): the engines ask them where their bytes are.
+    public let workerPods = Store<Pod>(indexers: [ClusterCache.runtimeIndex: { pod in
+        guard let ns = pod.metadata.namespace, let release = pod.metadata.labels?["release"] else { return [] }
+        return ["\(ns)/\(release)"]
+    }])
+    private let daemonSetsWatched = Atomic<Bool>(false)
+
+    /// Whether `daemonSets` reflects the cluster: true for a live cluster and for a cluster-state
+    /// file with a `daemonSets` list; false for a file without one, whose FUSE sidecars can then
+    /// only be built from the runtime's `spec.fuse`.
+    public var knowsDaemonSets: Bool {
+        get { daemonSetsWatched.load(ordering: .acquiring) }
+        set { daemonSetsWatched.store(newValue, ordering: .releasing) }
+    }
+
+    /// Lays every store's objects out anew (see `Store.compact()`), after a fill that left garbage.
+    public func compact() throws {
+        try persistentVolumeClaims.compact()
+        try persistentVolumes.compact()
+        try nodes.compact()
+        try configMaps.compact()
+        try namespaces.compact()
+        try datasets.compact()
+        try runtimes.compact()
+        try daemonSets.compact()
+        try workerPods.compact()
+    }
+
+    public init() {}
+
+    static let trueLabelIndex = "label=true"
+    static let runtimeIndex = "runtime"
+
+    /// The worker pods Fluid's chart for `role` (e.g. `juicefs-worker`) runs for the runtime
+    /// `namespace/name` (Fluid names the Helm release, and so the `release` label, after the runtime).
+    public func workerPods(namespace: String, runtime name: String, role: String) -> [Pod] {
+        workerPods.byIndex(Self.runtimeIndex, "\(namespace)/\(name)").filter { $0.metadata.labels?["role"] == role }
+    }
+
+    /// Names of the nodes carrying `label: "true"`, sorted; an index lookup, not a scan.
+    public func nodeNames(labelledTrue label: String) -> [String] {
+        unorderedNodeNames(labelledTrue: label).sorted()
+    }
+
+    /// The same names in no particular order (nodes are cluster-scoped: their keys are their names).
+    public func unorderedNodeNames(labelledTrue label: String) -> [String] {
+        nodes.keys(inIndex: Self.trueLabelIndex, label)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import Synchronization
+import Yams
+
+/// Informers keeping a `ClusterCache` in step with a real cluster.
+public final class LiveCluster: Sendable {
+    /// Fluid's charts label each runtime's FUSE DaemonSet `role: <chart>-fuse`; only those are
+    /// watched, not every DaemonSet of the cluster.
+    public static let fuseDaemonSetSelector =
+        "role in (alluxio-fuse,efc-fuse,goosefs-fuse,jindofs-fuse,juicefs-fuse,thin-fuse,vineyard-fuse)"
+    /// The cache workers whose metrics say what each node holds: Fluid's charts label them
+    /// `role: <chart>-worker`. Only these pods are watched, not every pod of the cluster.
+    public static let workerPodSelector = "role in (alluxio-worker,juicefs-worker)"
+
+    public let cache: ClusterCache
+    public let client: KubeAPIClient
+    let runners: [@Sendable () async -> Void]
+    let statusChecks: [(String, @Sendable () -> InformerStatus)]
+
+    /// `silenceBound`: how long a watch may bring nothing before it is re-established; `backoff`:
+    /// the retry delays after a failure (see `Informer`).
+    public init(
+        client: KubeAPIClient, cache: ClusterCache, silenceBound: Duration = .seconds(150), backoff: Backoff = Backoff(),
+        logger: Logger
+    ) {
+        self.cache = cache
+        self.client = client
+        var runners: [@Sendable () async -> Void] = []
+        var statuses: [(String, @Sendable () -> InformerStatus)] = []
+        @discardableResult
+        func add<T: KubeObject>(_ resource: Resource, _ store: Store<T>, labelSelector: String? = nil, optional: Bool = false) -> Informer<T> {
+            let inf = Informer<T>(
+                client: client, resource: resource, labelSelector: labelSelector, store: store, backoff: backoff,
+                optionalResource: optional, silenceBound: silenceBound, logger: logger)
+            runners.append { await inf.run() }
+            statuses.append(("\(resource)", { InformerStatus(synced: inf.hasSynced, stats: inf.stats, contact: inf.contact) }))
+            return inf
+        }
+        add(.persistentVolumeClaims, cache.persistentVolumeClaims)
+        add(.persistentVolumes, cache.persistentVolumes)
+        add(.nodes, cache.nodes)
+        add(.configMaps, cache.configMaps)
+        add(.namespaces, cache.namespaces)
+        // Only Fluid's FUSE DaemonSets: Fluid labels every runtime component it renders.
+        add(.daemonSets, cache.daemonSets, labelSelector: Self.fuseDaemonSetSelector)
+        cache.knowsDaemonSets = true
+        add(.pods, cache.workerPods, labelSelector: Self.workerPodSelector)
+        // Fluid's CRDs may be missing (Fluid not installed, or an older Fluid without a runtime kind):
+        // then the store stays empty and the informer counts as synced.
+        add(.datasets, cache.datasets, optional: true)
+        // Each runtime kind has its own informer; changes are mirrored into the one runtime
+        // store, tagged with the kind (list items carry no `kind`).
+        let shared = cache.runtimes
+        for kind in FluidRuntimeKind.allCases {
+            add(.fluidRuntime(kind), Store<FluidRuntime>(), optional: true).addHandler { event in
+                switch event {
+                case .added(var o), .updated(_, var o):
+                    o.kind = kind.rawValue
+                    shared.upsert(o)
+                case .deleted(let o):
+                    if shared.get(key: o.metadata.key)?.kind == kind.rawValue { shared.delete(o) }
+                }
+            }
+        }
+        self.runners = runners
+        self.statusChecks = statuses
+    }
+
+    /// Each informer's resource and state, in the order they were added.
+    public var status: [(resource: String, status: InformerStatus)] { statusChecks.map { ($0.0, $0.1()) } }
+    public var hasSynced: Bool { statusChecks.allSatisfy { $0.1().synced } }
+    public var syncState: [(resource: String, synced: Bool)] { status.map { ($0.resource, $0.status.synced) } }
+    public var stats: [(resource: String, stats: InformerStats)] { status.map { ($0.resource, $0.status.stats) } }
+    public var contacts: [(resource: String, contact: Contact)] { status.map { ($0.resource, $0.status.contact) } }
+
+    /// The resources whose informer has lost contact with the API server (their objects are served
+    /// from the cache as last seen), with the seconds since each last heard from it.
+    public func staleResources(now: Date = Date()) -> [(resource: String, seconds: Int)] {
+        contacts.compactMap { resource, contact in
+            guard case .lost = contact.state else { return nil }
+            return (resource, Int((contact.secondsSinceHeard(at: now) ?? 0).rounded()))
+        }
+    }
+
+    /// Closes the API client; call after `run()` returned.
+    public func shutdown() async { await client.shutdown() }
+
+    /// Runs every informer until cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for r in runners { group.addTask { await r() } }
+        }
+    }
+}

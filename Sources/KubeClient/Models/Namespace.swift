@@ -1,0 +1,10 @@
+import Foundation
+import JSON
+
+public struct Namespace: KubeObject, Hashable {
+    public var metadata: ObjectMeta
+
+    public init(metadata: ObjectMeta) { self.metadata = metadata }
+}
+
+// MARK: - data.fluid.io/v1alpha1

@@ -1,0 +1,36 @@
+import Foundation
+import JSON
+
+public struct Node: KubeObject, Hashable {
+    public var metadata: ObjectMeta
+    public var spec: Spec?
+    public var status: Status?
+
+    public struct Spec: Codable, Sendable, Hashable {
+        public var unschedulable: Bool?
+    }
+    public struct Status: Codable, Sendable, Hashable {
+        public var capacity: [String: String]?
+        public var allocatable: [String: String]?
+        public var addresses: [Address]?
+        public var conditions: [Condition]?
+    }
+    public struct Address: Codable, Sendable, Hashable {
+        public var type: String
+        public var address: String
+    }
+    public struct Condition: Codable, Sendable, Hashable {
+        public var type: String
+        public var status: String
+    }
+
+    public init(metadata: ObjectMeta, spec: Spec? = nil, status: Status? = nil) {
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+    }
+
+    public var isReady: Bool {
+        status?.conditions?.first(where: { $0.type == "Ready" })?.status == "True"
+    }
+}

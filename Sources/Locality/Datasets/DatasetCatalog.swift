@@ -1,0 +1,30 @@
+import KubeClient
+
+/// Read access to the cluster objects dataset resolution needs. `ClusterCache` is one; lookups
+/// are in memory (never an API call on the request path).
+public protocol DatasetCatalog: Sendable {
+    func persistentVolumeClaim(namespace: String, name: String) -> PersistentVolumeClaim?
+    func persistentVolume(name: String) -> PersistentVolume?
+    func dataset(namespace: String, name: String) -> Dataset?
+    func runtime(namespace: String, name: String) -> FluidRuntime?
+    func configMap(namespace: String, name: String) -> ConfigMap?
+    func namespaceLabels(_ namespace: String) -> [String: String]?
+    func daemonSet(namespace: String, name: String) -> DaemonSet?
+    /// Whether `daemonSet` answers for the cluster (false: a cluster-state file without DaemonSets).
+    var knowsDaemonSets: Bool { get }
+
+}
+
+extension ClusterCache: DatasetCatalog {
+    public func persistentVolumeClaim(namespace: String, name: String) -> PersistentVolumeClaim? {
+        persistentVolumeClaims.get(namespace: namespace, name: name)
+    }
+    public func persistentVolume(name: String) -> PersistentVolume? { persistentVolumes.get(namespace: nil, name: name) }
+    public func dataset(namespace: String, name: String) -> Dataset? { datasets.get(namespace: namespace, name: name) }
+    public func runtime(namespace: String, name: String) -> FluidRuntime? { runtimes.get(namespace: namespace, name: name) }
+    public func configMap(namespace: String, name: String) -> ConfigMap? { configMaps.get(namespace: namespace, name: name) }
+    public func namespaceLabels(_ namespace: String) -> [String: String]? {
+        namespaces.get(namespace: nil, name: namespace)?.metadata.labels
+    }
+    public func daemonSet(namespace: String, name: String) -> DaemonSet? { daemonSets.get(namespace: namespace, name: name) }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import JSON
+import Locality
+
+/// The admission decision: pure over the request, the catalog and the policy.
+public enum Admission {
+    public static func review(_ request: AdmissionRequest, catalog: any DatasetCatalog, policy: AdmissionPolicy) -> AdmissionResult {
+        guard request.isPodCreate, let pod = request.object else {
+            return AdmissionResult(
+                response: .allow(uid: request.uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
+        }
+        let namespace = pod["metadata"]?["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? request.namespace ?? "default"
+        return review(pod: pod, namespace: namespace, uid: request.uid, catalog: catalog, policy: policy)
+    }
+
+    /// Decides for one pod in `namespace` (also what `locus mutate` runs).
+    public static func review(pod: JSONValue, namespace: String, uid: String, catalog: any DatasetCatalog, policy: AdmissionPolicy) -> AdmissionResult {
+        let meta = pod["metadata"]
+        let labels = meta?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        let annotations = meta?["annotations"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        let namespaceLabels = catalog.namespaceLabels(namespace) ?? [:]
+        guard let optIn = OptIn.evaluate(
+            labels: labels, annotations: annotations, namespaceLabels: namespaceLabels, config: policy.mutation)
+        else {
+            return AdmissionResult(response: .allow(uid: uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
+        }
+        let resolver = DatasetResolver(catalog: catalog)
+        let (refs, malformed) = PodReferences.references(pod: pod, namespace: namespace) {
+            resolver.isDatasetClaim(namespace: namespace, claim: $0)
+        }
+        let (resolved, resolutionProblems) = resolver.resolve(refs, podNamespace: namespace)
+        var datasets = resolved
+        var socketProblems: [String] = []
+        datasets.removeAll { d in
+            guard case .sharedMemory(let endpoint) = d.access, !policy.mutation.socketDirectoryAllowed(endpoint.socketDirectory) else { return false }
+            socketProblems.append(
+                "dataset \(d.ref): its \(d.kind.rawValue)'s socket directory \(endpoint.socketDirectory) is not below an allowed socket root (\(policy.mutation.socketRoots.joined(separator: ", "))), so it is not mounted into the pod")
+            return true
+        }
+        let problems =
+            malformed.map { "annotation \(Keys.datasets): \"\($0)\" is not a dataset name or namespace/name" }
+            + resolutionProblems.map(\.description) + socketProblems
+        let engines = Array(Set(datasets.map(\.engine))).sorted()
+        if !problems.isEmpty, policy.onFailure == .deny {
+            return denial(uid: uid, problems: problems, engines: engines)
+        }
+        let mutation = PodMutator.mutate(
+            pod: pod, labels: labels, namespace: namespace, datasets: datasets, optIn: optIn, config: policy.mutation,
+            podSecurity: PodSecurity(namespaceLabels: namespaceLabels), explain: policy.explain)
+        let allProblems = problems + mutation.problems
+        if !mutation.problems.isEmpty, policy.onFailure == .deny {
+            return denial(uid: uid, problems: allProblems, engines: engines)
+        }
+        let patch = JSONPatch.diff(from: pod, to: mutation.pod)
+        var warnings = allProblems.map { "Locus admitted the pod without this dataset: \($0)" } + mutation.warnings
+        if policy.announceInjections, !mutation.injections.isEmpty {
+            warnings.insert(announcement(mutation.injections), at: 0)
+        }
+        var response = AdmissionResponse.allow(uid: uid, warnings: warnings)
+        response.patch = patch
+        let outcome: AdmissionResult.Outcome = !allProblems.isEmpty ? .allowedWithProblems : (patch.isEmpty ? .unchanged : .mutated)
+        return AdmissionResult(
+            response: response, outcome: outcome, engines: engines, explanations: mutation.explanations, problems: allProblems,
+            pod: mutation.pod, injections: mutation.injections)
+    }
+}
+
+
+extension Admission {
+    /// The pod denied with every problem as the reason (403, shown to whoever created the pod).
+    static func denial(uid: String, problems: [String], engines: [String]) -> AdmissionResult {
+        var response = AdmissionResponse.allow(uid: uid)
+        response.allowed = false
+        response.code = 403
+        response.message = "Locus denied the pod: " + problems.joined(separator: "; ")
+        return AdmissionResult(response: response, outcome: .denied, engines: engines, explanations: [], problems: problems, pod: nil)
+    }
+
+    /// One line for the pod's owner: each dataset wired, by which engine, and how.
+    static func announcement(_ injections: [Injection]) -> String {
+        "Locus wired " + injections.map { "\($0.dataset) (\($0.engine)) through \($0.how.phrase)" }.joined(separator: "; ")
+            + " (recorded in annotation \(Keys.injected))"
+    }
+}

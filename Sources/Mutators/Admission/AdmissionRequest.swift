@@ -1,0 +1,71 @@
+import Foundation
+import JSON
+import Locality
+
+/// The part of an `AdmissionReview.request` Locus uses.
+public struct AdmissionRequest: Sendable {
+    public static let versions = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]
+
+    /// `admission.k8s.io/v1` or `v1beta1`: the response is written in the same version.
+    public var apiVersion: String
+    public var uid: String
+    public var group: String
+    public var kind: String
+    public var subResource: String?
+    public var operation: String
+    public var namespace: String?
+    public var name: String?
+    public var object: JSONValue?
+    public var dryRun: Bool
+
+    /// The parts of an AdmissionReview a decision reads; the rest (userInfo, options, oldObject,
+    /// the resource names) is checked to be JSON but not built.
+    static let selection = JSONSelection.members([
+        "apiVersion": .all, "kind": .all,
+        "request": .members([
+            "uid": .all, "kind": .all, "subResource": .all, "operation": .all, "namespace": .all, "name": .all,
+            "object": .all, "dryRun": .all,
+        ]),
+    ])
+
+    /// Reads an AdmissionReview; every way it can be malformed is an error that says which.
+    public static func parse<Bytes: ContiguousBytes>(_ body: Bytes) throws -> AdmissionRequest {
+        let json: JSONValue
+        do {
+            json = try body.withUnsafeBytes { try JSONValue.parse(bytes: $0, selecting: selection) }
+        } catch {
+            throw AdmissionReviewError(description: "body is not an AdmissionReview: \(error)")
+        }
+        guard case .object = json else { throw AdmissionReviewError(description: "body is not a JSON object") }
+        guard json["kind"]?.stringValue == "AdmissionReview" else {
+            throw AdmissionReviewError(description: "kind must be AdmissionReview, got \(json["kind"]?.jsonString ?? "nothing")")
+        }
+        guard let version = json["apiVersion"]?.stringValue, versions.contains(version) else {
+            throw AdmissionReviewError(
+                description: "apiVersion must be one of \(versions.joined(separator: ", ")), got \(json["apiVersion"]?.jsonString ?? "nothing")")
+        }
+        guard let request = json["request"], case .object = request else {
+            throw AdmissionReviewError(description: "AdmissionReview has no request")
+        }
+        guard let uid = request["uid"]?.stringValue, !uid.isEmpty else {
+            throw AdmissionReviewError(description: "request.uid is missing")
+        }
+        guard let operation = request["operation"]?.stringValue else {
+            throw AdmissionReviewError(description: "request.operation is missing")
+        }
+        guard let kind = request["kind"], let kindName = kind["kind"]?.stringValue else {
+            throw AdmissionReviewError(description: "request.kind is missing")
+        }
+        let object = request["object"]
+        if let object, !object.isNull, object.objectValue == nil {
+            throw AdmissionReviewError(description: "request.object is not an object")
+        }
+        return AdmissionRequest(
+            apiVersion: version, uid: uid, group: kind["group"]?.stringValue ?? "", kind: kindName,
+            subResource: request["subResource"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
+            operation: operation, namespace: request["namespace"]?.stringValue, name: request["name"]?.stringValue,
+            object: object?.isNull == false ? object : nil, dryRun: request["dryRun"]?.boolValue ?? false)
+    }
+
+    public var isPodCreate: Bool { group.isEmpty && kind == "Pod" && subResource == nil && operation == "CREATE" }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import JSON
+import Locality
+
+/// The `response` of an AdmissionReview.
+public struct AdmissionResponse: Sendable, Equatable {
+    public var uid: String
+    public var allowed: Bool
+    public var patch: [PatchOperation]
+    /// For a denial: HTTP-like code and message shown to the user.
+    public var code: Int?
+    public var message: String?
+    public var warnings: [String]
+
+    public static func allow(uid: String, warnings: [String] = []) -> AdmissionResponse {
+        AdmissionResponse(uid: uid, allowed: true, patch: [], code: nil, message: nil, warnings: warnings)
+    }
+
+    /// The whole AdmissionReview in `apiVersion`, as bytes (written directly: this is the hot path).
+    public func review(apiVersion: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(160 + patch.count * 160)
+        out.append(contentsOf: #"{"apiVersion":"#.utf8)
+        JSONValue.string(apiVersion).write(into: &out)
+        out.append(contentsOf: #","kind":"AdmissionReview","response":{"uid":"#.utf8)
+        JSONValue.string(uid).write(into: &out)
+        out.append(contentsOf: (allowed ? #","allowed":true"# : #","allowed":false"#).utf8)
+        if !patch.isEmpty {
+            out.append(contentsOf: #","patchType":"JSONPatch","patch":""#.utf8)
+            Base64.append(JSONPatch.encoded(patch), to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+        if let message {
+            out.append(contentsOf: #","status":"#.utf8)
+            let status: JSONValue = ["code": .integer(Int64(code ?? 403)), "message": .string(message), "status": "Failure", "reason": "Forbidden"]
+            status.write(into: &out)
+        }
+        if !warnings.isEmpty {
+            // The API server shows warnings to the user; it truncates long ones, so keep each short and few.
+            out.append(contentsOf: #","warnings":"#.utf8)
+            JSONValue.array(warnings.prefix(10).map { .string(String($0.prefix(240))) }).write(into: &out)
+        }
+        out.append(contentsOf: "}}".utf8)
+        return out
+    }
+}

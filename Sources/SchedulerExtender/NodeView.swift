@@ -1,0 +1,32 @@
+import Foundation
+import JSON
+import KubeClient
+import Locality
+
+/// What the extender may know about nodes besides cached bytes: their labels (nil for a node
+/// Locus does not know) and which nodes run a dataset's cache workers (Fluid's node labels).
+public struct NodeView: Sendable {
+    public var labels: @Sendable (String) -> [String: String]?
+    public var cacheNodes: @Sendable (ResolvedDataset) -> [String]
+
+    public init(labels: @escaping @Sendable (String) -> [String: String]?, cacheNodes: @escaping @Sendable (ResolvedDataset) -> [String]) {
+        self.labels = labels
+        self.cacheNodes = cacheNodes
+    }
+
+    /// Labels from `given` (a NodeList kube-scheduler sent) or the node cache; cache workers from the node cache.
+    public static func cluster(_ cache: ClusterCache, given: [String: [String: String]]? = nil) -> NodeView {
+        let nodes = cache.nodes
+        return NodeView(
+            labels: { name in given.map { $0[name] } ?? nodes.get(namespace: nil, name: name).map { $0.metadata.labels ?? [:] } },
+            cacheNodes: { cache.cacheNodes(of: $0.dataset) })
+    }
+
+    static let zoneKeys = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"]
+    static let regionKeys = ["topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region"]
+
+    static func value(_ labels: [String: String]?, _ keys: [String]) -> String? {
+        for k in keys { if let v = labels?[k], !v.isEmpty { return v } }
+        return nil
+    }
+}

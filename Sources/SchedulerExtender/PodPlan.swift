@@ -1,0 +1,29 @@
+import Foundation
+import JSON
+import KubeClient
+import Locality
+
+/// What the extender needs to know about a pod: its datasets and how it reads each.
+public struct PodPlan: Sendable {
+    public var namespace: String
+    public var name: String
+    public var datasets: [ResolvedDataset]
+    /// Datasets Locus cannot resolve; they never make a node fail (fail open), only appear in explanations.
+    public var problems: [String]
+
+    public var isEmpty: Bool { datasets.isEmpty }
+
+    /// Reads the pod's dataset references and resolves them from the caches.
+    public static func of(pod: JSONValue, cache: ClusterCache) -> PodPlan {
+        let meta = pod["metadata"]
+        let namespace = meta?["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        let name = meta?["name"]?.stringValue ?? meta?["generateName"]?.stringValue ?? ""
+        let resolver = DatasetResolver(catalog: cache)
+        let (refs, malformed) = PodReferences.references(pod: pod, namespace: namespace) {
+            resolver.isDatasetClaim(namespace: namespace, claim: $0)
+        }
+        guard !refs.isEmpty else { return PodPlan(namespace: namespace, name: name, datasets: [], problems: malformed) }
+        let (datasets, problems) = resolver.resolve(refs, podNamespace: namespace)
+        return PodPlan(namespace: namespace, name: name, datasets: datasets, problems: malformed + problems.map(\.description))
+    }
+}
