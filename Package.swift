@@ -1,6 +1,14 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+/// Every target: `any` spelled out for existentials, imports internal unless declared `public`,
+/// and members visible only through modules a file imports itself.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
 let package = Package(
     name: "Locus",
     platforms: [.macOS(.v14)],
@@ -23,7 +31,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -31,7 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
-        .target(name: "JSON"),
+        .target(name: "JSON", swiftSettings: strict),
         .target(name: "KubeClient", dependencies: [
             "JSON",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -40,16 +47,16 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
-        ]),
+        ], swiftSettings: strict),
         .target(name: "Locality", dependencies: [
             "JSON", "KubeClient",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .target(name: "Mutators", dependencies: ["JSON", "KubeClient", "Locality"]),
-        .target(name: "SchedulerExtender", dependencies: ["JSON", "KubeClient", "Locality"]),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: strict),
+        .target(name: "Mutators", dependencies: ["JSON", "KubeClient", "Locality"], swiftSettings: strict),
+        .target(name: "SchedulerExtender", dependencies: ["JSON", "KubeClient", "Locality"], swiftSettings: strict),
         .target(name: "WebhookServer", dependencies: [
             "JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -59,20 +66,18 @@ let package = Package(
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "locus", dependencies: ["WebhookServer"]),
+        ], swiftSettings: strict),
+        .executableTarget(name: "locus", dependencies: ["WebhookServer"], swiftSettings: strict),
         // Load generator and fixture maker for the benchmarks (scripts/bench-webhook).
         .executableTarget(name: "locus-bench", dependencies: [
             "WebhookServer", "JSON", "KubeClient", "Mutators", "SchedulerExtender", "Locality",
@@ -80,7 +85,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ]),
+        ], swiftSettings: strict),
         .testTarget(name: "LocusTests", dependencies: [
             "JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender", "WebhookServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -91,8 +96,9 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "X509", package: "swift-certificates"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ], exclude: ["Fixtures"]),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A lossless JSON value. Pods are kept in this form alongside their typed model so that
 /// fields Locus does not model are never dropped when a pod is mutated and re-encoded.

@@ -1,4 +1,4 @@
-import JSON
+public import JSON
 import Locality
 
 /// The mutated pod and why it looks that way.

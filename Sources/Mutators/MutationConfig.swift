@@ -1,4 +1,4 @@
-import JSON
+public import JSON
 import Locality
 
 /// What the operator decides about mutations (config file keys of the same names).

@@ -1,5 +1,6 @@
-import JSON
-import Locality
+public import JSON
+import KubeClient
+public import Locality
 
 /// The pod reading and rewriting: pure functions over pod JSON.
 public enum PodMutator {

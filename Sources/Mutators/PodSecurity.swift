@@ -1,4 +1,4 @@
-import JSON
+public import JSON
 import Locality
 
 /// The Pod Security Standards a namespace enforces (`pod-security.kubernetes.io/enforce` and

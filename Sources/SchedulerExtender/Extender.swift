@@ -1,7 +1,7 @@
 import Foundation
 import JSON
 import KubeClient
-import Locality
+public import Locality
 
 /// Filter and prioritize: pure functions over the pod plan, node labels and a locality snapshot.
 public enum Extender {

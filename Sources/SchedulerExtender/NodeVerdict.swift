@@ -1,7 +1,7 @@
 import Foundation
 import JSON
 import KubeClient
-import Locality
+public import Locality
 
 /// One node's verdict and score, with the bytes behind it.
 public struct NodeVerdict: Sendable, Equatable {

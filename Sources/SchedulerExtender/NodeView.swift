@@ -1,7 +1,7 @@
 import Foundation
 import JSON
-import KubeClient
-import Locality
+public import KubeClient
+public import Locality
 
 /// What the extender may know about nodes besides cached bytes: their labels (nil for a node
 /// Locus does not know) and which nodes run a dataset's cache workers (Fluid's node labels).

@@ -1,7 +1,7 @@
 import Foundation
-import JSON
-import KubeClient
-import Locality
+public import JSON
+public import KubeClient
+public import Locality
 
 /// What the extender needs to know about a pod: its datasets and how it reads each.
 public struct PodPlan: Sendable {

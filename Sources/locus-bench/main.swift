@@ -11,6 +11,7 @@
 //       Prints a cluster-state file with N dataset PVCs (and their PVs) over M datasets, and D of
 //       their runtimes' FUSE DaemonSets (default M).
 import Foundation
+import CoreFoundation  // timespec's fields (clock_gettime)
 import JSON
 import NIOCore
 import NIOHTTP1

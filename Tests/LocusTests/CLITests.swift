@@ -1,9 +1,12 @@
+import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import JSON
+import Logging
 import NIOCore
 import KubeClient
 import Mutators
+import NIOHTTP1
 import Synchronization
 import Testing
 @testable import WebhookServer

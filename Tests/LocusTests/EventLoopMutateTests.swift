@@ -5,6 +5,7 @@ import JSON
 import KubeClient
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 import NIOHTTPTypes
 import Testing
 @testable import WebhookServer

@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import KubeClient
 import Locality
+import Mutators
 import NIOCore
 import NIOHTTP1
 import SchedulerExtender

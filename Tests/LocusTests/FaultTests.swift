@@ -4,6 +4,7 @@ import JSON
 import Logging
 import KubeClient
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import Synchronization

@@ -3,6 +3,7 @@ import JSON
 import NIOCore
 import Testing
 @testable import KubeClient
+import WebhookServer
 
 func podJSON(_ name: String, namespace: String = "ml", claim: String? = nil, extra: JSONValue? = nil) -> JSONValue {
     var spec: JSONValue = ["containers": [["name": "main", "image": "python:3.12"]]]

@@ -1,6 +1,8 @@
 import Foundation
 import JSON
 @testable import KubeClient
+import Logging
+import NIOCore
 import Testing
 import Locality
 import Mutators

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import JSON
 import KubeClient
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL

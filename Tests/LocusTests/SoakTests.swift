@@ -1,7 +1,9 @@
 import AsyncHTTPClient
 import Foundation
+import JSON
 import KubeClient
 import NIOCore
+import NIOHTTP1
 import Testing
 @testable import WebhookServer
 

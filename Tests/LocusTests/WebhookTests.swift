@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import JSON
 import KubeClient
+import Logging
 import Mutators
 import NIOCore
 import NIOHTTP1

@@ -3,6 +3,8 @@ import Foundation
 import JSON
 import KubeClient
 import Locality
+import Logging
+import NIOCore
 import SchedulerExtender
 import Testing
 @testable import WebhookServer

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
-import Yams
+public import Yams
 
 /// Why a cluster-state file could not be used.
 public struct ClusterStateError: Error, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Whether an informer is in contact with the API server: a pure state machine over the
 /// informer's successes and failures, with the time passed in, so it is tested without a server.

@@ -1,5 +1,5 @@
 import Foundation
-import JSON
+public import JSON
 
 /// A DaemonSet, reduced to what Locus copies from it: the pod template's containers and volumes,
 /// kept as JSON so that no field of the container is lost.

@@ -1,5 +1,5 @@
 import Foundation
-import JSON
+public import JSON
 
 public struct Dataset: KubeObject, Hashable {
     public var metadata: ObjectMeta

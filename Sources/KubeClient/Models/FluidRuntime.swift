@@ -1,5 +1,5 @@
 import Foundation
-import JSON
+public import JSON
 
 /// Fluid's runtime kinds. Each has its own CRD; Locus reads the fields they share.
 public enum FluidRuntimeKind: String, Codable, Sendable, CaseIterable, Hashable {

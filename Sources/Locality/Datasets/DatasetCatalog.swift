@@ -1,4 +1,4 @@
-import KubeClient
+public import KubeClient
 
 /// Read access to the cluster objects dataset resolution needs. `ClusterCache` is one; lookups
 /// are in memory (never an API call on the request path).

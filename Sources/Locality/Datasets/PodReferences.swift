@@ -1,4 +1,5 @@
-import JSON
+import Foundation
+public import JSON
 
 /// How a pod names its datasets: read from pod JSON, shared by the webhook and the extender.
 public enum PodReferences {

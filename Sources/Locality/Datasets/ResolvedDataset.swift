@@ -1,4 +1,4 @@
-import KubeClient
+public import KubeClient
 
 
 /// A dataset a pod uses, with everything needed to wire the pod to it.

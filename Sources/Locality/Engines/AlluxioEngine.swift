@@ -1,5 +1,5 @@
 import Foundation
-import KubeClient
+public import KubeClient
 
 /// Alluxio: a FUSE engine whose workers say what they cache. A Fluid AlluxioRuntime serves one
 /// dataset, so a worker's used cache capacity is that dataset's bytes on the worker's node.

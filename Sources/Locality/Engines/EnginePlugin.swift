@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import KubeClient
+public import KubeClient
 
 /// One cache engine kind: how pods reach its data (used by the webhook) and, for the
 /// extender, where its bytes are. One plugin per engine kind; adding an engine is one file.

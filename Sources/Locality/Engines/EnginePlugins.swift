@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import KubeClient
+public import KubeClient
 
 /// The plugin for each engine kind.
 public enum EnginePlugins {

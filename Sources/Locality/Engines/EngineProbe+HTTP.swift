@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 extension EngineProbe {
     /// Every endpoint's body, asked at once, in the endpoints' order.

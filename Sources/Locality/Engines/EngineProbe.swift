@@ -1,5 +1,5 @@
-import AsyncHTTPClient
-import Foundation
+public import AsyncHTTPClient
+public import Foundation
 import KubeClient
 
 /// How engines are asked: the HTTP client for engines that speak HTTP, and the bound on each call.

@@ -1,5 +1,5 @@
 import JSON
-import KubeClient
+public import KubeClient
 
 /// Fluid's FUSE engines (Alluxio, JuiceFS, Jindo, GooseFS, EFC, Thin). The sidecar is the
 /// container of the runtime's FUSE DaemonSet, as Fluid's webhook copies it; a cluster-state file

@@ -1,4 +1,4 @@
-import JSON
+public import JSON
 
 /// How a FUSE engine's data reaches a pod: where the FUSE process mounts the dataset, and the
 /// container that does it when it runs in the pod (sidecar mode).

@@ -1,5 +1,5 @@
 import Foundation
-import KubeClient
+public import KubeClient
 
 /// JuiceFS: a FUSE engine that also says where its bytes are. Each JuiceFS client (a Fluid
 /// JuiceFS worker runs `juicefs mount … -o metrics=0.0.0.0:<port>`) serves Prometheus text with

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import KubeClient
+public import KubeClient
 
 /// A FUSE engine whose workers say where its bytes are: its pods reach data the way every Fluid
 /// FUSE engine's do (`FuseEngine`); only `observe` is its own.

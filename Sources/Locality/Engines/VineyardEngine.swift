@@ -1,6 +1,6 @@
 import Foundation
 import JSON
-import KubeClient
+public import KubeClient
 
 /// Vineyard, the shared-memory engine: clients connect to vineyardd's IPC socket on their node.
 /// Fluid's layout: socket directory `/runtime-mnt/vineyard/<ns>/<name>` (the runtime may name
@@ -53,7 +53,7 @@ public struct VineyardEngine: EnginePlugin {
         let timeout = probe.timeout
         // One session per endpoint, all at once: each reports its own shared memory, and the first
         // also where the dataset's objects are (the metadata is shared by all instances).
-        let answers = await withTaskGroup(of: (Int, Result<EndpointAnswer, Error>).self) { group in
+        let answers = await withTaskGroup(of: (Int, Result<EndpointAnswer, any Error>).self) { group in
             for (i, endpoint) in endpoints.enumerated() {
                 group.addTask {
                     do {
@@ -68,7 +68,7 @@ public struct VineyardEngine: EnginePlugin {
                     }
                 }
             }
-            return await group.reduce(into: [Result<EndpointAnswer, Error>?](repeating: nil, count: endpoints.count)) { $0[$1.0] = $1.1 }
+            return await group.reduce(into: [Result<EndpointAnswer, any Error>?](repeating: nil, count: endpoints.count)) { $0[$1.0] = $1.1 }
         }
         var placement: Placement?
         for (endpoint, answer) in zip(endpoints, answers).sorted(by: { $0.0 < $1.0 }) {

@@ -1,5 +1,5 @@
-import Foundation
-import KubeClient
+public import Foundation
+public import KubeClient
 
 /// Locality from Fluid's own status, for every engine kind: a dataset's cached total
 /// (`status.cacheStates.cached`) and the nodes Fluid labels as holding its cache

@@ -1,5 +1,5 @@
-import Foundation
-import KubeClient
+public import Foundation
+public import KubeClient
 
 /// Keeps a `LocalityIndex` fed: Fluid's status from the informer caches, the engines' own
 /// per-node figures (each engine plugin's `observe`), and the static entries of a cluster-state

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import KubeClient
 
 /// Per-node cache bytes written in a cluster-state file (`cache:`), for running with no cluster.

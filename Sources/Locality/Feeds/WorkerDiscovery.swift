@@ -1,5 +1,5 @@
 import Foundation
-import KubeClient
+public import KubeClient
 
 /// A cache worker's metrics endpoint on a node.
 public struct WorkerEndpoint: Sendable, Hashable {

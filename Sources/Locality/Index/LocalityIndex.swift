@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 /// node → dataset → what is cached there, from every source, with freshness.

@@ -1,6 +1,7 @@
 import Foundation
-import JSON
-import Locality
+public import JSON
+import KubeClient
+public import Locality
 
 /// The admission decision: pure over the request, the catalog and the policy.
 public enum Admission {

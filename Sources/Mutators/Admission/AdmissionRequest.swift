@@ -1,5 +1,5 @@
-import Foundation
-import JSON
+public import Foundation
+public import JSON
 import Locality
 
 /// The part of an `AdmissionReview.request` Locus uses.

@@ -1,5 +1,5 @@
 import Foundation
-import JSON
+public import JSON
 import Locality
 
 /// The outcome of one review, for metrics, logs and `locus mutate`.

@@ -1,4 +1,5 @@
 import JSON
+import KubeClient
 import Locality
 
 /// How a FUSE sidecar is to be made, from the pod's labels.

@@ -1,3 +1,5 @@
+import JSON
+import KubeClient
 import Locality
 
 extension PodDraft {

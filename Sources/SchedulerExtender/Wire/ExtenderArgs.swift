@@ -1,5 +1,5 @@
-import Foundation
-import JSON
+public import Foundation
+public import JSON
 import Locality
 
 /// Go's encoding/json matches field names case-insensitively; kube-scheduler writes them in

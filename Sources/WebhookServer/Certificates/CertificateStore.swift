@@ -1,9 +1,9 @@
 import Foundation
 import HummingbirdCore
 import KubeClient
-import Logging
+public import Logging
 import NIOCore
-import NIOSSL
+public import NIOSSL
 import Synchronization
 
 /// The serving certificate and key, re-read from their files when they change.

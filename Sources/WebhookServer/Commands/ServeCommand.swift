@@ -1,8 +1,8 @@
-import ArgumentParser
+public import ArgumentParser
 import AsyncHTTPClient
-import Foundation
-import KubeClient
-import Locality
+public import Foundation
+public import KubeClient
+public import Locality
 import Logging
 import Mutators
 import ServiceLifecycle

@@ -1,8 +1,8 @@
 import Foundation
 import KubeClient
-import Logging
-import Mutators
-import SchedulerExtender
+public import Logging
+public import Mutators
+public import SchedulerExtender
 import Yams
 
 /// Everything `locus serve` needs. Sources, lowest precedence first: built-in defaults, the

@@ -2,7 +2,7 @@ import Foundation
 import AsyncHTTPClient
 import Hummingbird
 import HummingbirdCore
-import KubeClient
+public import KubeClient
 import Logging
 import Locality
 import Mutators

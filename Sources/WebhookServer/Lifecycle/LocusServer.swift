@@ -3,14 +3,14 @@ import AsyncHTTPClient
 import Hummingbird
 import HummingbirdCore
 import KubeClient
-import Logging
-import Locality
-import Mutators
+public import Logging
+public import Locality
+public import Mutators
 import NIOCore
 import SchedulerExtender
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
-import UnixSignals
+public import UnixSignals
 
 /// Everything `locus serve` runs: the TLS server, the informers, the certificate watcher.
 public struct LocusServer: Sendable {

@@ -1,8 +1,8 @@
-import Foundation
-import KubeClient
-import Locality
-import Mutators
-import Prometheus
+public import Foundation
+public import KubeClient
+public import Locality
+public import Mutators
+public import Prometheus
 import Synchronization
 
 /// The Prometheus series Locus exports. Each instance has its own registry, so servers in

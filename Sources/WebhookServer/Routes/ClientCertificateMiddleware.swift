@@ -7,6 +7,7 @@ import Logging
 import Locality
 import Mutators
 import NIOCore
+import NIOSSL
 import SchedulerExtender
 import ServiceLifecycle
 import Synchronization

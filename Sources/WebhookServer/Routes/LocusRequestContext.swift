@@ -1,12 +1,12 @@
 import Foundation
 import AsyncHTTPClient
-import Hummingbird
+public import Hummingbird
 import HummingbirdCore
 import KubeClient
 import Logging
 import Locality
 import Mutators
-import NIOCore
+public import NIOCore
 import SchedulerExtender
 import ServiceLifecycle
 import Synchronization

@@ -1,13 +1,13 @@
 import Foundation
 import AsyncHTTPClient
-import Hummingbird
+public import Hummingbird
 import HummingbirdCore
 import KubeClient
-import Logging
-import Locality
-import Mutators
+public import Logging
+public import Locality
+public import Mutators
 import NIOCore
-import SchedulerExtender
+public import SchedulerExtender
 import ServiceLifecycle
 import Synchronization
 import UnixSignals

@@ -1,5 +1,5 @@
-import HummingbirdCore
-import Logging
+public import HummingbirdCore
+public import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization

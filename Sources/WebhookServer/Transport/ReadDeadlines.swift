@@ -2,7 +2,7 @@ import Foundation
 import HummingbirdCore
 import KubeClient
 import Logging
-import NIOCore
+public import NIOCore
 import NIOSSL
 import Synchronization
 

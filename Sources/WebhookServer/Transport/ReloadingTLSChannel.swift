@@ -1,8 +1,8 @@
 import Foundation
-import HummingbirdCore
+public import HummingbirdCore
 import KubeClient
-import Logging
-import NIOCore
+public import Logging
+public import NIOCore
 import NIOSSL
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Foundation
 #if canImport(Glibc)
+import CoreFoundation
 import Glibc
 #endif
 
