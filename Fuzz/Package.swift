@@ -1,14 +1,23 @@
 // swift-tools-version:6.2
 // Coverage-guided fuzzers (libFuzzer) over Locus's wire decoders, decisions and encoders.
 // Built and run by scripts/fuzz; see Fuzz/README.md.
+import Foundation
 import PackageDescription
 
-let locus: [Target.Dependency] = [
-    .product(name: "KubeClient", package: "main"),
-    .product(name: "Locality", package: "main"),
-    .product(name: "Mutators", package: "main"),
-    .product(name: "SchedulerExtender", package: "main"),
-    .product(name: "WebhookServer", package: "main"),
+/// SwiftPM names a path dependency after its folder, so Locus's package is called whatever the
+/// checkout's folder is called.
+let locusPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .lastPathComponent.lowercased()
+
+let locus: [Target.Dependency] = ["JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender", "WebhookServer"].map {
+    .product(name: $0, package: locusPackage)
+}
+
+/// The same upcoming features as Locus's own targets (FuzzChecks compiles a file of its tests).
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -18,9 +27,9 @@ let package = Package(
     targets: [
         // The checks, shared with Tests/LocusTests/FuzzRegressionTests.swift (a symlink to that
         // file: the regression tests replay saved inputs through exactly these checks).
-        .target(name: "FuzzChecks", dependencies: locus, swiftSettings: [.define("LOCUS_FUZZ")]),
-        .executableTarget(name: "fuzz-admission", dependencies: ["FuzzChecks"]),
-        .executableTarget(name: "fuzz-extender", dependencies: ["FuzzChecks"]),
-        .executableTarget(name: "fuzz-json", dependencies: ["FuzzChecks"]),
+        .target(name: "FuzzChecks", dependencies: locus, swiftSettings: strict + [.define("LOCUS_FUZZ")]),
+        .executableTarget(name: "fuzz-admission", dependencies: ["FuzzChecks"], swiftSettings: strict),
+        .executableTarget(name: "fuzz-extender", dependencies: ["FuzzChecks"], swiftSettings: strict),
+        .executableTarget(name: "fuzz-json", dependencies: ["FuzzChecks"], swiftSettings: strict),
     ]
 )

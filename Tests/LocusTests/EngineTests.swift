@@ -43,7 +43,7 @@ func startBackground(_ path: String, _ args: [String], environment: [String: Str
     p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     let handle: FileHandle
     if let log {
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
     } else {
         handle = FileHandle.nullDevice
@@ -147,7 +147,7 @@ struct EngineTests {
         let mountProcess = Process()
         mountProcess.executableURL = URL(fileURLWithPath: juicefs)
         mountProcess.arguments = ["mount", "--metrics", "127.0.0.1:\(metricsPort)", "--cache-dir", dir.file("cache"), meta, dir.file("mnt")]
-        FileManager.default.createFile(atPath: dir.file("mount.log"), contents: nil)
+        _ = FileManager.default.createFile(atPath: dir.file("mount.log"), contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("mount.log")))
         mountProcess.standardOutput = log
         mountProcess.standardError = log

@@ -58,10 +58,9 @@ public final class KubeAPIClient: Sendable {
             c.httpVersion = .http1Only
             c.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
             // A failed connect fails the request at once; the informers' own backoff decides when to
-            // try again. Left to retry, the pool backs off by itself (up to a minute after ~30 failed
-            // attempts, which 14 informers reach in seconds): calls then waited out their whole timeout
-            // inside the pool during an outage, and went on waiting for up to a minute after the API
-            // server was back.
+            // try again. The pool's own retries back off by themselves (up to a minute after ~30
+            // failed attempts, which 14 informers reach in seconds), so calls would wait out their
+            // whole timeout inside the pool during an outage and keep waiting after it ends.
             c.connectionPool.retryConnectionEstablishment = false
             return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
         }

@@ -60,7 +60,7 @@ public enum CertGenerator {
                 Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
                 try ExtendedKeyUsage([.serverAuth, .clientAuth])
                 SubjectAlternativeNames(sans)
-                AuthorityKeyIdentifier(keyIdentifier: try SubjectKeyIdentifier(hash: caPrivate.publicKey).keyIdentifier)
+                AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: caPrivate.publicKey).keyIdentifier)
             },
             issuerPrivateKey: caPrivate)
 

@@ -26,7 +26,7 @@ public final class LocusMetrics: Sendable {
         bestScores = registry.makeValueHistogram(
             descriptor: .init(
                 namespace: "locus", metricName: "extender_best_score",
-                helpText: "Best node score (0-10) of each /prioritize answer; all-0 answers leave placement to the other plugins"),
+                unitName: "", helpText: "Best node score (0-10) of each /prioritize answer; all-0 answers leave placement to the other plugins"),
             buckets: Self.scoreBuckets)
     }
 
@@ -188,7 +188,7 @@ public final class LocusMetrics: Sendable {
             ("http_connection_limit_reached_count", limitReached, "Times maxConnections was reached (new connections then wait until one closes)"),
             ("http_slow_requests_closed_count", slowClosed, "Connections closed because a request's head or body did not arrive in time"),
         ] {
-            registry.makeGauge(descriptor: .init(namespace: "locus", metricName: name, helpText: help)).set(Double(value))
+            registry.makeGauge(descriptor: .init(namespace: "locus", metricName: name, unitName: "", helpText: help)).set(Double(value))
         }
     }
 

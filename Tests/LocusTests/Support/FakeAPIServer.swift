@@ -243,7 +243,7 @@ final class FakeAPIServer: @unchecked Sendable {
             s.watchers = [:]
             return cs
         }
-        for c in channels { c.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil) }
+        for c in channels { c.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil) }
     }
 
     var openWatches: Int { state.withLock { $0.watchers.count } }
@@ -267,7 +267,7 @@ final class FakeAPIServer: @unchecked Sendable {
         }
         for c in channels {
             Self.writeLine(c, ["type": "ERROR", "object": Self.status(code: code, reason: reason, message: message)])
-            c.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+            c.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
         }
     }
     /// Adds an empty collection, so that lists of it succeed.
@@ -411,7 +411,7 @@ final class FakeAPIServer: @unchecked Sendable {
             if let from, from < s.compactedThrough {
                 Self.writeLine(channel, ["type": "ERROR", "object": Self.status(code: 410, reason: "Expired", message: "too old resource version: \(from) (\(s.compactedThrough))")])
                 s.watchers[id] = nil
-                channel.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
                 return id
             }
             if let from {
@@ -448,7 +448,7 @@ final class FakeAPIServer: @unchecked Sendable {
         var data = try! event.encoded()
         data.append(UInt8(ascii: "\n"))
         let part = HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: data)))
-        channel.writeAndFlush(NIOAny(part), promise: nil)
+        channel.writeAndFlush(part, promise: nil)
     }
 
     static func mergePatch(_ target: JSONValue, _ patch: JSONValue) -> JSONValue {
@@ -515,7 +515,7 @@ final class FakeAPIServer: @unchecked Sendable {
                     let server = self.server
                     context.eventLoop.scheduleTask(in: .seconds(Int64(timeout))) {
                         server.endWatch(id: id)
-                        channel.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                        channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
                     }
                 }
             }
