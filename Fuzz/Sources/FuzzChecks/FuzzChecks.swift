@@ -1,1 +1,1 @@
-../../../Tests/LocusTests/FuzzRegressionTests.swift
+../../../Tests/LocusTests/Fuzz/FuzzRegressionTests.swift

@@ -54,6 +54,10 @@ func kept(_ client: HTTPClient) -> HTTPClient {
 let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Fixtures").path
 
+/// The repository's root (this file is `Tests/LocusTests/Support/TestSupport.swift`).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
 func fixture(_ relative: String) throws -> Data {
     guard let d = FileManager.default.contents(atPath: "\(fixturesDirectory)/\(relative)") else {
         throw TestFailure("missing fixture \(relative)")

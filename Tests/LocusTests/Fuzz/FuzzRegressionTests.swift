@@ -512,13 +512,13 @@ enum PatchApplier {
 #if !LOCUS_FUZZ
 @Suite("Fuzz regressions: saved inputs replayed through the fuzzers' checks")
 struct FuzzRegressionTests {
-    static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    static let repository = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = URL(fileURLWithPath: fixturesDirectory)
+    static let repository = repositoryRoot
 
     /// Every saved input of every target, as "target/source/file" (seed corpus and fixtures).
     static let inputs: [String] = FuzzChecks.targets.flatMap { target in
         let directories = [
-            ("fixtures", testsDirectory.appendingPathComponent("Fixtures/fuzz/\(target)")),
+            ("fixtures", fixtures.appendingPathComponent("fuzz/\(target)")),
             ("corpus", repository.appendingPathComponent("Fuzz/corpus/\(target)")),
         ]
         return directories.flatMap { source, dir in
@@ -533,7 +533,7 @@ struct FuzzRegressionTests {
         let parts = input.split(separator: "/", maxSplits: 2).map(String.init)
         return parts[1] == "corpus"
             ? repository.appendingPathComponent("Fuzz/corpus/\(parts[0])/\(parts[2])")
-            : testsDirectory.appendingPathComponent("Fixtures/fuzz/\(parts[0])/\(parts[2])")
+            : fixtures.appendingPathComponent("fuzz/\(parts[0])/\(parts[2])")
     }
 
     static func replay(_ input: String, tolerating pending: Set<String> = FuzzChecks.pendingFixes) throws {

@@ -9,7 +9,7 @@ import Testing
 /// the official Kubernetes models accept every result and every manifest (scripts/check-k8s.py).
 @Suite("Independent checks: jsonpatch and the Kubernetes schema")
 struct IndependentCheckTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let root = repositoryRoot.path
 
     static func python(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         try runProcess("/usr/bin/env", ["python3", "\(root)/scripts/check-k8s.py"] + args)
