@@ -47,6 +47,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Mutators", dependencies: ["JSON", "KubeClient", "Locality"]),
         .target(name: "SchedulerExtender", dependencies: ["JSON", "KubeClient", "Locality"]),
