@@ -54,6 +54,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .target(name: "Mutators", dependencies: ["JSON", "KubeClient", "Locality"], swiftSettings: strict),
         .target(name: "SchedulerExtender", dependencies: ["JSON", "KubeClient", "Locality"], swiftSettings: strict),

@@ -83,10 +83,17 @@ public struct MutationConfig: Sendable, Equatable {
         }
     }
 
-    /// Whether a Kubernetes `major.minor` version has native sidecars (1.29 and later).
+    /// Whether a Kubernetes `major.minor` version written as text (`1.29`, `v1.30.2`) has native
+    /// sidecars; nil when the text is not such a version.
     public static func hasNativeSidecars(version: String) -> Bool? {
         let digits = version.drop { $0 == "v" }.split(separator: ".").prefix(2).map { Int($0.prefix { $0.isNumber }) }
         guard digits.count == 2, let major = digits[0], let minor = digits[1] else { return nil }
-        return major > 1 || (major == 1 && minor >= 29)
+        return hasNativeSidecars(major: major, minor: minor)
+    }
+
+    /// Whether Kubernetes `major.minor` has native sidecars (init containers with
+    /// `restartPolicy: Always`): 1.29 and later.
+    public static func hasNativeSidecars(major: Int, minor: Int) -> Bool {
+        major > 1 || (major == 1 && minor >= 29)
     }
 }

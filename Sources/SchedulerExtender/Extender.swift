@@ -28,6 +28,25 @@ public enum Extender {
         return result
     }
 
+    /// Every node's verdict, as `/filter` and then `/prioritize` decide it: the nodes that pass,
+    /// scored with the bytes (or topology) behind each score, and those filtered out with why.
+    /// Passing nodes come first, best score first, then by name. The routes answer filter and
+    /// prioritize separately (`filter`, `scores`) without building verdicts.
+    public static func verdicts(
+        _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig, view: NodeView
+    ) -> [NodeVerdict] {
+        let filtered = filter(plan, nodes: nodes, labels: view.labels)
+        var verdicts = prioritize(plan, nodes: filtered.passed, locality: locality, config: config, view: view)
+        for (failures, unresolvable) in [(filtered.failed, false), (filtered.unresolvable, true)] {
+            for (node, reason) in failures {
+                verdicts.append(
+                    NodeVerdict(node: node, failure: reason, unresolvable: unresolvable, score: 0, bytes: [:], sharedMemory: []))
+            }
+        }
+        verdicts.sort { ($0.failure == nil ? 0 : 1, -$0.score, $0.node) < ($1.failure == nil ? 0 : 1, -$1.score, $1.node) }
+        return verdicts
+    }
+
     /// What one dataset asks of a node, worked out once per request rather than once per node
     /// (a class: the loop over thousands of nodes must not copy the dataset each time).
     final class NodeRule: Sendable {

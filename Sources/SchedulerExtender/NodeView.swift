@@ -16,10 +16,17 @@ public struct NodeView: Sendable {
 
     /// Labels from `given` (a NodeList kube-scheduler sent) or the node cache; cache workers from the node cache.
     public static func cluster(_ cache: ClusterCache, given: [String: [String: String]]? = nil) -> NodeView {
+        NodeView(labels: labels(cache, given: given), cacheNodes: { cache.cacheNodes(of: $0.dataset) })
+    }
+
+    /// Node labels: from the NodeList when kube-scheduler sent one (`given`), else from the node
+    /// cache; nil for a node neither knows (the filter lets it pass).
+    public static func labels(
+        _ cache: ClusterCache, given: [String: [String: String]]? = nil
+    ) -> @Sendable (String) -> [String: String]? {
+        if let given { return { given[$0] } }
         let nodes = cache.nodes
-        return NodeView(
-            labels: { name in given.map { $0[name] } ?? nodes.get(namespace: nil, name: name).map { $0.metadata.labels ?? [:] } },
-            cacheNodes: { cache.cacheNodes(of: $0.dataset) })
+        return { name in nodes.get(namespace: nil, name: name).map { $0.metadata.labels ?? [:] } }
     }
 
     static let zoneKeys = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"]

@@ -382,8 +382,7 @@ func stages(_ args: [String]) throws {
         fail("--body FILE is required")
     }
     let n = argument("--iterations", args).flatMap(Int.init) ?? 20_000
-    let cache = ClusterCache()
-    try ClusterStateObjects.parse(ExampleState.yaml, source: "example").load(into: cache, source: "example")
+    let cache = try ExampleState.clusterState().makeClusterCache()
     let policy = AdmissionPolicy()
     let bytes = Array(body)
     let only = argument("--only", args)
@@ -427,7 +426,9 @@ func extenderStages(_ args: [String]) throws {
     guard let bodyFile = argument("--body", args), let body = FileManager.default.contents(atPath: bodyFile),
           let statePath = argument("--state", args) else { fail("--body FILE and --state FILE are required") }
     let n = argument("--iterations", args).flatMap(Int.init) ?? 200
-    guard let (cache, entries) = try Serve.loadState(example: false, path: statePath) else { fail("no state") }
+    let state = try ClusterStateFile.read(path: statePath)
+    let cache = state.makeClusterCache()
+    let entries = state.cacheEntries
     let index = LocalityIndex()
     LocalityFeeds(cache: cache, index: index, staticEntries: entries).refresh()
     let bytes = Array(body)

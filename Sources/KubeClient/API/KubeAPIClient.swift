@@ -143,16 +143,9 @@ public final class KubeAPIClient: Sendable {
         }
         let (stream, continuation) = AsyncThrowingStream<WatchEvent<T>, any Error>.makeStream()
         let task = Task {
-            var splitter = LineSplitter()
             do {
-                for try await chunk in response.body {
-                    try splitter.append(chunk)
-                    while let line = splitter.nextLine() {
-                        continuation.yield(try Self.decodeEvent(T.self, line: line, path: path))
-                    }
-                }
-                if let rest = splitter.remainder() {
-                    continuation.yield(try Self.decodeEvent(T.self, line: rest, path: path))
+                try await Self.forEachLine(of: response.body) { line in
+                    continuation.yield(try Self.decodeEvent(T.self, line: line, path: path))
                 }
                 continuation.finish()
             } catch {
@@ -161,6 +154,28 @@ public final class KubeAPIClient: Sendable {
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
+    }
+
+    /// The longest watch event read, in bytes: a stream that never sends a newline must not fill memory.
+    static let maxWatchLine = 32 << 20
+
+    /// Calls `handle` with each line of a watch stream (one JSON event per line) as it arrives:
+    /// lines split across chunks arrive whole, a last line without a newline is read too, blank
+    /// lines are skipped, and a line longer than `maxLine` bytes is an error. NIO's `splitLines`
+    /// does the splitting; it breaks lines at CR, VT and FF as well as LF, which a watch stream
+    /// never holds inside an event (its JSON is compact, and JSON escapes control characters in
+    /// strings).
+    static func forEachLine<Body: AsyncSequence>(
+        of body: Body, maxLine: Int = maxWatchLine, _ handle: (ByteBuffer) throws -> Void
+    ) async throws where Body.Element == ByteBuffer {
+        do {
+            for try await line in body.splitLines(maximumBufferSize: maxLine)
+            where line.readableBytesView.contains(where: { $0 > UInt8(ascii: " ") }) {
+                try handle(line)
+            }
+        } catch is ByteToMessageDecoderError.PayloadTooLargeError {
+            throw KubeAPIError.decoding(path: "watch", reason: "a watch event is longer than \(maxLine) bytes")
+        }
     }
 
     static func decodeEvent<T: KubeObject>(_ type: T.Type, line: ByteBuffer, path: String) throws -> WatchEvent<T> {

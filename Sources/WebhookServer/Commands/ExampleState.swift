@@ -1,4 +1,5 @@
 import Foundation
+public import Locality
 
 /// The built-in cluster state of `locus serve --example`: namespace `ml` with two FUSE datasets
 /// (Alluxio, JuiceFS) and one shared-memory dataset (Vineyard), their runtimes and PVCs, and
@@ -194,6 +195,11 @@ public enum ExampleState {
               labels: {kubernetes.io/hostname: node-c, topology.kubernetes.io/zone: zone-2}
             status: {conditions: [{type: Ready, status: "True"}], allocatable: {cpu: "16", memory: 128Gi}}
         """
+
+    /// The example, parsed and checked as a cluster-state file is.
+    public static func clusterState() throws -> ClusterStateFile {
+        try ClusterStateFile(yaml: yaml, source: "built-in example")
+    }
 }
 
 extension ExampleState {

@@ -29,7 +29,8 @@ public struct Mutate: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let (c, cache, _, manifest) = try OfflineInputs.load(config: config, clusterState: clusterState, pod: pod, doing: "deciding")
+        let (c, state, manifest) = try OfflineInputs.load(config: config, clusterState: clusterState, pod: pod, doing: "deciding")
+        let cache = state.makeClusterCache()
         let ns = manifest["metadata"]?["namespace"]?.stringValue ?? namespace ?? "default"
         let policy = c.admissionPolicy(nativeSidecars: MutationConfig.hasNativeSidecars(version: c.kubernetesVersion ?? "1.31") ?? true)
         let result = Admission.review(pod: manifest, namespace: ns, uid: "locus-mutate", catalog: cache, policy: policy)

@@ -10,22 +10,20 @@ import Mutators
 enum OfflineInputs {
     static func load(
         config: String?, clusterState: String?, pod: String, doing: String
-    ) throws -> (ServeConfig, ClusterCache, [StaticCacheEntry], JSONValue) {
+    ) throws -> (ServeConfig, ClusterStateFile, JSONValue) {
         var c = ServeConfig()
         if let config {
             let data = try FileAccess.read(config, what: "config")
             try c.apply(yaml: String(decoding: data, as: UTF8.self), source: config)
             try c.validate()
         }
-        guard let (cache, entries) = try Serve.loadState(example: clusterState == nil, path: clusterState) else {
-            throw ClusterStateError("no cluster state")
-        }
+        let state = try clusterState.map(ClusterStateFile.read) ?? ExampleState.clusterState()
         if clusterState == nil { FileHandle.standardError.write(Data("locus: \(doing) against the built-in example cluster state\n".utf8)) }
         let data = try FileAccess.read(pod, what: "pod")
         let manifest = try YAMLBridge.parse(String(decoding: data, as: UTF8.self), source: pod)
         guard manifest["kind"]?.stringValue == "Pod" else {
             throw ConfigError("\(pod): expected kind: Pod, got \(manifest["kind"]?.jsonString ?? "no kind")")
         }
-        return (c, cache, entries, manifest)
+        return (c, state, manifest)
     }
 }

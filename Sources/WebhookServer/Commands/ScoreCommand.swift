@@ -25,18 +25,15 @@ public struct Score: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let (c, cache, entries, manifest) = try OfflineInputs.load(config: config, clusterState: clusterState, pod: pod, doing: "scoring")
-        let feeds = LocalityFeeds(cache: cache, index: LocalityIndex(ttl: c.localityTTLSeconds), staticEntries: entries)
+        let (c, state, manifest) = try OfflineInputs.load(config: config, clusterState: clusterState, pod: pod, doing: "scoring")
+        let cache = state.makeClusterCache()
+        let feeds = LocalityFeeds(
+            cache: cache, index: LocalityIndex(ttl: c.localityTTLSeconds), staticEntries: state.cacheEntries)
         feeds.refresh()
         let nodes = cache.nodes.list().compactMap(\.metadata.name).sorted()
         let plan = PodPlan.of(pod: manifest, cache: cache)
-        let filter = Extender.filter(plan, nodes: nodes) { cache.nodes.get(namespace: nil, name: $0)?.metadata.labels ?? [:] }
-        var verdicts = Extender.prioritize(
-            plan, nodes: filter.passed, locality: feeds.index.snapshot(), config: c.extenderConfig, view: NodeView.cluster(cache))
-        for (node, reason) in filter.unresolvable {
-            verdicts.append(NodeVerdict(node: node, failure: reason, unresolvable: true, score: 0, bytes: [:], sharedMemory: []))
-        }
-        verdicts.sort { ($0.failure == nil ? 0 : 1, -$0.score, $0.node) < ($1.failure == nil ? 0 : 1, -$1.score, $1.node) }
+        let verdicts = Extender.verdicts(
+            plan, nodes: nodes, locality: feeds.index.snapshot(), config: c.extenderConfig, view: NodeView.cluster(cache))
         switch output {
         case .json: print(Self.json(plan, verdicts).jsonString)
         case .yaml: print(YAMLBridge.yaml(Self.json(plan, verdicts)), terminator: "")

@@ -6,7 +6,6 @@ public import Locality
 import Logging
 import Mutators
 import ServiceLifecycle
-import Yams
 
 public struct Serve: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -155,7 +154,7 @@ public struct Serve: AsyncParsableCommand {
         guard case .live(let live) = backend else { return true }
         do {
             let version = try await live.client.serverVersion()
-            let native = (Int(version.major) ?? 0, version.minorNumber ?? 0) >= (1, 29)
+            let native = MutationConfig.hasNativeSidecars(major: Int(version.major) ?? 0, minor: version.minorNumber ?? 0)
             logger.info("cluster version read", metadata: ["version": "\(version.major).\(version.minor)", "nativeSidecars": "\(native)"])
             return native
         } catch {
@@ -165,46 +164,17 @@ public struct Serve: AsyncParsableCommand {
         }
     }
 
-    /// A static cluster state: the built-in example, or a cluster-state file, with its per-node cache entries.
-    public static func loadState(example: Bool, path: String?) throws -> (cache: ClusterCache, entries: [StaticCacheEntry])? {
-        let text: String
-        let source: String
-        if example {
-            (text, source) = (ExampleState.yaml, "built-in example")
-        } else if let path {
-            let data = try FileAccess.read(path, what: "cluster state")
-            (text, source) = (String(decoding: data, as: UTF8.self), path)
-        } else {
-            return nil
-        }
-        let cache = ClusterCache()
-        // Composed once for both the objects and the cache section.
-        let document: Yams.Node
-        do {
-            document = try Yams.compose(yaml: text) ?? Yams.Node.mapping([:])
-        } catch {
-            throw ClusterStateError("cluster state \(source): \(KubeConfig.shortReason(error))")
-        }
-        try ClusterStateObjects.decode(document, source: source).load(into: cache, source: source)
-        struct CacheSection: Decodable { var cache: [StaticCacheEntry]? }
-        let entries: [StaticCacheEntry]
-        do {
-            entries = try YAMLDecoder().decode(CacheSection.self, from: document).cache ?? []
-        } catch {
-            throw ClusterStateError("cluster state \(source): cache: \(KubeConfig.shortReason(error))")
-        }
-        do {
-            _ = try StaticCacheEntry.picture(entries, now: Date())
-        } catch let e as ClusterStateError {
-            throw ClusterStateError("cluster state \(source): \(e.description)")
-        }
-        return (cache, entries)
+    /// The static cluster state asked for: the built-in example, or a cluster-state file; nil for a live cluster.
+    static func clusterState(_ c: ServeConfig) throws -> ClusterStateFile? {
+        if c.example { return try ExampleState.clusterState() }
+        return try c.clusterState.map(ClusterStateFile.read)
     }
 
     /// The cluster backend, and the `cache:` entries of a static cluster state (which stand in
     /// for the engines offline).
     static func backend(_ c: ServeConfig, logger: Logger) throws -> (ClusterBackend, [StaticCacheEntry]) {
-        if let (cache, entries) = try loadState(example: c.example, path: c.clusterState) {
+        // The file's own copy of the objects is gone once the cache holds them.
+        if let (cache, entries) = try clusterState(c).map({ ($0.makeClusterCache(), $0.cacheEntries) }) {
             if c.example {
                 logger.info("serving the built-in example cluster state")
             } else {

@@ -27,14 +27,6 @@ extension LocusRoutes {
         }
     }
 
-    /// Node labels: from the NodeList when kube-scheduler sent one, else from the node cache
-    /// (nil for a node Locus does not know, which then passes).
-    func labels(_ args: ExtenderArgs) -> (String) -> [String: String]? {
-        if let given = args.nodeLabels { return { given[$0] } }
-        let nodes = backend.cache.nodes
-        return { name in nodes.get(namespace: nil, name: name).map { $0.metadata.labels ?? [:] } }
-    }
-
     /// `POST /filter`: `ExtenderArgs` in, `ExtenderFilterResult` out.
     func filter(_ request: inout Request) async throws -> Response {
         let args: ExtenderArgs
@@ -44,7 +36,7 @@ extension LocusRoutes {
         case .failure(let e): return Self.jsonBytes(.badRequest, FilterResult(passed: [], error: e.description).encoded(for: nil))
         }
         let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
-        let result = Extender.filter(plan, nodes: args.nodeNames, labels: labels(args))
+        let result = Extender.filter(plan, nodes: args.nodeNames, labels: NodeView.labels(backend.cache, given: args.nodeLabels))
         metrics.recordExtender(verb: "filter", outcome: plan.isEmpty ? "no_datasets" : (result.passed.isEmpty ? "no_node" : "ok"))
         metrics.recordFiltered(nodes: result.unresolvable.count)
         if !result.unresolvable.isEmpty {

@@ -39,10 +39,10 @@ public enum FuzzChecks {
     }
 
     static let cluster: Cluster = {
-        guard let state = try! Serve.loadState(example: true, path: nil) else { fatalError("no example state") }
-        let (cache, entries) = state
+        let state = try! ExampleState.clusterState()
+        let cache = state.makeClusterCache()
         let index = LocalityIndex(ttl: 120)
-        let feeds = LocalityFeeds(cache: cache, index: index, staticEntries: entries)
+        let feeds = LocalityFeeds(cache: cache, index: index, staticEntries: state.cacheEntries)
         feeds.refresh()
         // One snapshot for the whole run, so that a verdict never depends on when it is asked.
         return Cluster(cache: cache, locality: index.snapshot())
@@ -231,17 +231,8 @@ public enum FuzzChecks {
 
         let cache = cluster.cache
         let plan = PodPlan.of(pod: args.pod, cache: cache)
-        // Node labels as LocusServer.labels(_:) gives them.
-        let labels: (String) -> [String: String]?
-        if let given = args.nodeLabels {
-            labels = { given[$0] }
-        } else {
-            let nodes = cache.nodes
-            labels = { name in nodes.get(namespace: nil, name: name).map { $0.metadata.labels ?? [:] } }
-        }
-
         // Filter: the passing nodes are a sub-list of the candidates, every other candidate says why.
-        let filter = Extender.filter(plan, nodes: args.nodeNames, labels: labels)
+        let filter = Extender.filter(plan, nodes: args.nodeNames, labels: NodeView.labels(cache, given: args.nodeLabels))
         guard isSubsequence(filter.passed, of: args.nodeNames) else { throw FuzzCheckFailure("filter passed nodes that were not candidates, or reordered them") }
         for name in Set(args.nodeNames) where !filter.passed.contains(name) {
             guard filter.unresolvable[name] != nil || filter.failed[name] != nil else {

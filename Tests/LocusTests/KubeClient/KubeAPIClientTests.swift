@@ -216,16 +216,20 @@ struct KubeAPIClientTests {
         }
     }
 
-    @Test func lineSplitterAcrossChunks() throws {
-        var s = LineSplitter(maxLine: 64)
-        try s.append(ByteBuffer(string: "{\"a\":1}\n{\"b\""))
-        #expect(s.nextLine().map { String(buffer: $0) } == "{\"a\":1}")
-        #expect(s.nextLine() == nil)
-        try s.append(ByteBuffer(string: ":2}\r\n\n   \n{\"c\":3}"))
-        #expect(s.nextLine().map { String(buffer: $0) } == "{\"b\":2}\r")
-        #expect(s.nextLine() == nil)
-        #expect(s.remainder().map { String(buffer: $0) } == "{\"c\":3}")
-        var long = LineSplitter(maxLine: 8)
-        #expect(throws: KubeAPIError.self) { try long.append(ByteBuffer(string: String(repeating: "x", count: 20))) }
+    @Test func watchLinesAcrossChunks() async throws {
+        func lines(_ chunks: [String], maxLine: Int) async throws -> [String] {
+            let body = AsyncStream<ByteBuffer> { c in
+                for chunk in chunks { c.yield(ByteBuffer(string: chunk)) }
+                c.finish()
+            }
+            var lines: [String] = []
+            try await KubeAPIClient.forEachLine(of: body, maxLine: maxLine) { lines.append(String(buffer: $0)) }
+            return lines
+        }
+        // The event split across the two chunks arrives whole; CRLF ends a line, blank lines are
+        // skipped, and the last line needs no newline.
+        let got = try await lines(["{\"a\":1}\n{\"b\"", ":2}\r\n\n   \n{\"c\":3}"], maxLine: 64)
+        #expect(got == ["{\"a\":1}", "{\"b\":2}", "{\"c\":3}"])
+        await #expect(throws: KubeAPIError.self) { try await lines([String(repeating: "x", count: 20)], maxLine: 8) }
     }
 }

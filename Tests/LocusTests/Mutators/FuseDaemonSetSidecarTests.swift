@@ -9,8 +9,8 @@ import Testing
 /// The FUSE sidecar as a copy of the runtime's FUSE DaemonSet, and what Pod Security allows.
 extension MutatorTests {
     func juiceFSCache(namespaceLabels: [String: String] = [:]) throws -> ClusterCache {
-        let cache = ClusterCache()
-        try ClusterStateObjects.parse(FluidJuiceFS.clusterState(namespace: "team", name: "jfs"), source: "test").load(into: cache, source: "test")
+        let state = FluidJuiceFS.clusterState(namespace: "team", name: "jfs")
+        let cache = try ClusterStateFile(yaml: state, source: "test").makeClusterCache()
         cache.namespaces.upsert(Namespace(metadata: ObjectMeta(name: "team", labels: namespaceLabels)))
         return cache
     }
@@ -73,7 +73,8 @@ extension MutatorTests {
     ])
     func aFuseDaemonSetWithoutAUsableContainerIsDenied(spec: String, reason: String) throws {
         let cache = try juiceFSCache()
-        let ds = try ClusterStateObjects.parse("daemonSets: [{metadata: {name: jfs-fuse, namespace: team}, spec: {template: {spec: {\(spec)}}}}]", source: "test")
+        let ds = try ClusterStateFile(
+            yaml: "daemonSets: [{metadata: {name: jfs-fuse, namespace: team}, spec: {template: {spec: {\(spec)}}}}]", source: "test")
         _ = cache.daemonSets.replace(with: ds.daemonSets ?? [])
         let r = decide(juiceFSPod(), namespace: "team", cache: cache)
         #expect(r.outcome == .denied && r.response.message?.contains("dataset team/jfs: \(reason)") == true, "\(r.response.message ?? "")")

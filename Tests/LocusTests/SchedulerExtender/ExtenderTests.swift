@@ -12,9 +12,10 @@ import Testing
 
 /// The example state with its per-node cache entries, as `locus serve --example` has it.
 func exampleLocality(ttl: TimeInterval = 120, now: Date = Date()) throws -> (ClusterCache, LocalityIndex) {
-    let (cache, entries) = try #require(try Serve.loadState(example: true, path: nil))
+    let state = try ExampleState.clusterState()
+    let cache = state.makeClusterCache()
     let index = LocalityIndex(ttl: ttl)
-    LocalityFeeds(cache: cache, index: index, staticEntries: entries).refresh(now: now)
+    LocalityFeeds(cache: cache, index: index, staticEntries: state.cacheEntries).refresh(now: now)
     return (cache, index)
 }
 
@@ -116,7 +117,7 @@ struct ExtenderTests {
             m.metadata.resourceVersion = "\(m.metadata.resourceVersion ?? "")-edited"
             cache.nodes.upsert(m)
         }
-        let far = try ClusterStateObjects.parse("""
+        let far = try ClusterStateFile(yaml: """
             nodes:
               - metadata: {name: node-d, labels: {topology.kubernetes.io/zone: zone-9, topology.kubernetes.io/region: region-2}}
             """, source: "test").nodes!
@@ -316,8 +317,8 @@ struct ExtenderTests {
     // MARK: over TLS
 
     @Test func filterAndPrioritizeOverTLS() async throws {
-        let (cache, entries) = try #require(try Serve.loadState(example: true, path: nil))
-        let locus = try await RunningLocus.start(backend: .fixed(cache), staticCache: entries)
+        let state = try ExampleState.clusterState()
+        let locus = try await RunningLocus.start(backend: .fixed(state.makeClusterCache()), staticCache: state.cacheEntries)
         let client = try makeClient(caPEM: locus.certs.caCertificatePEM)
         func post(_ path: String, _ body: [UInt8]) async throws -> (HTTPResponseStatus, JSONValue?) {
             var req = HTTPClientRequest(url: "\(locus.url)\(path)")

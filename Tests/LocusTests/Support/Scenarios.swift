@@ -9,10 +9,9 @@ import Mutators
 /// The example cluster state, with `extra` objects added. `knowsDaemonSets: false` makes it a
 /// cluster state without DaemonSets, whose FUSE sidecars are built from the runtimes' `spec.fuse`.
 func exampleCache(extra: String? = nil, knowsDaemonSets: Bool = true) throws -> ClusterCache {
-    let cache = ClusterCache()
-    try ClusterStateObjects.parse(ExampleState.yaml, source: "example").load(into: cache, source: "example")
+    let cache = try ClusterStateFile(yaml: ExampleState.yaml, source: "example").makeClusterCache()
     if let extra {
-        let more = try ClusterStateObjects.parse(extra, source: "extra")
+        let more = try ClusterStateFile(yaml: extra, source: "extra")
         for o in more.datasets ?? [] { cache.datasets.upsert(o) }
         for o in more.runtimes ?? [] { cache.runtimes.upsert(o) }
         for o in more.persistentVolumeClaims ?? [] { cache.persistentVolumeClaims.upsert(o) }

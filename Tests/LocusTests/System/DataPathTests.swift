@@ -214,8 +214,7 @@ struct DataPathTests {
     static let readCommand = "cat /data/hello.txt && md5sum /data/blob.bin"
 
     func mutate(_ pod: JSONValue, state: String, namespace: String, policy change: (inout AdmissionPolicy) -> Void = { _ in }) throws -> AdmissionResult {
-        let cache = ClusterCache()
-        try ClusterStateObjects.parse(state, source: "test").load(into: cache, source: "test")
+        let cache = try ClusterStateFile(yaml: state, source: "test").makeClusterCache()
         var p = AdmissionPolicy()
         p.mutation.fuseMountTimeoutSeconds = 20
         change(&p)

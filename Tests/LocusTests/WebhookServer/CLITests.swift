@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import JSON
+import Locality
 import Logging
 import NIOCore
 import KubeClient
@@ -393,7 +394,7 @@ struct ClusterStateCacheTests {
     /// `compact()` lays the objects out anew after the YAML parse: every store keeps exactly the
     /// same objects, and lookups still find them.
     @Test func compactingKeepsEveryObject() throws {
-        let (cache, _) = try #require(try Serve.loadState(example: true, path: nil))
+        let cache = try ExampleState.clusterState().makeClusterCache()
         func sorted<T: KubeObject & Hashable>(_ store: Store<T>) -> [T] { store.list().sorted { $0.metadata.key < $1.metadata.key } }
         let before = (sorted(cache.persistentVolumeClaims), sorted(cache.persistentVolumes), sorted(cache.datasets), sorted(cache.runtimes),
                       sorted(cache.nodes), sorted(cache.configMaps), sorted(cache.namespaces))

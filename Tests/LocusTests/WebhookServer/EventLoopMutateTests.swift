@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import JSON
 import KubeClient
+import Locality
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -22,7 +23,7 @@ struct EventLoopMutateTests {
     static let review = ExampleState.requests.first { $0.route == "/mutate" }!.body
 
     static func routes(requireClientCertificate: Bool = false) throws -> LocusRoutes {
-        let (cache, _) = try #require(try Serve.loadState(example: true, path: nil))
+        let cache = try ExampleState.clusterState().makeClusterCache()
         return LocusRoutes(
             backend: .fixed(cache), metrics: LocusMetrics(), certificates: nil, maxRequestBytes: 3 << 20,
             requireClientCertificate: requireClientCertificate)
@@ -135,7 +136,7 @@ struct EventLoopMutateTests {
     /// are the same bytes, for every example review and a malformed one, and the connection
     /// stays open across them.
     @Test func sameAnswerOverTLSWithAndWithoutTheEventLoopPath() async throws {
-        let (cache, _) = try #require(try Serve.loadState(example: true, path: nil))
+        let cache = try ExampleState.clusterState().makeClusterCache()
         let fast = try await RunningLocus.start(backend: .fixed(cache))
         let routed = try await RunningLocus.start(backend: .fixed(cache)) { $0.eventLoopReviewBytes = 0 }
         var answers: [[String]] = []

@@ -21,7 +21,9 @@ public struct StaticCacheEntry: Decodable, Sendable {
             var bytes = TierBytes()
             for (tier, text) in [(Tier.memory, e.memory), (.ssd, e.ssd), (.hdd, e.hdd)] {
                 guard let text else { continue }
-                guard let b = ByteQuantity.parse(text) else { throw ClusterStateError("cache[\(i)]: \(tier.rawValue) \"\(text)\" is not a byte amount") }
+                guard let b = ByteQuantity.parse(text) else {
+                    throw ClusterStateError("cache[\(i)]: \(tier.rawValue) \"\(text)\" is not a byte amount")
+                }
                 bytes[tier] = b
             }
             picture[e.node, default: [:]][ref] = Observation(
