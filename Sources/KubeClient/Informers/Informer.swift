@@ -13,6 +13,9 @@ import Synchronization
 /// minute on a watch that asks for them, so a healthy quiet watch is never cut. Contact is lost
 /// when a call fails (the re-established watch of a server that is gone fails at its connect or
 /// request timeout); losing and regaining it is logged once each (see `Contact`).
+///
+/// The decisions are `InformerStateMachine`'s; the informer performs them: it calls the API
+/// server, applies the events to the store, sleeps, and logs.
 public final class Informer<T: KubeObject>: Sendable {
     public let resource: Resource
     public let namespace: String?
@@ -22,23 +25,28 @@ public final class Informer<T: KubeObject>: Sendable {
     let logger: Logger
     let pageSize: Int
     let watchSeconds: ClosedRange<Int>
-    let backoffPolicy: Backoff
     let optionalResource: Bool
     let silenceBound: Duration
+    /// The instants passed to the state machine: contact and silence are reckoned with them.
     let now: @Sendable () -> Date
-    private let contactBox = Mutex(Contact())
+    /// What the informer sleeps on: backoff delays, the wait for a resource that is not served,
+    /// the intervals between silence checks.
+    let clock: any Clock<Duration>
+    private let machine: Mutex<InformerStateMachine>
     private let synced = Atomic<Bool>(false)
-    private let statsBox = Mutex(InformerStats())
     private let handlers = Mutex<[@Sendable (StoreEvent<T>) -> Void]>([])
 
     public init(
         client: KubeAPIClient, resource: Resource, namespace: String? = nil, labelSelector: String? = nil,
         store: Store<T> = Store(), pageSize: Int = 500, watchSeconds: ClosedRange<Int> = 300...600,
         backoff: Backoff = Backoff(), optionalResource: Bool = false, silenceBound: Duration = .seconds(150),
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "locus.informer")
+        now: @escaping @Sendable () -> Date = { Date() }, clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger = Logger(label: "locus.informer")
     ) {
         self.silenceBound = silenceBound
         self.now = now
+        self.clock = clock
+        self.machine = Mutex(InformerStateMachine(backoff: backoff, silenceBound: silenceBound))
         self.optionalResource = optionalResource
         self.client = client
         self.resource = resource
@@ -47,7 +55,6 @@ public final class Informer<T: KubeObject>: Sendable {
         self.store = store
         self.pageSize = pageSize
         self.watchSeconds = watchSeconds
-        self.backoffPolicy = backoff
         var logger = logger
         logger[metadataKey: "resource"] = "\(resource)"
         self.logger = logger
@@ -56,26 +63,10 @@ public final class Informer<T: KubeObject>: Sendable {
     /// True once the first list has been stored.
     public var hasSynced: Bool { synced.load(ordering: .acquiring) }
 
-    public var stats: InformerStats { statsBox.withLock { $0 } }
+    public var stats: InformerStats { machine.withLock { $0.stats } }
 
     /// Whether the API server is answering this informer, and since when it last did.
-    public var contact: Contact { contactBox.withLock { $0 } }
-
-    private func heard() {
-        let t = now()
-        guard case .restored(let outage)? = contactBox.withLock({ $0.heard(at: t) }) else { return }
-        logger.warning(
-            "contact with the API server restored; the cache is current again",
-            metadata: ["outageSeconds": "\(Int(outage.rounded()))"])
-    }
-
-    private func lostContact(_ error: any Error) {
-        let t = now()
-        guard contactBox.withLock({ $0.failed(at: t) }) == .lost else { return }
-        logger.warning(
-            "lost contact with the API server; serving the cached objects, which may be stale",
-            metadata: ["error": "\(error)"])
-    }
+    public var contact: Contact { machine.withLock { $0.contact } }
 
     /// Registers a handler called, in order, for every change applied to the store.
     public func addHandler(_ handler: @escaping @Sendable (StoreEvent<T>) -> Void) {
@@ -89,108 +80,140 @@ public final class Informer<T: KubeObject>: Sendable {
 
     /// Runs until the task is cancelled.
     public func run() async {
-        var resourceVersion: String? = nil  // nil: a (re)list is needed
-        var backoff = backoffPolicy
+        var next = machine.withLock { $0.start() }
+        // The open watch, read one event at a time; dropping it ends the watch's connection.
+        var watch: AsyncThrowingStream<WatchEvent<T>, any Error>.AsyncIterator?
         while !Task.isCancelled {
-            if resourceVersion == nil {
+            let step: InformerStateMachine.Next?
+            switch next {
+            case .list:
+                step = await list()
+            case .watch(let resourceVersion):
                 do {
-                    let (items, rv) = try await client.listAll(
-                        T.self, resource, namespace: namespace, labelSelector: labelSelector, pageSize: pageSize)
-                    heard()
-                    for e in store.replace(with: items) { emit(e) }
-                    resourceVersion = rv ?? ""
-                    statsBox.withLock { $0.lists += 1 }
-                    if !synced.exchange(true, ordering: .acquiringAndReleasing) {
-                        logger.info("informer synced", metadata: ["items": "\(items.count)"])
-                    }
-                } catch let error as KubeAPIError where error.isNotFound && optionalResource {
-                    // The resource is not served (its CRD is not installed): nothing to cache.
-                    heard()
-                    for e in store.replace(with: []) { emit(e) }
-                    if !synced.exchange(true, ordering: .acquiringAndReleasing) {
-                        logger.notice("resource not served by this cluster (CRD not installed?); treating it as empty")
-                    }
-                    try? await Task.sleep(for: .seconds(60))
-                    continue
+                    let stream = try await client.watch(
+                        T.self, resource, namespace: namespace,
+                        options: WatchOptions(
+                            labelSelector: labelSelector, resourceVersion: resourceVersion, allowWatchBookmarks: true,
+                            timeoutSeconds: Int.random(in: watchSeconds)))
+                    step = perform(machine.withLock { $0.watchOpened(at: now()) })
+                    watch = boundingSilence(stream).makeAsyncIterator()
                 } catch {
-                    if Task.isCancelled { return }
-                    await fail(error, "list failed", &backoff)
-                    continue
+                    step = watchFailed(error)
                 }
-            }
-            do {
-                statsBox.withLock { $0.watches += 1 }
-                let stream = try await client.watch(
-                    T.self, resource, namespace: namespace,
-                    options: WatchOptions(
-                        labelSelector: labelSelector, resourceVersion: resourceVersion, allowWatchBookmarks: true,
-                        timeoutSeconds: Int.random(in: watchSeconds)))
-                heard()
-                for try await event in boundingSilence(stream) {
-                    heard()
-                    switch event.type {
-                    case .added, .modified:
-                        if let o = event.object {
-                            if let change = store.upsert(o) {
-                                emit(change)
-                            } else {
-                                statsBox.withLock { $0.replayedEvents += 1 }
-                            }
-                        }
-                    case .deleted:
-                        if let o = event.object, let change = store.delete(o) { emit(change) }
-                    case .bookmark:
-                        break
-                    case .error:
-                        let status = event.status
-                        let gone = status?.code == 410
-                        logger.info(
-                            "watch ERROR event, relisting",
-                            metadata: ["code": "\(status?.code ?? 0)", "reason": "\(status?.reason ?? "")",
-                                "message": "\(status?.message ?? "")"])
-                        statsBox.withLock {
-                            if gone { $0.relistsAfterGone += 1 } else { $0.relistsAfterError += 1 }
-                        }
-                        resourceVersion = nil
+            case .keepWatching:
+                do {
+                    if let event = try await watch?.next() {
+                        step = apply(event)
+                    } else {
+                        // A clean end: the server's timeoutSeconds elapsed.
+                        step = machine.withLock { $0.watchEnded() }.next
                     }
-                    if event.type == .error { break }
-                    if let rv = event.resourceVersion, !rv.isEmpty { resourceVersion = rv }
-                    statsBox.withLock { $0.events += 1 }
-                    backoff.reset()
+                } catch {
+                    step = watchFailed(error)
                 }
-                // A clean end: the server's timeoutSeconds elapsed. Resume from the last version.
-            } catch let error as KubeAPIError where error.isGone {
-                heard()
-                logger.info("resourceVersion expired (410 Gone), relisting")
-                statsBox.withLock { $0.relistsAfterGone += 1 }
-                resourceVersion = nil
-            } catch let silence as WatchSilence {
-                // Not yet a loss of contact: the new watch's request decides that.
-                statsBox.withLock {
-                    $0.reconnects += 1
-                    $0.silentWatches += 1
-                }
-                logger.info("watch silent, re-establishing it", metadata: ["bound": "\(silence.bound)"])
-            } catch {
-                if Task.isCancelled { return }
-                statsBox.withLock { $0.reconnects += 1 }
-                await fail(error, "watch dropped, resuming", &backoff)
+            case .sleep(let delay):
+                try? await clock.sleep(for: delay)
+                step = machine.withLock { $0.sleepEnded() }
             }
+            guard let step else { return }
+            if step != .keepWatching { watch = nil }
+            next = step
         }
+    }
+
+    /// Lists the collection into the store; nil when the task was cancelled.
+    private func list() async -> InformerStateMachine.Next? {
+        do {
+            let (items, resourceVersion) = try await client.listAll(
+                T.self, resource, namespace: namespace, labelSelector: labelSelector, pageSize: pageSize)
+            for e in store.replace(with: items) { emit(e) }
+            let next = perform(machine.withLock { $0.listed(resourceVersion: resourceVersion, at: now()) })
+            if !synced.exchange(true, ordering: .acquiringAndReleasing) {
+                logger.info("informer synced", metadata: ["items": "\(items.count)"])
+            }
+            return next
+        } catch let error as KubeAPIError where error.isNotFound && optionalResource {
+            // The resource is not served (its CRD is not installed): nothing to cache.
+            for e in store.replace(with: []) { emit(e) }
+            let next = perform(machine.withLock { $0.listFoundNoResource(at: now()) })
+            if !synced.exchange(true, ordering: .acquiringAndReleasing) {
+                logger.notice("resource not served by this cluster (CRD not installed?); treating it as empty")
+            }
+            return next
+        } catch {
+            if Task.isCancelled { return nil }
+            return backOff(machine.withLock { $0.listFailed(error, at: now()) }, after: error, "list failed")
+        }
+    }
+
+    /// Applies one event of the open watch to the store.
+    private func apply(_ event: WatchEvent<T>) -> InformerStateMachine.Next {
+        var replayed = false
+        switch event.type {
+        case .added, .modified:
+            if let o = event.object {
+                if let change = store.upsert(o) { emit(change) } else { replayed = true }
+            }
+        case .deleted:
+            if let o = event.object, let change = store.delete(o) { emit(change) }
+        case .bookmark:
+            break
+        case .error:
+            let status = event.status
+            let next = perform(machine.withLock { $0.receivedError(code: status?.code, at: now()) })
+            logger.info(
+                "watch ERROR event, relisting",
+                metadata: ["code": "\(status?.code ?? 0)", "reason": "\(status?.reason ?? "")",
+                    "message": "\(status?.message ?? "")"])
+            return next
+        }
+        return perform(machine.withLock { $0.received(resourceVersion: event.resourceVersion, replayed: replayed, at: now()) })
+    }
+
+    /// What follows a watch's failure; nil when the task was cancelled.
+    private func watchFailed(_ error: any Error) -> InformerStateMachine.Next? {
+        switch error {
+        case let error as KubeAPIError where error.isGone:
+            let next = perform(machine.withLock { $0.watchExpired(at: now()) })
+            logger.info("resourceVersion expired (410 Gone), relisting")
+            return next
+        case let silence as WatchSilence:
+            logger.info("watch silent, re-establishing it", metadata: ["bound": "\(silence.bound)"])
+            return machine.withLock { $0.watchCutForSilence() }.next
+        default:
+            if Task.isCancelled { return nil }
+            return backOff(machine.withLock { $0.watchFailed(error, at: now()) }, after: error, "watch dropped, resuming")
+        }
+    }
+
+    /// Reports the action's change of contact; returns its next step.
+    private func perform(_ action: InformerStateMachine.Action) -> InformerStateMachine.Next {
+        if case .restored(let outage)? = action.contact {
+            logger.warning(
+                "contact with the API server restored; the cache is current again",
+                metadata: ["outageSeconds": "\(Int(outage.rounded()))"])
+        }
+        return action.next
     }
 
     /// Failures are logged at warning level only when they lose contact; retries during an
     /// outage that is already reported are logged at debug level.
-    private func fail(_ error: any Error, _ what: String, _ backoff: inout Backoff) async {
-        let delay = backoff.next()
-        statsBox.withLock { $0.lastError = "\(error)" }
-        lostContact(error)
-        logger.debug("\(what)", metadata: ["error": "\(error)", "retryIn": "\(delay)"])
-        try? await Task.sleep(for: delay)
+    private func backOff(
+        _ action: InformerStateMachine.Action, after error: any Error, _ what: String
+    ) -> InformerStateMachine.Next {
+        if action.contact == .lost {
+            logger.warning(
+                "lost contact with the API server; serving the cached objects, which may be stale",
+                metadata: ["error": "\(error)"])
+        }
+        if case .sleep(let delay) = action.next {
+            logger.debug("\(what)", metadata: ["error": "\(error)", "retryIn": "\(delay)"])
+        }
+        return action.next
     }
 
-    /// `stream`'s events, ending with `WatchSilence` once the informer has heard nothing for
-    /// `silenceBound`. Ending the iteration cancels the watch's connection.
+    /// `stream`'s events, ending with `WatchSilence` once the state machine finds the watch
+    /// silent. Ending the iteration cancels the watch's connection.
     private func boundingSilence(
         _ stream: AsyncThrowingStream<WatchEvent<T>, any Error>
     ) -> AsyncThrowingStream<WatchEvent<T>, any Error> {
@@ -204,14 +227,14 @@ public final class Informer<T: KubeObject>: Sendable {
             }
         }
         let bound = silenceBound
-        let seconds = Double(bound.components.seconds) + Double(bound.components.attoseconds) / 1e18
-        let tick = min(bound / 4, .seconds(5))
+        let tick = machine.withLock { $0.silenceCheckInterval }
+        let clock = clock
         let watchdog = Task { [weak self] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: tick)
+                try? await clock.sleep(for: tick)
                 guard let self, !Task.isCancelled else { return }
                 let t = self.now()
-                if self.contactBox.withLock({ $0.isSilent(at: t, bound: seconds) }) {
+                if self.machine.withLock({ $0.checkSilence(at: t) }) == .cutWatch {
                     continuation.finish(throwing: WatchSilence(bound: bound))
                     return
                 }

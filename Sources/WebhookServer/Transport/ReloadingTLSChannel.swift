@@ -28,12 +28,14 @@ public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         do {
             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: store.context))
-            let state = try deadlines.map { try RequestReadDeadline.addRaw(to: channel, head: $0.head, body: $0.body, stats: $0.stats) }
+            let driver = try deadlines.map {
+                try RequestReadDeadline.addRaw(to: channel, head: $0.head, body: $0.body, stats: $0.stats)
+            }
             let configured = base.setup(channel: channel, logger: logger)
             let fast = mutateOnEventLoop
-            guard state != nil || fast != nil else { return configured }
+            guard driver != nil || fast != nil else { return configured }
             return configured.assumeIsolated().flatMapThrowing { value in
-                if let state { try RequestReadDeadline.addParts(to: channel, state: state) }
+                if let driver { try RequestReadDeadline.addParts(to: channel, driver: driver) }
                 if let fast {
                     // Behind the connection-state handler (idle timeout, quiesce on shutdown), which
                     // thus sees every request and answer, and in front of the router.

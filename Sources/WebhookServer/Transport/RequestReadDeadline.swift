@@ -10,90 +10,94 @@ import Synchronization
 /// bytes (slowloris) is disconnected instead of holding a connection and a task forever. Idle
 /// keep-alive connections between requests are left to the idle timeout.
 ///
-/// Two handlers share one `State`: `RawReads` (right after TLS) sees a request's first bytes,
-/// `Parts` (right after the HTTP decoder) sees where the head and the request end, and when the
-/// response is finished.
+/// The decisions are `RequestReadDeadlineStateMachine`'s. Two handlers share one `Driver`, which
+/// feeds the machine and performs its actions: `RawReads` (right after TLS) sees a request's
+/// first bytes, `Parts` (right after the HTTP decoder) sees where the head and the request end,
+/// and when the response is finished.
 enum RequestReadDeadline {
-    /// The deadline moves with every request, but the timer does not: it is scheduled once and,
-    /// when it fires, either closes the connection (deadline passed), re-arms itself for the
-    /// current deadline (moved later), or stops (no deadline: between requests). So a request
-    /// costs two clock reads, not two timers scheduled and cancelled.
-    final class State {
-        enum Phase { case idle, head, body, answering }
-        var phase = Phase.idle
-        /// When the connection is closed unless the current phase ended; nil: no deadline.
-        var deadline: NIODeadline?
-        var timer: Scheduled<Void>?
-        /// When `timer` fires.
-        var timerDeadline = NIODeadline.uptimeNanoseconds(0)
-        let head: TimeAmount
-        let body: TimeAmount
+    /// One connection's state machine, its timer and the clock it reads. Used on the channel's
+    /// event loop only.
+    final class Driver {
+        private var machine: RequestReadDeadlineStateMachine
+        private var timer: Scheduled<Void>?
         let stats: ConnectionStats
+        /// The time passed to the machine. The timer is scheduled on the event loop at the
+        /// machine's instants, so this reads the loop's clock (an `EmbeddedEventLoop`'s `now` in a test).
+        let now: () -> NIODeadline
 
-        init(head: TimeAmount, body: TimeAmount, stats: ConnectionStats) {
-            self.head = head
-            self.body = body
+        init(
+            head: TimeAmount, body: TimeAmount, stats: ConnectionStats, now: @escaping () -> NIODeadline = NIODeadline.now
+        ) {
+            self.machine = RequestReadDeadlineStateMachine(head: head, body: body)
             self.stats = stats
+            self.now = now
         }
 
-        func arm(_ context: ChannelHandlerContext, after delay: TimeAmount) {
-            let due = NIODeadline.now() + delay
-            deadline = due
-            if timer != nil, timerDeadline <= due { return }  // fires first, then follows the deadline
-            timer?.cancel()
-            schedule(context, at: due)
+        func connectionStarted(_ context: ChannelHandlerContext) {
+            perform(machine.connectionStarted(at: now()), context)
         }
 
-        private func schedule(_ context: ChannelHandlerContext, at due: NIODeadline) {
-            let loop = context.eventLoop.assumeIsolated()
-            let ctx = NIOLoopBound(context, eventLoop: context.eventLoop)
-            timerDeadline = due
-            timer = loop.scheduleTask(deadline: due) { [self] in
-                timer = nil
-                guard let deadline else { return }
-                if deadline <= .now() {
-                    stats.slowClosed.add(1, ordering: .relaxed)
-                    ctx.value.close(promise: nil)
-                } else {
-                    schedule(ctx.value, at: deadline)
+        func bytesRead(_ context: ChannelHandlerContext) {
+            perform(machine.bytesRead(at: now()), context)
+        }
+
+        func headRead(_ context: ChannelHandlerContext) {
+            perform(machine.headRead(at: now()), context)
+        }
+
+        func requestRead() {
+            machine.requestRead()
+        }
+
+        func responseWritten() {
+            machine.responseWritten()
+        }
+
+        func connectionClosed(_ context: ChannelHandlerContext) {
+            perform(machine.connectionClosed(), context)
+        }
+
+        private func perform(_ action: RequestReadDeadlineStateMachine.Action, _ context: ChannelHandlerContext) {
+            switch action {
+            case .none:
+                break
+            case .scheduleTimer(let due):
+                timer?.cancel()
+                let loop = context.eventLoop.assumeIsolated()
+                let ctx = NIOLoopBound(context, eventLoop: context.eventLoop)
+                timer = loop.scheduleTask(deadline: due) { [self] in
+                    timer = nil
+                    perform(machine.timerFired(at: now()), ctx.value)
                 }
+            case .cancelTimer:
+                timer?.cancel()
+                timer = nil
+            case .closeAsSlow:
+                stats.slowClosed.add(1, ordering: .relaxed)
+                context.close(promise: nil)
             }
-        }
-
-        func disarm() {
-            deadline = nil
-        }
-
-        func stop() {
-            deadline = nil
-            timer?.cancel()
-            timer = nil
         }
     }
 
     final class RawReads: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = ByteBuffer
         typealias InboundOut = ByteBuffer
-        let state: State
-        init(state: State) { self.state = state }
+        let driver: Driver
+        init(driver: Driver) { self.driver = driver }
 
         /// The first head's deadline runs from the connection's start, so a client that never
         /// finishes the TLS handshake (or never sends a byte) does not hold a connection either.
         func handlerAdded(context: ChannelHandlerContext) {
-            state.phase = .head
-            state.arm(context, after: state.head)
+            driver.connectionStarted(context)
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            if state.phase == .idle {
-                state.phase = .head
-                state.arm(context, after: state.head)
-            }
+            driver.bytesRead(context)
             context.fireChannelRead(data)
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            state.stop()
+            driver.connectionClosed(context)
             context.fireChannelInactive()
         }
     }
@@ -103,42 +107,38 @@ enum RequestReadDeadline {
         typealias InboundOut = HTTPServerRequestPart
         typealias OutboundIn = HTTPServerResponsePart
         typealias OutboundOut = HTTPServerResponsePart
-        let state: State
-        init(state: State) { self.state = state }
+        let driver: Driver
+        init(driver: Driver) { self.driver = driver }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
-            case .head:
-                state.phase = .body
-                state.arm(context, after: state.body)
-            case .body:
-                break
-            case .end:
-                state.phase = .answering
-                state.disarm()
+            case .head: driver.headRead(context)
+            case .body: break
+            case .end: driver.requestRead()
             }
             context.fireChannelRead(data)
         }
 
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-            if case .end = unwrapOutboundIn(data) {
-                // The next bytes start the next request.
-                if state.phase == .answering { state.phase = .idle }
-            }
+            if case .end = unwrapOutboundIn(data) { driver.responseWritten() }
             context.write(data, promise: promise)
         }
     }
 
     /// Adds both handlers: the raw one now (call right after the TLS handler), the HTTP one after
-    /// the request decoder once the HTTP pipeline exists (`addParts`).
-    static func addRaw(to channel: any Channel, head: TimeAmount, body: TimeAmount, stats: ConnectionStats) throws -> State {
-        let state = State(head: head, body: body, stats: stats)
-        try channel.pipeline.syncOperations.addHandler(RawReads(state: state))
-        return state
+    /// the request decoder once the HTTP pipeline exists (`addParts`). `now` is the clock the
+    /// deadlines are reckoned with.
+    static func addRaw(
+        to channel: any Channel, head: TimeAmount, body: TimeAmount, stats: ConnectionStats,
+        now: @escaping () -> NIODeadline = NIODeadline.now
+    ) throws -> Driver {
+        let driver = Driver(head: head, body: body, stats: stats, now: now)
+        try channel.pipeline.syncOperations.addHandler(RawReads(driver: driver))
+        return driver
     }
 
-    static func addParts(to channel: any Channel, state: State) throws {
+    static func addParts(to channel: any Channel, driver: Driver) throws {
         let decoder = try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
-        try channel.pipeline.syncOperations.addHandler(Parts(state: state), position: .after(decoder.handler))
+        try channel.pipeline.syncOperations.addHandler(Parts(driver: driver), position: .after(decoder.handler))
     }
 }
