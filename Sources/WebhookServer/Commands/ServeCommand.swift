@@ -1,8 +1,8 @@
 public import ArgumentParser
 import AsyncHTTPClient
 public import Foundation
-public import KubeClient
-public import Locality
+import KubeClient
+import Locality
 import Logging
 import Mutators
 import ServiceLifecycle
@@ -11,7 +11,7 @@ public struct Serve: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Serve /mutate, /filter, /prioritize, /healthz, /readyz and /metrics on one TLS port.")
 
-    @Option(help: "YAML config file (keys: \(ServeConfig.fileKeys.keys.sorted().joined(separator: ", "))).")
+    @Option(help: "YAML config file (keys: \(ServeConfig.keys.map(\.name).sorted().joined(separator: ", "))).")
     var config: String?
     @Option(help: "kubeconfig path (default: $KUBECONFIG, then the in-cluster service account).")
     var kubeconfig: String?
@@ -41,19 +41,28 @@ public struct Serve: AsyncParsableCommand {
             try c.apply(yaml: String(decoding: data, as: UTF8.self), source: file)
         }
         try c.apply(environment: environment)
-        if let kubeconfig { c.kubeconfig = kubeconfig }
-        if let cert { c.certFile = cert }
-        if let key { c.keyFile = key }
-        if let port {
-            guard (0...65535).contains(port) else { throw ConfigError("--port must be in 0...65535 (0: any free port)") }
-            c.port = port
+        // The flag's own wording, which says what 0 means.
+        if let port, !(0...65535).contains(port) { throw ConfigError("--port must be in 0...65535 (0: any free port)") }
+        for flag in keyFlags {
+            if let value = flag.value { try c.set(flag.key, value, source: flag.name) }
         }
-        if let address { c.address = address }
-        if let clusterState { c.clusterState = clusterState }
-        if example { c.example = true }
-        if let logLevel { try c.set("logLevel", logLevel, source: "--log-level") }
         try c.validate()
         return c
+    }
+
+    /// The flags that set a configuration key, in the order they are applied; each value is read
+    /// by that key's reader, as the key's environment variable would be.
+    var keyFlags: [(name: String, key: String, value: String?)] {
+        [
+            ("--kubeconfig", "kubeconfig", kubeconfig),
+            ("--cert", "certFile", cert),
+            ("--key", "keyFile", key),
+            ("--port", "port", port.map(String.init)),
+            ("--address", "address", address),
+            ("--cluster-state", "clusterState", clusterState),
+            ("--example", "example", example ? "true" : nil),
+            ("--log-level", "logLevel", logLevel),
+        ]
     }
 
     public func run() async throws {

@@ -119,8 +119,9 @@ struct ManifestTests {
     @Test func readmeDocumentsEveryConfigKeyAndLabel() throws {
         let readme = try String(contentsOfFile: "\(IndependentCheckTests.root)/README.md", encoding: .utf8)
         let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| `") }
-        for key in ServeConfig.fileKeys.keys.sorted() {
-            #expect(rows.contains { $0.contains("`\(key)`") && $0.contains("`\(ServeConfig.environmentName(key))`") }, "README row for \(key)")
+        for key in ServeConfig.keys {
+            let documented = rows.contains { $0.contains("`\(key.name)`") && $0.contains("`\(key.environmentName)`") }
+            #expect(documented, "README row for \(key.name)")
         }
         let sources = try FileManager.default.subpathsOfDirectory(atPath: "\(IndependentCheckTests.root)/Sources")
             .filter { $0.hasSuffix(".swift") && !$0.hasPrefix("locus-bench") }
@@ -131,6 +132,44 @@ struct ManifestTests {
         for key in keys.sorted() {
             #expect(rows.contains { $0.contains("`\(key)") }, "README's label table names \(key)")
         }
+    }
+
+    /// The README's configuration table states each key's default as the code has it: the values in
+    /// a row's default column, read by the keys' own readers, leave the defaults as they are; a key
+    /// unset by default shows no value there.
+    @Test func readmeStatesEveryConfigKeysDefault() throws {
+        let readme = try String(contentsOfFile: "\(IndependentCheckTests.root)/README.md", encoding: .utf8)
+        let defaults = ServeConfig()
+        let unset = Set(Mirror(reflecting: defaults).children.filter { child in
+            let value = Mirror(reflecting: child.value)
+            return value.displayStyle == .optional && value.children.isEmpty
+        }.compactMap(\.label))
+        func quoted(_ cell: String) -> [String] { cell.matches(of: /`([^`]*)`/).map { String($0.output.1) } }
+        var stated = Set<String>()
+        for row in readme.split(separator: "\n") where row.hasPrefix("| `") {
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            let keys = quoted(cells[0])
+            // The other tables (commands, routes, labels, metrics).
+            guard cells.count >= 3, !keys.isEmpty, keys.allSatisfy({ ServeConfig.keysByName[$0] != nil }) else { continue }
+            let values = quoted(cells[2])
+            for (i, key) in keys.enumerated() {
+                stated.insert(key)
+                if unset.contains(key) {
+                    #expect(!cells[2].hasPrefix("`"), "\(key) is unset by default, the README gives \(cells[2])")
+                    continue
+                }
+                #expect(!values.isEmpty, "no default value for \(key): \(cells[2])")
+                let value: Any = values.count == keys.count ? values[i] : values
+                var c = defaults
+                do {
+                    try c.set(key, value, source: "README")
+                    #expect(c == defaults, "the README's default of \(key), \(cells[2]), is not the code's")
+                } catch {
+                    Issue.record("the README's default of \(key): \(error)")
+                }
+            }
+        }
+        #expect(stated == Set(ServeConfig.keys.map(\.name)))
     }
 
     /// The extender is wired the way kube-scheduler must call it: the verbs Locus serves, names-only

@@ -8,6 +8,7 @@ import NIOCore
 import KubeClient
 import Mutators
 import NIOHTTP1
+import SchedulerExtender
 import Synchronization
 import Testing
 @testable import WebhookServer
@@ -285,6 +286,43 @@ struct CLITests {
         try empty.apply(yaml: "", source: "empty")
         #expect(empty == ServeConfig())
         #expect(throws: ConfigError.self) { try empty.apply(yaml: "- a list", source: "list") }
+    }
+
+    /// Each stored property of `ServeConfig` is one key of `ServeConfig.keys`, named as the property,
+    /// with an environment variable of its own; each flag that sets a key names an existing key.
+    @Test func everyConfigPropertyIsOneKeyAndEveryKeyFlagNamesOne() throws {
+        let keys = ServeConfig.keys
+        let properties = Mirror(reflecting: ServeConfig()).children.compactMap(\.label)
+        #expect(keys.map(\.name).sorted() == properties.sorted())
+        for key in keys {
+            #expect("\(key.property)" == "\\ServeConfig.\(key.name)", "key \(key.name) sets \(key.property)")
+        }
+        #expect(Set(keys.map(\.environmentName)).count == keys.count)
+        let help = Serve.helpMessage()
+        let flags = try Serve.parse([]).keyFlags
+        #expect(flags.count == 8)
+        for flag in flags {
+            #expect(ServeConfig.keysByName[flag.key] != nil, "\(flag.name) sets \(flag.key), which is not a key")
+            #expect(help.contains(flag.name + " "), "\(flag.name) is not a flag of locus serve")
+        }
+        // What goes into the admission policy and the extender's config has their defaults.
+        #expect(ServeConfig().extenderConfig == ExtenderConfig())
+        #expect(ServeConfig().admissionPolicy(nativeSidecars: true) == AdmissionPolicy())
+    }
+
+    /// Every key refuses a value it cannot take with an error naming the source and the key.
+    @Test func everyKeyRefusesAMappingNamingItself() {
+        for key in ServeConfig.keys {
+            var c = ServeConfig()
+            do {
+                try c.set(key.name, ["a": 1] as [String: Any], source: "config x.yaml")
+                Issue.record("\(key.name) took a mapping")
+            } catch let error as ConfigError {
+                #expect(error.description.hasPrefix("config x.yaml: \(key.name) must be "), "\(error)")
+            } catch {
+                Issue.record("\(key.name): \(error)")
+            }
+        }
     }
 }
 
