@@ -1,5 +1,3 @@
-import JSON
-import Locality
 
 /// One change Locus made to a pod (or chose not to make), in plain words.
 public struct Explanation: Sendable, Hashable {

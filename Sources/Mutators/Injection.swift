@@ -1,4 +1,3 @@
-import JSON
 import Locality
 
 /// One dataset wired into a pod: which, by which engine, and how.

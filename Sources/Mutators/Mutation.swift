@@ -1,5 +1,4 @@
 public import JSON
-import Locality
 
 /// The mutated pod and why it looks that way.
 public struct Mutation: Sendable {

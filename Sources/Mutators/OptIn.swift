@@ -1,4 +1,3 @@
-import JSON
 import Locality
 
 /// How a pod opted in.

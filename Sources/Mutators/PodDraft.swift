@@ -1,6 +1,5 @@
 import Foundation
 import JSON
-import Locality
 
 /// A pod being rewritten: the parts Locus touches, taken out of the JSON once and put back at the end.
 struct PodDraft {

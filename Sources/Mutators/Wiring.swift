@@ -1,5 +1,3 @@
-import JSON
-import Locality
 
 /// How a dataset was wired into a pod: the value recorded in `locus.dev/injected` and the
 /// `how` label of the injection metric.

@@ -1,6 +1,4 @@
 import Foundation
-import JSON
-import KubeClient
 public import Locality
 
 /// One node's verdict and score, with the bytes behind it.

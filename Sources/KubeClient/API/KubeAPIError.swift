@@ -1,9 +1,4 @@
-import AsyncHTTPClient
 import Foundation
-import Logging
-import NIOCore
-import NIOHTTP1
-import NIOSSL
 
 /// A failed API call, with the HTTP status and the API server's `Status` where there was one.
 /// The description is one line a person can act on; it never contains credentials.

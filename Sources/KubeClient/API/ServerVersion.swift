@@ -1,9 +1,4 @@
-import AsyncHTTPClient
 import Foundation
-import Logging
-import NIOCore
-import NIOHTTP1
-import NIOSSL
 
 /// The server's `/version` answer.
 public struct ServerVersion: Codable, Sendable, Hashable {

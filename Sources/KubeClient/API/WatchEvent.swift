@@ -1,9 +1,4 @@
-import AsyncHTTPClient
 import Foundation
-import Logging
-import NIOCore
-import NIOHTTP1
-import NIOSSL
 
 public enum WatchEventType: String, Codable, Sendable {
     case added = "ADDED"

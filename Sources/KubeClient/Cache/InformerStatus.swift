@@ -1,7 +1,5 @@
 import Foundation
-import Logging
 import Synchronization
-import Yams
 
 /// What an informer reports about itself: its first list done, its counters, its contact with
 /// the API server.

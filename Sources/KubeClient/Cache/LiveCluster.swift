@@ -1,7 +1,6 @@
 public import Foundation
 public import Logging
 import Synchronization
-import Yams
 
 /// Informers keeping a `ClusterCache` in step with a real cluster.
 public final class LiveCluster: Sendable {

@@ -1,7 +1,5 @@
 import Foundation
-import JSON
 import Synchronization
-import Yams
 
 /// What identifies one version of a file that may be replaced at any time (a rotated token, a
 /// mounted Secret): the file reached through every symlink, by device, inode, modification

@@ -1,7 +1,6 @@
 import Foundation
 import JSON
 import Synchronization
-import Yams
 
 /// Why a kubeconfig or in-cluster configuration could not be used. Messages name the file and
 /// the field, and never contain credential material.

@@ -1,7 +1,5 @@
 import Foundation
-import JSON
 import Synchronization
-import Yams
 
 /// How Locus authenticates to the API server.
 public enum KubeCredentials: Sendable {

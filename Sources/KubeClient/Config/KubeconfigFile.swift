@@ -1,7 +1,6 @@
 import Foundation
 import JSON
 import Synchronization
-import Yams
 
 struct KubeconfigFile: Decodable {
     var currentContext: String?

@@ -1,7 +1,5 @@
 import Foundation
-import JSON
 import Synchronization
-import Yams
 
 /// A bearer token kept in a file that may be replaced at any time (a projected service-account
 /// token is rotated by the kubelet through an atomic symlink swap). The file is re-read when

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Synchronization
 
 /// Capped exponential backoff with jitter: each failure doubles the delay up to `cap`, and the

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Synchronization
 
 /// Counters an informer keeps, for metrics and tests.

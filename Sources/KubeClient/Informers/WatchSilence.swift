@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Synchronization
 
 /// A watch abandoned because nothing arrived on it for `bound`.

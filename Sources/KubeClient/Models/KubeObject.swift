@@ -1,5 +1,4 @@
 import Foundation
-import JSON
 
 /// A Kubernetes object Locus reads: decodable from the API server's JSON, tolerant of unknown fields.
 public protocol KubeObject: Codable, Sendable {

@@ -1,5 +1,4 @@
 import Foundation
-import JSON
 
 public struct ListMeta: Codable, Sendable, Hashable {
     public var resourceVersion: String?

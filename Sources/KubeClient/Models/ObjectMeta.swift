@@ -1,5 +1,4 @@
 import Foundation
-import JSON
 
 public struct OwnerReference: Codable, Sendable, Hashable {
     public var apiVersion: String

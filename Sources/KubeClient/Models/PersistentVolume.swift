@@ -1,5 +1,4 @@
 import Foundation
-import JSON
 
 public struct PersistentVolume: KubeObject, Hashable {
     public var metadata: ObjectMeta

@@ -1,5 +1,4 @@
 import Foundation
-import JSON
 
 public struct PersistentVolumeClaim: KubeObject, Hashable {
     public var metadata: ObjectMeta

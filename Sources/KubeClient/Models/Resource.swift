@@ -1,5 +1,4 @@
 import Foundation
-import JSON
 
 /// An API resource: where its objects live on the API server.
 public struct Resource: Sendable, Hashable, CustomStringConvertible {

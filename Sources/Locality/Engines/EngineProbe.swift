@@ -1,6 +1,5 @@
 public import AsyncHTTPClient
 public import Foundation
-import KubeClient
 
 /// How engines are asked: the HTTP client for engines that speak HTTP, and the bound on each call.
 public struct EngineProbe: Sendable {

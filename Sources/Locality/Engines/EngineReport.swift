@@ -1,6 +1,4 @@
-import AsyncHTTPClient
 import Foundation
-import KubeClient
 
 /// What an engine said about one dataset.
 public struct EngineReport: Sendable {

@@ -1,6 +1,4 @@
 import Foundation
-import JSON
-import Locality
 
 /// What the operator chose for requests Locus cannot serve.
 public struct AdmissionPolicy: Sendable, Equatable {

@@ -1,6 +1,5 @@
 import Foundation
 public import JSON
-import Locality
 
 /// The outcome of one review, for metrics, logs and `locus mutate`.
 public struct AdmissionResult: Sendable {

@@ -1,5 +1,4 @@
 import Foundation
-import JSON
 import Locality
 
 /// A malformed AdmissionReview: answered with HTTP 400 and this reason.

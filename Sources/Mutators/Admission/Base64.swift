@@ -1,6 +1,4 @@
 import Foundation
-import JSON
-import Locality
 
 /// Standard base64 (RFC 4648, padded), appended to a byte buffer.
 enum Base64 {

@@ -1,5 +1,4 @@
 import Foundation
-import JSON
 import Locality
 
 /// A request kube-scheduler sent that cannot be read; the reason goes back in `Error`.

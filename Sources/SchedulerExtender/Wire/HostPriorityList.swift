@@ -1,6 +1,5 @@
 import Foundation
 import JSON
-import Locality
 
 /// `HostPriorityList`: `[{"Host": name, "Score": 0…10}]`.
 public func encodeHostPriorities(_ scores: [(host: String, score: Int)]) -> [UInt8] {

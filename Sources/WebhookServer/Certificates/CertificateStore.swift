@@ -1,8 +1,6 @@
 import Foundation
-import HummingbirdCore
 import KubeClient
 public import Logging
-import NIOCore
 public import NIOSSL
 import Synchronization
 

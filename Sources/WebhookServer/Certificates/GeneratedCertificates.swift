@@ -1,7 +1,4 @@
-import Crypto
 import Foundation
-import SwiftASN1
-import X509
 
 /// A CA and a serving certificate signed by it, PEM encoded.
 public struct GeneratedCertificates: Sendable {

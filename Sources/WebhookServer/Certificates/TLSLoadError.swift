@@ -1,9 +1,5 @@
 import Foundation
-import HummingbirdCore
 import KubeClient
-import Logging
-import NIOCore
-import NIOSSL
 import Synchronization
 
 /// Why a certificate/key pair could not be loaded.

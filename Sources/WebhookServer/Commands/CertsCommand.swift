@@ -1,12 +1,7 @@
 public import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import KubeClient
 import Locality
-import Logging
-import Mutators
-import ServiceLifecycle
-import Yams
 
 public struct Certs: ParsableCommand {
     public static let configuration = CommandConfiguration(

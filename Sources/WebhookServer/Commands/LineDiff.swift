@@ -1,8 +1,5 @@
-import ArgumentParser
 import Foundation
 import KubeClient
-import Locality
-import Mutators
 
 /// A small line diff (longest common subsequence) for showing a pod before and after.
 enum LineDiff {

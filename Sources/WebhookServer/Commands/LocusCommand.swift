@@ -1,12 +1,7 @@
 public import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import KubeClient
 import Locality
-import Logging
-import Mutators
-import ServiceLifecycle
-import Yams
 
 /// The `locus` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input.
 public struct LocusCommand: AsyncParsableCommand {

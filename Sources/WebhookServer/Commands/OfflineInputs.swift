@@ -1,9 +1,7 @@
-import ArgumentParser
 import Foundation
 import JSON
 import KubeClient
 import Locality
-import Mutators
 
 /// What `locus mutate` and `locus score` read: the config file, the cluster state (the built-in
 /// example when none is named) and the pod manifest, each checked with a one-line reason.

@@ -1,9 +1,5 @@
 import Foundation
 import KubeClient
-import Logging
-import Mutators
-import SchedulerExtender
-import Yams
 
 /// Bad configuration: the command exits 2 with this one-line reason.
 public struct ConfigError: Error, CustomStringConvertible, Equatable {

@@ -1,16 +1,6 @@
 import Foundation
-import AsyncHTTPClient
-import Hummingbird
-import HummingbirdCore
 public import KubeClient
-import Logging
-import Locality
-import Mutators
-import NIOCore
-import SchedulerExtender
-import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 /// Where the cluster objects come from: informers against a real API server, or a static state.
 public enum ClusterBackend: Sendable {

@@ -1,5 +1,4 @@
 import Foundation
-import AsyncHTTPClient
 import Hummingbird
 import HummingbirdCore
 import KubeClient
@@ -7,7 +6,6 @@ public import Logging
 public import Locality
 public import Mutators
 import NIOCore
-import SchedulerExtender
 public import ServiceLifecycle
 import Synchronization
 public import UnixSignals

@@ -1,16 +1,5 @@
 import Foundation
-import AsyncHTTPClient
-import Hummingbird
-import HummingbirdCore
-import KubeClient
-import Logging
-import Locality
-import Mutators
-import NIOCore
-import SchedulerExtender
-import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 /// What `/readyz` needs beyond the informers: the locality index built from the synced caches
 /// (so the first pods are scored by bytes, not by an empty index), and no SIGTERM yet (so

@@ -1,16 +1,7 @@
 import Foundation
-import AsyncHTTPClient
-import Hummingbird
-import HummingbirdCore
-import KubeClient
 import Logging
-import Locality
-import Mutators
-import NIOCore
-import SchedulerExtender
 import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 /// Registered last, so shut down first: on SIGTERM it marks the server draining (not ready) and
 /// waits `delay` while the server keeps accepting, so kube-apiserver and kube-scheduler, which

@@ -1,16 +1,7 @@
 import Foundation
-import AsyncHTTPClient
-import Hummingbird
-import HummingbirdCore
-import KubeClient
-import Logging
-import Locality
 import Mutators
-import NIOCore
-import SchedulerExtender
 import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 /// A long-running task as a service that stops on graceful shutdown.
 struct TaskService: Service {

@@ -1,16 +1,7 @@
 import Foundation
-import AsyncHTTPClient
 public import Hummingbird
-import HummingbirdCore
-import KubeClient
-import Logging
-import Locality
-import Mutators
 public import NIOCore
-import SchedulerExtender
-import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 /// The request context of Locus's routes: Hummingbird's, plus the connection's channel (to ask
 /// TLS who the client is).

@@ -1,16 +1,8 @@
 import Foundation
-import AsyncHTTPClient
 import Hummingbird
 import HummingbirdCore
-import KubeClient
-import Logging
-import Locality
-import Mutators
 import NIOCore
-import SchedulerExtender
-import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 extension LocusRoutes {
     /// Reads a request body of at most `limit` (default `maxRequestBytes`). Larger bodies are refused

@@ -1,16 +1,8 @@
 import Foundation
-import AsyncHTTPClient
 import Hummingbird
 import HummingbirdCore
 import KubeClient
-import Logging
-import Locality
-import Mutators
-import NIOCore
-import SchedulerExtender
-import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 /// Records a count and latency per route and status code.
 struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {

@@ -1,16 +1,5 @@
 import Foundation
-import AsyncHTTPClient
-import Hummingbird
-import HummingbirdCore
-import KubeClient
-import Logging
-import Locality
-import Mutators
-import NIOCore
-import SchedulerExtender
-import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 /// The routes Locus answers, all on one TLS port.
 public enum Route: String, CaseIterable, Sendable {

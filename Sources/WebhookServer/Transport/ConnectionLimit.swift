@@ -1,7 +1,5 @@
 public import HummingbirdCore
 public import Logging
-import NIOCore
-import NIOHTTP1
 import Synchronization
 
 /// At most `limit` connections at once (Hummingbird's accept back-pressure): past it the server

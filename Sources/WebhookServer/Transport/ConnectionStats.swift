@@ -1,7 +1,3 @@
-import HummingbirdCore
-import Logging
-import NIOCore
-import NIOHTTP1
 import Synchronization
 
 /// Connection counts for metrics: open now, refused by the limit (deferred: the listener stops

@@ -1,9 +1,4 @@
 import Foundation
-import HTTPTypes
-import HummingbirdCore
-import NIOCore
-import NIOHTTPTypes
-import NIOSSL
 
 /// The HTTP `Date` header (RFC 9110 IMF-fixdate), formatted at most once a second.
 struct HTTPDate {

@@ -1,9 +1,5 @@
 import Foundation
 import HummingbirdCore
-import KubeClient
-import Logging
-import NIOCore
-import NIOSSL
 import Synchronization
 
 extension HTTPServerBuilder {

@@ -1,9 +1,6 @@
 import Foundation
-import HummingbirdCore
 import KubeClient
-import Logging
 public import NIOCore
-import NIOSSL
 import Synchronization
 
 /// Bounds on a client's reads (see `RequestReadDeadline`).

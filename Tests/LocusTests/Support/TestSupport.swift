@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Synchronization
 import KubeClient
-import NIOCore
 import NIOSSL
 import WebhookServer
 
