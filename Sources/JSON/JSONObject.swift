@@ -57,7 +57,8 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
             }
         } else {
             let order = m.indices.sorted { i, j in
-                let a = m[i].key, b = m[j].key
+                let a = m[i].key
+                let b = m[j].key
                 return a < b || (a == b && i < j)
             }
             m = order.map { m[$0] }

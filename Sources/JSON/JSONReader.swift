@@ -57,7 +57,10 @@ enum JSONReader {
             guard depth <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
             pos += 1
             skipSpace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
+                pos += 1
+                return
+            }
             while true {
                 skipSpace()
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
@@ -69,8 +72,14 @@ enum JSONReader {
                 try member(&self, key)
                 skipSpace()
                 guard pos < bytes.count else { throw error("unexpected end of input in an object") }
-                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
+                if bytes[pos] == UInt8(ascii: ",") {
+                    pos += 1
+                    continue
+                }
+                if bytes[pos] == UInt8(ascii: "}") {
+                    pos += 1
+                    return
+                }
                 throw error("expected ',' or '}'")
             }
         }
@@ -120,7 +129,10 @@ enum JSONReader {
             guard depth <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
             pos += 1
             skipSpace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
+                pos += 1
+                return
+            }
             while true {
                 skipSpace()
                 let start = pos
@@ -135,8 +147,14 @@ enum JSONReader {
                 elements.append(LazyElement(range: start..<pos, kept: kept))
                 skipSpace()
                 guard pos < bytes.count else { throw error("unexpected end of input in an array") }
-                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if bytes[pos] == UInt8(ascii: "]") { pos += 1; return }
+                if bytes[pos] == UInt8(ascii: ",") {
+                    pos += 1
+                    continue
+                }
+                if bytes[pos] == UInt8(ascii: "]") {
+                    pos += 1
+                    return
+                }
                 throw error("expected ',' or ']'")
             }
         }
@@ -151,7 +169,10 @@ enum JSONReader {
                 let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
                 pos += 1
                 skipSpace()
-                if pos < bytes.count, bytes[pos] == close { pos += 1; return }
+                if pos < bytes.count, bytes[pos] == close {
+                    pos += 1
+                    return
+                }
                 while true {
                     skipSpace()
                     if isObject {
@@ -165,8 +186,14 @@ enum JSONReader {
                     try skip(depth: depth + 1)
                     skipSpace()
                     guard pos < bytes.count else { throw error("unexpected end of input") }
-                    if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                    if bytes[pos] == close { pos += 1; return }
+                    if bytes[pos] == UInt8(ascii: ",") {
+                        pos += 1
+                        continue
+                    }
+                    if bytes[pos] == close {
+                        pos += 1
+                        return
+                    }
                     throw error(isObject ? "expected ',' or '}'" : "expected ',' or ']'")
                 }
             case UInt8(ascii: "\""): try skipString()
@@ -230,7 +257,7 @@ enum JSONReader {
                 pos += 1
                 switch e {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     continue
                 case UInt8(ascii: "u"):
                     let scalar = try hex4()
@@ -258,7 +285,8 @@ enum JSONReader {
             let digits = p
             while p < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[p]) { p += 1 }
             let count = p - digits
-            let ends = p == bytes.count || !(bytes[p] == UInt8(ascii: ".") || bytes[p] == UInt8(ascii: "e") || bytes[p] == UInt8(ascii: "E"))
+            let ends =
+                p == bytes.count || !(bytes[p] == UInt8(ascii: ".") || bytes[p] == UInt8(ascii: "e") || bytes[p] == UInt8(ascii: "E"))
             if count >= 1, count <= 18, ends, count == 1 || bytes[digits] != UInt8(ascii: "0") {
                 pos = p
                 return
@@ -282,9 +310,15 @@ enum JSONReader {
             case UInt8(ascii: "{"): return try object(depth: depth + 1)
             case UInt8(ascii: "["): return try array(depth: depth + 1)
             case UInt8(ascii: "\""): return .string(try string())
-            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
             default: throw error("expected a JSON value")
             }
@@ -310,14 +344,23 @@ enum JSONReader {
             pos += 1
             var a: [JSONValue] = []
             skipSpace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(a) }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
+                pos += 1
+                return .array(a)
+            }
             while true {
                 skipSpace()
                 a.append(try value(depth: depth))
                 skipSpace()
                 guard pos < bytes.count else { throw error("unexpected end of input in an array") }
-                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(a) }
+                if bytes[pos] == UInt8(ascii: ",") {
+                    pos += 1
+                    continue
+                }
+                if bytes[pos] == UInt8(ascii: "]") {
+                    pos += 1
+                    return .array(a)
+                }
                 throw error("expected ',' or ']'")
             }
         }
@@ -350,7 +393,11 @@ enum JSONReader {
                     return try out.withUnsafeBufferPointer { try validated($0, at: start) }
                 }
                 if b < 0x20 { throw error("control character in a string") }
-                if b != UInt8(ascii: "\\") { out.append(b); pos += 1; continue }
+                if b != UInt8(ascii: "\\") {
+                    out.append(b)
+                    pos += 1
+                    continue
+                }
                 pos += 1
                 guard pos < bytes.count else { break }
                 let e = bytes[pos]

@@ -28,10 +28,22 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
-    @inlinable public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    @inlinable public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
-    @inlinable public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
-    @inlinable public var objectValue: JSONObject? { if case .object(let o) = self { return o }; return nil }
+    @inlinable public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    @inlinable public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+    @inlinable public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+    @inlinable public var objectValue: JSONObject? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
     public var int64Value: Int64? {
         switch self {
         case .integer(let i): return i
@@ -39,7 +51,10 @@ public enum JSONValue: Sendable, Hashable {
         default: return nil
         }
     }
-    @inlinable public var isNull: Bool { if case .null = self { return true }; return false }
+    @inlinable public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
 
     /// Decodes JSON bytes into a value; numbers without fraction or exponent stay integers.
     /// A byte-level reader (see `JSONReader`): several times faster than `JSONDecoder` on pods.

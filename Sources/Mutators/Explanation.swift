@@ -1,4 +1,3 @@
-
 /// One change Locus made to a pod (or chose not to make), in plain words.
 public struct Explanation: Sendable, Hashable {
     /// `namespace/name` of the dataset, nil for pod-wide changes.

@@ -69,7 +69,8 @@ public struct MutationConfig: Sendable, Equatable {
             required: ["fluid.io/node"])
 
         public static func == (a: Self, b: Self) -> Bool {
-            a.required == b.required && a.preferred.map(\.name) == b.preferred.map(\.name) && a.preferred.map(\.weight) == b.preferred.map(\.weight)
+            a.required == b.required && a.preferred.map(\.name) == b.preferred.map(\.name)
+                && a.preferred.map(\.weight) == b.preferred.map(\.weight)
         }
     }
 

@@ -7,7 +7,9 @@ public struct OptIn: Sendable, Equatable {
     public var via: String
 
     /// nil when the pod did not opt in, or opted out, or Fluid's webhook already injected it.
-    public static func evaluate(labels: [String: String], annotations: [String: String], namespaceLabels: [String: String], config: MutationConfig) -> OptIn? {
+    public static func evaluate(
+        labels: [String: String], annotations: [String: String], namespaceLabels: [String: String], config: MutationConfig
+    ) -> OptIn? {
         if labels[Keys.fluidEnableInjection] == "false" || labels[Keys.fluidSidecarDone] == "true" { return nil }
         if labels[Keys.fluidServerlessInject] == "true" {
             return OptIn(fuseMode: .sidecar, via: "pod label \(Keys.fluidServerlessInject)=true")

@@ -40,13 +40,18 @@ public enum PodMutator {
                 if d.volumes.isEmpty {
                     wiring = .named
                     if explain {
-                        notes.append(Explanation(
-                            dataset: d.ref.description, rule: "fuse-no-volume",
-                            text: "\(d.ref) is a FUSE dataset (\(d.engine)) named by annotation, not mounted as a volume: nothing to mount, scheduling hints only"))
+                        notes.append(
+                            Explanation(
+                                dataset: d.ref.description, rule: "fuse-no-volume",
+                                text:
+                                    "\(d.ref) is a FUSE dataset (\(d.engine)) named by annotation, not mounted as a volume: nothing to "
+                                    + "mount, scheduling hints only"
+                            ))
                     }
                 } else if optIn.fuseMode == .sidecar {
                     switch trial.injectFuseSidecar(
-                        d, template: template, config: config, options: sidecarOptions, podNamespace: podNamespace, warnings: &trialWarnings)
+                        d, template: template, config: config, options: sidecarOptions, podNamespace: podNamespace, warnings: &trialWarnings
+                    )
                     {
                     case .failure(let problem):
                         problems.append("dataset \(d.ref): \(problem.text)")
@@ -61,7 +66,11 @@ public enum PodMutator {
             case .sharedMemory(let endpoint):
                 if enforced && d.claim == nil {
                     problems.append(
-                        "dataset \(d.ref): namespace \(podNamespace) enforces Pod Security \(podSecurity.description), which forbids the hostPath volume that carries \(d.kind.rawValue)'s socket, and the dataset has no volume claim in namespace \(podNamespace) to reach the socket through; ways out: a namespace whose level allows hostPath (\(PodSecurity.enforceLabel)=privileged), or a dataset Fluid has bound (it creates the claim)")
+                        "dataset \(d.ref): namespace \(podNamespace) enforces Pod Security \(podSecurity.description), which forbids the "
+                            + "hostPath volume that carries \(d.kind.rawValue)'s socket, and the dataset has no volume claim in "
+                            + "namespace \(podNamespace) to reach the socket through; ways out: a namespace whose level allows hostPath "
+                            + "(\(PodSecurity.enforceLabel)=privileged), or a dataset Fluid has bound (it creates the claim)"
+                    )
                     continue
                 }
                 wiring = .sharedMemory
@@ -72,10 +81,16 @@ public enum PodMutator {
                 let introduced = podSecurity.introducedViolations(before: draft.finish(), after: trial.finish())
                 if !introduced.isEmpty {
                     let what = wiring == .sharedMemory ? "the shared-memory mount" : "the FUSE sidecar"
-                    let reason = "namespace \(podNamespace) enforces Pod Security \(podSecurity.description)\(podSecurity.labelProblem.map { " (\($0))" } ?? ""), which \(what) for this dataset would break: \(introduced.joined(separator: "; "))"
+                    let reason =
+                        "namespace \(podNamespace) enforces Pod Security "
+                        + "\(podSecurity.description)\(podSecurity.labelProblem.map { " (\($0))" } ?? ""), which \(what) for this "
+                        + "dataset would break: \(introduced.joined(separator: "; "))"
                     guard config.podSecurityFallback == .serverful, case .fuse = d.access, wiring != .named else {
                         problems.append(
-                            "dataset \(d.ref): \(reason); ways out: serverful mode (pod label \(Keys.fluidServerfulInject)=true: Fluid's CSI plugin mounts on the node and the pod needs no privilege), Locus's podSecurityFallback: serverful to choose it by itself, or a namespace whose level allows it (\(PodSecurity.enforceLabel)=privileged)")
+                            "dataset \(d.ref): \(reason); ways out: serverful mode (pod label \(Keys.fluidServerfulInject)=true: Fluid's "
+                                + "CSI plugin mounts on the node and the pod needs no privilege), Locus's podSecurityFallback: serverful "
+                                + "to choose it by itself, or a namespace whose level allows it (\(PodSecurity.enforceLabel)=privileged)"
+                        )
                         continue
                     }
                     trial = draft
@@ -90,9 +105,11 @@ public enum PodMutator {
             explanations += notes
             if let cm = d.envConfigMap {
                 if d.ref.namespace == podNamespace {
-                    explanations += draft.addEnvFrom(configMap: cm, dataset: d.ref, includeInit: config.envIntoInitContainers, optional: false)
+                    explanations += draft.addEnvFrom(
+                        configMap: cm, dataset: d.ref, includeInit: config.envIntoInitContainers, optional: false)
                 } else {
-                    warnings.append("dataset \(d.ref) names env ConfigMap \(cm), but a pod can only read ConfigMaps of its own namespace: not injected")
+                    warnings.append(
+                        "dataset \(d.ref) names env ConfigMap \(cm), but a pod can only read ConfigMaps of its own namespace: not injected")
                 }
             }
             record[d.ref] = wiring.rawValue

@@ -1,4 +1,3 @@
-
 /// How a dataset was wired into a pod: the value recorded in `locus.dev/injected` and the
 /// `how` label of the injection metric.
 public enum Wiring: String, Sendable, Hashable, CaseIterable {

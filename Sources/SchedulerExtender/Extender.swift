@@ -66,7 +66,8 @@ public enum Extender {
             if case .sharedMemory = d.access { needsWorker = true } else { needsWorker = false }
             exclusiveValue = "\(d.ref.namespace)_\(d.ref.name)"
             if case .fuse = d.access, !d.volumes.isEmpty,
-               let selector = d.runtime.spec?.fuse?["nodeSelector"]?.objectValue?.compactMapValues(\.stringValue) {
+                let selector = d.runtime.spec?.fuse?["nodeSelector"]?.objectValue?.compactMapValues(\.stringValue)
+            {
                 fuseSelector = selector.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
             } else {
                 fuseSelector = []
@@ -80,18 +81,24 @@ public enum Extender {
         for rule in rules {
             if rule.needsWorker, labels[rule.cacheLabel] != "true" {
                 let d = rule.dataset
-                return "node \(node) runs no \(d.kind.rawValue) worker for dataset \(d.ref) (no label \(rule.cacheLabel)=true); the pod reads it over a shared-memory socket, which exists only on such nodes"
+                return
+                    "node \(node) runs no \(d.kind.rawValue) worker for dataset \(d.ref) (no label \(rule.cacheLabel)=true); the pod "
+                    + "reads it over a shared-memory socket, which exists only on such nodes"
             }
             if let holder = labels[Keys.fluidExclusive], !holder.isEmpty, holder != rule.exclusiveValue {
                 let d = rule.dataset
-                return "node \(node) is held exclusively by dataset \(holder.replacingOccurrences(of: "_", with: "/")) (Fluid placement Exclusive), so dataset \(d.ref) cannot be cached there"
+                return
+                    "node \(node) is held exclusively by dataset \(holder.replacingOccurrences(of: "_", with: "/")) (Fluid placement "
+                    + "Exclusive), so dataset \(d.ref) cannot be cached there"
             }
             if !rule.fuseSelector.isEmpty {
                 let missing = rule.fuseSelector.filter { labels[$0.key] != $0.value }
                 if !missing.isEmpty {
                     let d = rule.dataset
                     let want = missing.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-                    return "the FUSE of \(d.kind.rawValue) \(d.runtime.metadata.namespace ?? "")/\(d.runtime.metadata.name ?? "") (serving \(d.ref) through its PVC) runs only on nodes with \(want); node \(node) lacks it"
+                    return
+                        "the FUSE of \(d.kind.rawValue) \(d.runtime.metadata.namespace ?? "")/\(d.runtime.metadata.name ?? "") (serving "
+                        + "\(d.ref) through its PVC) runs only on nodes with \(want); node \(node) lacks it"
                 }
             }
         }
@@ -209,7 +216,11 @@ public enum Extender {
     static func topologyScores(
         _ plan: PodPlan, nodes: [String], view: NodeView, config: ExtenderConfig, detailed: Bool
     ) -> [(score: Int, why: [String])]? {
-        struct Place { var nodes: Set<String>; var zones: Set<String>; var regions: Set<String> }
+        struct Place {
+            var nodes: Set<String>
+            var zones: Set<String>
+            var regions: Set<String>
+        }
         let places = plan.datasets.map { d -> Place in
             let holders = view.cacheNodes(d)
             let labels = holders.map { view.labels($0) }

@@ -15,7 +15,10 @@ public struct NodeVerdict: Sendable, Equatable {
     /// When the score came from the topology fallback: why, per dataset.
     public var topology: [String]
 
-    public init(node: String, failure: String?, unresolvable: Bool, score: Int, bytes: [DatasetRef: TierBytes], sharedMemory: [DatasetRef], topology: [String] = []) {
+    public init(
+        node: String, failure: String?, unresolvable: Bool, score: Int, bytes: [DatasetRef: TierBytes], sharedMemory: [DatasetRef],
+        topology: [String] = []
+    ) {
         self.node = node
         self.failure = failure
         self.unresolvable = unresolvable

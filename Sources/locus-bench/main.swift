@@ -1,3 +1,4 @@
+import CoreFoundation  // timespec's fields (clock_gettime)
 // locus-bench: Locus's own load generator and fixture maker for the benchmarks (scripts/bench-webhook).
 //
 //   locus-bench rate --port P --body FILE [--path /mutate] [--rate 5000] [--connections 16] [--seconds 20]
@@ -11,15 +12,14 @@
 //       Prints a cluster-state file with N dataset PVCs (and their PVs) over M datasets, and D of
 //       their runtimes' FUSE DaemonSets (default M).
 import Foundation
-import CoreFoundation  // timespec's fields (clock_gettime)
 import JSON
+import KubeClient
+import Locality
+import Mutators
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import KubeClient
-import Locality
-import Mutators
 import SchedulerExtender
 import WebhookServer
 
@@ -61,10 +61,12 @@ func wellFormed(path: String, _ body: ByteBuffer) -> Bool {
     switch path {
     case "/mutate":
         guard v["kind"]?.stringValue == "AdmissionReview", v["apiVersion"]?.stringValue != nil,
-              let r = v["response"], r["uid"]?.stringValue?.isEmpty == false, r["allowed"]?.boolValue != nil else { return false }
+            let r = v["response"], r["uid"]?.stringValue?.isEmpty == false, r["allowed"]?.boolValue != nil
+        else { return false }
         if let patch = r["patch"]?.stringValue {
             guard r["patchType"]?.stringValue == "JSONPatch", let raw = Data(base64Encoded: patch),
-                  (try? JSONValue.parse(raw))?.arrayValue != nil else { return false }
+                (try? JSONValue.parse(raw))?.arrayValue != nil
+            else { return false }
         }
         return true
     case "/filter":
@@ -149,7 +151,10 @@ final class PacedRequests: ChannelInboundHandler {
 
     /// Ends this connection's part (once).
     func finish() {
-        if !done { done = true; finished.succeed(()) }
+        if !done {
+            done = true
+            finished.succeed(())
+        }
     }
 
     init(
@@ -158,7 +163,9 @@ final class PacedRequests: ChannelInboundHandler {
     ) {
         self.path = path
         self.body = body
-        self.headers = HTTPHeaders([("Host", "localhost"), ("Content-Type", "application/json"), ("Content-Length", String(body.readableBytes))])
+        self.headers = HTTPHeaders([
+            ("Host", "localhost"), ("Content-Type", "application/json"), ("Content-Length", String(body.readableBytes)),
+        ])
         self.interval = interval
         self.due = due
         self.end = end
@@ -201,7 +208,9 @@ final class PacedRequests: ChannelInboundHandler {
         if answer.status != 200 {
             stats.failures += 1
             stats.problem("HTTP \(answer.status): \(String(buffer: answer.body).prefix(200))")
-        } else if sent % checkEvery == 1 || checkEvery == 1 ? !wellFormed(path: path, answer.body) : !looksLikeAnswer(path: path, answer.body) {
+        } else if sent % checkEvery == 1 || checkEvery == 1
+            ? !wellFormed(path: path, answer.body) : !looksLikeAnswer(path: path, answer.body)
+        {
             stats.malformed += 1
             stats.problem("malformed: \(String(buffer: answer.body).prefix(200))")
         }
@@ -255,7 +264,8 @@ func runClient(
                 .connectTimeout(.seconds(5))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         try channel.pipeline.syncOperations.addHandler(WholeResponse())
                         try channel.pipeline.syncOperations.addHandler(paced.value)
@@ -326,8 +336,15 @@ func rate(_ args: [String]) async throws {
     // Achieved: answers over the time from the first due request to the last answer (a server
     // that falls behind takes longer than the nominal duration).
     let tookSeconds = max(seconds, Double((all.lastAnswer - start).nanoseconds) / 1e9)
-    print("\(path): target \(Int(rate)) req/s over \(connections) connections for \(seconds) s: \(sorted.count) answers in \(String(format: "%.1f", tookSeconds)) s, achieved \(Int(Double(sorted.count) / tookSeconds)) req/s, \(all.connections) TLS connections")
-    print("latency p50 \(ms(percentile(sorted, 0.5)))  p90 \(ms(percentile(sorted, 0.9)))  p99 \(ms(percentile(sorted, 0.99)))  p99.9 \(ms(percentile(sorted, 0.999)))  max \(ms(sorted.last ?? 0))")
+    print(
+        "\(path): target \(Int(rate)) req/s over \(connections) connections for \(seconds) s: \(sorted.count) answers in "
+            + "\(String(format: "%.1f", tookSeconds)) s, achieved \(Int(Double(sorted.count) / tookSeconds)) req/s, \(all.connections) "
+            + "TLS connections"
+    )
+    print(
+        "latency p50 \(ms(percentile(sorted, 0.5)))  p90 \(ms(percentile(sorted, 0.9)))  p99 \(ms(percentile(sorted, 0.99)))  p99.9 "
+            + "\(ms(percentile(sorted, 0.999)))  max \(ms(sorted.last ?? 0))"
+    )
     print("failed \(all.failures)  malformed \(all.malformed)")
     for p in all.firstProblems { print("  problem: \(p)") }
     if all.failures > 0 || all.malformed > 0 { exit(1) }
@@ -341,16 +358,22 @@ func state(_ args: [String]) {
     for d in 0..<datasets {
         out += "  - metadata: {name: ds-\(d), namespace: ns-\(d % 50), uid: uid-\(d)}\n"
         out += "    spec: {mounts: [{mountPoint: \"s3://bucket/ds-\(d)/\", name: ds-\(d)}]}\n"
-        out += "    status: {phase: Bound, runtimes: [{name: ds-\(d), namespace: ns-\(d % 50), type: alluxio}], cacheStates: {cached: \"10.00GiB\", cacheCapacity: \"20.00GiB\"}}\n"
+        out +=
+            "    status: {phase: Bound, runtimes: [{name: ds-\(d), namespace: ns-\(d % 50), type: alluxio}], cacheStates: {cached: "
+            + "\"10.00GiB\", cacheCapacity: \"20.00GiB\"}}\n"
     }
     out += "runtimes:\n"
     for d in 0..<datasets {
-        out += "  - {kind: AlluxioRuntime, metadata: {name: ds-\(d), namespace: ns-\(d % 50)}, spec: {replicas: 2, fuse: {image: fluidcloudnative/alluxio-fuse, imageTag: \"2.9.0\"}}}\n"
+        out +=
+            "  - {kind: AlluxioRuntime, metadata: {name: ds-\(d), namespace: ns-\(d % 50)}, spec: {replicas: 2, fuse: {image: "
+            + "fluidcloudnative/alluxio-fuse, imageTag: \"2.9.0\"}}}\n"
     }
     out += "persistentVolumeClaims:\n"
     for p in 0..<pvcs {
         let d = p % datasets
-        out += "  - metadata: {name: pvc-\(p), namespace: ns-\(d % 50), labels: {fluid.io/s-ns-\(d % 50)-ds-\(d): \"true\", fluid.io/dataset-id: ns-\(d % 50)-ds-\(d)}, annotations: {CreatedBy: fluid}}\n"
+        out +=
+            "  - metadata: {name: pvc-\(p), namespace: ns-\(d % 50), labels: {fluid.io/s-ns-\(d % 50)-ds-\(d): \"true\", "
+            + "fluid.io/dataset-id: ns-\(d % 50)-ds-\(d)}, annotations: {CreatedBy: fluid}}\n"
         out += "    spec: {volumeName: ns-\(d % 50)-pvc-\(p), storageClassName: fluid, accessModes: [ReadOnlyMany]}\n"
         out += "    status: {phase: Bound}\n"
     }
@@ -358,20 +381,34 @@ func state(_ args: [String]) {
     for p in 0..<pvcs {
         let d = p % datasets
         out += "  - metadata: {name: ns-\(d % 50)-pvc-\(p)}\n"
-        out += "    spec: {csi: {driver: fuse.csi.fluid.io, volumeHandle: ns-\(d % 50)-pvc-\(p), volumeAttributes: {fluid_path: /runtime-mnt/alluxio/ns-\(d % 50)/ds-\(d)/alluxio-fuse, mount_type: fuse.alluxio-fuse}}}\n"
+        out +=
+            "    spec: {csi: {driver: fuse.csi.fluid.io, volumeHandle: ns-\(d % 50)-pvc-\(p), volumeAttributes: {fluid_path: "
+            + "/runtime-mnt/alluxio/ns-\(d % 50)/ds-\(d)/alluxio-fuse, mount_type: fuse.alluxio-fuse}}}\n"
     }
     out += "namespaces:\n"
     for n in 0..<50 { out += "  - metadata: {name: ns-\(n)}\n" }
     // Each runtime's FUSE DaemonSet, shaped as Fluid's alluxio chart renders it.
     out += "daemonSets:\n"
     for d in 0..<daemonSets {
-        let ns = "ns-\(d % 50)", root = "/runtime-mnt/alluxio/ns-\(d % 50)/ds-\(d)"
-        out += "  - metadata: {name: ds-\(d)-fuse, namespace: \(ns), labels: {app: alluxio, release: ds-\(d), role: alluxio-fuse, fluid.io/managed-by: fluid, fluid.io/dataset-id: \(ns)-ds-\(d)}}\n"
-        out += "    spec: {template: {spec: {hostNetwork: true, containers: [{name: alluxio-fuse, image: fluidcloudnative/alluxio-fuse:2.9.0, command: [/entrypoint.sh], args: [fuse, \"--fuse-opts=kernel_cache,ro\", \(root)/alluxio-fuse, /], "
-        out += "env: [{name: ALLUXIO_CLIENT_HOSTNAME, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}], envFrom: [{configMapRef: {name: ds-\(d)-config}}], securityContext: {privileged: true, capabilities: {add: [SYS_ADMIN]}}, "
+        let ns = "ns-\(d % 50)"
+        let root = "/runtime-mnt/alluxio/ns-\(d % 50)/ds-\(d)"
+        out +=
+            "  - metadata: {name: ds-\(d)-fuse, namespace: \(ns), labels: {app: alluxio, release: ds-\(d), role: alluxio-fuse, "
+            + "fluid.io/managed-by: fluid, fluid.io/dataset-id: \(ns)-ds-\(d)}}\n"
+        out +=
+            "    spec: {template: {spec: {hostNetwork: true, containers: [{name: alluxio-fuse, image: "
+            + "fluidcloudnative/alluxio-fuse:2.9.0, command: [/entrypoint.sh], args: [fuse, \"--fuse-opts=kernel_cache,ro\", "
+            + "\(root)/alluxio-fuse, /], "
+        out +=
+            "env: [{name: ALLUXIO_CLIENT_HOSTNAME, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}], envFrom: [{configMapRef: {name: "
+            + "ds-\(d)-config}}], securityContext: {privileged: true, capabilities: {add: [SYS_ADMIN]}}, "
         out += "lifecycle: {preStop: {exec: {command: [/opt/alluxio/integration/fuse/bin/alluxio-fuse, unmount, \(root)/alluxio-fuse]}}}, "
-        out += "volumeMounts: [{name: alluxio-fuse-device, mountPath: /dev/fuse}, {name: alluxio-fuse-mount, mountPath: \(root), mountPropagation: Bidirectional}, {name: mem, mountPath: /dev/shm}]}], "
-        out += "volumes: [{name: alluxio-fuse-device, hostPath: {path: /dev/fuse, type: CharDevice}}, {name: alluxio-fuse-mount, hostPath: {path: \(root), type: DirectoryOrCreate}}, {name: mem, hostPath: {path: /dev/shm, type: Directory}}]}}}\n"
+        out +=
+            "volumeMounts: [{name: alluxio-fuse-device, mountPath: /dev/fuse}, {name: alluxio-fuse-mount, mountPath: \(root), "
+            + "mountPropagation: Bidirectional}, {name: mem, mountPath: /dev/shm}]}], "
+        out +=
+            "volumes: [{name: alluxio-fuse-device, hostPath: {path: /dev/fuse, type: CharDevice}}, {name: alluxio-fuse-mount, hostPath: "
+            + "{path: \(root), type: DirectoryOrCreate}}, {name: mem, hostPath: {path: /dev/shm, type: Directory}}]}}}\n"
     }
     print(out, terminator: "")
 }
@@ -424,7 +461,8 @@ func stages(_ args: [String]) throws {
 /// In-process cost of each stage of a /prioritize answer over a cluster state.
 func extenderStages(_ args: [String]) throws {
     guard let bodyFile = argument("--body", args), let body = FileManager.default.contents(atPath: bodyFile),
-          let statePath = argument("--state", args) else { fail("--body FILE and --state FILE are required") }
+        let statePath = argument("--state", args)
+    else { fail("--body FILE and --state FILE are required") }
     let n = argument("--iterations", args).flatMap(Int.init) ?? 200
     let state = try ClusterStateFile.read(path: statePath)
     let cache = state.makeClusterCache()
@@ -436,14 +474,20 @@ func extenderStages(_ args: [String]) throws {
         let start = ContinuousClock.now
         for _ in 0..<n { try f() }
         let d = ContinuousClock.now - start
-        print(String(format: "%-28@ %8.1f µs", name as NSString, (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(n)))
+        print(
+            String(
+                format: "%-28@ %8.1f µs", name as NSString,
+                (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(n)))
     }
     let parsed = try ExtenderArgs.parse(bytes)
     let plan = PodPlan.of(pod: parsed.pod, cache: cache)
     let verdicts = Extender.prioritize(plan, nodes: parsed.nodeNames, locality: index.snapshot(), config: ExtenderConfig(), detailed: false)
     try time("parse ExtenderArgs") { _ = try ExtenderArgs.parse(bytes) }
     time("plan") { _ = PodPlan.of(pod: parsed.pod, cache: cache) }
-    time("score") { _ = Extender.scores(plan, nodes: parsed.nodeNames, locality: index.snapshot(), config: ExtenderConfig(), view: NodeView.cluster(cache)) }
+    time("score") {
+        _ = Extender.scores(
+            plan, nodes: parsed.nodeNames, locality: index.snapshot(), config: ExtenderConfig(), view: NodeView.cluster(cache))
+    }
     time("encode") {
         var out: [UInt8] = []
         out.reserveCapacity(32 * verdicts.count + 2)
@@ -473,10 +517,13 @@ func extenderStages(_ args: [String]) throws {
         for (source, picture) in engines { index.replace(source: source, with: picture) }
     }
     let wall = ContinuousClock.now - wall0
-    print(String(format: "%-28@ %8.1f ms CPU, %.1f ms wall (Fluid status + %d engine sources, %d observations)",
-        "one refresh round" as NSString, (processCPUSeconds() - cpu0) * 1000 / Double(rounds),
-        (Double(wall.components.seconds) * 1e3 + Double(wall.components.attoseconds) / 1e15) / Double(rounds),
-        engines.count, index.picture(of: .fluidStatus).values.map(\.count).reduce(0, +) + engines.values.flatMap(\.values).map(\.count).reduce(0, +)))
+    print(
+        String(
+            format: "%-28@ %8.1f ms CPU, %.1f ms wall (Fluid status + %d engine sources, %d observations)",
+            "one refresh round" as NSString, (processCPUSeconds() - cpu0) * 1000 / Double(rounds),
+            (Double(wall.components.seconds) * 1e3 + Double(wall.components.attoseconds) / 1e15) / Double(rounds),
+            engines.count,
+            index.picture(of: .fluidStatus).values.map(\.count).reduce(0, +) + engines.values.flatMap(\.values).map(\.count).reduce(0, +)))
 }
 
 /// CPU time this process has used, user and system.
@@ -497,7 +544,9 @@ func extenderFixtures(_ args: [String]) throws {
     var state = "datasets:\n"
     for (i, d) in datasets.enumerated() {
         let type = d == "features" ? "vineyard" : ["alluxio", "juicefs", "jindo"][i % 3]
-        state += "  - metadata: {name: \(d), namespace: ml}\n    status: {phase: Bound, runtimes: [{name: \(d), namespace: ml, type: \(type)}]}\n"
+        state +=
+            "  - metadata: {name: \(d), namespace: ml}\n    status: {phase: Bound, runtimes: [{name: \(d), namespace: ml, type: "
+            + "\(type)}]}\n"
     }
     state += "runtimes:\n"
     for (i, d) in datasets.enumerated() {
@@ -513,7 +562,9 @@ func extenderFixtures(_ args: [String]) throws {
     state += "cache:\n"
     for n in 0..<nodes {
         for (i, d) in datasets.enumerated() where n % 4 == i {
-            state += "  - {node: node-\(n), dataset: ml/\(d), memory: \(n % 7)Gi, ssd: \(n % 13)Gi\(d == "features" ? ", sharedMemory: true" : "")}\n"
+            state +=
+                "  - {node: node-\(n), dataset: ml/\(d), memory: \(n % 7)Gi, ssd: "
+                + "\(n % 13)Gi\(d == "features" ? ", sharedMemory: true" : "")}\n"
         }
     }
     try state.write(toFile: "\(dir)/state.yaml", atomically: true, encoding: .utf8)
@@ -525,26 +576,48 @@ func extenderFixtures(_ args: [String]) throws {
     let names: [String: Any] = ["Pod": pod, "Nodes": NSNull(), "NodeNames": (0..<nodes).map { "node-\($0)" }]
     try JSONSerialization.data(withJSONObject: names).write(to: URL(fileURLWithPath: "\(dir)/prioritize-names.json"))
     // Full Node objects of about 5 KB each (18 images, as on a busy node), as kube-scheduler sends them without nodeCacheCapable.
-    let images = (0..<18).map { i in ["names": ["registry.example.com/team/image-\(i)@sha256:\(String(repeating: "ab", count: 32))", "registry.example.com/team/image-\(i):v1.\(i)"], "sizeBytes": 100_000_000 + i] as [String: Any] }
+    let images = (0..<18).map { i in
+        [
+            "names": [
+                "registry.example.com/team/image-\(i)@sha256:\(String(repeating: "ab", count: 32))",
+                "registry.example.com/team/image-\(i):v1.\(i)",
+            ], "sizeBytes": 100_000_000 + i,
+        ] as [String: Any]
+    }
     let items: [[String: Any]] = (0..<fullNodes).map { n in
         [
             "metadata": [
                 "name": "node-\(n)", "uid": UUID().uuidString, "resourceVersion": "\(1000 + n)",
-                "labels": ["kubernetes.io/hostname": "node-\(n)", "topology.kubernetes.io/zone": "zone-\(n % 3)", "fluid.io/s-ml-features": "true", "node.kubernetes.io/instance-type": "m5.4xlarge"],
+                "labels": [
+                    "kubernetes.io/hostname": "node-\(n)", "topology.kubernetes.io/zone": "zone-\(n % 3)", "fluid.io/s-ml-features": "true",
+                    "node.kubernetes.io/instance-type": "m5.4xlarge",
+                ],
                 "annotations": ["node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"],
             ],
             "spec": ["podCIDR": "10.\(n / 250).\(n % 250).0/24", "providerID": "aws:///zone/i-\(n)"],
             "status": [
                 "capacity": ["cpu": "16", "memory": "65536Mi", "pods": "110", "ephemeral-storage": "100Gi"],
                 "allocatable": ["cpu": "15800m", "memory": "63000Mi", "pods": "110", "ephemeral-storage": "95Gi"],
-                "conditions": ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"].map { ["type": $0, "status": $0 == "Ready" ? "True" : "False", "lastHeartbeatTime": "2026-11-24T10:00:00Z", "lastTransitionTime": "2026-11-20T10:00:00Z", "reason": "Kubelet\($0)", "message": "kubelet is posting status"] },
-                "addresses": [["type": "InternalIP", "address": "10.0.\(n / 250).\(n % 250)"], ["type": "Hostname", "address": "node-\(n)"]],
-                "nodeInfo": ["kubeletVersion": "v1.31.2", "osImage": "Debian GNU/Linux 12", "containerRuntimeVersion": "containerd://1.7.22", "kernelVersion": "6.1.0", "architecture": "amd64", "operatingSystem": "linux"],
+                "conditions": ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"].map {
+                    [
+                        "type": $0, "status": $0 == "Ready" ? "True" : "False", "lastHeartbeatTime": "2026-11-24T10:00:00Z",
+                        "lastTransitionTime": "2026-11-20T10:00:00Z", "reason": "Kubelet\($0)", "message": "kubelet is posting status",
+                    ]
+                },
+                "addresses": [
+                    ["type": "InternalIP", "address": "10.0.\(n / 250).\(n % 250)"], ["type": "Hostname", "address": "node-\(n)"],
+                ],
+                "nodeInfo": [
+                    "kubeletVersion": "v1.31.2", "osImage": "Debian GNU/Linux 12", "containerRuntimeVersion": "containerd://1.7.22",
+                    "kernelVersion": "6.1.0", "architecture": "amd64", "operatingSystem": "linux",
+                ],
                 "images": images,
             ],
         ]
     }
-    let full: [String: Any] = ["Pod": pod, "Nodes": ["kind": "NodeList", "apiVersion": "v1", "metadata": [:], "items": items], "NodeNames": NSNull()]
+    let full: [String: Any] = [
+        "Pod": pod, "Nodes": ["kind": "NodeList", "apiVersion": "v1", "metadata": [:], "items": items], "NodeNames": NSNull(),
+    ]
     try JSONSerialization.data(withJSONObject: full).write(to: URL(fileURLWithPath: "\(dir)/filter-full.json"))
 }
 
@@ -556,7 +629,11 @@ do {
     case "stages": try stages(args)
     case "extender-fixtures": try extenderFixtures(args)
     case "extender-stages": try extenderStages(args)
-    default: fail("usage: locus-bench rate --port P --body FILE [--path /mutate] [--rate R] [--connections C] [--seconds S] [--ca CA.pem] [--reconnect-every N] [--check-every N] | locus-bench state --pvcs N --datasets M")
+    default:
+        fail(
+            "usage: locus-bench rate --port P --body FILE [--path /mutate] [--rate R] [--connections C] [--seconds S] [--ca CA.pem] "
+                + "[--reconnect-every N] [--check-every N] | locus-bench state --pvcs N --datasets M"
+        )
     }
 } catch {
     fail("\(error)")

@@ -24,15 +24,16 @@ public enum FuzzDriver {
         _ = FuzzChecks.cluster  // loaded once, before the first input
         var argc = CommandLine.argc
         var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            let bytes = UnsafeRawBufferPointer(start: data, count: size)
-            do {
-                try FuzzChecks.check(target: FuzzDriver.target, bytes, tolerating: FuzzDriver.pending)
-            } catch {
-                FileHandle.standardError.write(Data("==FUZZ CHECK FAILED== \(FuzzDriver.target): \(error)\n".utf8))
-                abort()
-            }
-            return 0
-        })
+        exit(
+            LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+                let bytes = UnsafeRawBufferPointer(start: data, count: size)
+                do {
+                    try FuzzChecks.check(target: FuzzDriver.target, bytes, tolerating: FuzzDriver.pending)
+                } catch {
+                    FileHandle.standardError.write(Data("==FUZZ CHECK FAILED== \(FuzzDriver.target): \(error)\n".utf8))
+                    abort()
+                }
+                return 0
+            })
     }
 }

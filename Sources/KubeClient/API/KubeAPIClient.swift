@@ -285,8 +285,9 @@ public final class KubeAPIClient: Sendable {
 
     static func encodeQuery(_ query: [(String, String)]) -> String {
         guard !query.isEmpty else { return "" }
-        return "?" + query.map { k, v in
-            "\(k)=\(v.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? v)"
-        }.joined(separator: "&")
+        return "?"
+            + query.map { k, v in
+                "\(k)=\(v.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? v)"
+            }.joined(separator: "&")
     }
 }

@@ -8,9 +8,11 @@ public final class ClusterCache: Sendable {
     public let persistentVolumeClaims = Store<PersistentVolumeClaim>()
     public let persistentVolumes = Store<PersistentVolume>()
     /// Nodes, indexed by every label whose value is `"true"` (see `nodeNames(labelledTrue:)`).
-    public let nodes = Store<Node>(indexers: [ClusterCache.trueLabelIndex: { node in
-        (node.metadata.labels ?? [:]).compactMap { $0.value == "true" ? $0.key : nil }
-    }])
+    public let nodes = Store<Node>(indexers: [
+        ClusterCache.trueLabelIndex: { node in
+            (node.metadata.labels ?? [:]).compactMap { $0.value == "true" ? $0.key : nil }
+        }
+    ])
     public let configMaps = Store<ConfigMap>()
     /// Namespaces, for their opt-in labels.
     public let namespaces = Store<Namespace>()
@@ -21,10 +23,12 @@ public final class ClusterCache: Sendable {
     public let daemonSets = Store<DaemonSet>()
     /// The cache-worker pods of Fluid's runtimes (see `LiveCluster.workerPodSelector`), indexed by
     /// the runtime they serve (`namespace/release`): the engines ask them where their bytes are.
-    public let workerPods = Store<Pod>(indexers: [ClusterCache.runtimeIndex: { pod in
-        guard let ns = pod.metadata.namespace, let release = pod.metadata.labels?["release"] else { return [] }
-        return ["\(ns)/\(release)"]
-    }])
+    public let workerPods = Store<Pod>(indexers: [
+        ClusterCache.runtimeIndex: { pod in
+            guard let ns = pod.metadata.namespace, let release = pod.metadata.labels?["release"] else { return [] }
+            return ["\(ns)/\(release)"]
+        }
+    ])
     private let daemonSetsWatched = Atomic<Bool>(false)
 
     /// Whether `daemonSets` reflects the cluster: true for a live cluster and for a cluster-state

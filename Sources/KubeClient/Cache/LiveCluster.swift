@@ -28,7 +28,9 @@ public final class LiveCluster: Sendable {
         var runners: [@Sendable () async -> Void] = []
         var statuses: [(String, @Sendable () -> InformerStatus)] = []
         @discardableResult
-        func add<T: KubeObject>(_ resource: Resource, _ store: Store<T>, labelSelector: String? = nil, optional: Bool = false) -> Informer<T> {
+        func add<T: KubeObject>(_ resource: Resource, _ store: Store<T>, labelSelector: String? = nil, optional: Bool = false) -> Informer<
+            T
+        > {
             let inf = Informer<T>(
                 client: client, resource: resource, labelSelector: labelSelector, store: store, backoff: backoff,
                 optionalResource: optional, silenceBound: silenceBound, logger: logger)

@@ -103,9 +103,13 @@ public struct KubeConfig: Sendable {
             } else if let cert, let key {
                 credentials = .clientCertificate(certificatePEM: cert, keyPEM: key)
             } else if cert != nil || key != nil {
-                throw KubeConfigError("kubeconfig \(source): user \"\(userName)\" has a client certificate without a key or a key without a certificate")
+                throw KubeConfigError(
+                    "kubeconfig \(source): user \"\(userName)\" has a client certificate without a key or a key without a certificate")
             } else if user.exec != nil || user.authProvider != nil {
-                throw KubeConfigError("kubeconfig \(source): user \"\(userName)\" uses an exec or auth-provider plugin, which Locus does not run; use a token, token file or client certificate")
+                throw KubeConfigError(
+                    "kubeconfig \(source): user \"\(userName)\" uses an exec or auth-provider plugin, which Locus does not run; use a "
+                        + "token, token file or client certificate"
+                )
             }
         }
         return KubeConfig(

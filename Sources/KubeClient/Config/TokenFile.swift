@@ -7,7 +7,11 @@ import Synchronization
 public final class TokenFile: Sendable {
     public let path: String
     let maxAge: Duration
-    private struct Cached { var token: String; var stamp: String; var readAt: ContinuousClock.Instant }
+    private struct Cached {
+        var token: String
+        var stamp: String
+        var readAt: ContinuousClock.Instant
+    }
     private let cached = Mutex<Cached?>(nil)
 
     public init(path: String, maxAge: Duration = .seconds(60)) {

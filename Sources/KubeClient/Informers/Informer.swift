@@ -163,8 +163,10 @@ public final class Informer<T: KubeObject>: Sendable {
             let next = perform(machine.withLock { $0.receivedError(code: status?.code, at: now()) })
             logger.info(
                 "watch ERROR event, relisting",
-                metadata: ["code": "\(status?.code ?? 0)", "reason": "\(status?.reason ?? "")",
-                    "message": "\(status?.message ?? "")"])
+                metadata: [
+                    "code": "\(status?.code ?? 0)", "reason": "\(status?.reason ?? "")",
+                    "message": "\(status?.message ?? "")",
+                ])
             return next
         }
         return perform(machine.withLock { $0.received(resourceVersion: event.resourceVersion, replayed: replayed, at: now()) })

@@ -1,7 +1,6 @@
 import Foundation
 import KubeClient
 
-
 /// `namespace/name` of a dataset.
 public struct DatasetRef: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var namespace: String
@@ -34,7 +33,6 @@ public struct DatasetRef: Sendable, Hashable, Comparable, CustomStringConvertibl
         !s.isEmpty && s.count <= 253 && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNSLabel(String($0)) }
     }
 }
-
 
 /// How a pod named a dataset.
 public enum DatasetReference: Sendable, Hashable {

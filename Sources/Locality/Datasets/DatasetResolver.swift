@@ -1,7 +1,6 @@
 import Foundation
 import KubeClient
 
-
 /// Turns a pod's dataset references into resolved datasets, from the catalog only.
 public struct DatasetResolver: Sendable {
     public let catalog: any DatasetCatalog
@@ -19,7 +18,9 @@ public struct DatasetResolver: Sendable {
     }
 
     /// Resolves every reference of a pod in `podNamespace`. References to one dataset are merged.
-    public func resolve(_ references: [DatasetReference], podNamespace: String) -> (datasets: [ResolvedDataset], problems: [ResolutionProblem]) {
+    public func resolve(_ references: [DatasetReference], podNamespace: String) -> (
+        datasets: [ResolvedDataset], problems: [ResolutionProblem]
+    ) {
         var order: [DatasetRef] = []
         var volumes: [DatasetRef: [String]] = [:]
         var claims: [DatasetRef: String] = [:]
@@ -61,7 +62,9 @@ public struct DatasetResolver: Sendable {
             guard allowed.contains("*") || allowed.contains(podNamespace) else {
                 return problem(
                     .otherNamespace,
-                    "it lives in namespace \(ref.namespace), which has not allowed namespace \(podNamespace) (Dataset annotation \(Keys.sharedWith))")
+                    "it lives in namespace \(ref.namespace), which has not allowed namespace \(podNamespace) (Dataset annotation "
+                        + "\(Keys.sharedWith))"
+                )
             }
         }
         guard dataset.status?.phase == "Bound" else {
@@ -74,7 +77,9 @@ public struct DatasetResolver: Sendable {
         guard let kind = FluidRuntimeKind(engineType: engineType), let plugin = EnginePlugins.plugin(for: kind) else {
             return problem(
                 .unknownEngine,
-                "served by engine \"\(engineType)\", which Locus does not support (supported: \(FluidRuntimeKind.allCases.map(\.engineType).joined(separator: ", ")))")
+                "served by engine \"\(engineType)\", which Locus does not support (supported: "
+                    + "\(FluidRuntimeKind.allCases.map(\.engineType).joined(separator: ", ")))"
+            )
         }
         let runtimeNamespace = runtimeRef.namespace ?? ref.namespace
         let runtimeName = runtimeRef.name ?? ref.name

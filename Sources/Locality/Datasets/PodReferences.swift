@@ -36,7 +36,7 @@ public enum PodReferences {
         let text = pod["metadata"]?["annotations"]?[Keys.injected]?.stringValue ?? ""
         for entry in text.split(separator: ",") {
             let parts = entry.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let ref = DatasetRef(parsing: parts[0], defaultNamespace: "") , !ref.namespace.isEmpty else { continue }
+            guard parts.count == 2, let ref = DatasetRef(parsing: parts[0], defaultNamespace: ""), !ref.namespace.isEmpty else { continue }
             out[ref] = String(parts[1])
         }
         return out

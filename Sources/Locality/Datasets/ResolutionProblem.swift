@@ -1,6 +1,5 @@
 import KubeClient
 
-
 /// Why a dataset reference cannot be served; the pod's owner reads `description`.
 public struct ResolutionProblem: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Reason: String, Sendable { case notFound, notBound, noRuntime, unknownEngine, otherNamespace, engine, malformed }

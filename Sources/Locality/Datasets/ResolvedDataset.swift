@@ -1,6 +1,5 @@
 public import KubeClient
 
-
 /// A dataset a pod uses, with everything needed to wire the pod to it.
 public struct ResolvedDataset: Sendable {
     public var ref: DatasetRef

@@ -40,7 +40,8 @@ public struct FuseEngine: EnginePlugin {
         kind == .jindo ? "\(name)-jindofs-fuse" : "\(name)-fuse"
     }
 
-    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess {
+    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess
+    {
         let ns = runtime.metadata.namespace ?? ""
         let name = runtime.metadata.name ?? ""
         let attributes = volume?.spec?.csi?.volumeAttributes ?? [:]
@@ -61,7 +62,9 @@ public struct FuseEngine: EnginePlugin {
         let dsName = fuseDaemonSetName(runtime: name)
         guard let ds = catalog.daemonSet(namespace: ns, name: dsName) else {
             return .unavailable(
-                "its FUSE DaemonSet \(ns)/\(dsName) does not exist: Fluid renders it when it sets up \(kind.rawValue) \(ns)/\(name), and the sidecar is a copy of its container")
+                "its FUSE DaemonSet \(ns)/\(dsName) does not exist: Fluid renders it when it sets up \(kind.rawValue) \(ns)/\(name), and "
+                    + "the sidecar is a copy of its container"
+            )
         }
         guard let container = ds.containers.first?.objectValue else {
             return .unavailable("its FUSE DaemonSet \(ns)/\(dsName) has no container to copy")
@@ -101,6 +104,7 @@ public struct FuseEngine: EnginePlugin {
             if let v = fuse?[key], v.objectValue != nil { container[key] = v }
         }
         return .runtimeSpec(
-            container: container, volumes: [["name": .string(volume), "hostPath": ["path": .string(mountPath), "type": "DirectoryOrCreate"]]])
+            container: container,
+            volumes: [["name": .string(volume), "hostPath": ["path": .string(mountPath), "type": "DirectoryOrCreate"]]])
     }
 }

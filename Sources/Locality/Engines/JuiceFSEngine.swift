@@ -17,7 +17,8 @@ public struct JuiceFSEngine: ReportingFuseEngine {
     public init() {}
 
     public func observe(dataset: Dataset, runtime: FluidRuntime, cache: ClusterCache, probe: EngineProbe) async -> EngineReport? {
-        let volume = runtime.metadata.annotations?[Self.volumeAnnotation] ?? dataset.spec?.mounts?.first?.name ?? dataset.metadata.name ?? ""
+        let volume =
+            runtime.metadata.annotations?[Self.volumeAnnotation] ?? dataset.spec?.mounts?.first?.name ?? dataset.metadata.name ?? ""
         let tier = runtime.spec?.tieredstore?.levels?.first.flatMap { Tier(mediumType: $0.mediumtype ?? "") } ?? .ssd
         return await Self.workers.observe(
             runtime: runtime, cache: cache, probe: probe, source: .juicefs, engine: "JuiceFS",

@@ -6,7 +6,8 @@ public import KubeClient
 public protocol ReportingFuseEngine: EnginePlugin {}
 
 extension ReportingFuseEngine {
-    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess {
+    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess
+    {
         try FuseEngine(kind: kind).access(dataset: dataset, runtime: runtime, volume: volume, catalog: catalog)
     }
 }

@@ -23,7 +23,8 @@ public struct VineyardEngine: EnginePlugin {
     public var kind: FluidRuntimeKind { .vineyard }
     public init() {}
 
-    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess {
+    public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess
+    {
         let ns = runtime.metadata.namespace ?? ""
         let name = runtime.metadata.name ?? ""
         let dir = runtime.metadata.annotations?[Keys.socketDirectory] ?? "/runtime-mnt/vineyard/\(ns)/\(name)"
@@ -39,7 +40,8 @@ public struct VineyardEngine: EnginePlugin {
     /// The RPC endpoints to ask, from the runtime's annotation or its ConfigMap.
     public static func endpoints(runtime: FluidRuntime, cache: ClusterCache) -> [String] {
         let ns = runtime.metadata.namespace ?? ""
-        let text = runtime.metadata.annotations?[endpointsAnnotation]
+        let text =
+            runtime.metadata.annotations?[endpointsAnnotation]
             ?? cache.configMaps.get(namespace: ns, name: "\(runtime.metadata.name ?? "")-rpc-conf")?.data?["VINEYARD_RPC_ENDPOINT"]
             ?? ""
         return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -57,18 +59,26 @@ public struct VineyardEngine: EnginePlugin {
             for (i, endpoint) in endpoints.enumerated() {
                 group.addTask {
                     do {
-                        return (i, .success(try await VineyardRPC.withSession(endpoint: endpoint, timeout: timeout) { s in
-                            let status = try await s.status()
-                            guard i == 0 else { return EndpointAnswer(status: status, placement: nil) }
-                            do { return EndpointAnswer(status: status, placement: .success(try await Self.placement(&s, pattern: pattern))) }
-                            catch { return EndpointAnswer(status: status, placement: .failure(VineyardRPC.Failure("\(error)"))) }
-                        }))
+                        return (
+                            i,
+                            .success(
+                                try await VineyardRPC.withSession(endpoint: endpoint, timeout: timeout) { s in
+                                    let status = try await s.status()
+                                    guard i == 0 else { return EndpointAnswer(status: status, placement: nil) }
+                                    do {
+                                        return EndpointAnswer(
+                                            status: status, placement: .success(try await Self.placement(&s, pattern: pattern)))
+                                    } catch { return EndpointAnswer(status: status, placement: .failure(VineyardRPC.Failure("\(error)"))) }
+                                })
+                        )
                     } catch {
                         return (i, .failure(error))
                     }
                 }
             }
-            return await group.reduce(into: [Result<EndpointAnswer, any Error>?](repeating: nil, count: endpoints.count)) { $0[$1.0] = $1.1 }
+            return await group.reduce(into: [Result<EndpointAnswer, any Error>?](repeating: nil, count: endpoints.count)) {
+                $0[$1.0] = $1.1
+            }
         }
         var placement: Placement?
         for (endpoint, answer) in zip(endpoints, answers).sorted(by: { $0.0 < $1.0 }) {
@@ -87,7 +97,9 @@ public struct VineyardEngine: EnginePlugin {
         for (i, endpoint) in endpoints.enumerated().dropFirst() where placement == nil {
             guard case .success? = answers[i] else { continue }
             do {
-                placement = try await VineyardRPC.withSession(endpoint: endpoint, timeout: timeout) { try await Self.placement(&$0, pattern: pattern) }
+                placement = try await VineyardRPC.withSession(endpoint: endpoint, timeout: timeout) {
+                    try await Self.placement(&$0, pattern: pattern)
+                }
             } catch {
                 report.problems.append("vineyardd \(endpoint): \(error)")
             }
@@ -108,7 +120,10 @@ public struct VineyardEngine: EnginePlugin {
             report.memory[node] = (before.used + answer.status.memoryUsage, before.limit + answer.status.memoryLimit)
         }
         for (instance, bytes) in placement.bytes where nodeOf[instance] == nil && bytes > 0 {
-            report.problems.append("\(bytes) bytes of \(dataset.metadata.namespace ?? "")/\(dataset.metadata.name ?? "") are on vineyard instance \(instance), which the cluster metadata does not list")
+            report.problems.append(
+                "\(bytes) bytes of \(dataset.metadata.namespace ?? "")/\(dataset.metadata.name ?? "") are on vineyard instance "
+                    + "\(instance), which the cluster metadata does not list"
+            )
         }
         return report
     }

@@ -69,7 +69,11 @@ public enum VineyardRPC {
 
         public mutating func status() async throws -> Status {
             struct Reply: Decodable {
-                struct Meta: Decodable { var instance_id: UInt64; var memory_usage: Int64; var memory_limit: Int64 }
+                struct Meta: Decodable {
+                    var instance_id: UInt64
+                    var memory_usage: Int64
+                    var memory_limit: Int64
+                }
                 var meta: Meta
             }
             let m = try Self.decode(Reply.self, try await call(["type": "instance_status_request"])).meta
@@ -79,7 +83,12 @@ public enum VineyardRPC {
         /// Every instance sharing this one's metadata service (`i<id>` → its node and endpoints).
         public mutating func clusterInstances() async throws -> [Instance] {
             struct Reply: Decodable {
-                struct Meta: Decodable { var nodename: String?; var hostname: String?; var rpc_endpoint: String?; var ipc_socket: String? }
+                struct Meta: Decodable {
+                    var nodename: String?
+                    var hostname: String?
+                    var rpc_endpoint: String?
+                    var ipc_socket: String?
+                }
                 var meta: [String: Meta]
             }
             let meta = try Self.decode(Reply.self, try await call(["type": "cluster_meta"])).meta
@@ -99,7 +108,9 @@ public enum VineyardRPC {
         /// The metadata trees of `ids` (unknown ids are absent), as JSON.
         public mutating func metadata(_ ids: [UInt64]) async throws -> JSONObject {
             guard !ids.isEmpty else { return [:] }
-            let data = try await call(["type": "get_data_request", "id": ids.map { NSNumber(value: $0) }, "sync_remote": true, "wait": false])
+            let data = try await call([
+                "type": "get_data_request", "id": ids.map { NSNumber(value: $0) }, "sync_remote": true, "wait": false,
+            ])
             let reply = try JSONValue.parse(data)
             return reply["content"]?.objectValue ?? [:]
         }
@@ -198,7 +209,8 @@ public enum VineyardRPC {
                 return
             }
             guard let instance = object["instance_id"]?.int64Value, instance >= 0,
-                  let bytes = object["nbytes"]?.int64Value, bytes >= 0 else { return }
+                let bytes = object["nbytes"]?.int64Value, bytes >= 0
+            else { return }
             out[UInt64(instance), default: 0] += bytes
         }
         for tree in trees { walk(tree, depth: 0) }

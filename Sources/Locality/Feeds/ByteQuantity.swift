@@ -26,7 +26,8 @@ public enum ByteQuantity {
     /// `96.0 GiB`-style text for people.
     public static func format(_ bytes: Int64) -> String {
         let b = Double(bytes)
-        for (suffix, factor) in [("TiB", Double(1 << 40)), ("GiB", Double(1 << 30)), ("MiB", Double(1 << 20)), ("KiB", 1024.0)] where b >= factor {
+        for (suffix, factor) in [("TiB", Double(1 << 40)), ("GiB", Double(1 << 30)), ("MiB", Double(1 << 20)), ("KiB", 1024.0)]
+        where b >= factor {
             return String(format: "%.1f %@", b / factor, suffix)
         }
         return "\(bytes) B"

@@ -30,7 +30,9 @@ public enum FluidStatusSource {
     /// Fills `bytes` into the tiers in the runtime's order, each up to its quota.
     static func spread(_ bytes: Int64, over levels: [FluidRuntime.Level], kind: FluidRuntimeKind) -> TierBytes {
         var out = TierBytes()
-        let tiers = levels.compactMap { level in Tier(mediumType: level.mediumtype ?? "").map { ($0, level.quota.flatMap(ByteQuantity.parse)) } }
+        let tiers = levels.compactMap { level in
+            Tier(mediumType: level.mediumtype ?? "").map { ($0, level.quota.flatMap(ByteQuantity.parse)) }
+        }
         guard !tiers.isEmpty else {
             out[kind == .vineyard ? .memory : .ssd] = bytes
             return out
@@ -46,7 +48,6 @@ public enum FluidStatusSource {
     }
 }
 
-
 extension ClusterCache {
     /// The nodes Fluid labels as holding `dataset`'s cache (`fluid.io/s-<namespace>-<name>: "true"`), sorted.
     public func cacheNodes(of dataset: Dataset) -> [String] {
@@ -55,17 +56,18 @@ extension ClusterCache {
 
     /// The same nodes in no particular order.
     public func unorderedCacheNodes(of dataset: Dataset) -> [String] {
-        unorderedNodeNames(labelledTrue: Keys.fluidCacheNodeLabel(
-            namespace: dataset.metadata.namespace ?? "", name: dataset.metadata.name ?? "", uid: dataset.metadata.uid))
+        unorderedNodeNames(
+            labelledTrue: Keys.fluidCacheNodeLabel(
+                namespace: dataset.metadata.namespace ?? "", name: dataset.metadata.name ?? "", uid: dataset.metadata.uid))
     }
 
     /// Every Bound dataset served by a known engine kind, with its runtime (nil when that object is missing).
     func boundDatasets() -> [(ref: DatasetRef, dataset: Dataset, kind: FluidRuntimeKind, runtime: FluidRuntime?)] {
         datasets.list().compactMap { dataset in
             guard dataset.status?.phase == "Bound",
-                  let ns = dataset.metadata.namespace, let name = dataset.metadata.name,
-                  let runtimeRef = dataset.status?.runtimes?.first,
-                  let kind = FluidRuntimeKind(engineType: runtimeRef.type ?? "")
+                let ns = dataset.metadata.namespace, let name = dataset.metadata.name,
+                let runtimeRef = dataset.status?.runtimes?.first,
+                let kind = FluidRuntimeKind(engineType: runtimeRef.type ?? "")
             else { return nil }
             let runtime = runtimes.get(namespace: runtimeRef.namespace ?? ns, name: runtimeRef.name ?? name)
             return (DatasetRef(namespace: ns, name: name), dataset, kind, runtime)

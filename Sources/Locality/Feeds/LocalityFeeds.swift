@@ -35,7 +35,8 @@ public struct LocalityFeeds: Sendable {
     @discardableResult
     public func pollEngines() async -> [DatasetRef: EngineReport] {
         guard let probe else { return [:] }
-        let work = cache.boundDatasets().compactMap { ref, dataset, kind, runtime -> (DatasetRef, Dataset, FluidRuntime, any EnginePlugin)? in
+        let work = cache.boundDatasets().compactMap {
+            ref, dataset, kind, runtime -> (DatasetRef, Dataset, FluidRuntime, any EnginePlugin)? in
             guard let runtime, let plugin = EnginePlugins.plugin(for: kind) else { return nil }
             return (ref, dataset, runtime, plugin)
         }

@@ -31,7 +31,9 @@ public struct WorkerDiscovery: Sendable {
 
     /// The endpoints to ask, sorted by node, and the nodes the runtime has workers on (a node
     /// without a worker holds none of its cache, whatever was said about it before).
-    public func endpoints(of runtime: FluidRuntime, cache: ClusterCache) -> (endpoints: [WorkerEndpoint], workerNodes: Set<String>, problems: [String]) {
+    public func endpoints(of runtime: FluidRuntime, cache: ClusterCache) -> (
+        endpoints: [WorkerEndpoint], workerNodes: Set<String>, problems: [String]
+    ) {
         if let annotated = Self.annotated(runtime) {
             return (annotated, Set(annotated.map(\.node)), [])
         }

@@ -82,10 +82,13 @@ public final class LocalityIndex: Sendable {
         /// counts and allocate nothing, for loops over thousands of nodes.
         public func reading<R>(_ body: (Reader) throws -> R) rethrows -> R {
             try withExtendedLifetime(state) {
-                try body(Reader(
-                    table: state.nodeTable,
-                    sources: state.active.map { Reader.Source(rowStart: UnsafeBufferPointer($0.rowStart), entries: UnsafeBufferPointer($0.entries)) },
-                    ttl: ttl, now: now))
+                try body(
+                    Reader(
+                        table: state.nodeTable,
+                        sources: state.active.map {
+                            Reader.Source(rowStart: UnsafeBufferPointer($0.rowStart), entries: UnsafeBufferPointer($0.entries))
+                        },
+                        ttl: ttl, now: now))
             }
         }
 

@@ -15,13 +15,16 @@ public enum Admission {
     }
 
     /// Decides for one pod in `namespace` (also what `locus mutate` runs).
-    public static func review(pod: JSONValue, namespace: String, uid: String, catalog: any DatasetCatalog, policy: AdmissionPolicy) -> AdmissionResult {
+    public static func review(pod: JSONValue, namespace: String, uid: String, catalog: any DatasetCatalog, policy: AdmissionPolicy)
+        -> AdmissionResult
+    {
         let meta = pod["metadata"]
         let labels = meta?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         let annotations = meta?["annotations"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         let namespaceLabels = catalog.namespaceLabels(namespace) ?? [:]
-        guard let optIn = OptIn.evaluate(
-            labels: labels, annotations: annotations, namespaceLabels: namespaceLabels, config: policy.mutation)
+        guard
+            let optIn = OptIn.evaluate(
+                labels: labels, annotations: annotations, namespaceLabels: namespaceLabels, config: policy.mutation)
         else {
             return AdmissionResult(response: .allow(uid: uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
         }
@@ -33,9 +36,13 @@ public enum Admission {
         var datasets = resolved
         var socketProblems: [String] = []
         datasets.removeAll { d in
-            guard case .sharedMemory(let endpoint) = d.access, !policy.mutation.socketDirectoryAllowed(endpoint.socketDirectory) else { return false }
+            guard case .sharedMemory(let endpoint) = d.access, !policy.mutation.socketDirectoryAllowed(endpoint.socketDirectory) else {
+                return false
+            }
             socketProblems.append(
-                "dataset \(d.ref): its \(d.kind.rawValue)'s socket directory \(endpoint.socketDirectory) is not below an allowed socket root (\(policy.mutation.socketRoots.joined(separator: ", "))), so it is not mounted into the pod")
+                "dataset \(d.ref): its \(d.kind.rawValue)'s socket directory \(endpoint.socketDirectory) is not below an allowed socket "
+                    + "root (\(policy.mutation.socketRoots.joined(separator: ", "))), so it is not mounted into the pod"
+            )
             return true
         }
         let problems =
@@ -65,7 +72,6 @@ public enum Admission {
             pod: mutation.pod, injections: mutation.injections)
     }
 }
-
 
 extension Admission {
     /// The pod denied with every problem as the reason (403, shown to whoever created the pod).

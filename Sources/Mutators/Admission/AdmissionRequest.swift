@@ -42,7 +42,8 @@ public struct AdmissionRequest: Sendable {
         }
         guard let version = json["apiVersion"]?.stringValue, versions.contains(version) else {
             throw AdmissionReviewError(
-                description: "apiVersion must be one of \(versions.joined(separator: ", ")), got \(json["apiVersion"]?.jsonString ?? "nothing")")
+                description:
+                    "apiVersion must be one of \(versions.joined(separator: ", ")), got \(json["apiVersion"]?.jsonString ?? "nothing")")
         }
         guard let request = json["request"], case .object = request else {
             throw AdmissionReviewError(description: "AdmissionReview has no request")

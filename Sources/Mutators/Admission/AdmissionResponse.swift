@@ -32,7 +32,9 @@ public struct AdmissionResponse: Sendable, Equatable {
         }
         if let message {
             out.append(contentsOf: #","status":"#.utf8)
-            let status: JSONValue = ["code": .integer(Int64(code ?? 403)), "message": .string(message), "status": "Failure", "reason": "Forbidden"]
+            let status: JSONValue = [
+                "code": .integer(Int64(code ?? 403)), "message": .string(message), "status": "Failure", "reason": "Forbidden",
+            ]
             status.write(into: &out)
         }
         if !warnings.isEmpty {

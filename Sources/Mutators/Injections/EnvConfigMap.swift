@@ -22,8 +22,13 @@ extension PodDraft {
         apply(&containers, skipSidecars: false)
         if includeInit { apply(&initContainers, skipSidecars: true) }
         guard explain, !names.isEmpty else { return [] }
-        return [Explanation(
-            dataset: dataset.description, rule: "env-configmap",
-            text: "envFrom ConfigMap \(configMap) into \(names.joined(separator: ", "))\(optional ? " (optional: the pod starts even before the engine writes it)" : "")")]
+        return [
+            Explanation(
+                dataset: dataset.description, rule: "env-configmap",
+                text:
+                    "envFrom ConfigMap \(configMap) into "
+                    + "\(names.joined(separator: ", "))\(optional ? " (optional: the pod starts even before the engine writes it)" : "")"
+            )
+        ]
     }
 }

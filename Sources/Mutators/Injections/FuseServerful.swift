@@ -8,9 +8,14 @@ extension PodDraft {
         for volume in d.volumes {
             let n = setPropagation(volume: volume, to: "HostToContainer", includeInit: true)
             if explain {
-                out.append(Explanation(
-                    dataset: d.ref.description, rule: Wiring.fuseServerful.rawValue,
-                    text: "kept PVC volume \(volume) for \(d.ref) (\(d.engine), served by the node's FUSE through Fluid's CSI plugin) and set mountPropagation HostToContainer on its \(n) mount(s), so a remount on the node reaches the pod (\(via))"))
+                out.append(
+                    Explanation(
+                        dataset: d.ref.description, rule: Wiring.fuseServerful.rawValue,
+                        text:
+                            "kept PVC volume \(volume) for \(d.ref) (\(d.engine), served by the node's FUSE through Fluid's CSI plugin) "
+                            + "and set mountPropagation HostToContainer on its \(n) mount(s), so a remount on the node reaches the "
+                            + "pod (\(via))"
+                    ))
             }
         }
         return out

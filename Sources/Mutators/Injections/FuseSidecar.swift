@@ -53,18 +53,29 @@ extension PodDraft {
             origin = "copied from the first container of FUSE DaemonSet \(ns)/\(name), as Fluid's webhook does"
             contextSource = "its FUSE DaemonSet \(ns)/\(name)'s container"
             if ns != podNamespace, let refs = Self.namespacedReferences(container: c, volumes: v) {
-                return .failure(SidecarProblem(
-                    "its FUSE container (DaemonSet \(ns)/\(name)) reads \(refs) of namespace \(ns), which a pod in namespace \(podNamespace) cannot reach; use serverful mode (label \(Keys.fluidServerfulInject)=true)"))
+                return .failure(
+                    SidecarProblem(
+                        "its FUSE container (DaemonSet \(ns)/\(name)) reads \(refs) of namespace \(ns), which a pod in namespace "
+                            + "\(podNamespace) cannot reach; use serverful mode (label \(Keys.fluidServerfulInject)=true)"
+                    ))
             }
         case .runtimeSpec(let c, let v):
             (container, sourceVolumes) = (c, v)
             if container["resources"] == nil { container["resources"] = config.fuseResources }
             contextSource = "its runtime's spec.fuse"
-            origin = "built from \(d.kind.rawValue) \(d.runtime.metadata.key)'s spec.fuse, because the cluster state carries no DaemonSets: not the container Fluid's FUSE DaemonSet runs (no mount script, no credentials unless spec.fuse names them)"
+            origin =
+                "built from \(d.kind.rawValue) \(d.runtime.metadata.key)'s spec.fuse, because the cluster state carries no DaemonSets: "
+                + "not the container Fluid's FUSE DaemonSet runs (no mount script, no credentials unless spec.fuse names them)"
         }
-        if !options.unprivileged, let field = ["privileged", "allowPrivilegeEscalation"].first(where: { container["securityContext"]?[$0] == false }) {
-            return .failure(SidecarProblem(
-                "\(contextSource).securityContext sets \(field): false, but a FUSE sidecar must be a privileged container (its mount reaches the app containers only through Bidirectional mount propagation, which Kubernetes allows only in privileged containers); use serverful mode (label \(Keys.fluidServerfulInject)=true) for this dataset"))
+        if !options.unprivileged,
+            let field = ["privileged", "allowPrivilegeEscalation"].first(where: { container["securityContext"]?[$0] == false })
+        {
+            return .failure(
+                SidecarProblem(
+                    "\(contextSource).securityContext sets \(field): false, but a FUSE sidecar must be a privileged container (its mount "
+                        + "reaches the app containers only through Bidirectional mount propagation, which Kubernetes allows only in "
+                        + "privileged containers); use serverful mode (label \(Keys.fluidServerfulInject)=true) for this dataset"
+                ))
         }
         var mounts = container["volumeMounts"]?.arrayValue ?? []
         // The mount of the node's mount point: the deepest mount at or above where FUSE mounts the dataset.
@@ -73,8 +84,11 @@ extension PodDraft {
             return Self.path(template.mountPath, isAtOrBelow: path)
         }.max { (mounts[$0]["mountPath"]?.stringValue ?? "").count < (mounts[$1]["mountPath"]?.stringValue ?? "").count }
         guard let mountPoint, let mountPointPath = mounts[mountPoint]["mountPath"]?.stringValue else {
-            return .failure(SidecarProblem(
-                "its FUSE container mounts no volume at or above \(template.mountPath), where it mounts the dataset, so its mount cannot be shared with the app containers"))
+            return .failure(
+                SidecarProblem(
+                    "its FUSE container mounts no volume at or above \(template.mountPath), where it mounts the dataset, so its mount "
+                        + "cannot be shared with the app containers"
+                ))
         }
         let mountPointVolume = mounts[mountPoint]["name"]?.stringValue ?? ""
         // Where the app containers find the dataset inside the shared volume.
@@ -83,7 +97,8 @@ extension PodDraft {
 
         // The DaemonSet's other volumes: Fluid's trims first, then each under a name the pod does not use.
         var dropped: [String] = []
-        let trimmed = (options.unprivileged ? fluidFuseDeviceVolumePrefixes : [])
+        let trimmed =
+            (options.unprivileged ? fluidFuseDeviceVolumePrefixes : [])
             + (options.keepCacheDirectories ? [] : fluidCacheVolumePrefixes)
         var renamed: [String: String] = [:]
         var added: [JSONValue] = []
@@ -150,7 +165,10 @@ extension PodDraft {
             replaceVolume(named: datasetVolume, with: ("emptyDir", [:]))
         }
         if d.volumes.count > 1 {
-            warnings.append("dataset \(d.ref) is mounted by \(d.volumes.count) volumes; the FUSE sidecar serves \(datasetVolume), the others stay PVC volumes")
+            warnings.append(
+                "dataset \(d.ref) is mounted by \(d.volumes.count) volumes; the FUSE sidecar serves \(datasetVolume), the others stay "
+                    + "PVC volumes"
+            )
         }
         // App mounts first, before the sidecar (whose mount is Bidirectional) joins the pod.
         let appRelative = options.unprivileged ? "" : relative
@@ -192,26 +210,45 @@ extension PodDraft {
         }
         let wiring: Wiring = options.unprivileged ? .fuseUnprivilegedSidecar : (native ? .fuseNativeSidecar : .fuseSidecar)
         guard explain else { return .success((wiring, [])) }
-        let placement = native
+        let placement =
+            native
             ? "a native sidecar (init container with restartPolicy Always, so Jobs complete)"
             : "the first container (cluster without native sidecars)"
-        var out = [Explanation(
-            dataset: d.ref.description, rule: wiring.rawValue,
-            text: "added \(d.kind.rawValue) FUSE container \(name) (\(container["image"]?.stringValue ?? "no image")), \(origin), as \(placement)\(checkWhy)")]
+        var out = [
+            Explanation(
+                dataset: d.ref.description, rule: wiring.rawValue,
+                text:
+                    "added \(d.kind.rawValue) FUSE container \(name) (\(container["image"]?.stringValue ?? "no image")), \(origin), as "
+                    + "\(placement)\(checkWhy)"
+            )
+        ]
         if options.unprivileged {
-            out.append(Explanation(
-                dataset: d.ref.description, rule: "fuse-unprivileged",
-                text: "unprivileged (pod label \(Keys.fluidUnprivilegedInject)=true): not privileged, no SYS_ADMIN\(config.fuseDeviceResource.isEmpty ? "" : ", the FUSE device from resource \(config.fuseDeviceResource)"), without the mount of the node's mount point; volume \(datasetVolume) became hostPath \(hostPath) with HostToContainer on its \(n) mount(s), where the platform makes the sidecar's mount appear (Fluid's unprivileged mode)"))
+            out.append(
+                Explanation(
+                    dataset: d.ref.description, rule: "fuse-unprivileged",
+                    text:
+                        "unprivileged (pod label \(Keys.fluidUnprivilegedInject)=true): not privileged, no "
+                        + "SYS_ADMIN\(config.fuseDeviceResource.isEmpty ? "" : ", the FUSE device from resource \(config.fuseDeviceResource)"), without the mount of the node's mount point; volume \(datasetVolume) became hostPath \(hostPath) with HostToContainer on its \(n) mount(s), where the platform makes the sidecar's mount appear (Fluid's unprivileged mode)"
+                ))
         } else {
-            out.append(Explanation(
-                dataset: d.ref.description, rule: "fuse-volume",
-                text: "replaced PVC volume \(datasetVolume) with an emptyDir the sidecar mounts at \(mountPointPath) (Bidirectional, so a privileged container) in place of the node's mount point; its \(n) app mount(s) get mountPropagation HostToContainer\(relative.isEmpty ? "" : " and subPath \(relative), where FUSE mounts the dataset")"))
+            out.append(
+                Explanation(
+                    dataset: d.ref.description, rule: "fuse-volume",
+                    text:
+                        "replaced PVC volume \(datasetVolume) with an emptyDir the sidecar mounts at \(mountPointPath) (Bidirectional, "
+                        + "so a privileged container) in place of the node's mount point; its \(n) app mount(s) get mountPropagation "
+                        + "HostToContainer\(relative.isEmpty ? "" : " and subPath \(relative), where FUSE mounts the dataset")"
+                ))
         }
         if !added.isEmpty || !dropped.isEmpty {
             let moved = renamed.sorted { $0.key < $1.key }.map { $0.key == $0.value ? $0.key : "\($0.key) as \($0.value)" }
-            out.append(Explanation(
-                dataset: d.ref.description, rule: "fuse-volumes",
-                text: "added the volumes the FUSE container mounts: \(moved.isEmpty ? "none" : moved.joined(separator: ", "))\(dropped.isEmpty ? "" : "; left out \(dropped.joined(separator: ", ")) as Fluid does (label \(Keys.fluidCacheDirInject)=true keeps cache directories)")"))
+            out.append(
+                Explanation(
+                    dataset: d.ref.description, rule: "fuse-volumes",
+                    text:
+                        "added the volumes the FUSE container mounts: "
+                        + "\(moved.isEmpty ? "none" : moved.joined(separator: ", "))\(dropped.isEmpty ? "" : "; left out \(dropped.joined(separator: ", ")) as Fluid does (label \(Keys.fluidCacheDirInject)=true keeps cache directories)")"
+                ))
         }
         return .success((wiring, out))
     }

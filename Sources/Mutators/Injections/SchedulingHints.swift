@@ -54,7 +54,12 @@ extension PodDraft {
                 switch level {
                 case "fluid.io/node": [["key": .string(cacheKey), "operator": "In", "values": ["true"]]]
                 case "fluid.io/fuse":
-                    [["key": .string(Keys.fluidFuseNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: uid)), "operator": "In", "values": ["true"]]]
+                    [
+                        [
+                            "key": .string(Keys.fluidFuseNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: uid)),
+                            "operator": "In", "values": ["true"],
+                        ]
+                    ]
                 default: Self.cacheAffinityExpressions(d.runtime, key: level)
                 }
             }
@@ -65,11 +70,15 @@ extension PodDraft {
                     for expr in expressions(level) where require(expr) {
                         changed = true
                         let key = expr["key"]?.stringValue ?? level
-                        explainOnce(Explanation(
-                            dataset: d.ref.description, rule: "affinity-required",
-                            text: isIPC && level == "fluid.io/node"
-                                ? "required node affinity \(key)=true: \(d.ref) is read over a shared-memory socket, which exists only on nodes running its engine"
-                                : "required node affinity on \(key) (\(level); pod label \(Keys.fluidSchedulingLabel(dataset: d.ref.name))=required)"))
+                        explainOnce(
+                            Explanation(
+                                dataset: d.ref.description, rule: "affinity-required",
+                                text: isIPC && level == "fluid.io/node"
+                                    ? "required node affinity \(key)=true: \(d.ref) is read over a shared-memory socket, which exists "
+                                        + "only on nodes running its engine"
+                                    : "required node affinity on \(key) (\(level); pod label "
+                                        + "\(Keys.fluidSchedulingLabel(dataset: d.ref.name))=required)"
+                            ))
                     }
                 }
             } else {
@@ -77,11 +86,15 @@ extension PodDraft {
                     for expr in expressions(level) where prefer(expr, weight: weight) {
                         changed = true
                         let key = expr["key"]?.stringValue ?? level
-                        explainOnce(Explanation(
-                            dataset: d.ref.description, rule: "affinity-preferred",
-                            text: level == "fluid.io/node"
-                                ? "preferred node affinity (weight \(weight)) towards nodes Fluid labels \(key)=true, where \(d.ref)'s cache lives"
-                                : "preferred node affinity (weight \(weight)) towards \(key) \(Self.describe(expr)), where \(d.ref)'s cache workers run (runtime status.cacheAffinity)"))
+                        explainOnce(
+                            Explanation(
+                                dataset: d.ref.description, rule: "affinity-preferred",
+                                text: level == "fluid.io/node"
+                                    ? "preferred node affinity (weight \(weight)) towards nodes Fluid labels \(key)=true, where "
+                                        + "\(d.ref)'s cache lives"
+                                    : "preferred node affinity (weight \(weight)) towards \(key) \(Self.describe(expr)), where "
+                                        + "\(d.ref)'s cache workers run (runtime status.cacheAffinity)"
+                            ))
                     }
                 }
             }
@@ -90,9 +103,13 @@ extension PodDraft {
             let expr: JSONValue = ["key": .string(Keys.fluidDatasetNum), "operator": "DoesNotExist"]
             if prefer(expr, weight: 100) {
                 changed = true
-                explainOnce(Explanation(
-                    dataset: nil, rule: "affinity-avoid-cache-nodes",
-                    text: "the pod uses no dataset: preferred node affinity (weight 100) towards nodes without \(Keys.fluidDatasetNum), keeping cache nodes for pods that read their data"))
+                explainOnce(
+                    Explanation(
+                        dataset: nil, rule: "affinity-avoid-cache-nodes",
+                        text:
+                            "the pod uses no dataset: preferred node affinity (weight 100) towards nodes without "
+                            + "\(Keys.fluidDatasetNum), keeping cache nodes for pods that read their data"
+                    ))
             }
         }
         guard changed else { return [] }

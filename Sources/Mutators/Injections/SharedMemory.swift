@@ -45,9 +45,15 @@ extension PodDraft {
         }
         var out: [Explanation] = []
         if explain {
-            out.append(Explanation(
-                dataset: d.ref.description, rule: Wiring.sharedMemory.rawValue,
-                text: "mounted \(d.kind.rawValue)'s \(source) at \(mountPath) in \(mounted.isEmpty ? "no container" : mounted.joined(separator: ", ")) and set \(endpoint.socketEnvironmentVariable)=\(socketPath), so clients reach the shared-memory copy with no code change"))
+            out.append(
+                Explanation(
+                    dataset: d.ref.description, rule: Wiring.sharedMemory.rawValue,
+                    text:
+                        "mounted \(d.kind.rawValue)'s \(source) at \(mountPath) in "
+                        + "\(mounted.isEmpty ? "no container" : mounted.joined(separator: ", ")) and set "
+                        + "\(endpoint.socketEnvironmentVariable)=\(socketPath), so clients reach the shared-memory copy with no code "
+                        + "change"
+                ))
         }
         out += addEnvFrom(configMap: endpoint.configMap, dataset: d.ref, includeInit: false, optional: true)
         return out

@@ -45,7 +45,8 @@ public final class CertificateStore: Sendable {
     /// TLS 1.2 and 1.3 only, server side. With `clientCAPath`, clients are asked for a
     /// certificate, and one that is presented must chain to those CAs (the handshake fails
     /// otherwise); whether a route requires one is the router's decision.
-    public static func serverConfiguration(certificatePath: String, keyPath: String, clientCAPath: String? = nil) throws -> TLSConfiguration {
+    public static func serverConfiguration(certificatePath: String, keyPath: String, clientCAPath: String? = nil) throws -> TLSConfiguration
+    {
         let chain = try certificates(in: certificatePath, what: "certificate")
         let keyBytes = try pemBytes(keyPath, what: "key")
         let key: NIOSSLPrivateKey

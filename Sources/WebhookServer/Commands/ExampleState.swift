@@ -205,14 +205,17 @@ public enum ExampleState {
 extension ExampleState {
     /// The pod every example request carries: `ml/train`, opted in with Locus's label, reading
     /// `imagenet` (Alluxio) through a FUSE sidecar and `features` (Vineyard) over shared memory.
-    static let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"train","namespace":"ml","labels":{"locus.dev/inject":"true"},"annotations":{"locus.dev/datasets":"features","locus.dev/fuse-mode":"sidecar"}},"spec":{"restartPolicy":"Never","containers":[{"name":"trainer","image":"pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime","command":["python","train.py","--data","/data/imagenet"],"volumeMounts":[{"name":"imagenet","mountPath":"/data/imagenet","readOnly":true}]}],"volumes":[{"name":"imagenet","persistentVolumeClaim":{"claimName":"imagenet"}}]}}"#
+    static let pod =
+        #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"train","namespace":"ml","labels":{"locus.dev/inject":"true"},"annotations":{"locus.dev/datasets":"features","locus.dev/fuse-mode":"sidecar"}},"spec":{"restartPolicy":"Never","containers":[{"name":"trainer","image":"pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime","command":["python","train.py","--data","/data/imagenet"],"volumeMounts":[{"name":"imagenet","mountPath":"/data/imagenet","readOnly":true}]}],"volumes":[{"name":"imagenet","persistentVolumeClaim":{"claimName":"imagenet"}}]}}"#
 
     /// Request bodies for `/mutate`, `/filter` and `/prioritize`, as kube-apiserver and
     /// kube-scheduler (`nodeCacheCapable: true`) send them, for the example state.
     public static let requests: [(file: String, route: String, body: String)] = [
-        ("mutate.json", "/mutate",
-         #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"0e3c6b8a-example-0001","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"ml","operation":"CREATE","object":"#
-            + pod + #","dryRun":false}}"#),
+        (
+            "mutate.json", "/mutate",
+            #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"0e3c6b8a-example-0001","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"ml","operation":"CREATE","object":"#
+                + pod + #","dryRun":false}}"#
+        ),
         ("filter.json", "/filter", #"{"Pod":"# + pod + #","Nodes":null,"NodeNames":["node-a","node-b","node-c"]}"#),
         ("prioritize.json", "/prioritize", #"{"Pod":"# + pod + #","Nodes":null,"NodeNames":["node-a","node-b"]}"#),
     ]
@@ -262,6 +265,7 @@ extension ExampleState {
     }
 
     static func shellQuoted(_ s: String) -> String {
-        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:@,".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:@,".contains($0) }
+            ? s : "'" + s.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
     }
 }

@@ -21,7 +21,8 @@ public struct Mutate: ParsableCommand {
     var config: String?
     @Option(help: "Namespace when the manifest names none (default: default).")
     var namespace: String?
-    @Option(help: "text (default), json or yaml (the whole decision: outcome, why, warnings, patch, pod), or pod (the mutated pod as YAML).")
+    @Option(
+        help: "text (default), json or yaml (the whole decision: outcome, why, warnings, patch, pod), or pod (the mutated pod as YAML).")
     var output: Output = .text
     @Flag(help: "In text output, show the pod as a diff instead of whole.")
     var diff = false
@@ -47,9 +48,10 @@ public struct Mutate: ParsableCommand {
             "outcome": .string(r.outcome.rawValue),
             "allowed": .bool(r.response.allowed),
             "engines": .array(r.engines.map { .string($0) }),
-            "explanations": .array(r.explanations.map { e in
-                ["dataset": e.dataset.map { .string($0) } ?? .null, "rule": .string(e.rule), "text": .string(e.text)]
-            }),
+            "explanations": .array(
+                r.explanations.map { e in
+                    ["dataset": e.dataset.map { .string($0) } ?? .null, "rule": .string(e.rule), "text": .string(e.text)]
+                }),
             "warnings": .array(r.response.warnings.map { .string($0) }),
             "patch": JSONPatch.json(r.response.patch),
         ]
@@ -63,7 +65,10 @@ public struct Mutate: ParsableCommand {
         let name = before["metadata"]?["name"]?.stringValue ?? before["metadata"]?["generateName"]?.stringValue ?? "(unnamed)"
         switch r.outcome {
         case .denied: out += "DENIED pod \(name): \(r.response.message ?? "")\n"
-        case .skipped: out += "SKIPPED pod \(name): it did not opt in (label locus.dev/inject, serverless.fluid.io/inject or fuse.serverful.fluid.io/inject = \"true\", or a namespace label locus.dev/inject), or opted out\n"
+        case .skipped:
+            out +=
+                "SKIPPED pod \(name): it did not opt in (label locus.dev/inject, serverless.fluid.io/inject or "
+                + "fuse.serverful.fluid.io/inject = \"true\", or a namespace label locus.dev/inject), or opted out\n"
         case .unchanged: out += "UNCHANGED pod \(name): nothing to add\n"
         case .mutated: out += "MUTATED pod \(name) (engines: \(r.engines.joined(separator: ", ")))\n"
         case .allowedWithProblems: out += "ADMITTED WITH PROBLEMS pod \(name)\n"

@@ -46,23 +46,32 @@ public struct Score: ParsableCommand {
             "pod": .string("\(plan.namespace)/\(plan.name)"),
             "datasets": .array(plan.datasets.map { .string("\($0.ref) (\($0.engine))") }),
             "problems": .array(plan.problems.map { .string($0) }),
-            "nodes": .array(verdicts.map { v in
-                [
-                    "node": .string(v.node), "passes": .bool(v.failure == nil), "reason": v.failure.map { .string($0) } ?? .null,
-                    "score": .integer(Int64(v.score)),
-                    "bytes": .object(JSONObject(uniqueKeysWithValues: v.bytes.map { (k, b) in
-                        (k.description, ["memory": .integer(b.memory), "ssd": .integer(b.ssd), "hdd": .integer(b.hdd)] as JSONValue)
-                    })),
-                    "sharedMemory": .array(v.sharedMemory.map { .string($0.description) }),
-                    "topology": .array(v.topology.map { .string($0) }),
-                ]
-            }),
+            "nodes": .array(
+                verdicts.map { v in
+                    [
+                        "node": .string(v.node), "passes": .bool(v.failure == nil), "reason": v.failure.map { .string($0) } ?? .null,
+                        "score": .integer(Int64(v.score)),
+                        "bytes": .object(
+                            JSONObject(
+                                uniqueKeysWithValues: v.bytes.map { (k, b) in
+                                    (
+                                        k.description,
+                                        ["memory": .integer(b.memory), "ssd": .integer(b.ssd), "hdd": .integer(b.hdd)] as JSONValue
+                                    )
+                                })),
+                        "sharedMemory": .array(v.sharedMemory.map { .string($0.description) }),
+                        "topology": .array(v.topology.map { .string($0) }),
+                    ]
+                }),
         ]
     }
 
     static func text(_ plan: PodPlan, _ verdicts: [NodeVerdict]) -> String {
         var out = "pod \(plan.namespace)/\(plan.name): "
-        out += plan.datasets.isEmpty ? "no datasets, every node passes with score 0\n" : "datasets \(plan.datasets.map { "\($0.ref) (\($0.engine))" }.joined(separator: ", "))\n"
+        out +=
+            plan.datasets.isEmpty
+            ? "no datasets, every node passes with score 0\n"
+            : "datasets \(plan.datasets.map { "\($0.ref) (\($0.engine))" }.joined(separator: ", "))\n"
         for p in plan.problems { out += "  ! \(p) (ignored for scheduling)\n" }
         out += "\n"
         for v in verdicts {
@@ -82,7 +91,9 @@ public struct Score: ParsableCommand {
             } else {
                 out += parts.isEmpty ? "  (nothing cached here)" : "  " + parts.joined(separator: "; ")
             }
-            if !v.sharedMemory.isEmpty { out += "; shared-memory copy of \(v.sharedMemory.map(\.description).joined(separator: ", ")) (+bonus)" }
+            if !v.sharedMemory.isEmpty {
+                out += "; shared-memory copy of \(v.sharedMemory.map(\.description).joined(separator: ", ")) (+bonus)"
+            }
             out += "\n"
         }
         return out

@@ -123,7 +123,8 @@ public struct Serve: AsyncParsableCommand {
             try ExampleState.writeRequests(to: dir)
             return dir
         } catch {
-            logger.warning("cannot write the example requests", metadata: ["directory": "\(dir)", "error": "\(error.localizedDescription)"])
+            logger.warning(
+                "cannot write the example requests", metadata: ["directory": "\(dir)", "error": "\(error.localizedDescription)"])
             return nil
         }
     }
@@ -140,7 +141,8 @@ public struct Serve: AsyncParsableCommand {
         let cert = "\(dir)/\(GeneratedCertificates.certificateFile)"
         let key = "\(dir)/\(GeneratedCertificates.keyFile)"
         if (try? CertificateStore.serverConfiguration(certificatePath: cert, keyPath: key)) != nil {
-            logger.notice("no --cert/--key given: using the self-signed pair in \(dir)/ (CA: \(dir)/\(GeneratedCertificates.caCertificateFile))")
+            logger.notice(
+                "no --cert/--key given: using the self-signed pair in \(dir)/ (CA: \(dir)/\(GeneratedCertificates.caCertificateFile))")
             return (cert, key, "\(dir)/\(GeneratedCertificates.caCertificateFile)")
         }
         let host = ProcessInfo.processInfo.hostName
@@ -152,7 +154,8 @@ public struct Serve: AsyncParsableCommand {
         } catch {
             throw RuntimeFailure(description: "cannot write generated certificates into \(dir)/: \(error.localizedDescription)")
         }
-        logger.notice("no --cert/--key given: generated a self-signed pair into \(dir)/ (CA: \(dir)/\(GeneratedCertificates.caCertificateFile))")
+        logger.notice(
+            "no --cert/--key given: generated a self-signed pair into \(dir)/ (CA: \(dir)/\(GeneratedCertificates.caCertificateFile))")
         return (cert, key, "\(dir)/\(GeneratedCertificates.caCertificateFile)")
     }
 
@@ -167,8 +170,9 @@ public struct Serve: AsyncParsableCommand {
             logger.info("cluster version read", metadata: ["version": "\(version.major).\(version.minor)", "nativeSidecars": "\(native)"])
             return native
         } catch {
-            logger.warning("cannot read the cluster version; FUSE sidecars will be plain first containers (set kubernetesVersion to decide)",
-                           metadata: ["error": "\(error)"])
+            logger.warning(
+                "cannot read the cluster version; FUSE sidecars will be plain first containers (set kubernetesVersion to decide)",
+                metadata: ["error": "\(error)"])
             return false
         }
     }

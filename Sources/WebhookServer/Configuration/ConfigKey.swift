@@ -35,11 +35,12 @@ public struct ConfigKey: Sendable {
         self.meaning = meaning
         self.property = property
         assign = { config, input in config[keyPath: property] = try reader.read(input) }
-        passOn = switch destination {
-        case .policy(let field)?: { config, policy, _ in policy[keyPath: field] = config[keyPath: property] }
-        case .extender(let field)?: { config, _, extender in extender[keyPath: field] = config[keyPath: property] }
-        case nil: { _, _, _ in }
-        }
+        passOn =
+            switch destination {
+            case .policy(let field)?: { config, policy, _ in policy[keyPath: field] = config[keyPath: property] }
+            case .extender(let field)?: { config, _, extender in extender[keyPath: field] = config[keyPath: property] }
+            case nil: { _, _, _ in }
+            }
     }
 
     /// A key unset by default.

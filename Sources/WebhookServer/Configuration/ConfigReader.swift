@@ -105,11 +105,12 @@ extension ConfigReader where Value == [String] {
     /// Empty entries are dropped.
     static var directories: Self {
         Self { input in
-            let list = if let items = input.value as? [Any] {
-                items.map { "\($0)" }
-            } else {
-                try input.string().split(separator: ",").map(String.init)
-            }
+            let list =
+                if let items = input.value as? [Any] {
+                    items.map { "\($0)" }
+                } else {
+                    try input.string().split(separator: ",").map(String.init)
+                }
             let directories = list.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             for d in directories {
                 let parts = d.split(separator: "/")

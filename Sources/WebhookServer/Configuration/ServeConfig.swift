@@ -65,94 +65,130 @@ public struct ServeConfig: Sendable, Equatable {
         ConfigKey("port", \.port, .int(0...65535), "TLS port (0: any free port)"),
         ConfigKey("certFile", \.certFile, .string, "serving certificate, PEM (unset, with keyFile: a self-signed pair)"),
         ConfigKey("keyFile", \.keyFile, .string, "serving key, PEM"),
-        ConfigKey("clientCAFile", \.clientCAFile, .string, """
+        ConfigKey(
+            "clientCAFile", \.clientCAFile, .string,
+            """
             CA (PEM) that callers' client certificates must chain to (kube-apiserver's AdmissionConfiguration \
             kubeconfig, the extender's tlsConfig); set, /mutate, /filter and /prioritize refuse clients without one, \
             while /healthz, /readyz and /metrics stay open. Unset: none asked for
             """),
-        ConfigKey("certDirectory", \.certDirectory, .string,
-                  "where a self-signed pair is generated (or found from an earlier start) when no certificate is given"),
+        ConfigKey(
+            "certDirectory", \.certDirectory, .string,
+            "where a self-signed pair is generated (or found from an earlier start) when no certificate is given"),
         ConfigKey("certReloadSeconds", \.certReloadSeconds, .seconds, "how often certificate files are checked for rotation"),
-        ConfigKey("kubeconfig", \.kubeconfig, .string,
-                  "kubeconfig path (unset: $KUBECONFIG, then the in-cluster service account)"),
+        ConfigKey(
+            "kubeconfig", \.kubeconfig, .string,
+            "kubeconfig path (unset: $KUBECONFIG, then the in-cluster service account)"),
         ConfigKey("clusterState", \.clusterState, .string, "cluster-state YAML, served with no cluster"),
         ConfigKey("example", \.example, .bool, "serve the built-in example cluster state"),
         ConfigKey("logLevel", \.logLevel, .oneOf(Logger.Level.allCases), "the least severe log level written"),
         ConfigKey("logFormat", \.logFormat, .oneOf(LogFormat.allCases), "json (one object per line) or text"),
-        ConfigKey("maxRequestBytes", \.maxRequestBytes, .int(1024...(64 << 20)),
-                  "largest AdmissionReview accepted (the default is the API server's own limit)"),
-        ConfigKey("eventLoopReviewBytes", \.eventLoopReviewBytes, .int(0...(64 << 20)), """
+        ConfigKey(
+            "maxRequestBytes", \.maxRequestBytes, .int(1024...(64 << 20)),
+            "largest AdmissionReview accepted (the default is the API server's own limit)"),
+        ConfigKey(
+            "eventLoopReviewBytes", \.eventLoopReviewBytes, .int(0...(64 << 20)),
+            """
             AdmissionReviews up to this size are answered on the connection's event loop (no task hop), larger \
             ones in the router's task, so a huge pod cannot hold up the loop; 0: all in a task
             """),
-        ConfigKey("maxExtenderRequestBytes", \.maxExtenderRequestBytes, .int(1024...(512 << 20)),
-                  "largest extender request accepted (a full NodeList of 1,000+ nodes is several MB)"),
+        ConfigKey(
+            "maxExtenderRequestBytes", \.maxExtenderRequestBytes, .int(1024...(512 << 20)),
+            "largest extender request accepted (a full NodeList of 1,000+ nodes is several MB)"),
         ConfigKey("idleTimeoutSeconds", \.idleTimeoutSeconds, .seconds, "idle keep-alive connections are closed after this"),
-        ConfigKey("maxConnections", \.maxConnections, .int(1...1_000_000),
-                  "most connections open at once; past it new ones wait until one closes"),
-        ConfigKey("requestHeaderTimeoutSeconds", \.requestHeaderTimeoutSeconds, .seconds,
-                  "a request's head must arrive within this of its first byte, else the connection is closed"),
-        ConfigKey("requestBodyTimeoutSeconds", \.requestBodyTimeoutSeconds, .seconds,
-                  "a request's body must arrive within this of its head, else the connection is closed"),
-        ConfigKey("shutdownDelaySeconds", \.shutdownDelaySeconds, .secondsOrZero, """
+        ConfigKey(
+            "maxConnections", \.maxConnections, .int(1...1_000_000),
+            "most connections open at once; past it new ones wait until one closes"),
+        ConfigKey(
+            "requestHeaderTimeoutSeconds", \.requestHeaderTimeoutSeconds, .seconds,
+            "a request's head must arrive within this of its first byte, else the connection is closed"),
+        ConfigKey(
+            "requestBodyTimeoutSeconds", \.requestBodyTimeoutSeconds, .seconds,
+            "a request's body must arrive within this of its head, else the connection is closed"),
+        ConfigKey(
+            "shutdownDelaySeconds", \.shutdownDelaySeconds, .secondsOrZero,
+            """
             on SIGTERM, /readyz turns 503 and new requests are still served this long, while endpoints drop the pod; \
             0: stop accepting at once
             """),
-        ConfigKey("shutdownGraceSeconds", \.shutdownGraceSeconds, .seconds,
-                  "on SIGTERM, the time in-flight requests get to finish"),
-        ConfigKey("onFailure", \.onFailure, .oneOf(AdmissionPolicy.OnFailure.allCases), """
+        ConfigKey(
+            "shutdownGraceSeconds", \.shutdownGraceSeconds, .seconds,
+            "on SIGTERM, the time in-flight requests get to finish"),
+        ConfigKey(
+            "onFailure", \.onFailure, .oneOf(AdmissionPolicy.OnFailure.allCases),
+            """
             pods naming a dataset Locus cannot serve (missing, in another namespace, …): denied with the reason, \
             or admitted without it and warned
             """, into: .policy(\.onFailure)),
-        ConfigKey("fuseMode", \.fuseMode, .oneOf([.serverful, .sidecar]),
-                  "FUSE mode for pods opted in with locus.dev/inject that do not name one",
-                  into: .policy(\.mutation.defaultFuseMode)),
-        ConfigKey("podSecurityFallback", \.podSecurityFallback, .oneOf(MutationConfig.PodSecurityFallback.allCases), """
+        ConfigKey(
+            "fuseMode", \.fuseMode, .oneOf([.serverful, .sidecar]),
+            "FUSE mode for pods opted in with locus.dev/inject that do not name one",
+            into: .policy(\.mutation.defaultFuseMode)),
+        ConfigKey(
+            "podSecurityFallback", \.podSecurityFallback, .oneOf(MutationConfig.PodSecurityFallback.allCases),
+            """
             a FUSE sidecar the namespace's Pod Security level (pod-security.kubernetes.io/enforce) forbids: the pod \
             is denied with the reason, or the dataset is served in serverful mode with a warning
             """, into: .policy(\.mutation.podSecurityFallback)),
-        ConfigKey("fuseDeviceResource", \.fuseDeviceResource, .extendedResource,
-                  "extended resource an unprivileged FUSE sidecar requests for /dev/fuse from a device plugin; empty: none",
-                  into: .policy(\.mutation.fuseDeviceResource)),
-        ConfigKey("kubernetesVersion", \.kubernetesVersion, .kubernetesVersion,
-                  "cluster version major.minor; decides native sidecars (unset: asked from the API server once; 1.31 offline)"),
-        ConfigKey("sharedMemoryMountPath", \.sharedMemoryMountPath, .absolutePath,
-                  "where shared-memory sockets appear in app containers", into: .policy(\.mutation.sharedMemoryMountPath)),
-        ConfigKey("socketRoots", \.socketRoots, .directories,
-                  "node directories a shared-memory engine's socket directory (a hostPath in the pod) must lie in",
-                  into: .policy(\.mutation.socketRoots)),
-        ConfigKey("envIntoInitContainers", \.envIntoInitContainers, .bool,
-                  "envFrom dataset ConfigMaps into init containers too", into: .policy(\.mutation.envIntoInitContainers)),
-        ConfigKey("schedulingHints", \.schedulingHints, .bool,
-                  "preferred node affinity towards the datasets' cache nodes", into: .policy(\.mutation.schedulingHints)),
-        ConfigKey("avoidCacheNodes", \.avoidCacheNodes, .bool,
-                  "pods without datasets prefer nodes without caches", into: .policy(\.mutation.avoidCacheNodes)),
-        ConfigKey("announceInjections", \.announceInjections, .bool,
-                  "one AdmissionReview warning per mutated pod naming which datasets were wired and how",
-                  into: .policy(\.announceInjections)),
-        ConfigKey("memoryWeight", \.memoryWeight, .weight, "scoring weight of a byte cached in memory",
-                  into: .extender(\.memoryWeight)),
+        ConfigKey(
+            "fuseDeviceResource", \.fuseDeviceResource, .extendedResource,
+            "extended resource an unprivileged FUSE sidecar requests for /dev/fuse from a device plugin; empty: none",
+            into: .policy(\.mutation.fuseDeviceResource)),
+        ConfigKey(
+            "kubernetesVersion", \.kubernetesVersion, .kubernetesVersion,
+            "cluster version major.minor; decides native sidecars (unset: asked from the API server once; 1.31 offline)"),
+        ConfigKey(
+            "sharedMemoryMountPath", \.sharedMemoryMountPath, .absolutePath,
+            "where shared-memory sockets appear in app containers", into: .policy(\.mutation.sharedMemoryMountPath)),
+        ConfigKey(
+            "socketRoots", \.socketRoots, .directories,
+            "node directories a shared-memory engine's socket directory (a hostPath in the pod) must lie in",
+            into: .policy(\.mutation.socketRoots)),
+        ConfigKey(
+            "envIntoInitContainers", \.envIntoInitContainers, .bool,
+            "envFrom dataset ConfigMaps into init containers too", into: .policy(\.mutation.envIntoInitContainers)),
+        ConfigKey(
+            "schedulingHints", \.schedulingHints, .bool,
+            "preferred node affinity towards the datasets' cache nodes", into: .policy(\.mutation.schedulingHints)),
+        ConfigKey(
+            "avoidCacheNodes", \.avoidCacheNodes, .bool,
+            "pods without datasets prefer nodes without caches", into: .policy(\.mutation.avoidCacheNodes)),
+        ConfigKey(
+            "announceInjections", \.announceInjections, .bool,
+            "one AdmissionReview warning per mutated pod naming which datasets were wired and how",
+            into: .policy(\.announceInjections)),
+        ConfigKey(
+            "memoryWeight", \.memoryWeight, .weight, "scoring weight of a byte cached in memory",
+            into: .extender(\.memoryWeight)),
         ConfigKey("ssdWeight", \.ssdWeight, .weight, "scoring weight of a byte cached on SSD", into: .extender(\.ssdWeight)),
         ConfigKey("hddWeight", \.hddWeight, .weight, "scoring weight of a byte cached on HDD", into: .extender(\.hddWeight)),
-        ConfigKey("sharedMemoryBonus", \.sharedMemoryBonus, .int(0...10),
-                  "points added on nodes holding a shared-memory copy the pod reads by IPC",
-                  into: .extender(\.sharedMemoryBonus)),
-        ConfigKey("topologyNodeScore", \.topologyNodeScore, .int(0...10),
-                  "when nothing is cached anywhere: points per dataset for a node running its cache worker",
-                  into: .extender(\.topologyNodeScore)),
-        ConfigKey("topologyZoneScore", \.topologyZoneScore, .int(0...10),
-                  "when nothing is cached anywhere: points per dataset for a node in a cache worker's zone",
-                  into: .extender(\.topologyZoneScore)),
-        ConfigKey("topologyRegionScore", \.topologyRegionScore, .int(0...10),
-                  "when nothing is cached anywhere: points per dataset for a node in a cache worker's region",
-                  into: .extender(\.topologyRegionScore)),
-        ConfigKey("localityTTLSeconds", \.localityTTLSeconds, .seconds,
-                  "a locality figure older than this reads as unknown (never as a reason to fail a node)"),
-        ConfigKey("localityRefreshSeconds", \.localityRefreshSeconds, .seconds,
-                  "how often the locality index is refreshed from the caches"),
-        ConfigKey("askEngines", \.askEngines, .bool,
-                  "ask the cache engines themselves (vineyardd RPC, JuiceFS metrics) where their bytes are; live clusters only"),
-        ConfigKey("engineTimeoutSeconds", \.engineTimeoutSeconds, .seconds,
-                  "bound on each engine exchange, connect included; an engine that does not answer in time adds nothing"),
+        ConfigKey(
+            "sharedMemoryBonus", \.sharedMemoryBonus, .int(0...10),
+            "points added on nodes holding a shared-memory copy the pod reads by IPC",
+            into: .extender(\.sharedMemoryBonus)),
+        ConfigKey(
+            "topologyNodeScore", \.topologyNodeScore, .int(0...10),
+            "when nothing is cached anywhere: points per dataset for a node running its cache worker",
+            into: .extender(\.topologyNodeScore)),
+        ConfigKey(
+            "topologyZoneScore", \.topologyZoneScore, .int(0...10),
+            "when nothing is cached anywhere: points per dataset for a node in a cache worker's zone",
+            into: .extender(\.topologyZoneScore)),
+        ConfigKey(
+            "topologyRegionScore", \.topologyRegionScore, .int(0...10),
+            "when nothing is cached anywhere: points per dataset for a node in a cache worker's region",
+            into: .extender(\.topologyRegionScore)),
+        ConfigKey(
+            "localityTTLSeconds", \.localityTTLSeconds, .seconds,
+            "a locality figure older than this reads as unknown (never as a reason to fail a node)"),
+        ConfigKey(
+            "localityRefreshSeconds", \.localityRefreshSeconds, .seconds,
+            "how often the locality index is refreshed from the caches"),
+        ConfigKey(
+            "askEngines", \.askEngines, .bool,
+            "ask the cache engines themselves (vineyardd RPC, JuiceFS metrics) where their bytes are; live clusters only"),
+        ConfigKey(
+            "engineTimeoutSeconds", \.engineTimeoutSeconds, .seconds,
+            "bound on each engine exchange, connect included; an engine that does not answer in time adds nothing"),
     ]
 }

@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import KubeClient
-public import Logging
 public import Locality
+public import Logging
 public import Mutators
 import NIOCore
 public import ServiceLifecycle
@@ -38,7 +38,9 @@ public struct LocusServer: Sendable {
         feeds.onReports = { reports in
             for (ref, report) in reports {
                 for problem in report.problems {
-                    log.warning("engine did not answer", metadata: ["dataset": "\(ref)", "engine": "\(report.source.rawValue)", "reason": "\(problem)"])
+                    log.warning(
+                        "engine did not answer",
+                        metadata: ["dataset": "\(ref)", "engine": "\(report.source.rawValue)", "reason": "\(problem)"])
                 }
                 metrics.recordEngineReport(source: report.source.rawValue, dataset: "\(ref)", report: report)
             }
@@ -54,7 +56,8 @@ public struct LocusServer: Sendable {
     ) -> ServiceGroup {
         let routes = LocusRoutes(
             backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes,
-            maxExtenderRequestBytes: config.maxExtenderRequestBytes, policy: policy, locality: locality.index, extender: config.extenderConfig,
+            maxExtenderRequestBytes: config.maxExtenderRequestBytes, policy: policy, locality: locality.index,
+            extender: config.extenderConfig,
             connections: connections, requireClientCertificate: certificates.clientCAPath != nil, serving: serving, logger: logger)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
         let deadlines = ReadDeadlines(
@@ -85,16 +88,17 @@ public struct LocusServer: Sendable {
             feeds.refresh()  // a static state: scores are available from the first request
             serving.localityPrimed()
         }
-        services.append(TaskService(name: "locality") {
-            // With a live cluster the caches fill after start: the first refresh waits until the
-            // informers synced (not a whole interval more), and only then is the server ready.
-            if case .live(let live) = backend {
-                while !live.hasSynced, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
-                FreedMemory.release()  // the first lists' decoding garbage
-            }
-            // A static state was refreshed above, before the server started.
-            await feeds.run(interval: refresh, alreadyRefreshed: backend.isFixed, afterFirstRefresh: { serving.localityPrimed() })
-        })
+        services.append(
+            TaskService(name: "locality") {
+                // With a live cluster the caches fill after start: the first refresh waits until the
+                // informers synced (not a whole interval more), and only then is the server ready.
+                if case .live(let live) = backend {
+                    while !live.hasSynced, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
+                    FreedMemory.release()  // the first lists' decoding garbage
+                }
+                // A static state was refreshed above, before the server started.
+                await feeds.run(interval: refresh, alreadyRefreshed: backend.isFixed, afterFirstRefresh: { serving.localityPrimed() })
+            })
         services.append(ShutdownDelay(delay: .milliseconds(Int64(config.shutdownDelaySeconds * 1000)), state: serving, logger: logger))
         var groupConfig = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)

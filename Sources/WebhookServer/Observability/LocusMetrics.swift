@@ -26,7 +26,8 @@ public final class LocusMetrics: Sendable {
         bestScores = registry.makeValueHistogram(
             descriptor: .init(
                 namespace: "locus", metricName: "extender_best_score",
-                unitName: "", helpText: "Best node score (0-10) of each /prioritize answer; all-0 answers leave placement to the other plugins"),
+                unitName: "",
+                helpText: "Best node score (0-10) of each /prioritize answer; all-0 answers leave placement to the other plugins"),
             buckets: Self.scoreBuckets)
     }
 
@@ -59,7 +60,9 @@ public final class LocusMetrics: Sendable {
         for i in injections {
             cachedCounter(
                 name: "injections", labels: [("engine", i.engine), ("how", i.how.rawValue)],
-                help: "Datasets wired into admitted pods, by engine and how (fuse-native-sidecar, fuse-sidecar, fuse-serverful, shared-memory, named)"
+                help:
+                    "Datasets wired into admitted pods, by engine and how (fuse-native-sidecar, fuse-sidecar, fuse-serverful, "
+                    + "shared-memory, named)"
             ).increment()
         }
         for engine in engines.isEmpty ? ["none"] : engines {
@@ -85,7 +88,9 @@ public final class LocusMetrics: Sendable {
     public func recordExtender(verb: String, outcome: String) {
         cachedCounter(
             name: "extender_requests", labels: [("verb", verb), ("outcome", outcome)],
-            help: "Scheduler extender requests by verb and outcome (filter: ok, no_node, no_datasets; prioritize: cached_bytes, topology, nothing, no_datasets; both: malformed)"
+            help:
+                "Scheduler extender requests by verb and outcome (filter: ok, no_node, no_datasets; prioritize: cached_bytes, topology, "
+                + "nothing, no_datasets; both: malformed)"
         ).increment()
     }
 
@@ -185,7 +190,10 @@ public final class LocusMetrics: Sendable {
     public func setConnectionState(open: Int, limitReached: Int, slowClosed: Int) {
         for (name, value, help) in [
             ("http_open_connections", open, "TLS connections open now"),
-            ("http_connection_limit_reached_count", limitReached, "Times maxConnections was reached (new connections then wait until one closes)"),
+            (
+                "http_connection_limit_reached_count", limitReached,
+                "Times maxConnections was reached (new connections then wait until one closes)"
+            ),
             ("http_slow_requests_closed_count", slowClosed, "Connections closed because a request's head or body did not arrive in time"),
         ] {
             registry.makeGauge(descriptor: .init(namespace: "locus", metricName: name, unitName: "", helpText: help)).set(Double(value))

@@ -1,10 +1,10 @@
-import Foundation
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import KubeClient
-import Logging
 import Locality
+import Logging
 import Mutators
 import NIOCore
 import NIOSSL
@@ -24,7 +24,8 @@ struct ClientCertificateMiddleware: RouterMiddleware {
         let certificate = try? await context.channel.nioSSL_peerCertificate().get()
         guard certificate != nil else {
             logger.notice("request without a client certificate refused", metadata: ["path": "\(request.uri.path)"])
-            return LocusRoutes.json(.unauthorized, "a client certificate signed by the configured client CA is required on \(request.uri.path)")
+            return LocusRoutes.json(
+                .unauthorized, "a client certificate signed by the configured client CA is required on \(request.uri.path)")
         }
         return try await next(request, context)
     }

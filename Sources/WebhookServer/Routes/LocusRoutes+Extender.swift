@@ -1,10 +1,10 @@
-import Foundation
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import KubeClient
-import Logging
 import Locality
+import Logging
 import Mutators
 import NIOCore
 import SchedulerExtender
@@ -41,7 +41,10 @@ extension LocusRoutes {
         metrics.recordFiltered(nodes: result.unresolvable.count)
         if !result.unresolvable.isEmpty {
             logger.info(
-                "nodes filtered out", metadata: ["pod": "\(plan.namespace)/\(plan.name)", "failed": "\(result.unresolvable.count)", "passed": "\(result.passed.count)"])
+                "nodes filtered out",
+                metadata: [
+                    "pod": "\(plan.namespace)/\(plan.name)", "failed": "\(result.unresolvable.count)", "passed": "\(result.passed.count)",
+                ])
         }
         // Passing nodes of a full NodeList are answered with slices of the request body (no copy).
         let pieces = body.withUnsafeReadableBytes { raw in result.pieces(for: args, raw: raw) }
@@ -63,7 +66,8 @@ extension LocusRoutes {
         }
         let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
         let (scores, basis) = Extender.scores(
-            plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender, view: NodeView.cluster(backend.cache, given: args.nodeLabels))
+            plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender,
+            view: NodeView.cluster(backend.cache, given: args.nodeLabels))
         let names = args.nodeNames
         metrics.recordPrioritize(basis: basis.rawValue, bestScore: scores.max())
         var out: [UInt8] = []

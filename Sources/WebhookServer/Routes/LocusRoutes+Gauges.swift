@@ -18,7 +18,8 @@ extension LocusRoutes {
             metrics.setCertificateState(reloads: certificates.reloadCount, failures: certificates.failedReloadCount)
         }
         if let connections {
-            metrics.setConnectionState(open: connections.openConnections, limitReached: connections.deferredAccepts, slowClosed: connections.slowClientsClosed)
+            metrics.setConnectionState(
+                open: connections.openConnections, limitReached: connections.deferredAccepts, slowClosed: connections.slowClientsClosed)
         }
     }
 }

@@ -1,10 +1,10 @@
-import Foundation
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import KubeClient
-import Logging
 import Locality
+import Logging
 import Mutators
 import NIOCore
 import SchedulerExtender
@@ -46,7 +46,9 @@ extension LocusRoutes {
         case .mutated:
             logger.debug(
                 "admission mutated",
-                metadata: ["uid": "\(review.uid)", "namespace": "\(review.namespace ?? "")", "engines": "\(result.engines.joined(separator: ","))"])
+                metadata: [
+                    "uid": "\(review.uid)", "namespace": "\(review.namespace ?? "")", "engines": "\(result.engines.joined(separator: ","))",
+                ])
         case .unchanged, .skipped:
             break
         }

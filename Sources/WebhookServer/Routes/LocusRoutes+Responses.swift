@@ -1,10 +1,10 @@
-import Foundation
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import KubeClient
-import Logging
 import Locality
+import Logging
 import Mutators
 import NIOCore
 import SchedulerExtender

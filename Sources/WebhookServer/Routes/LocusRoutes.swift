@@ -1,17 +1,16 @@
-import Foundation
 import AsyncHTTPClient
+import Foundation
 public import Hummingbird
 import HummingbirdCore
 import KubeClient
-public import Logging
 public import Locality
+public import Logging
 public import Mutators
 import NIOCore
 public import SchedulerExtender
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
-
 
 /// Builds the router: every route Locus serves, and the body limit on the POST routes.
 public struct LocusRoutes: Sendable {
@@ -57,7 +56,8 @@ public struct LocusRoutes: Sendable {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         // The routes that decide: behind the client certificate when one is required. Health and
         // metrics stay open to kubelet probes and Prometheus.
-        let deciding = requireClientCertificate ? router.group().add(middleware: ClientCertificateMiddleware(logger: logger)) : router.group()
+        let deciding =
+            requireClientCertificate ? router.group().add(middleware: ClientCertificateMiddleware(logger: logger)) : router.group()
         deciding.post(RouterPath(Route.mutate.rawValue)) { request, _ -> Response in
             var request = request
             return try await self.mutate(&request)
@@ -74,7 +74,9 @@ public struct LocusRoutes: Sendable {
         let serving = self.serving
         router.get("/readyz") { _, _ -> Response in
             if serving?.isDraining == true { return Self.text(.serviceUnavailable, "not ready: shutting down\n") }
-            if serving?.isLocalityPrimed == false, backend.isReady { return Self.text(.serviceUnavailable, "not ready: building the locality index\n") }
+            if serving?.isLocalityPrimed == false, backend.isReady {
+                return Self.text(.serviceUnavailable, "not ready: building the locality index\n")
+            }
             if backend.isReady {
                 // During an API server outage Locus keeps answering from its cache: readiness stays,
                 // and says which resources are stale.

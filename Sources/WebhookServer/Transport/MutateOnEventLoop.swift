@@ -84,11 +84,11 @@ final class MutateOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
     /// The body's announced length when this request is a review answered here; nil to route it.
     private func answerableLength(_ head: HTTPRequest, context: ChannelHandlerContext) -> Int? {
         guard head.method == .post, let path = head.path, Self.isMutatePath(path),
-              let type = head.headerFields[.contentType], LocusRoutes.isJSON(type),
-              let length = head.headerFields[.contentLength].flatMap({ Int($0) }),
-              length <= min(maxBytes, routes.maxRequestBytes),
-              head.headerFields[.expect] == nil, head.headerFields[.connection]?.lowercased() != "close",
-              context.channel.isWritable
+            let type = head.headerFields[.contentType], LocusRoutes.isJSON(type),
+            let length = head.headerFields[.contentLength].flatMap({ Int($0) }),
+            length <= min(maxBytes, routes.maxRequestBytes),
+            head.headerFields[.expect] == nil, head.headerFields[.connection]?.lowercased() != "close",
+            context.channel.isWritable
         else { return nil }
         if routes.requireClientCertificate {
             if hasClientCertificate == nil {

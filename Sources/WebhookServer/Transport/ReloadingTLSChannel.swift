@@ -17,7 +17,10 @@ public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel 
     /// request goes to the router).
     let mutateOnEventLoop: (routes: LocusRoutes, maxBytes: Int)?
 
-    init(_ base: Base, store: CertificateStore, deadlines: ReadDeadlines? = nil, mutateOnEventLoop: (routes: LocusRoutes, maxBytes: Int)? = nil) {
+    init(
+        _ base: Base, store: CertificateStore, deadlines: ReadDeadlines? = nil,
+        mutateOnEventLoop: (routes: LocusRoutes, maxBytes: Int)? = nil
+    ) {
         self.base = base
         self.store = store
         self.deadlines = deadlines

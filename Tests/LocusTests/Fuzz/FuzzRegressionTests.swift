@@ -17,7 +17,7 @@ import SchedulerExtender
 import WebhookServer
 
 #if !LOCUS_FUZZ
-import Testing
+    import Testing
 #endif
 
 /// A property the fuzzers check does not hold.
@@ -101,7 +101,8 @@ public enum FuzzChecks {
             let result = Admission.review(request, catalog: cluster.cache, policy: AdmissionPolicy())
             throw FuzzCheckFailure(
                 "fuzz finding 1 (null-object): request \"object\": null parsed as .some(.null), not nil; the review says "
-                    + "\(result.outcome.rawValue): " + String(decoding: result.response.review(apiVersion: request.apiVersion), as: UTF8.self))
+                    + "\(result.outcome.rawValue): "
+                    + String(decoding: result.response.review(apiVersion: request.apiVersion), as: UTF8.self))
         }
         if let object = request.object, object.objectValue == nil { throw FuzzCheckFailure("request.object is not an object") }
         for policy in policies {
@@ -140,17 +141,22 @@ public enum FuzzChecks {
     static func checkReview(_ bytes: [UInt8], request: AdmissionRequest, result: AdmissionResult) throws -> JSONValue {
         let review = try parseBoth(bytes, what: "the AdmissionReview response")
         guard let top = review.objectValue else { throw FuzzCheckFailure("the response is not an object") }
-        guard top["apiVersion"]?.stringValue == request.apiVersion else { throw FuzzCheckFailure("response apiVersion \(top["apiVersion"]?.jsonString ?? "missing")") }
-        guard top["kind"]?.stringValue == "AdmissionReview" else { throw FuzzCheckFailure("response kind \(top["kind"]?.jsonString ?? "missing")") }
+        guard top["apiVersion"]?.stringValue == request.apiVersion else {
+            throw FuzzCheckFailure("response apiVersion \(top["apiVersion"]?.jsonString ?? "missing")")
+        }
+        guard top["kind"]?.stringValue == "AdmissionReview" else {
+            throw FuzzCheckFailure("response kind \(top["kind"]?.jsonString ?? "missing")")
+        }
         guard let response = top["response"]?.objectValue else { throw FuzzCheckFailure("response.response is not an object") }
         guard response["uid"]?.stringValue == request.uid else {
-            throw FuzzCheckFailure("response.uid \(response["uid"]?.jsonString ?? "missing") is not the request's \(JSONValue.string(request.uid).jsonString)")
+            throw FuzzCheckFailure(
+                "response.uid \(response["uid"]?.jsonString ?? "missing") is not the request's \(JSONValue.string(request.uid).jsonString)")
         }
         guard let allowed = response["allowed"]?.boolValue else { throw FuzzCheckFailure("response.allowed is not a boolean") }
         guard allowed == result.response.allowed else { throw FuzzCheckFailure("response.allowed is not the decision's") }
         if !allowed {
             guard let status = response["status"]?.objectValue, status["code"]?.int64Value != nil,
-                  let message = status["message"]?.stringValue, !message.isEmpty
+                let message = status["message"]?.stringValue, !message.isEmpty
             else { throw FuzzCheckFailure("a denial without status.code and status.message") }
         }
         if let warnings = response["warnings"] {
@@ -171,7 +177,7 @@ public enum FuzzChecks {
         guard let ops = patch.arrayValue, !ops.isEmpty else { throw FuzzCheckFailure("the patch is not a non-empty JSON array") }
         for op in ops {
             guard let o = op.objectValue, let name = o["op"]?.stringValue, ["add", "remove", "replace"].contains(name),
-                  let path = o["path"]?.stringValue, path.isEmpty || path.hasPrefix("/")
+                let path = o["path"]?.stringValue, path.isEmpty || path.hasPrefix("/")
             else { throw FuzzCheckFailure("patch operation \(op.jsonString) is malformed") }
             if name != "remove", o["value"] == nil { throw FuzzCheckFailure("patch operation \(op.jsonString) has no value") }
         }
@@ -182,7 +188,9 @@ public enum FuzzChecks {
         let patched = !(patch.arrayValue ?? []).isEmpty
         switch result.outcome {
         case .skipped:
-            guard result.response.allowed, !patched, result.pod == nil else { throw FuzzCheckFailure("a skipped request was not allowed unchanged") }
+            guard result.response.allowed, !patched, result.pod == nil else {
+                throw FuzzCheckFailure("a skipped request was not allowed unchanged")
+            }
         case .denied:
             guard !result.response.allowed, policy.onFailure == .deny, !result.problems.isEmpty else {
                 throw FuzzCheckFailure("a denial that is not a deny-policy answer to a problem")
@@ -222,7 +230,9 @@ public enum FuzzChecks {
         }
         guard args.pod.objectValue != nil else { throw FuzzCheckFailure("parsed ExtenderArgs whose Pod is not an object") }
         guard args.nodeNames.allSatisfy({ !$0.isEmpty }) else { throw FuzzCheckFailure("parsed an empty node name") }
-        guard args.fullNodes == (args.nodeLabels != nil) else { throw FuzzCheckFailure("NodeList mode without node labels, or labels without it") }
+        guard args.fullNodes == (args.nodeLabels != nil) else {
+            throw FuzzCheckFailure("NodeList mode without node labels, or labels without it")
+        }
         // The copying parse (kept for FilterResult.encoded(for:)) reads the same.
         let copy = try ExtenderArgs.parse(Array(bytes))
         guard copy.nodeNames == args.nodeNames, copy.pod == args.pod, copy.nodeLabels == args.nodeLabels else {
@@ -233,7 +243,9 @@ public enum FuzzChecks {
         let plan = PodPlan.of(pod: args.pod, cache: cache)
         // Filter: the passing nodes are a sub-list of the candidates, every other candidate says why.
         let filter = Extender.filter(plan, nodes: args.nodeNames, labels: NodeView.labels(cache, given: args.nodeLabels))
-        guard isSubsequence(filter.passed, of: args.nodeNames) else { throw FuzzCheckFailure("filter passed nodes that were not candidates, or reordered them") }
+        guard isSubsequence(filter.passed, of: args.nodeNames) else {
+            throw FuzzCheckFailure("filter passed nodes that were not candidates, or reordered them")
+        }
         for name in Set(args.nodeNames) where !filter.passed.contains(name) {
             guard filter.unresolvable[name] != nil || filter.failed[name] != nil else {
                 throw FuzzCheckFailure("candidate \(name) neither passed nor failed")
@@ -255,7 +267,8 @@ public enum FuzzChecks {
             throw FuzzCheckFailure("scores \(scores) for \(args.nodeNames.count) nodes")
         }
         for detailed in [true, false] {
-            let verdicts = Extender.prioritize(plan, nodes: args.nodeNames, locality: cluster.locality, config: config, detailed: detailed, view: view)
+            let verdicts = Extender.prioritize(
+                plan, nodes: args.nodeNames, locality: cluster.locality, config: config, detailed: detailed, view: view)
             guard verdicts.map(\.node) == args.nodeNames, verdicts.map(\.score) == scores else {
                 throw FuzzCheckFailure("prioritize(detailed: \(detailed)) scores \(verdicts.map(\.score)) but scores() \(scores)")
             }
@@ -266,9 +279,12 @@ public enum FuzzChecks {
         writeHostPriorities(count: pairs.count, host: { pairs[$0].host }, score: { pairs[$0].score }, into: &direct)
         guard priorities == direct else { throw FuzzCheckFailure("encodeHostPriorities and writeHostPriorities differ") }
         let list = try parseBoth(priorities, what: "the HostPriorityList")
-        guard let items = list.arrayValue, items.count == pairs.count else { throw FuzzCheckFailure("the HostPriorityList is not a list of \(pairs.count)") }
+        guard let items = list.arrayValue, items.count == pairs.count else {
+            throw FuzzCheckFailure("the HostPriorityList is not a list of \(pairs.count)")
+        }
         for (item, pair) in zip(items, pairs) {
-            guard item.objectValue?.count == 2, item["Host"]?.stringValue == pair.host, item["Score"]?.int64Value == Int64(pair.score) else {
+            guard item.objectValue?.count == 2, item["Host"]?.stringValue == pair.host, item["Score"]?.int64Value == Int64(pair.score)
+            else {
                 throw FuzzCheckFailure("HostPriority \(item.jsonString) for \(pair)")
             }
         }
@@ -280,8 +296,8 @@ public enum FuzzChecks {
         let answer = try parseBoth(bytes, what: "the ExtenderFilterResult")
         guard let top = answer.objectValue else { throw FuzzCheckFailure("the filter answer is not an object") }
         guard top["Error"]?.stringValue == filter.error,
-              top["FailedNodes"]?.objectValue?.mapValues(\.stringValue) == filter.failed.mapValues(Optional.some),
-              top["FailedAndUnresolvableNodes"]?.objectValue?.mapValues(\.stringValue) == filter.unresolvable.mapValues(Optional.some)
+            top["FailedNodes"]?.objectValue?.mapValues(\.stringValue) == filter.failed.mapValues(Optional.some),
+            top["FailedAndUnresolvableNodes"]?.objectValue?.mapValues(\.stringValue) == filter.unresolvable.mapValues(Optional.some)
         else { throw FuzzCheckFailure("the filter answer's Error / FailedNodes / FailedAndUnresolvableNodes are not the result's") }
         if !args.fullNodes {
             guard top["Nodes"]?.isNull == true, top["NodeNames"]?.arrayValue?.map(\.stringValue) == filter.passed.map(Optional.some) else {
@@ -304,7 +320,9 @@ public enum FuzzChecks {
             // candidates, where Go's decoder (and JSONValue.parse) keep the last one only.
             if pending.contains("nodelist-duplicate-keys") { return }
             throw FuzzCheckFailure(
-                "fuzz finding 2 (nodelist-duplicate-keys): ExtenderArgs has \(args.nodeNames.count) candidates \(args.nodeNames.prefix(5)), the request's NodeList \(decoded.count)")
+                "fuzz finding 2 (nodelist-duplicate-keys): ExtenderArgs has \(args.nodeNames.count) candidates "
+                    + "\(args.nodeNames.prefix(5)), the request's NodeList \(decoded.count)"
+            )
         }
         var sent: JSONObject = [:]
         for node in decoded {
@@ -312,7 +330,8 @@ public enum FuzzChecks {
         }
         for (item, name) in zip(items, filter.passed) {
             guard let original = sent[name], same(item, original) else {
-                throw FuzzCheckFailure("the NodeList answer's node \(item["metadata"]?["name"]?.jsonString ?? "?") is not the request's node \(name)")
+                throw FuzzCheckFailure(
+                    "the NodeList answer's node \(item["metadata"]?["name"]?.jsonString ?? "?") is not the request's node \(name)")
             }
         }
     }
@@ -372,13 +391,16 @@ public enum FuzzChecks {
             }
             let strictItems = only(value, "Nodes").flatMap { only($0, "items") }?.arrayValue
             if let strictItems, field(shallow, "Nodes").flatMap({ field($0, "items") })?.arrayValue != nil,
-               strictItems.count == elements.count {
+                strictItems.count == elements.count
+            {
                 for (element, item) in zip(elements, strictItems) {
                     guard element.range.lowerBound >= 0, element.range.upperBound <= bytes.count else {
                         throw FuzzCheckFailure("a lazy element's range \(element.range) is outside the \(bytes.count) bytes")
                     }
                     let slice = try JSONValue.parse(bytes: UnsafeRawBufferPointer(rebasing: bytes[element.range]))
-                    guard same(slice, item), element.kept["metadata"].map({ same($0, item["metadata"] ?? .null) }) ?? (item["metadata"] == nil) else {
+                    guard same(slice, item),
+                        element.kept["metadata"].map({ same($0, item["metadata"] ?? .null) }) ?? (item["metadata"] == nil)
+                    else {
                         throw FuzzCheckFailure("a lazy element differs from the strict one")
                     }
                 }
@@ -430,7 +452,9 @@ enum PatchApplier {
     static func apply(_ patch: JSONValue, to document: JSONValue) throws -> JSONValue {
         var doc = document
         for op in patch.arrayValue ?? [] {
-            guard let name = op["op"]?.stringValue, let path = op["path"]?.stringValue else { throw Failure(description: "malformed \(op.jsonString)") }
+            guard let name = op["op"]?.stringValue, let path = op["path"]?.stringValue else {
+                throw Failure(description: "malformed \(op.jsonString)")
+            }
             var tokens: [String] = []
             if !path.isEmpty {
                 guard path.hasPrefix("/") else { throw Failure(description: "path \(path) does not start with /") }
@@ -473,7 +497,9 @@ enum PatchApplier {
             if token == "-", op == "add", last {
                 index = a.count
             } else {
-                guard let i = Int(token), i >= 0, String(i) == token else { throw Failure(description: "\(path): \(token) is not an index") }
+                guard let i = Int(token), i >= 0, String(i) == token else {
+                    throw Failure(description: "\(path): \(token) is not an index")
+                }
                 index = i
             }
             if last {
@@ -501,114 +527,118 @@ enum PatchApplier {
 }
 
 #if !LOCUS_FUZZ
-@Suite("Fuzz regressions: saved inputs replayed through the fuzzers' checks")
-struct FuzzRegressionTests {
-    static let fixtures = URL(fileURLWithPath: fixturesDirectory)
-    static let repository = repositoryRoot
+    @Suite("Fuzz regressions: saved inputs replayed through the fuzzers' checks")
+    struct FuzzRegressionTests {
+        static let fixtures = URL(fileURLWithPath: fixturesDirectory)
+        static let repository = repositoryRoot
 
-    /// Every saved input of every target, as "target/source/file" (seed corpus and fixtures).
-    static let inputs: [String] = FuzzChecks.targets.flatMap { target in
-        let directories = [
-            ("fixtures", fixtures.appendingPathComponent("fuzz/\(target)")),
-            ("corpus", repository.appendingPathComponent("Fuzz/corpus/\(target)")),
-        ]
-        return directories.flatMap { source, dir in
-            ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
-                .filter { !$0.hasPrefix(".") }
-                .sorted()
-                .map { "\(target)/\(source)/\($0)" }
+        /// Every saved input of every target, as "target/source/file" (seed corpus and fixtures).
+        static let inputs: [String] = FuzzChecks.targets.flatMap { target in
+            let directories = [
+                ("fixtures", fixtures.appendingPathComponent("fuzz/\(target)")),
+                ("corpus", repository.appendingPathComponent("Fuzz/corpus/\(target)")),
+            ]
+            return directories.flatMap { source, dir in
+                ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+                    .filter { !$0.hasPrefix(".") }
+                    .sorted()
+                    .map { "\(target)/\(source)/\($0)" }
+            }
         }
-    }
 
-    static func url(_ input: String) -> URL {
-        let parts = input.split(separator: "/", maxSplits: 2).map(String.init)
-        return parts[1] == "corpus"
-            ? repository.appendingPathComponent("Fuzz/corpus/\(parts[0])/\(parts[2])")
-            : fixtures.appendingPathComponent("fuzz/\(parts[0])/\(parts[2])")
-    }
-
-    static func replay(_ input: String, tolerating pending: Set<String> = FuzzChecks.pendingFixes) throws {
-        let target = String(input.prefix { $0 != "/" })
-        let bytes = try Data(contentsOf: url(input))
-        try bytes.withUnsafeBytes { try FuzzChecks.check(target: target, $0, tolerating: pending) }
-    }
-
-    @Test("there are inputs to replay for every target")
-    func inputsExist() {
-        for target in FuzzChecks.targets {
-            #expect(Self.inputs.contains { $0.hasPrefix("\(target)/fixtures/") }, "no fixtures for \(target)")
-            #expect(Self.inputs.contains { $0.hasPrefix("\(target)/corpus/") }, "no seed corpus for \(target)")
+        static func url(_ input: String) -> URL {
+            let parts = input.split(separator: "/", maxSplits: 2).map(String.init)
+            return parts[1] == "corpus"
+                ? repository.appendingPathComponent("Fuzz/corpus/\(parts[0])/\(parts[2])")
+                : fixtures.appendingPathComponent("fuzz/\(parts[0])/\(parts[2])")
         }
-    }
 
-    @Test("a saved input passes the fuzzers' checks", arguments: inputs)
-    func replaySaved(_ input: String) throws {
-        try Self.replay(input)
-    }
-
-    // Fuzz finding 1 (fixed): `"object": null` parsed as .some(.null) (AdmissionRequest.parse's
-    // `object.flatMap { $0.isNull ? nil : $0 }`: JSONValue is ExpressibleByNilLiteral, so that `nil`
-    // was JSONValue.null). A pod CREATE with a null object was reviewed as a pod: in a namespace
-    // that opts all pods in the outcome was "unchanged" instead of "skipped".
-    @Test("fuzz finding 1: a review whose object is null has no object")
-    func finding1NullObject() throws {
-        try Self.replay("admission/fixtures/finding-1-null-object.json", tolerating: [])
-        let request = try AdmissionRequest.parse(Array(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE","kind":{"kind":"Pod"},"object":null}}"#.utf8))
-        #expect(request.object == nil)
-    }
-
-    // Fuzz finding 2 (fixed): ExtenderArgs with the NodeList's key repeated (`"Nodes"` twice, or
-    // `"Nodes"` and `"nodes"`) took the nodes of every copy as candidates; Go (and JSONValue.parse)
-    // keep the last.
-    @Test("fuzz finding 2: a repeated Nodes key keeps the last NodeList only")
-    func finding2DuplicateNodeLists() throws {
-        try Self.replay("extender/fixtures/finding-2-nodelist-duplicate-keys.json", tolerating: [])
-        let body = #"{"Pod":{},"Nodes":{"items":[{"metadata":{"name":"evil"}}]},"Nodes":{"items":[{"metadata":{"name":"node-a"}}]}}"#
-        #expect(try ExtenderArgs.parse(Array(body.utf8)).nodeNames == ["node-a"])
-    }
-
-    @Test("the built-in example requests pass the fuzzers' checks")
-    func exampleRequests() throws {
-        for r in ExampleState.requests {
-            let target = r.route == "/mutate" ? "admission" : "extender"
-            try Array(r.body.utf8).withUnsafeBytes { try FuzzChecks.check(target: target, $0) }
-            try Array(r.body.utf8).withUnsafeBytes { try FuzzChecks.check(target: "json", $0) }
+        static func replay(_ input: String, tolerating pending: Set<String> = FuzzChecks.pendingFixes) throws {
+            let target = String(input.prefix { $0 != "/" })
+            let bytes = try Data(contentsOf: url(input))
+            try bytes.withUnsafeBytes { try FuzzChecks.check(target: target, $0, tolerating: pending) }
         }
-    }
 
-    @Test("the example review is mutated, and the checks see its patch")
-    func exampleReviewMutates() throws {
-        let body = ExampleState.requests.first { $0.route == "/mutate" }!.body
-        let request = try AdmissionRequest.parse(Array(body.utf8))
-        let result = Admission.review(request, catalog: FuzzChecks.cluster.cache, policy: AdmissionPolicy())
-        #expect(result.outcome == .mutated)
-        let patch = try FuzzChecks.checkReview(result.response.review(apiVersion: request.apiVersion), request: request, result: result)
-        #expect((patch.arrayValue ?? []).count > 0)
-    }
+        @Test("there are inputs to replay for every target")
+        func inputsExist() {
+            for target in FuzzChecks.targets {
+                #expect(Self.inputs.contains { $0.hasPrefix("\(target)/fixtures/") }, "no fixtures for \(target)")
+                #expect(Self.inputs.contains { $0.hasPrefix("\(target)/corpus/") }, "no seed corpus for \(target)")
+            }
+        }
 
-    @Test("a pod with names to escape is patched, and the patch passes the checks")
-    func weirdNamesArePatched() throws {
-        let bytes = try Data(contentsOf: Self.url("admission/fixtures/patch-weird-names.json"))
-        let request = try AdmissionRequest.parse(bytes)
-        for policy in FuzzChecks.policies {
-            let result = Admission.review(request, catalog: FuzzChecks.cluster.cache, policy: policy)
+        @Test("a saved input passes the fuzzers' checks", arguments: inputs)
+        func replaySaved(_ input: String) throws {
+            try Self.replay(input)
+        }
+
+        // Fuzz finding 1 (fixed): `"object": null` parsed as .some(.null) (AdmissionRequest.parse's
+        // `object.flatMap { $0.isNull ? nil : $0 }`: JSONValue is ExpressibleByNilLiteral, so that `nil`
+        // was JSONValue.null). A pod CREATE with a null object was reviewed as a pod: in a namespace
+        // that opts all pods in the outcome was "unchanged" instead of "skipped".
+        @Test("fuzz finding 1: a review whose object is null has no object")
+        func finding1NullObject() throws {
+            try Self.replay("admission/fixtures/finding-1-null-object.json", tolerating: [])
+            let request = try AdmissionRequest.parse(
+                Array(
+                    #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE","kind":{"kind":"Pod"},"object":null}}"#
+                        .utf8))
+            #expect(request.object == nil)
+        }
+
+        // Fuzz finding 2 (fixed): ExtenderArgs with the NodeList's key repeated (`"Nodes"` twice, or
+        // `"Nodes"` and `"nodes"`) took the nodes of every copy as candidates; Go (and JSONValue.parse)
+        // keep the last.
+        @Test("fuzz finding 2: a repeated Nodes key keeps the last NodeList only")
+        func finding2DuplicateNodeLists() throws {
+            try Self.replay("extender/fixtures/finding-2-nodelist-duplicate-keys.json", tolerating: [])
+            let body = #"{"Pod":{},"Nodes":{"items":[{"metadata":{"name":"evil"}}]},"Nodes":{"items":[{"metadata":{"name":"node-a"}}]}}"#
+            #expect(try ExtenderArgs.parse(Array(body.utf8)).nodeNames == ["node-a"])
+        }
+
+        @Test("the built-in example requests pass the fuzzers' checks")
+        func exampleRequests() throws {
+            for r in ExampleState.requests {
+                let target = r.route == "/mutate" ? "admission" : "extender"
+                try Array(r.body.utf8).withUnsafeBytes { try FuzzChecks.check(target: target, $0) }
+                try Array(r.body.utf8).withUnsafeBytes { try FuzzChecks.check(target: "json", $0) }
+            }
+        }
+
+        @Test("the example review is mutated, and the checks see its patch")
+        func exampleReviewMutates() throws {
+            let body = ExampleState.requests.first { $0.route == "/mutate" }!.body
+            let request = try AdmissionRequest.parse(Array(body.utf8))
+            let result = Admission.review(request, catalog: FuzzChecks.cluster.cache, policy: AdmissionPolicy())
             #expect(result.outcome == .mutated)
             let patch = try FuzzChecks.checkReview(result.response.review(apiVersion: request.apiVersion), request: request, result: result)
-            #expect(patch.arrayValue?.contains { $0["path"]?.stringValue?.contains("~1") == true } == true)
+            #expect((patch.arrayValue ?? []).count > 0)
+        }
+
+        @Test("a pod with names to escape is patched, and the patch passes the checks")
+        func weirdNamesArePatched() throws {
+            let bytes = try Data(contentsOf: Self.url("admission/fixtures/patch-weird-names.json"))
+            let request = try AdmissionRequest.parse(bytes)
+            for policy in FuzzChecks.policies {
+                let result = Admission.review(request, catalog: FuzzChecks.cluster.cache, policy: policy)
+                #expect(result.outcome == .mutated)
+                let patch = try FuzzChecks.checkReview(
+                    result.response.review(apiVersion: request.apiVersion), request: request, result: result)
+                #expect(patch.arrayValue?.contains { $0["path"]?.stringValue?.contains("~1") == true } == true)
+            }
+        }
+
+        @Test("the checks catch a broken answer")
+        func checksCatchBreakage() throws {
+            let body = ExampleState.requests.first { $0.route == "/mutate" }!.body
+            let request = try AdmissionRequest.parse(Array(body.utf8))
+            let result = Admission.review(request, catalog: FuzzChecks.cluster.cache, policy: AdmissionPolicy())
+            var bytes = result.response.review(apiVersion: request.apiVersion)
+            bytes.removeLast()
+            #expect(throws: FuzzCheckFailure.self) { try FuzzChecks.checkReview(bytes, request: request, result: result) }
+            #expect(throws: (any Error).self) { try PatchApplier.apply([["op": "remove", "path": "/nope"]], to: [:]) }
+            #expect(!FuzzChecks.same(["a": 1], ["a": 1.5]))
+            #expect(FuzzChecks.same(["a": 2], ["a": 2.0]))
         }
     }
-
-    @Test("the checks catch a broken answer")
-    func checksCatchBreakage() throws {
-        let body = ExampleState.requests.first { $0.route == "/mutate" }!.body
-        let request = try AdmissionRequest.parse(Array(body.utf8))
-        let result = Admission.review(request, catalog: FuzzChecks.cluster.cache, policy: AdmissionPolicy())
-        var bytes = result.response.review(apiVersion: request.apiVersion)
-        bytes.removeLast()
-        #expect(throws: FuzzCheckFailure.self) { try FuzzChecks.checkReview(bytes, request: request, result: result) }
-        #expect(throws: (any Error).self) { try PatchApplier.apply([["op": "remove", "path": "/nope"]], to: [:]) }
-        #expect(!FuzzChecks.same(["a": 1], ["a": 1.5]))
-        #expect(FuzzChecks.same(["a": 2], ["a": 2.0]))
-    }
-}
 #endif

@@ -21,12 +21,13 @@ struct JSONTests {
     }
 
     @Test func stringsNumbersAndEscapes() throws {
-        let v = try JSONValue.parse(Data(#"{"a":"x\"y\\z\/\n\t\u00e9\ud83d\ude00","i":-42,"d":1.5e3,"z":0,"big":12345678901234567890,"b":[true,false,null]}"#.utf8))
+        let v = try JSONValue.parse(
+            Data(#"{"a":"x\"y\\z\/\n\t\u00e9\ud83d\ude00","i":-42,"d":1.5e3,"z":0,"big":12345678901234567890,"b":[true,false,null]}"#.utf8))
         #expect(v["a"] == "x\"y\\z/\n\té😀")
         #expect(v["i"] == .integer(-42))
         #expect(v["d"] == .number(1500))
         #expect(v["z"] == .integer(0))
-        #expect(v["big"] == .number(12345678901234567890))
+        #expect(v["big"] == .number(12_345_678_901_234_567_890))
         #expect(v["b"] == [true, false, nil])
         // Control characters are escaped on output and read back.
         let s: JSONValue = ["k": .string("a\u{01}b\"\n")]

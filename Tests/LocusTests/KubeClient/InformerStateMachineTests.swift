@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KubeClient
 
 /// The informer's decisions alone: a manual clock (instants passed in), no server, no sleeping.
@@ -106,13 +107,15 @@ struct InformerStateMachineTests {
         #expect(m.listed(resourceVersion: "10", at: Self.at(10)).next == .watch(from: "10"))
         #expect(m.watchOpened(at: Self.at(10)).next == .keepWatching)
         let afterList = Self.delay(m.watchFailed(Self.unreachable, at: Self.at(11)))
-        #expect(afterList.map { $0 >= .milliseconds(500) } == true,
+        #expect(
+            afterList.map { $0 >= .milliseconds(500) } == true,
             "a list alone resets nothing: \(String(describing: afterList))")
         #expect(m.sleepEnded() == .watch(from: "10"), "a dropped watch resumes from its version")
         _ = m.watchOpened(at: Self.at(12))
         _ = m.received(resourceVersion: "11", replayed: false, at: Self.at(13))
         let afterEvent = Self.delay(m.watchFailed(Self.unreachable, at: Self.at(14)))
-        #expect(afterEvent.map { $0 >= .milliseconds(50) && $0 <= .milliseconds(100) } == true,
+        #expect(
+            afterEvent.map { $0 >= .milliseconds(50) && $0 <= .milliseconds(100) } == true,
             "the backoff starts over after an event: \(String(describing: afterEvent))")
         #expect(m.sleepEnded() == .watch(from: "11"))
         #expect(m.stats.reconnects == 2)

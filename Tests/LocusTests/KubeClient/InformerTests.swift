@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import Synchronization
 import Testing
+
 @testable import KubeClient
 
 /// Records what an informer reports, in order.
@@ -135,7 +136,8 @@ struct InformerTests {
             let (informer, _, task) = startInformer(client)
             defer { task.cancel() }
             #expect(await eventually { informer.hasSynced && server.openWatches == 1 })
-            server.sendErrorEvent(code: 500, reason: "InternalError", message: "an error on the server has prevented the request from succeeding")
+            server.sendErrorEvent(
+                code: 500, reason: "InternalError", message: "an error on the server has prevented the request from succeeding")
             #expect(await eventually { informer.stats.relistsAfterError == 1 && informer.stats.lists == 2 })
             #expect(await eventually { server.openWatches == 1 })
             server.apply("/api/v1/pods", kind: "Pod", podJSON("b"))
@@ -147,7 +149,9 @@ struct InformerTests {
         try await withFakeAPI { server, client in
             server.apply("/api/v1/pods", kind: "Pod", podJSON("a"))
             for _ in 0..<3 {
-                server.force(status: 403, reason: "Forbidden", message: "pods is forbidden: User \"system:serviceaccount:locus-system:locus\" cannot list resource \"pods\"")
+                server.force(
+                    status: 403, reason: "Forbidden",
+                    message: "pods is forbidden: User \"system:serviceaccount:locus-system:locus\" cannot list resource \"pods\"")
             }
             let (informer, _, task) = startInformer(client)
             defer { task.cancel() }
@@ -211,7 +215,11 @@ struct InformerTests {
         b.reset()
         #expect(b.next() <= .milliseconds(100))
         // Jitter: many draws at the same step are not all equal.
-        let draws = Set((0..<20).map { _ -> Duration in var x = Backoff(base: .seconds(1), cap: .seconds(8)); return x.next() })
+        let draws = Set(
+            (0..<20).map { _ -> Duration in
+                var x = Backoff(base: .seconds(1), cap: .seconds(8))
+                return x.next()
+            })
         #expect(draws.count > 1)
     }
 
@@ -223,13 +231,14 @@ struct InformerTests {
         _ = store.replace(with: [pod("a", "1"), pod("b", "1"), pod("c", "1")])
         #expect(store.upsert(pod("a", "1")) == nil, "a replayed version is not a change")
         let events = store.replace(with: [pod("a", "1"), pod("b", "2"), pod("d", "1")])
-        let names = Set(events.map { e -> String in
-            switch e {
-            case .added(let p): "+\(p.metadata.name!)"
-            case .updated(_, let p): "~\(p.metadata.name!)"
-            case .deleted(let p): "-\(p.metadata.name!)"
-            }
-        })
+        let names = Set(
+            events.map { e -> String in
+                switch e {
+                case .added(let p): "+\(p.metadata.name!)"
+                case .updated(_, let p): "~\(p.metadata.name!)"
+                case .deleted(let p): "-\(p.metadata.name!)"
+                }
+            })
         #expect(names == ["~b", "-c", "+d"])
         #expect(store.delete(pod("zz", "1")) == nil)
     }

@@ -2,15 +2,19 @@ import Foundation
 import JSON
 import NIOCore
 import Testing
-@testable import KubeClient
 import WebhookServer
+
+@testable import KubeClient
 
 func podJSON(_ name: String, namespace: String = "ml", claim: String? = nil, extra: JSONValue? = nil) -> JSONValue {
     var spec: JSONValue = ["containers": [["name": "main", "image": "python:3.12"]]]
     if let claim {
         spec["volumes"] = [["name": "data", "persistentVolumeClaim": ["claimName": .string(claim)]]]
     }
-    var pod: JSONValue = ["apiVersion": "v1", "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": ["app": "trainer"]], "spec": spec]
+    var pod: JSONValue = [
+        "apiVersion": "v1", "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": ["app": "trainer"]],
+        "spec": spec,
+    ]
     if let extra { pod["x-locus-unknown"] = extra }
     return pod
 }
@@ -72,7 +76,12 @@ struct KubeAPIClientTests {
                 #expect(!e.description.contains("wrong-token"), "errors never carry credentials")
             }
             server.setRequiredToken(nil)
-            server.force(status: 403, reason: "Forbidden", message: "pods is forbidden: User \"system:serviceaccount:locus-system:locus\" cannot list resource \"pods\" in API group \"\" at the cluster scope")
+            server.force(
+                status: 403, reason: "Forbidden",
+                message:
+                    "pods is forbidden: User \"system:serviceaccount:locus-system:locus\" cannot list resource \"pods\" in API group "
+                    + "\"\" at the cluster scope"
+            )
             do {
                 _ = try await client.listAll(Pod.self, .pods)
                 Issue.record("expected 403")
@@ -120,7 +129,11 @@ struct KubeAPIClientTests {
             _ = try await client.serverVersion()
             Issue.record("expected a transport error")
         } catch let e as KubeAPIError {
-            guard case .transport = e else { Issue.record("expected transport, got \(e)"); await client.shutdown(); return }
+            guard case .transport = e else {
+                Issue.record("expected transport, got \(e)")
+                await client.shutdown()
+                return
+            }
             #expect(e.description.contains("unreachable"))
             #expect(!e.description.contains("secret-token-value"))
         }
@@ -130,7 +143,8 @@ struct KubeAPIClientTests {
     @Test func untrustedServerCertificateIsRefused() async throws {
         let server = try await FakeAPIServer.start()
         let other = try WebhookServerTestCerts.make()
-        let client = try KubeAPIClient(config: KubeConfig(server: server.url, caPEM: Array(other.caCertificatePEM.utf8)), requestTimeout: .seconds(3))
+        let client = try KubeAPIClient(
+            config: KubeConfig(server: server.url, caPEM: Array(other.caCertificatePEM.utf8)), requestTimeout: .seconds(3))
         await #expect(throws: KubeAPIError.self) { try await client.serverVersion() }
         await client.shutdown()
         // insecure-skip-tls-verify accepts it.
@@ -173,9 +187,10 @@ struct KubeAPIClientTests {
             for try await e in stream {
                 seen.append("\(e.type.rawValue) \(e.object?.metadata.name ?? "-") \(e.resourceVersion ?? "")")
             }
-            #expect(seen == [
-                "ADDED a \(start + 1)", "MODIFIED a \(start + 2)", "BOOKMARK - \(start + 2)", "DELETED a \(start + 3)",
-            ])
+            #expect(
+                seen == [
+                    "ADDED a \(start + 1)", "MODIFIED a \(start + 2)", "BOOKMARK - \(start + 2)", "DELETED a \(start + 3)",
+                ])
             let watchRequest = server.requests.first { $0.query["watch"] != nil }
             #expect(watchRequest?.query["allowWatchBookmarks"] == "true")
             #expect(watchRequest?.query["resourceVersion"] == String(start))
@@ -201,7 +216,8 @@ struct KubeAPIClientTests {
     @Test func droppedWatchThrows() async throws {
         try await withFakeAPI { server, client in
             server.serve("/api/v1/pods", kind: "Pod")
-            let stream = try await client.watch(Pod.self, .pods, options: WatchOptions(resourceVersion: String(server.currentResourceVersion)))
+            let stream = try await client.watch(
+                Pod.self, .pods, options: WatchOptions(resourceVersion: String(server.currentResourceVersion)))
             server.apply("/api/v1/pods", kind: "Pod", podJSON("a"))
             var got = 0
             do {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KubeClient
 
 @Suite("kubeconfig and in-cluster configuration")
@@ -33,13 +34,17 @@ struct KubeConfigTests {
         #expect(c.server.absoluteString == "https://10.0.0.1:6443")
         #expect(c.namespace == "ml")
         #expect(c.caPEM.map { String(decoding: $0, as: UTF8.self) }?.hasPrefix("-----BEGIN CERTIFICATE-----") == true)
-        guard case .token(let t) = c.credentials else { Issue.record("expected a token"); return }
+        guard case .token(let t) = c.credentials else {
+            Issue.record("expected a token")
+            return
+        }
         #expect(t == "prod-token")
         #expect(c.insecureSkipTLSVerify == false)
     }
 
     @Test func inlineClientCertificateAndInsecure() throws {
-        let cert = Data("CERT".utf8).base64EncodedString(), key = Data("KEY".utf8).base64EncodedString()
+        let cert = Data("CERT".utf8).base64EncodedString()
+        let key = Data("KEY".utf8).base64EncodedString()
         let yaml = """
             current-context: c
             clusters: [{name: k, cluster: {server: "https://k:6443", insecure-skip-tls-verify: true}}]
@@ -48,7 +53,10 @@ struct KubeConfigTests {
             """
         let c = try KubeConfig.parse(yaml)
         #expect(c.insecureSkipTLSVerify)
-        guard case .clientCertificate(let certPEM, let keyPEM) = c.credentials else { Issue.record("expected a client cert"); return }
+        guard case .clientCertificate(let certPEM, let keyPEM) = c.credentials else {
+            Issue.record("expected a client cert")
+            return
+        }
         #expect(certPEM == Array("CERT".utf8))
         #expect(keyPEM == Array("KEY".utf8))
     }
@@ -59,7 +67,9 @@ struct KubeConfigTests {
         try dir.write("ca.crt", "CA-PEM")
         try dir.write("client.crt", "C")
         try dir.write("client.key", "K")
-        try dir.write("config", """
+        try dir.write(
+            "config",
+            """
             current-context: c
             clusters: [{name: k, cluster: {server: "https://k:6443", certificate-authority: ca.crt}}]
             contexts: [{name: c, context: {cluster: k, user: u}}]
@@ -67,7 +77,10 @@ struct KubeConfigTests {
             """)
         let c = try KubeConfig.load(path: dir.file("config"))
         #expect(c.caPEM == Array("CA-PEM".utf8))
-        guard case .clientCertificate(let cert, let key) = c.credentials else { Issue.record("expected a client cert"); return }
+        guard case .clientCertificate(let cert, let key) = c.credentials else {
+            Issue.record("expected a client cert")
+            return
+        }
         #expect(cert == Array("C".utf8) && key == Array("K".utf8))
     }
 
@@ -75,14 +88,19 @@ struct KubeConfigTests {
         let dir = try TempDir()
         defer { dir.cleanup() }
         try dir.write("token", "first\n")
-        try dir.write("config", """
+        try dir.write(
+            "config",
+            """
             current-context: c
             clusters: [{name: k, cluster: {server: "https://k:6443"}}]
             contexts: [{name: c, context: {cluster: k, user: u}}]
             users: [{name: u, user: {tokenFile: token}}]
             """)
         let c = try KubeConfig.load(path: dir.file("config"))
-        guard case .tokenFile(let file) = c.credentials else { Issue.record("expected a token file"); return }
+        guard case .tokenFile(let file) = c.credentials else {
+            Issue.record("expected a token file")
+            return
+        }
         #expect(try file.token() == "first")
         // Rotation the way the kubelet does it: a new file renamed over the old one.
         try dir.write("token.new", "second-and-longer")
@@ -95,11 +113,30 @@ struct KubeConfigTests {
     @Test(arguments: [
         ("current-context: x\nclusters: []\ncontexts: []\n", "context \"x\" not found"),
         ("clusters: []\n", "current-context is not set"),
-        ("current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: \"https://k\"}}]\nusers: []\n", "user \"u\" of context \"c\" not found"),
-        ("current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\nclusters: [{name: k, cluster: {server: \"not a url\"}}]\n", "no valid server URL"),
-        ("current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: \"https://k\"}}]\nusers: [{name: u, user: {exec: {command: aws}}}]\n", "exec or auth-provider"),
-        ("current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: \"https://k\", certificate-authority-data: \"!!!\"}}]\nusers: [{name: u, user: {token: t}}]\n", "not valid base64"),
-        ("current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: \"https://k\"}}]\nusers: [{name: u, user: {client-key-data: \(Data("K".utf8).base64EncodedString())}}]\n", "without a key or a key without a certificate"),
+        (
+            "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: "
+                + "\"https://k\"}}]\nusers: []\n",
+            "user \"u\" of context \"c\" not found"
+        ),
+        (
+            "current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\nclusters: [{name: k, cluster: {server: \"not a url\"}}]\n",
+            "no valid server URL"
+        ),
+        (
+            "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: "
+                + "\"https://k\"}}]\nusers: [{name: u, user: {exec: {command: aws}}}]\n",
+            "exec or auth-provider"
+        ),
+        (
+            "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: "
+                + "\"https://k\", certificate-authority-data: \"!!!\"}}]\nusers: [{name: u, user: {token: t}}]\n",
+            "not valid base64"
+        ),
+        (
+            "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: "
+                + "\"https://k\"}}]\nusers: [{name: u, user: {client-key-data: \(Data("K".utf8).base64EncodedString())}}]\n",
+            "without a key or a key without a certificate"
+        ),
         ("{{{ not yaml", "not a valid kubeconfig"),
         ("clusters: 7\n", "not a valid kubeconfig"),
     ])
@@ -129,13 +166,18 @@ struct KubeConfigTests {
         let incluster = ["KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"]
         var env = incluster
         env["KUBECONFIG"] = dir.file("env") + ":" + dir.file("explicit")
-        #expect(try KubeConfig.resolve(explicitPath: dir.file("explicit"), environment: env, serviceAccountDirectory: dir.path).server.host == "explicit")
+        #expect(
+            try KubeConfig.resolve(explicitPath: dir.file("explicit"), environment: env, serviceAccountDirectory: dir.path).server.host
+                == "explicit")
         #expect(try KubeConfig.resolve(explicitPath: nil, environment: env, serviceAccountDirectory: dir.path).server.host == "env")
         let c = try KubeConfig.resolve(explicitPath: nil, environment: incluster, serviceAccountDirectory: dir.path)
         #expect(c.server.absoluteString == "https://10.96.0.1:443")
         #expect(c.namespace == "locus-system")
         #expect(c.caPEM == Array("CA".utf8))
-        guard case .tokenFile(let f) = c.credentials else { Issue.record("expected the service-account token file"); return }
+        guard case .tokenFile(let f) = c.credentials else {
+            Issue.record("expected the service-account token file")
+            return
+        }
         #expect(try f.token() == "sa-token")
         #expect(throws: KubeConfigError.self) {
             try KubeConfig.resolve(explicitPath: nil, environment: [:], serviceAccountDirectory: dir.path)
@@ -149,7 +191,8 @@ struct KubeConfigTests {
         let dir = try TempDir()
         defer { dir.cleanup() }
         try dir.write("token", "t")
-        let c = try KubeConfig.InCluster.load(environment: ["KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"], directory: dir.path)
+        let c = try KubeConfig.InCluster.load(
+            environment: ["KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"], directory: dir.path)
         #expect(c.server.absoluteString == "https://[fd00::1]:443")
     }
 }

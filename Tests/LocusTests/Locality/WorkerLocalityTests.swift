@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import SchedulerExtender
 import Testing
+
 @testable import WebhookServer
 
 /// A cache-worker pod as Fluid's chart for `role` renders it (labels, one container declaring
@@ -18,11 +19,19 @@ func workerPodJSON(
     let app = String(role.dropLast("-worker".count))
     var spec: JSONValue = [
         "hostNetwork": true,
-        "containers": [["name": .string(role), "image": .string("fluid/\(app)"), "ports": [["name": .string(portName), "containerPort": .integer(Int64(port)), "protocol": "TCP"]]]],
+        "containers": [
+            [
+                "name": .string(role), "image": .string("fluid/\(app)"),
+                "ports": [["name": .string(portName), "containerPort": .integer(Int64(port)), "protocol": "TCP"]],
+            ]
+        ],
     ]
     if let node { spec["nodeName"] = .string(node) }
     var status: JSONValue = ["phase": .string(phase)]
-    if let ip { status["podIP"] = .string(ip); status["hostIP"] = .string(ip) }
+    if let ip {
+        status["podIP"] = .string(ip)
+        status["hostIP"] = .string(ip)
+    }
     return [
         "metadata": [
             "name": .string(name), "namespace": .string(namespace), "uid": .string("uid-\(name)"),
@@ -45,14 +54,27 @@ struct WorkerLocalityTests {
     @Test func endpointsComeFromTheRuntimesWorkerPods() throws {
         let cache = try exampleCache()
         for pod in [
-            workerPodJSON("llama-weights-worker-0", runtime: "llama-weights", role: "juicefs-worker", node: "node-b", ip: "10.0.0.6", portName: "metrics", port: 14001),
-            workerPodJSON("llama-weights-worker-1", runtime: "llama-weights", role: "juicefs-worker", node: "node-a", ip: "fd00::5", portName: "metrics", port: 14001),
-            workerPodJSON("llama-weights-worker-2", runtime: "llama-weights", role: "juicefs-worker", node: "node-c", ip: nil, portName: "metrics", port: 14001, phase: "Pending"),
-            workerPodJSON("llama-weights-worker-3", runtime: "llama-weights", role: "juicefs-worker", node: nil, portName: "metrics", port: 14001, phase: "Pending"),
-            workerPodJSON("llama-weights-worker-4", runtime: "llama-weights", role: "juicefs-worker", node: "node-d", portName: "rpc", port: 14002),
+            workerPodJSON(
+                "llama-weights-worker-0", runtime: "llama-weights", role: "juicefs-worker", node: "node-b", ip: "10.0.0.6",
+                portName: "metrics", port: 14001),
+            workerPodJSON(
+                "llama-weights-worker-1", runtime: "llama-weights", role: "juicefs-worker", node: "node-a", ip: "fd00::5",
+                portName: "metrics", port: 14001),
+            workerPodJSON(
+                "llama-weights-worker-2", runtime: "llama-weights", role: "juicefs-worker", node: "node-c", ip: nil, portName: "metrics",
+                port: 14001, phase: "Pending"),
+            workerPodJSON(
+                "llama-weights-worker-3", runtime: "llama-weights", role: "juicefs-worker", node: nil, portName: "metrics", port: 14001,
+                phase: "Pending"),
+            workerPodJSON(
+                "llama-weights-worker-4", runtime: "llama-weights", role: "juicefs-worker", node: "node-d", portName: "rpc", port: 14002),
             workerPodJSON("other-worker-0", runtime: "other", role: "juicefs-worker", node: "node-a", portName: "metrics", port: 14003),
-            workerPodJSON("llama-weights-worker-0", runtime: "llama-weights", role: "juicefs-worker", node: "node-a", portName: "metrics", port: 14004, namespace: "team"),
-            workerPodJSON("imagenet-worker-0", runtime: "imagenet", role: "alluxio-worker", node: "node-a", ip: "10.0.0.5", portName: "web", port: 20001),
+            workerPodJSON(
+                "llama-weights-worker-0", runtime: "llama-weights", role: "juicefs-worker", node: "node-a", portName: "metrics",
+                port: 14004, namespace: "team"),
+            workerPodJSON(
+                "imagenet-worker-0", runtime: "imagenet", role: "alluxio-worker", node: "node-a", ip: "10.0.0.5", portName: "web",
+                port: 20001),
         ] {
             cache.workerPods.upsert(try Self.decodePod(pod))
         }
@@ -64,7 +86,10 @@ struct WorkerLocalityTests {
         #expect(nodes == ["node-a", "node-b", "node-c", "node-d"], "a scheduled worker counts for its node even before it answers")
         #expect(problems == ["worker pod ml/llama-weights-worker-4 on node-d declares no container port named metrics"])
         let imagenet = try #require(cache.runtimes.get(namespace: "ml", name: "imagenet"))
-        #expect(AlluxioEngine.workers.endpoints(of: imagenet, cache: cache).endpoints.map(\.url) == ["http://10.0.0.5:20001/metrics/prometheus/"])
+        #expect(
+            AlluxioEngine.workers.endpoints(of: imagenet, cache: cache).endpoints.map(\.url) == [
+                "http://10.0.0.5:20001/metrics/prometheus/"
+            ])
 
         var annotated = runtime
         annotated.metadata.annotations = [WorkerDiscovery.endpointsAnnotation: "node-x=http://10.1.1.1:9567/metrics, bad, node-y=ftp://x"]
@@ -108,9 +133,12 @@ struct WorkerLocalityTests {
             let mountPoint = volume.dir.file("mnt-\(worker)")
             try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
             let port = freePort()
-            let process = try startBackground(juicefs, [
-                "mount", "--metrics", "127.0.0.1:\(port)", "--cache-dir", volume.dir.file("cache-\(worker)"), volume.metaURL, mountPoint,
-            ], log: volume.dir.file("mount-\(worker).log"))
+            let process = try startBackground(
+                juicefs,
+                [
+                    "mount", "--metrics", "127.0.0.1:\(port)", "--cache-dir", volume.dir.file("cache-\(worker)"), volume.metaURL,
+                    mountPoint,
+                ], log: volume.dir.file("mount-\(worker).log"))
             mounts.append((process, mountPoint, port))
             let mounted = await eventually(timeout: .seconds(20)) {
                 ((try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? "").contains(" \(mountPoint) fuse.juicefs")
@@ -125,8 +153,16 @@ struct WorkerLocalityTests {
         let api = try await FakeAPIServer.start()
         try SoakTests.seed(api)
         let pods = Resource.pods.path()
-        api.apply(pods, kind: "Pod", workerPodJSON("llama-weights-worker-0", runtime: "llama-weights", role: "juicefs-worker", node: "node-a", portName: "metrics", port: mounts[0].port))
-        api.apply(pods, kind: "Pod", workerPodJSON("llama-weights-worker-1", runtime: "llama-weights", role: "juicefs-worker", node: "node-b", portName: "metrics", port: mounts[1].port))
+        api.apply(
+            pods, kind: "Pod",
+            workerPodJSON(
+                "llama-weights-worker-0", runtime: "llama-weights", role: "juicefs-worker", node: "node-a", portName: "metrics",
+                port: mounts[0].port))
+        api.apply(
+            pods, kind: "Pod",
+            workerPodJSON(
+                "llama-weights-worker-1", runtime: "llama-weights", role: "juicefs-worker", node: "node-b", portName: "metrics",
+                port: mounts[1].port))
         var app = workerPodJSON("trainer", runtime: "llama-weights", role: "juicefs-worker", node: "node-c", portName: "metrics", port: 1)
         app["metadata"]?["labels"] = ["app": "trainer"]
         api.apply(pods, kind: "Pod", app)
@@ -135,7 +171,9 @@ struct WorkerLocalityTests {
         let run = Task { await live.run() }
         defer { run.cancel() }
         #expect(await eventually(timeout: .seconds(10)) { live.hasSynced })
-        #expect(live.cache.workerPods.keys.sorted() == ["ml/llama-weights-worker-0", "ml/llama-weights-worker-1"], "only Fluid's workers are cached")
+        #expect(
+            live.cache.workerPods.keys.sorted() == ["ml/llama-weights-worker-0", "ml/llama-weights-worker-1"],
+            "only Fluid's workers are cached")
         #expect(api.requests.contains { $0.path == pods && $0.query["labelSelector"] == LiveCluster.workerPodSelector })
 
         let client = kept(HTTPClient(eventLoopGroupProvider: .singleton))
@@ -154,19 +192,27 @@ struct WorkerLocalityTests {
         #expect((ssd("node-a") ?? 0) < 4 << 20, "node-a read only 2 MiB")
         #expect(index.snapshot().observation(node: "node-b", dataset: ref)?.source == .juicefs)
         let plan = PodPlan.of(pod: makePod(claims: ["llama-weights"]), cache: live.cache)
-        #expect(Extender.prioritize(plan, nodes: ["node-a", "node-b", "node-c"], locality: index.snapshot(), config: ExtenderConfig()).map(\.score)[1] == 10)
+        #expect(
+            Extender.prioritize(plan, nodes: ["node-a", "node-b", "node-c"], locality: index.snapshot(), config: ExtenderConfig()).map(
+                \.score)[1] == 10)
 
         // The worker of node a is rescheduled onto node c (same endpoint, as the test has one host).
-        var moved = workerPodJSON("llama-weights-worker-0", runtime: "llama-weights", role: "juicefs-worker", node: "node-c", portName: "metrics", port: mounts[0].port)
+        var moved = workerPodJSON(
+            "llama-weights-worker-0", runtime: "llama-weights", role: "juicefs-worker", node: "node-c", portName: "metrics",
+            port: mounts[0].port)
         moved["metadata"]?["uid"] = "uid-moved"
         api.apply(pods, kind: "Pod", moved)
-        #expect(await eventually(timeout: .seconds(5)) { live.cache.workerPods.get(namespace: "ml", name: "llama-weights-worker-0")?.spec?.nodeName == "node-c" })
+        #expect(
+            await eventually(timeout: .seconds(5)) {
+                live.cache.workerPods.get(namespace: "ml", name: "llama-weights-worker-0")?.spec?.nodeName == "node-c"
+            })
         await feeds.pollEngines()
         #expect((ssd("node-c") ?? 0) >= 2 << 20, "the figure follows the worker to node-c")
         #expect(ssd("node-a") == nil, "node-a holds nothing once its worker is gone, at once rather than at the TTL")
 
         _ = api.delete(pods, kind: "Pod", namespace: "ml", name: "llama-weights-worker-1")
-        #expect(await eventually(timeout: .seconds(5)) { live.cache.workerPods.get(namespace: "ml", name: "llama-weights-worker-1") == nil })
+        #expect(
+            await eventually(timeout: .seconds(5)) { live.cache.workerPods.get(namespace: "ml", name: "llama-weights-worker-1") == nil })
         await feeds.pollEngines()
         #expect(ssd("node-b") == nil, "a deleted worker's node is forgotten at the next poll")
         #expect((ssd("node-c") ?? 0) >= 2 << 20)
@@ -184,7 +230,8 @@ struct WorkerLocalityTests {
         let fixtureText = String(decoding: try fixture("engines/alluxio-2.9-worker-metrics.txt"), as: UTF8.self)
         let texts = [
             fixtureText,
-            "# TYPE Worker_CapacityUsedTierMEM_10_0_0_6 gauge\nWorker_CapacityUsedTierMEM_10_0_0_6 1.073741824E9\nWorker_CapacityUsedTierSSD_10_0_0_6 0.0\n",
+            "# TYPE Worker_CapacityUsedTierMEM_10_0_0_6 gauge\nWorker_CapacityUsedTierMEM_10_0_0_6 "
+                + "1.073741824E9\nWorker_CapacityUsedTierSSD_10_0_0_6 0.0\n",
         ]
         let python = try executable("python3")
         var servers: [Process] = []
@@ -195,10 +242,15 @@ struct WorkerLocalityTests {
             try FileManager.default.createDirectory(atPath: "\(root)/metrics/prometheus", withIntermediateDirectories: true)
             try text.write(toFile: "\(root)/metrics/prometheus/index.html", atomically: true, encoding: .utf8)
             let port = freePort()
-            servers.append(try startBackground(python, ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", root], log: dir.file("http-\(i).log")))
+            servers.append(
+                try startBackground(
+                    python, ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", root], log: dir.file("http-\(i).log")))
             #expect(await eventually { listening(port) })
-            cache.workerPods.upsert(try Self.decodePod(workerPodJSON(
-                "imagenet-worker-\(i)", runtime: "imagenet", role: "alluxio-worker", node: "node-\(["a", "b"][i])", portName: "web", port: port)))
+            cache.workerPods.upsert(
+                try Self.decodePod(
+                    workerPodJSON(
+                        "imagenet-worker-\(i)", runtime: "imagenet", role: "alluxio-worker", node: "node-\(["a", "b"][i])", portName: "web",
+                        port: port)))
         }
         let client = kept(HTTPClient(eventLoopGroupProvider: .singleton))
         let index = LocalityIndex()
@@ -212,7 +264,8 @@ struct WorkerLocalityTests {
         #expect(index.snapshot().observation(node: "node-b", dataset: ref)?.bytes == TierBytes(memory: 1 << 30))
         #expect(index.snapshot().observation(node: "node-a", dataset: ref)?.source == .alluxio)
         let plan = PodPlan.of(pod: makePod(claims: ["imagenet"]), cache: cache)
-        let scores = Extender.prioritize(plan, nodes: ["node-a", "node-b", "node-c"], locality: index.snapshot(), config: ExtenderConfig()).map(\.score)
+        let scores = Extender.prioritize(plan, nodes: ["node-a", "node-b", "node-c"], locality: index.snapshot(), config: ExtenderConfig())
+            .map(\.score)
         #expect(scores[0] == 10 && scores[1] < scores[0] && scores[2] == 0, "\(scores)")
     }
 }

@@ -8,6 +8,7 @@ import NIOCore
 import NIOHTTP1
 import SchedulerExtender
 import Testing
+
 @testable import WebhookServer
 
 /// The example state with its per-node cache entries, as `locus serve --example` has it.
@@ -61,15 +62,22 @@ struct ExtenderTests {
         for (k, name) in names.enumerated() {
             #expect(snapshot.observation(node: name, dataset: ref)?.bytes.ssd == Int64(k), "\(name)")
         }
-        for miss in ["", "n", "node-", "node-1x", "n30000", "ip-10-0-1-1.eu-west-1.compute.interna", "nœud-3-ete", String(repeating: "x", count: 300)] {
+        for miss in [
+            "", "n", "node-", "node-1x", "n30000", "ip-10-0-1-1.eu-west-1.compute.interna", "nœud-3-ete",
+            String(repeating: "x", count: 300),
+        ] {
             #expect(snapshot.observation(node: miss, dataset: ref) == nil, "\(miss)")
         }
     }
 
-    func scores(_ pod: JSONValue, _ nodes: [String] = ["node-a", "node-b", "node-c"], config: ExtenderConfig = ExtenderConfig()) -> [String: Int] {
+    func scores(_ pod: JSONValue, _ nodes: [String] = ["node-a", "node-b", "node-c"], config: ExtenderConfig = ExtenderConfig()) -> [String:
+        Int]
+    {
         let plan = PodPlan.of(pod: pod, cache: cache)
         let verdicts = Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: config)
-        #expect(Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: config).scores == verdicts.map(\.score), "the request path's scores are locus score's")
+        #expect(
+            Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: config).scores == verdicts.map(\.score),
+            "the request path's scores are locus score's")
         return Dictionary(uniqueKeysWithValues: verdicts.map { ($0.node, $0.score) })
     }
 
@@ -101,9 +109,11 @@ struct ExtenderTests {
         let plan = PodPlan.of(pod: makePod(annotations: ["locus.dev/datasets": "ml/llama-weights"], claims: []), cache: cache)
         let verdicts = Extender.prioritize(plan, nodes: ["node-a", "node-c"], locality: index.snapshot(), config: ExtenderConfig())
         #expect(verdicts.map(\.score) == [0, 0])
-        let unplaced = Extender.prioritize(plan, nodes: ["node-a", "node-b", "node-c"], locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache))
+        let unplaced = Extender.prioritize(
+            plan, nodes: ["node-a", "node-b", "node-c"], locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache))
         #expect(unplaced.map(\.score) == [0, 0, 0])
-        let none = Extender.prioritize(PodPlan.of(pod: makePod(), cache: cache), nodes: ["node-a"], locality: index.snapshot(), config: ExtenderConfig())
+        let none = Extender.prioritize(
+            PodPlan.of(pod: makePod(), cache: cache), nodes: ["node-a"], locality: index.snapshot(), config: ExtenderConfig())
         #expect(none.map(\.score) == [0])
     }
 
@@ -117,35 +127,52 @@ struct ExtenderTests {
             m.metadata.resourceVersion = "\(m.metadata.resourceVersion ?? "")-edited"
             cache.nodes.upsert(m)
         }
-        let far = try ClusterStateFile(yaml: """
-            nodes:
-              - metadata: {name: node-d, labels: {topology.kubernetes.io/zone: zone-9, topology.kubernetes.io/region: region-2}}
-            """, source: "test").nodes!
+        let far = try ClusterStateFile(
+            yaml: """
+                nodes:
+                  - metadata: {name: node-d, labels: {topology.kubernetes.io/zone: zone-9, topology.kubernetes.io/region: region-2}}
+                """, source: "test"
+        ).nodes!
         cache.nodes.upsert(far[0])
         let index = LocalityIndex()
         LocalityFeeds(cache: cache, index: index).refresh()  // Fluid's status: llama-weights 26 GiB on node-b…
-        index.replace(source: .juicefs, with: [  // …but the engine itself says node-b holds nothing of it
-            "node-b": [DatasetRef(namespace: "ml", name: "llama-weights"): Observation(bytes: TierBytes(), confirmedAt: Date(), source: .juicefs)]
-        ])
+        index.replace(
+            source: .juicefs,
+            with: [  // …but the engine itself says node-b holds nothing of it
+                "node-b": [
+                    DatasetRef(namespace: "ml", name: "llama-weights"): Observation(
+                        bytes: TierBytes(), confirmedAt: Date(), source: .juicefs)
+                ]
+            ])
         let plan = PodPlan.of(pod: makePod(claims: ["llama-weights"]), cache: cache)
         let nodes = ["node-a", "node-b", "node-c", "node-d"]
         let verdicts = Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache))
         // node-b runs the worker (4); node-a shares its zone-1 (2); node-c is zone-2 of the same region (1); node-d is elsewhere.
         #expect(verdicts.map(\.score) == [2, 4, 1, 0])
-        #expect(Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache)) == ([2, 4, 1, 0], .topology))
+        #expect(
+            Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache)) == (
+                [2, 4, 1, 0], .topology
+            ))
         #expect(verdicts[0].topology == ["same zone zone-1 as a cache worker of ml/llama-weights"])
         #expect(verdicts[3].topology.isEmpty)
         // Once bytes of any of the pod's datasets are cached anywhere, bytes decide again.
         let two = PodPlan.of(pod: makePod(claims: ["llama-weights", "imagenet"]), cache: cache)
         let both = Extender.prioritize(two, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache))
         #expect(both.map(\.score) == [10, 10, 0, 0], "imagenet's Fluid estimate puts 48 GiB on each of node-a and node-b, so bytes decide")
-        #expect(Extender.scores(two, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache)).basis == .cachedBytes)
-        #expect(Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig()).basis == .nothing, "no node view, nothing cached")
+        #expect(
+            Extender.scores(two, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig(), view: .cluster(cache)).basis
+                == .cachedBytes)
+        #expect(
+            Extender.scores(plan, nodes: nodes, locality: index.snapshot(), config: ExtenderConfig()).basis == .nothing,
+            "no node view, nothing cached")
         var config = ExtenderConfig()
         config.topologyNodeScore = 0
         config.topologyZoneScore = 0
         config.topologyRegionScore = 0
-        #expect(Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: config, view: .cluster(cache)).map(\.score) == [0, 0, 0, 0])
+        #expect(
+            Extender.prioritize(plan, nodes: nodes, locality: index.snapshot(), config: config, view: .cluster(cache)).map(\.score) == [
+                0, 0, 0, 0,
+            ])
     }
 
     @Test func hostPriorityListIsValidJSONWhateverTheNames() throws {
@@ -184,7 +211,8 @@ struct ExtenderTests {
         #expect(fresh.map(\.score) == [10, 10])
         // A cluster-state file's entries are the cluster while Locus serves the file: they do not expire.
         let (_, withFile) = try exampleLocality(ttl: 60)
-        let old = Extender.prioritize(plan, nodes: ["node-a", "node-b"], locality: withFile.snapshot(now: Date(timeIntervalSinceNow: 3600)), config: ExtenderConfig())
+        let old = Extender.prioritize(
+            plan, nodes: ["node-a", "node-b"], locality: withFile.snapshot(now: Date(timeIntervalSinceNow: 3600)), config: ExtenderConfig())
         #expect(old.map(\.score) == [10, 4])
     }
 
@@ -192,8 +220,11 @@ struct ExtenderTests {
         let index = LocalityIndex()
         let ref = DatasetRef(namespace: "ml", name: "imagenet")
         let now = Date()
-        index.replace(source: .fluidStatus, with: ["n": [ref: Observation(bytes: TierBytes(ssd: 100), confirmedAt: now, source: .fluidStatus, estimated: true)]])
-        index.replace(source: .vineyard, with: ["n": [ref: Observation(bytes: TierBytes(memory: 7), confirmedAt: now - 5, source: .vineyard)]])
+        index.replace(
+            source: .fluidStatus,
+            with: ["n": [ref: Observation(bytes: TierBytes(ssd: 100), confirmedAt: now, source: .fluidStatus, estimated: true)]])
+        index.replace(
+            source: .vineyard, with: ["n": [ref: Observation(bytes: TierBytes(memory: 7), confirmedAt: now - 5, source: .vineyard)]])
         #expect(index.snapshot().observation(node: "n", dataset: ref)?.source == .vineyard)
     }
 
@@ -211,12 +242,13 @@ struct ExtenderTests {
     // MARK: filter
 
     @Test func filterRemovesOnlyNodesThatCannotServeSayingWhy() throws {
-        let cache = try exampleCache(extra: """
-            runtimes:
-              - kind: JuiceFSRuntime
-                metadata: {name: llama-weights, namespace: ml}
-                spec: {fuse: {image: juicedata/juicefs-fuse, nodeSelector: {gpu: "true"}}}
-            """)
+        let cache = try exampleCache(
+            extra: """
+                runtimes:
+                  - kind: JuiceFSRuntime
+                    metadata: {name: llama-weights, namespace: ml}
+                    spec: {fuse: {image: juicedata/juicefs-fuse, nodeSelector: {gpu: "true"}}}
+                """)
         let labels: (String) -> [String: String]? = { name in
             switch name {
             case "gpu-1": ["gpu": "true"]
@@ -232,11 +264,13 @@ struct ExtenderTests {
         #expect(serverful.unresolvable["node-a"]?.contains("runs only on nodes with gpu=true; node node-a lacks it") == true)
         #expect(serverful.unresolvable["held"]?.contains("held exclusively by dataset other/weights") == true)
         // IPC: only nodes running the engine.
-        let ipc = Extender.filter(PodPlan.of(pod: makePod(annotations: ["locus.dev/datasets": "features"]), cache: cache), nodes: nodes, labels: labels)
+        let ipc = Extender.filter(
+            PodPlan.of(pod: makePod(annotations: ["locus.dev/datasets": "features"]), cache: cache), nodes: nodes, labels: labels)
         #expect(Set(ipc.passed) == ["node-a", "node-b", "unknown"])
         #expect(ipc.unresolvable["node-c"]?.contains("runs no VineyardRuntime worker for dataset ml/features") == true)
         // Sidecar mode (the PVC became an emptyDir): the runtime's FUSE placement no longer matters.
-        let sidecarPod = try #require(decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["llama-weights"]), cache: cache).pod)
+        let sidecarPod = try #require(
+            decide(makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["llama-weights"]), cache: cache).pod)
         let sidecar = Extender.filter(PodPlan.of(pod: sidecarPod, cache: cache), nodes: nodes, labels: labels)
         #expect(sidecar.passed.contains("node-a"))
         // No datasets: everything passes.
@@ -282,13 +316,17 @@ struct ExtenderTests {
     /// answers with the passing nodes' own bytes.
     @Test func fullNodesAreEchoedByteForByteAndStillChecked() throws {
         let item = #"{"metadata":{"name":"a","labels":{"z":"1"}} , "status": {"images": [{"names":["x\"y"]}], "n": 1.5e3}}"#
-        let args = try ExtenderArgs.parse(Array(#"{"Pod":{"metadata":{}},"Nodes":{"kind":"NodeList","items":[\#(item),{"metadata":{"name":"b"}}]}}"#.utf8))
+        let args = try ExtenderArgs.parse(
+            Array(#"{"Pod":{"metadata":{}},"Nodes":{"kind":"NodeList","items":[\#(item),{"metadata":{"name":"b"}}]}}"#.utf8))
         #expect(args.nodeNames == ["a", "b"] && args.nodeLabels?["a"] == ["z": "1"])
         let out = String(decoding: FilterResult(passed: ["a"], unresolvable: ["b": "no"]).encoded(for: args), as: UTF8.self)
         #expect(out.contains(#""items":[\#(item)]"#), "\(out)")
         #expect(try JSONValue.parse(Data(out.utf8))["Nodes"]?["items"]?.arrayValue?.count == 1)
-        for bad in [#"{"metadata":{"name":"a"},"status":{"x":[1,]}}"#, #"{"metadata":{"name":"a"},"s":"\q"}"#, #"{"metadata":{"name":"a"},"s":tru}"#,
-                    #"{"metadata":{"name":"a"},"s":"\ud800x"}"#, #"{"metadata":{"name":"a"},"s":"a\u12"}"#] {
+        for bad in [
+            #"{"metadata":{"name":"a"},"status":{"x":[1,]}}"#, #"{"metadata":{"name":"a"},"s":"\q"}"#,
+            #"{"metadata":{"name":"a"},"s":tru}"#,
+            #"{"metadata":{"name":"a"},"s":"\ud800x"}"#, #"{"metadata":{"name":"a"},"s":"a\u12"}"#,
+        ] {
             #expect(throws: ExtenderRequestError.self, "\(bad)") {
                 try ExtenderArgs.parse(Array(#"{"Pod":{},"Nodes":{"items":[\#(bad)]}}"#.utf8))
             }
@@ -299,7 +337,9 @@ struct ExtenderTests {
     /// a failing node between them splits the slice, and the answer is the same JSON either way.
     @Test func passingRunsAreAnsweredAsSlicesOfTheRequest() throws {
         let items = (0..<8).map { #"{"metadata":{"name":"n\#($0)"},"status":{"s":"\#(String(repeating: "x", count: $0))"}}"# }
-        let body = Array(#"{"Pod":{"metadata":{}},"Nodes":{"kind":"NodeList","items":[\#(items[0]), \#(items[1]) ,\#n\#(items[2]),\#(items[3]),\#(items[4]),\#(items[5]),\#(items[6]),\#(items[7])]}}"#.utf8)
+        let body = Array(
+            #"{"Pod":{"metadata":{}},"Nodes":{"kind":"NodeList","items":[\#(items[0]), \#(items[1]) ,\#n\#(items[2]),\#(items[3]),\#(items[4]),\#(items[5]),\#(items[6]),\#(items[7])]}}"#
+                .utf8)
         let args = try ExtenderArgs.parse(body)
         for failing in [Set<Int>(), [3], [0, 7], [1, 2, 5], Set(0..<8)] {
             let passed = (0..<8).filter { !failing.contains($0) }.map { "n\($0)" }
@@ -339,7 +379,9 @@ struct ExtenderTests {
         #expect(ps == .ok)
         #expect(p == [["Host": "node-a", "Score": 10], ["Host": "node-b", "Score": 5], ["Host": "node-c", "Score": 0]])
         // Full NodeList mode answers with Nodes.
-        let nodes: [JSONValue] = ["node-a", "node-c"].map { ["metadata": ["name": .string($0), "labels": ["fluid.io/s-ml-features": $0 == "node-a" ? "true" : "false"]]] }
+        let nodes: [JSONValue] = ["node-a", "node-c"].map {
+            ["metadata": ["name": .string($0), "labels": ["fluid.io/s-ml-features": $0 == "node-a" ? "true" : "false"]]]
+        }
         let (_, full) = try await post("/filter", extenderArgs(pod: pod, nodes: nodes))
         #expect(full?["Nodes"]?["items"]?.arrayValue?.count == 1)
         #expect(full?["NodeNames"] == JSONValue.null)

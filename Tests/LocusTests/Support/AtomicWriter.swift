@@ -1,7 +1,8 @@
 import Foundation
+
 #if canImport(Glibc)
-import CoreFoundation
-import Glibc
+    import CoreFoundation
+    import Glibc
 #endif
 
 /// Lays out a ConfigMap or Secret volume as the kubelet's atomic writer does

@@ -207,7 +207,10 @@ final class FakeAPIServer: @unchecked Sendable {
         state.withLock { s in
             for (id, w) in s.watchers where w.bookmarks {
                 let kind = s.collections[w.collection]?.kind ?? "Unknown"
-                let obj: JSONValue = ["kind": .string(kind), "apiVersion": "v1", "metadata": ["resourceVersion": .string(String(s.rv)), "creationTimestamp": nil]]
+                let obj: JSONValue = [
+                    "kind": .string(kind), "apiVersion": "v1",
+                    "metadata": ["resourceVersion": .string(String(s.rv)), "creationTimestamp": nil],
+                ]
                 Self.writeLine(s.watchers[id]!.channel, ["type": "BOOKMARK", "object": obj])
             }
         }
@@ -285,8 +288,10 @@ final class FakeAPIServer: @unchecked Sendable {
     var currentResourceVersion: Int { state.withLock { $0.rv } }
 
     static func status(code: Int, reason: String, message: String) -> JSONValue {
-        ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": .string(message),
-         "reason": .string(reason), "code": .integer(Int64(code))]
+        [
+            "kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": .string(message),
+            "reason": .string(reason), "code": .integer(Int64(code)),
+        ]
     }
 
     // MARK: Protocol
@@ -301,11 +306,20 @@ final class FakeAPIServer: @unchecked Sendable {
     static func route(_ path: String) -> (collection: String, namespace: String?, name: String?)? {
         var parts = path.split(separator: "/").map(String.init)
         var prefix: [String]
-        if parts.first == "api", parts.count >= 3 { prefix = Array(parts[0...1]); parts.removeFirst(2) }
-        else if parts.first == "apis", parts.count >= 4 { prefix = Array(parts[0...2]); parts.removeFirst(3) }
-        else { return nil }
+        if parts.first == "api", parts.count >= 3 {
+            prefix = Array(parts[0...1])
+            parts.removeFirst(2)
+        } else if parts.first == "apis", parts.count >= 4 {
+            prefix = Array(parts[0...2])
+            parts.removeFirst(3)
+        } else {
+            return nil
+        }
         var ns: String? = nil
-        if parts.count >= 3, parts[0] == "namespaces" { ns = parts[1]; parts.removeFirst(2) }
+        if parts.count >= 3, parts[0] == "namespaces" {
+            ns = parts[1]
+            parts.removeFirst(2)
+        }
         guard let resource = parts.first else { return nil }
         prefix.append(resource)
         return ("/" + prefix.joined(separator: "/"), ns, parts.count > 1 ? parts[1] : nil)
@@ -325,18 +339,25 @@ final class FakeAPIServer: @unchecked Sendable {
                 return .json(.ok, ["major": "1", "minor": "31", "gitVersion": "v1.31.2", "platform": "linux/amd64"])
             }
             guard let (collectionPath, ns, name) = Self.route(req.path), let c = s.collections[collectionPath] else {
-                return .json(.notFound, Self.status(code: 404, reason: "NotFound", message: "the server could not find the requested resource"))
+                return .json(
+                    .notFound, Self.status(code: 404, reason: "NotFound", message: "the server could not find the requested resource"))
             }
             if let name {
                 let key = "\(ns ?? "")/\(name)"
                 guard let obj = c.objects[key] else {
-                    return .json(.notFound, Self.status(code: 404, reason: "NotFound", message: "\(collectionPath.split(separator: "/").last!) \"\(name)\" not found"))
+                    return .json(
+                        .notFound,
+                        Self.status(
+                            code: 404, reason: "NotFound", message: "\(collectionPath.split(separator: "/").last!) \"\(name)\" not found"))
                 }
                 if req.method == "PATCH" {
                     guard req.contentType == "application/merge-patch+json",
                         let patch = try? JSONValue.parse(req.body)
                     else {
-                        return .json(.unsupportedMediaType, Self.status(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format"))
+                        return .json(
+                            .unsupportedMediaType,
+                            Self.status(
+                                code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format"))
                     }
                     return .json(.ok, withKind(Self.mergePatch(obj, patch), c.kind))
                 }
@@ -344,11 +365,14 @@ final class FakeAPIServer: @unchecked Sendable {
             }
             if req.query["watch"] == "true" || req.query["watch"] == "1" {
                 if s.blockWatches {
-                    return .json(.internalServerError, Self.status(code: 500, reason: "InternalError", message: "etcdserver: leader changed"))
+                    return .json(
+                        .internalServerError, Self.status(code: 500, reason: "InternalError", message: "etcdserver: leader changed"))
                 }
                 let from = req.query["resourceVersion"].flatMap { Int($0) }
-                return .watch(collection: collectionPath, namespace: ns, selector: req.query["labelSelector"], from: from, bookmarks: req.query["allowWatchBookmarks"] == "true",
-                              timeout: req.query["timeoutSeconds"].flatMap { Int($0) })
+                return .watch(
+                    collection: collectionPath, namespace: ns, selector: req.query["labelSelector"], from: from,
+                    bookmarks: req.query["allowWatchBookmarks"] == "true",
+                    timeout: req.query["timeoutSeconds"].flatMap { Int($0) })
             }
             // LIST
             var items = c.objects.filter { ns == nil || $0.key.hasPrefix("\(ns!)/") }.sorted { $0.key < $1.key }.map(\.value)
@@ -358,7 +382,14 @@ final class FakeAPIServer: @unchecked Sendable {
             if let token = req.query["continue"] {
                 let parts = token.split(separator: ":").compactMap { Int($0) }
                 if s.expiredContinueTokens || parts.count != 2 {
-                    return .json(.gone, Self.status(code: 410, reason: "Expired", message: "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."))
+                    return .json(
+                        .gone,
+                        Self.status(
+                            code: 410, reason: "Expired",
+                            message:
+                                "The provided continue parameter is too old to display a consistent list result. You can start a new "
+                                + "list without the continue parameter."
+                        ))
                 }
                 (listRV, offset) = (parts[0], parts[1])
             }
@@ -383,7 +414,12 @@ final class FakeAPIServer: @unchecked Sendable {
         var depth = 0
         for ch in selector {
             if ch == "(" { depth += 1 } else if ch == ")" { depth -= 1 }
-            if ch == ",", depth == 0 { terms.append(current); current = "" } else { current.append(ch) }
+            if ch == ",", depth == 0 {
+                terms.append(current)
+                current = ""
+            } else {
+                current.append(ch)
+            }
         }
         terms.append(current)
         func label(_ k: String) -> String? { labels?[k.trimmingCharacters(in: .whitespaces)]?.stringValue }
@@ -392,8 +428,12 @@ final class FakeAPIServer: @unchecked Sendable {
         }
         return terms.allSatisfy { term in
             let t = term.trimmingCharacters(in: .whitespaces)
-            if let r = t.range(of: " notin ") { return label(String(t[..<r.lowerBound])).map { !set(t[r.upperBound...]).contains($0) } ?? true }
-            if let r = t.range(of: " in ") { return label(String(t[..<r.lowerBound])).map { set(t[r.upperBound...]).contains($0) } ?? false }
+            if let r = t.range(of: " notin ") {
+                return label(String(t[..<r.lowerBound])).map { !set(t[r.upperBound...]).contains($0) } ?? true
+            }
+            if let r = t.range(of: " in ") {
+                return label(String(t[..<r.lowerBound])).map { set(t[r.upperBound...]).contains($0) } ?? false
+            }
             if let r = t.range(of: "!=") { return label(String(t[..<r.lowerBound])) != String(t[r.upperBound...]) }
             if let r = t.range(of: "==") ?? t.range(of: "=") { return label(String(t[..<r.lowerBound])) == String(t[r.upperBound...]) }
             if t.hasPrefix("!") { return label(String(t.dropFirst())) == nil }
@@ -406,10 +446,18 @@ final class FakeAPIServer: @unchecked Sendable {
         state.withLock { s in
             let id = s.nextWatcher
             s.nextWatcher += 1
-            s.watchers[id] = Watcher(id: id, channel: channel, collection: collection, namespace: namespace, selector: selector, bookmarks: bookmarks, dropAfter: s.dropWatchAfterEvents)
+            s.watchers[id] = Watcher(
+                id: id, channel: channel, collection: collection, namespace: namespace, selector: selector, bookmarks: bookmarks,
+                dropAfter: s.dropWatchAfterEvents)
             let c = s.collections[collection]!
             if let from, from < s.compactedThrough {
-                Self.writeLine(channel, ["type": "ERROR", "object": Self.status(code: 410, reason: "Expired", message: "too old resource version: \(from) (\(s.compactedThrough))")])
+                Self.writeLine(
+                    channel,
+                    [
+                        "type": "ERROR",
+                        "object": Self.status(
+                            code: 410, reason: "Expired", message: "too old resource version: \(from) (\(s.compactedThrough))"),
+                    ])
                 s.watchers[id] = nil
                 channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
                 return id
@@ -507,8 +555,10 @@ final class FakeAPIServer: @unchecked Sendable {
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             case .watch(let collection, let ns, let selector, let from, let bookmarks, let timeout):
                 let headers = HTTPHeaders([("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")])
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-                let id = server.startWatch(channel: context.channel, collection: collection, namespace: ns, selector: selector, from: from, bookmarks: bookmarks)
+                context.writeAndFlush(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                let id = server.startWatch(
+                    channel: context.channel, collection: collection, namespace: ns, selector: selector, from: from, bookmarks: bookmarks)
                 watchID = id
                 if let timeout {
                     let channel = context.channel

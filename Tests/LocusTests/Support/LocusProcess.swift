@@ -21,7 +21,8 @@ final class LocusProcess: Sendable {
         env.merge(environment) { _, n in n }
         p.environment = env
         p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        let err = Pipe(), out = Pipe()
+        let err = Pipe()
+        let out = Pipe()
         p.standardError = err
         p.standardOutput = out
         process = p
@@ -47,7 +48,8 @@ final class LocusProcess: Sendable {
         while ContinuousClock.now < deadline {
             for line in log.split(separator: "\n") where line.contains("\"msg\":\"serving\"") {
                 if let r = line.range(of: "\"port\":\""), let end = line[r.upperBound...].firstIndex(of: "\""),
-                    let port = Int(line[r.upperBound..<end]) {
+                    let port = Int(line[r.upperBound..<end])
+                {
                     return port
                 }
             }

@@ -1,8 +1,9 @@
 import Foundation
 import JSON
 import KubeClient
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a Pod on this machine the way a kubelet does, with podman and runc as the container
@@ -110,7 +111,8 @@ struct PodRunner {
         let order = Array(started.filter { !$0.sidecar }.reversed()) + Array(started.filter(\.sidecar).reversed())
         for s in order {
             let full = "\(id)-\(s.name)"
-            if try await Podman.shared.isRunning(full), let command = s.container["lifecycle"]?["preStop"]?["exec"]?["command"]?.arrayValue {
+            if try await Podman.shared.isRunning(full), let command = s.container["lifecycle"]?["preStop"]?["exec"]?["command"]?.arrayValue
+            {
                 let r = try await Podman.shared.run(["exec", full] + command.compactMap(\.stringValue))
                 run.events.append("preStop of \(s.name) exited \(r.status)")
             }
@@ -136,7 +138,9 @@ struct PodRunner {
     /// Starts the pod's containers (it must have no init containers) and leaves them running.
     func startPod(_ pod: JSONValue) async throws -> StartedPod {
         try await Podman.shared.prepare()
-        guard (pod["spec"]?["initContainers"]?.arrayValue ?? []).isEmpty else { throw Failure(description: "startPod runs pods without init containers") }
+        guard (pod["spec"]?["initContainers"]?.arrayValue ?? []).isEmpty else {
+            throw Failure(description: "startPod runs pods without init containers")
+        }
         let id = "locus-pod-" + UUID().uuidString.prefix(8).lowercased()
         let dir = NSTemporaryDirectory() + id
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -156,7 +160,8 @@ struct PodRunner {
         let r = try await Podman.shared.run(["stop", "--time", "\(grace)", name])
         let took = ContinuousClock.now - start
         guard r.status == 0 else { throw Failure(description: "podman stop \(name): \(r.combined)") }
-        let code = try await Podman.shared.run(["inspect", "--format", "{{.State.ExitCode}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let code = try await Podman.shared.run(["inspect", "--format", "{{.State.ExitCode}}", name]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
         return (Int32(code) ?? -1, seconds, try await Podman.shared.run(["logs", name]).combined)
     }
@@ -183,7 +188,9 @@ struct PodRunner {
         let tries = Int(probe["failureThreshold"]?.int64Value ?? 3)
         var last = ""
         for _ in 0..<max(tries, 1) {
-            guard try await Podman.shared.isRunning(container) else { return "the container exited: \(try await Podman.shared.run(["logs", container]).combined)" }
+            guard try await Podman.shared.isRunning(container) else {
+                return "the container exited: \(try await Podman.shared.run(["logs", container]).combined)"
+            }
             let r = try await Podman.shared.run(["exec", container] + command)
             if r.status == 0 { return nil }
             last = r.combined
@@ -210,7 +217,10 @@ struct PodRunner {
                 let exists = fm.fileExists(atPath: p, isDirectory: &isDir)
                 switch hostPath["type"]?.stringValue ?? "" {
                 case "DirectoryOrCreate": if !exists { try fm.createDirectory(atPath: p, withIntermediateDirectories: true) }
-                case "Directory": guard exists && isDir.boolValue else { throw Failure(description: "hostPath \(p) of volume \(name) is not a directory") }
+                case "Directory":
+                    guard exists && isDir.boolValue else {
+                        throw Failure(description: "hostPath \(p) of volume \(name) is not a directory")
+                    }
                 case "": break
                 default: guard exists else { throw Failure(description: "hostPath \(p) of volume \(name) does not exist") }
                 }
@@ -218,21 +228,31 @@ struct PodRunner {
             } else if let cm = v["configMap"] {
                 let source = cm["name"]?.stringValue ?? ""
                 guard let data = objects.configMaps[source] else {
-                    if cm["optional"]?.boolValue == true { try fm.createDirectory(atPath: path, withIntermediateDirectories: true); out[name] = path; continue }
+                    if cm["optional"]?.boolValue == true {
+                        try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+                        out[name] = path
+                        continue
+                    }
                     throw Failure(description: "configMap \(source) of volume \(name) does not exist")
                 }
                 try AtomicWriter.write(Self.files(data, items: cm["items"], mode: cm["defaultMode"]?.int64Value ?? 0o644), to: path)
                 out[name] = path
             } else if let secret = v["secret"] {
                 let source = secret["secretName"]?.stringValue ?? ""
-                guard let data = objects.secrets[source] else { throw Failure(description: "secret \(source) of volume \(name) does not exist") }
+                guard let data = objects.secrets[source] else {
+                    throw Failure(description: "secret \(source) of volume \(name) does not exist")
+                }
                 try AtomicWriter.write(Self.files(data, items: secret["items"], mode: secret["defaultMode"]?.int64Value ?? 0o644), to: path)
                 out[name] = path
             } else if let claim = v["persistentVolumeClaim"]?["claimName"]?.stringValue {
-                guard let p = objects.claims[claim] else { throw Failure(description: "volume claim \(claim) of volume \(name) has no directory here") }
+                guard let p = objects.claims[claim] else {
+                    throw Failure(description: "volume claim \(claim) of volume \(name) has no directory here")
+                }
                 out[name] = p
             } else {
-                throw Failure(description: "volume \(name): this runner makes emptyDir, hostPath, configMap, secret and persistentVolumeClaim volumes only")
+                throw Failure(
+                    description:
+                        "volume \(name): this runner makes emptyDir, hostPath, configMap, secret and persistentVolumeClaim volumes only")
             }
         }
         return out
@@ -268,7 +288,8 @@ struct PodRunner {
         if let user { args += ["--user", group.map { "\(user):\($0)" } ?? "\(user)"] }
         if (context["runAsNonRoot"]?.boolValue ?? podContext["runAsNonRoot"]?.boolValue) == true {
             // As the kubelet: the user the container would run as must not be root.
-            let imageUser = try await Podman.shared.run(["image", "inspect", "--format", "{{.Config.User}}", local.local]).stdout
+            let imageUser =
+                try await Podman.shared.run(["image", "inspect", "--format", "{{.Config.User}}", local.local]).stdout
                 .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").first.map(String.init) ?? ""
             let effective = user.map(String.init) ?? imageUser
             guard !effective.isEmpty, effective != "0", effective != "root" else {
@@ -293,11 +314,12 @@ struct PodRunner {
                     try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
                 }
             }
-            let propagation = switch m["mountPropagation"]?.stringValue {
-            case "Bidirectional": "rshared"
-            case "HostToContainer": "rslave"
-            default: "rprivate"
-            }
+            let propagation =
+                switch m["mountPropagation"]?.stringValue {
+                case "Bidirectional": "rshared"
+                case "HostToContainer": "rslave"
+                default: "rprivate"
+                }
             var spec = "type=bind,src=\(source),dst=\(target),bind-propagation=\(propagation)"
             if m["readOnly"]?.boolValue == true { spec += ",ro=true" }
             args += ["--mount", spec]
@@ -346,12 +368,13 @@ struct PodRunner {
                     }
                     set(k, v)
                 } else if let field = from["fieldRef"]?["fieldPath"]?.stringValue {
-                    let value: String = switch field {
-                    case "metadata.name": pod["metadata"]?["name"]?.stringValue ?? ""
-                    case "metadata.namespace": pod["metadata"]?["namespace"]?.stringValue ?? ""
-                    case "spec.nodeName": nodeName
-                    default: "127.0.0.1"  // status.hostIP, status.podIP: the host network
-                    }
+                    let value: String =
+                        switch field {
+                        case "metadata.name": pod["metadata"]?["name"]?.stringValue ?? ""
+                        case "metadata.namespace": pod["metadata"]?["namespace"]?.stringValue ?? ""
+                        case "spec.nodeName": nodeName
+                        default: "127.0.0.1"  // status.hostIP, status.podIP: the host network
+                        }
                     set(k, value)
                 }
             }
@@ -390,13 +413,15 @@ actor Podman {
     func prepare() throws {
         guard !prepared else { return }
         _ = try executable("podman")
-        var nofile = rlimit(), nproc = rlimit()
+        var nofile = rlimit()
+        var nproc = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &nofile)
         getrlimit(6, &nproc)  // RLIMIT_NPROC (a macro Swift does not import)
         let files = min(nofile.rlim_max, 20_000)
         let procs = min(nproc.rlim_max / 2, 4096)  // below the hard limit: equal to it fails here
         configFile = NSTemporaryDirectory() + "locus-podman-containers.conf"
-        try Data("""
+        try Data(
+            """
             [containers]
             default_ulimits = ["nofile=\(files):\(files)", "nproc=\(procs):\(procs)"]
             [engine]
@@ -404,7 +429,8 @@ actor Podman {
             cgroup_manager = "cgroupfs"
             events_logger = "file"
 
-            """.utf8).write(to: URL(fileURLWithPath: configFile))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: configFile))
         // Bidirectional propagation needs the host side on a shared mount, as kubelet keeps it.
         if !(try runProcess("/usr/bin/findmnt", ["-no", "PROPAGATION", "/"]).stdout.contains("shared")) {
             try runProcess("/usr/bin/mount", ["--make-rshared", "/"])
@@ -441,7 +467,9 @@ actor Podman {
     /// A local image from a root filesystem made of busybox (Debian's busybox-static), the given
     /// files (host path → image path) and symlinks; built once per name.
     /// `command` is the image's default command (none: a container must name its own).
-    func image(_ name: String, files: [String: String] = [:], links: [String: String] = [:], command: [String]? = nil) async throws -> String {
+    func image(_ name: String, files: [String: String] = [:], links: [String: String] = [:], command: [String]? = nil) async throws
+        -> String
+    {
         let tag = "localhost/locus-test/\(name):1"
         if try await run(["image", "exists", tag]).status == 0 { return tag }
         let root = NSTemporaryDirectory() + "locus-image-" + UUID().uuidString
@@ -450,7 +478,9 @@ actor Podman {
         for d in ["bin", "sbin", "usr/bin", "usr/local/bin", "tmp", "etc", "root", "var/run"] {
             try fm.createDirectory(atPath: "\(root)/\(d)", withIntermediateDirectories: true)
         }
-        guard fm.isExecutableFile(atPath: "/bin/busybox") else { throw PodRunner.Failure(description: "/bin/busybox is missing (apt-get install busybox-static)") }
+        guard fm.isExecutableFile(atPath: "/bin/busybox") else {
+            throw PodRunner.Failure(description: "/bin/busybox is missing (apt-get install busybox-static)")
+        }
         try fm.copyItem(atPath: "/bin/busybox", toPath: "\(root)/bin/busybox")
         let applets = try runProcess("/bin/busybox", ["--list"]).stdout.split(separator: "\n")
         for a in applets where !fm.fileExists(atPath: "\(root)/bin/\(a)") {
@@ -471,7 +501,8 @@ actor Podman {
         var changes = ["--change", "ENV=PATH=/bin:/sbin:/usr/bin:/usr/local/bin"]
         if let command { changes += ["--change", "CMD \(JSONValue.array(command.map { .string($0) }).jsonString)"] }
         let r = try runProcess(
-            "/bin/sh", ["-c", "root=$0; tag=$1; shift; tar -C \"$root\" -c . | /usr/bin/podman import \"$@\" - \"$tag\"", root, tag] + changes,
+            "/bin/sh",
+            ["-c", "root=$0; tag=$1; shift; tar -C \"$root\" -c . | /usr/bin/podman import \"$@\" - \"$tag\"", root, tag] + changes,
             environment: env)
         guard r.status == 0 else { throw PodRunner.Failure(description: "podman import \(tag): \(r.stderr)") }
         return tag

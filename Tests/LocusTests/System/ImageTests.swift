@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import KubeClient
 import Testing
+
 @testable import WebhookServer
 
 /// The image `scripts/build-image` makes, run the way `manifests/deployment.yaml` runs it: the
@@ -52,8 +53,10 @@ struct ImageTests {
         try #require(containers.count == 1)
         var locus = containers[0]
         let deployedImage = try #require(locus["image"]?.stringValue)
-        locus["args"] = .array((locus["args"]?.arrayValue ?? []) + ["--port", .string("\(port)"), "--cluster-state", "/etc/locus/state/cluster-state.yaml"])
-        locus["volumeMounts"] = .array((locus["volumeMounts"]?.arrayValue ?? []) + [["name": "cluster-state", "mountPath": "/etc/locus/state", "readOnly": true]])
+        locus["args"] = .array(
+            (locus["args"]?.arrayValue ?? []) + ["--port", .string("\(port)"), "--cluster-state", "/etc/locus/state/cluster-state.yaml"])
+        locus["volumeMounts"] = .array(
+            (locus["volumeMounts"]?.arrayValue ?? []) + [["name": "cluster-state", "mountPath": "/etc/locus/state", "readOnly": true]])
         containers[0] = locus
         spec["containers"] = .array(containers)
         var volumes = spec["volumes"]?.arrayValue ?? []
@@ -90,7 +93,8 @@ struct ImageTests {
 
     /// /proc/PID/status fields of the container's first process, seen from the host.
     static func processStatus(_ container: String) async throws -> (status: [String: String], rootMountOptions: String) {
-        let pid = try await Podman.shared.run(["inspect", "--format", "{{.State.Pid}}", container]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = try await Podman.shared.run(["inspect", "--format", "{{.State.Pid}}", container]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let text = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
         var status: [String: String] = [:]
         for line in text.split(separator: "\n") {
@@ -104,10 +108,12 @@ struct ImageTests {
 
     @Test func imageIsSmallAndLaidOutAsTheDockerfileSays() async throws {
         let image = try await Self.image()
-        let size = try await Podman.shared.run(["image", "inspect", "--format", "{{.Size}}", image]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let size = try await Podman.shared.run(["image", "inspect", "--format", "{{.Size}}", image]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let bytes = try #require(Int(size))
         #expect(bytes < 100_000_000, "the image is \(bytes) bytes")
-        let config = try await Podman.shared.run(["image", "inspect", "--format", "{{.Config.User}} {{json .Config.Entrypoint}}", image]).stdout
+        let config = try await Podman.shared.run(["image", "inspect", "--format", "{{.Config.User}} {{json .Config.Entrypoint}}", image])
+            .stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let dockerfile = try String(contentsOfFile: "\(Self.root)/Dockerfile", encoding: .utf8).split(separator: "\n")
         let user = try #require(dockerfile.last { $0.hasPrefix("USER ") }).dropFirst(5)
@@ -139,7 +145,9 @@ struct ImageTests {
     }
 
     /// The checks on a running pod of the Deployment; ends by stopping it.
-    static func exercise(_ started: PodRunner.StartedPod, runner: PodRunner, port: Int, grace: Int, dir: TempDir, rotateTo second: GeneratedCertificates) async throws {
+    static func exercise(
+        _ started: PodRunner.StartedPod, runner: PodRunner, port: Int, grace: Int, dir: TempDir, rotateTo second: GeneratedCertificates
+    ) async throws {
         let container = started.container("locus")
 
         let ready = try await eventually(timeout: .seconds(30)) { try curl(port, "/readyz", ca: dir.file("ca-1.pem")).code == 200 }
@@ -189,8 +197,10 @@ struct ImageTests {
 
     /// What operators get wrong when deploying is said at start-up, in one line, with exit 2.
     @Test(arguments: [
-        ("a key the user cannot read", "key",
-         #"key /etc/locus/tls/tls.key cannot be read: permission denied (locus runs as uid 65532, gid 65532)"#),
+        (
+            "a key the user cannot read", "key",
+            #"key /etc/locus/tls/tls.key cannot be read: permission denied (locus runs as uid 65532, gid 65532)"#
+        ),
         ("a Secret without the key", "missing", #"key /etc/locus/tls/tls.key is missing (no such file)"#),
         ("a misspelt configuration key", "config", #"unknown key "logLevle""#),
     ])

@@ -3,6 +3,7 @@ import JSON
 import KubeClient
 import Mutators
 import Testing
+
 @testable import WebhookServer
 
 /// Checks by implementations that are not Locus's: Python's `jsonpatch` applies every patch, and
@@ -23,7 +24,11 @@ struct IndependentCheckTests {
         var cases = try MutationScenarios.all()
         // Every FUSE engine's sidecar, one of them with the runtime's own env, resources and security context.
         for dataset in ["jindo-set", "goose-set", "efc-set", "thin-set", "tuned"] {
-            cases.append(("sidecar of \(dataset)", makePod(labels: ["serverless.fluid.io/inject": "true"], claims: [dataset], initContainer: true), "ml", policy()))
+            cases.append(
+                (
+                    "sidecar of \(dataset)",
+                    makePod(labels: ["serverless.fluid.io/inject": "true"], claims: [dataset], initContainer: true), "ml", policy()
+                ))
         }
         for example in ["train-sidecar.yaml", "serve-vineyard.yaml"] {
             let text = try String(contentsOfFile: "\(Self.root)/examples/\(example)", encoding: .utf8)
@@ -37,10 +42,16 @@ struct IndependentCheckTests {
             lines.append(line.jsonString)
         }
         // The checker itself must catch a wrong patch: a misspelt field and a patch that does not apply.
-        let bad: JSONValue = ["name": "misspelt", "original": makePod(), "patch": [["op": "add", "path": "/spec/containers/0/mountPropogation", "value": "x"]]]
+        let bad: JSONValue = [
+            "name": "misspelt", "original": makePod(),
+            "patch": [["op": "add", "path": "/spec/containers/0/mountPropogation", "value": "x"]],
+        ]
         let broken: JSONValue = ["name": "broken", "original": makePod(), "patch": [["op": "remove", "path": "/spec/nothing"]]]
         // ...and a value of the wrong type.
-        let mistyped: JSONValue = ["name": "mistyped", "original": makePod(), "patch": [["op": "add", "path": "/spec/containers/0/securityContext", "value": ["privileged": "yes"]]]]
+        let mistyped: JSONValue = [
+            "name": "mistyped", "original": makePod(),
+            "patch": [["op": "add", "path": "/spec/containers/0/securityContext", "value": ["privileged": "yes"]]],
+        ]
         let dir = try TempDir()
         defer { dir.cleanup() }
         try dir.write("good.jsonl", lines.joined(separator: "\n") + "\n")
@@ -53,6 +64,9 @@ struct IndependentCheckTests {
         #expect(caught.status == 1)
         #expect(caught.stdout.contains("misspelt: /spec/containers/0/mountPropogation: dropped"), "\(caught.stdout)")
         #expect(caught.stdout.contains("broken: patch does not apply"), "\(caught.stdout)")
-        #expect(caught.stdout.contains("mistyped: schema 1.33.0: /spec/containers/0/securityContext/privileged: 'yes' is not of type 'boolean'"), "\(caught.stdout)")
+        #expect(
+            caught.stdout.contains(
+                "mistyped: schema 1.33.0: /spec/containers/0/securityContext/privileged: 'yes' is not of type 'boolean'"),
+            "\(caught.stdout)")
     }
 }

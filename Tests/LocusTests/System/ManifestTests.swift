@@ -1,11 +1,12 @@
 import Foundation
 import JSON
-@testable import KubeClient
+import Locality
 import Logging
+import Mutators
 import NIOCore
 import Testing
-import Locality
-import Mutators
+
+@testable import KubeClient
 @testable import WebhookServer
 
 @Suite("manifests/: valid, least-privilege, and in step with the code")
@@ -77,7 +78,10 @@ struct ManifestTests {
             for (k, v) in h["objectSelector"]?["matchLabels"]?.objectValue ?? [:] where v == "true" { optInLabels.insert(k) }
             if h["namespaceSelector"]?["matchLabels"]?["locus.dev/inject"] == "true" { optInLabels.insert("namespace:locus.dev/inject") }
         }
-        #expect(optInLabels == ["locus.dev/inject", "serverless.fluid.io/inject", "fuse.serverful.fluid.io/inject", "namespace:locus.dev/inject"])
+        #expect(
+            optInLabels == [
+                "locus.dev/inject", "serverless.fluid.io/inject", "fuse.serverful.fluid.io/inject", "namespace:locus.dev/inject",
+            ])
     }
 
     /// The shipped config file is valid for `locus serve`, and its onFailure pairs with the failurePolicy.
@@ -99,7 +103,9 @@ struct ManifestTests {
         // The probes and the Service reach the port Locus serves on.
         let port = try #require(container?["ports"]?[0])
         #expect(port["containerPort"]?.int64Value == Int64(c.port))
-        #expect(container?["readinessProbe"]?["httpGet"]?["port"] == port["name"] && container?["readinessProbe"]?["httpGet"]?["scheme"] == "HTTPS")
+        #expect(
+            container?["readinessProbe"]?["httpGet"]?["port"] == port["name"]
+                && container?["readinessProbe"]?["httpGet"]?["scheme"] == "HTTPS")
         let podLabels = try #require(deployment["spec"]?["template"]?["metadata"]?["labels"]?.objectValue)
         func selects(_ selector: JSONValue?) -> Bool {
             guard let wanted = selector?.objectValue, !wanted.isEmpty else { return false }
@@ -140,10 +146,11 @@ struct ManifestTests {
     @Test func readmeStatesEveryConfigKeysDefault() throws {
         let readme = try String(contentsOfFile: "\(IndependentCheckTests.root)/README.md", encoding: .utf8)
         let defaults = ServeConfig()
-        let unset = Set(Mirror(reflecting: defaults).children.filter { child in
-            let value = Mirror(reflecting: child.value)
-            return value.displayStyle == .optional && value.children.isEmpty
-        }.compactMap(\.label))
+        let unset = Set(
+            Mirror(reflecting: defaults).children.filter { child in
+                let value = Mirror(reflecting: child.value)
+                return value.displayStyle == .optional && value.children.isEmpty
+            }.compactMap(\.label))
         func quoted(_ cell: String) -> [String] { cell.matches(of: /`([^`]*)`/).map { String($0.output.1) } }
         var stated = Set<String>()
         for row in readme.split(separator: "\n") where row.hasPrefix("| `") {
@@ -190,7 +197,9 @@ struct ManifestTests {
         let command = deployment["spec"]?["template"]?["spec"]?["containers"]?[0]?["command"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(command.contains("--config=/etc/locus-scheduler/kube-scheduler-config.yaml"))
         let kustomization = try #require(try Self.documents("scheduler/kustomization.yaml").first)
-        #expect(kustomization["configMapGenerator"]?[0]?["name"] == deployment["spec"]?["template"]?["spec"]?["volumes"]?[0]?["configMap"]?["name"])
+        #expect(
+            kustomization["configMapGenerator"]?[0]?["name"]
+                == deployment["spec"]?["template"]?["spec"]?["volumes"]?[0]?["configMap"]?["name"])
         #expect(profile == "locus-scheduler")
         let r = try IndependentCheckTests.python(["manifests", "\(Self.dir)/scheduler/second-scheduler.yaml"])
         #expect(r.status == 0, "\(r.stdout)")
@@ -205,20 +214,23 @@ struct MonitoringTests {
     static func exportedSeries() -> Set<String> {
         let m = LocusMetrics()
         m.recordRequest(route: "mutate", code: 200, duration: .milliseconds(1))
-        m.recordAdmission(outcome: "mutated", engines: ["alluxio"], injections: [Injection(dataset: "ml/a", engine: "alluxio", how: .fuseSidecar)])
+        m.recordAdmission(
+            outcome: "mutated", engines: ["alluxio"], injections: [Injection(dataset: "ml/a", engine: "alluxio", how: .fuseSidecar)])
         m.recordPrioritize(basis: "cached_bytes", bestScore: 10)
         m.recordExtender(verb: "filter", outcome: "ok")
         m.recordFiltered(nodes: 1)
         m.setLocalityAge(source: "vineyard", seconds: 1)
-        m.recordEngineReport(source: "vineyard", dataset: "ml/f", report: EngineReport(source: .vineyard, problems: ["x"], memory: ["n": (1, 2)]))
+        m.recordEngineReport(
+            source: "vineyard", dataset: "ml/f", report: EngineReport(source: .vineyard, problems: ["x"], memory: ["n": (1, 2)]))
         var contact = Contact()
         _ = contact.heard(at: Date())
         m.setInformerState(resource: "pods", status: InformerStatus(synced: true, stats: InformerStats(), contact: contact), now: Date())
         m.setCertificateState(reloads: 0, failures: 0)
         let text = String(decoding: m.render(), as: UTF8.self)
-        return Set(text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
-            line.split(whereSeparator: { $0 == "{" || $0 == " " }).first.map(String.init)
-        })
+        return Set(
+            text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+                line.split(whereSeparator: { $0 == "{" || $0 == " " }).first.map(String.init)
+            })
     }
 
     @Test func dashboardAndAlertsParseAndUseOnlyExportedSeries() throws {
@@ -243,18 +255,24 @@ struct MonitoringTests {
     }
 
     @Test func serviceMonitorScrapesTheServiceOverTLS() throws {
-        let docs = try YAMLBridge.parseAll(try String(contentsOfFile: "\(Self.dir)/servicemonitor.yaml", encoding: .utf8), source: "servicemonitor.yaml")
+        let docs = try YAMLBridge.parseAll(
+            try String(contentsOfFile: "\(Self.dir)/servicemonitor.yaml", encoding: .utf8), source: "servicemonitor.yaml")
         let monitor = try #require(docs.first)
         let service = try #require(try ManifestTests.documents("service.yaml").first)
         let certificate = try #require(try ManifestTests.documents("certificate.yaml").first { $0["kind"] == "Certificate" })
         let endpoint = try #require(monitor["spec"]?["endpoints"]?[0])
-        #expect(service["spec"]?["ports"]?.arrayValue?.contains { $0["name"] == endpoint["port"] } == true, "scrapes a port the Service names")
-        #expect(monitor["spec"]?["selector"]?["matchLabels"]?.objectValue?.allSatisfy { service["metadata"]?["labels"]?[$0.key] == $0.value } == true)
+        #expect(
+            service["spec"]?["ports"]?.arrayValue?.contains { $0["name"] == endpoint["port"] } == true, "scrapes a port the Service names")
+        #expect(
+            monitor["spec"]?["selector"]?["matchLabels"]?.objectValue?.allSatisfy { service["metadata"]?["labels"]?[$0.key] == $0.value }
+                == true)
         #expect(endpoint["scheme"] == "https" && endpoint["path"] == "/metrics")
         #expect(endpoint["tlsConfig"]?["ca"]?["secret"]?["name"] == certificate["spec"]?["secretName"])
         #expect(certificate["spec"]?["dnsNames"]?.arrayValue?.contains(endpoint["tlsConfig"]?["serverName"] ?? .null) == true)
-        let kustomization = try #require(try YAMLBridge.parseAll(
-            try String(contentsOfFile: "\(Self.dir)/kustomization.yaml", encoding: .utf8), source: "kustomization.yaml").first)
+        let kustomization = try #require(
+            try YAMLBridge.parseAll(
+                try String(contentsOfFile: "\(Self.dir)/kustomization.yaml", encoding: .utf8), source: "kustomization.yaml"
+            ).first)
         let listed = (kustomization["resources"]?.arrayValue ?? []) + (kustomization["configMapGenerator"]?[0]?["files"]?.arrayValue ?? [])
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.dir).filter { $0 != "kustomization.yaml" }
         #expect(Set(listed.compactMap(\.stringValue)) == Set(files))

@@ -5,6 +5,7 @@ import KubeClient
 import NIOCore
 import NIOHTTP1
 import Testing
+
 @testable import WebhookServer
 
 /// `locus serve` against an API server (the in-process fake, holding the example cluster) under
@@ -55,7 +56,9 @@ struct SoakTests {
         try first.write(to: dir.file("serving"))
         try dir.write("both-cas.pem", first.caCertificatePEM + "\n" + second.caCertificatePEM + "\n")
         try dir.write("api-ca.pem", api.certificates.caCertificatePEM)
-        try dir.write("kubeconfig", """
+        try dir.write(
+            "kubeconfig",
+            """
             current-context: c
             clusters: [{name: k, cluster: {server: "\(api.url.absoluteString)", certificate-authority: api-ca.pem}}]
             contexts: [{name: c, context: {cluster: k, user: u}}]
@@ -64,15 +67,18 @@ struct SoakTests {
         try ExampleState.writeRequests(to: dir.file("requests"))
 
         let serve = try LocusProcess(
-            ["serve", "--kubeconfig", dir.file("kubeconfig"), "--port", "0", "--address", "127.0.0.1",
-             "--cert", dir.file("serving/tls.crt"), "--key", dir.file("serving/tls.key"), "--log-level", "info"],
+            [
+                "serve", "--kubeconfig", dir.file("kubeconfig"), "--port", "0", "--address", "127.0.0.1",
+                "--cert", dir.file("serving/tls.crt"), "--key", dir.file("serving/tls.key"), "--log-level", "info",
+            ],
             environment: ["LOCUS_CERT_RELOAD_SECONDS": "0.5", "LOCUS_LOCALITY_REFRESH_SECONDS": "1"], cwd: dir.path)
         defer { serve.kill() }
         let port = try await serve.waitForPort()
         let client = try makeClient(caPEM: first.caCertificatePEM)
-        #expect(await eventually(timeout: .seconds(20)) {
-            (try? await client.execute(.init(url: "https://localhost:\(port)/readyz"), timeout: .seconds(2)))?.status == .ok
-        }, "ready once the informers listed the example cluster: \(serve.log)")
+        #expect(
+            await eventually(timeout: .seconds(20)) {
+                (try? await client.execute(.init(url: "https://localhost:\(port)/readyz"), timeout: .seconds(2)))?.status == .ok
+            }, "ready once the informers listed the example cluster: \(serve.log)")
         try await client.shutdown()
 
         let bench = URL(fileURLWithPath: locusExecutable).deletingLastPathComponent().appendingPathComponent("locus-bench").path
@@ -84,16 +90,22 @@ struct SoakTests {
         if let n = ProcessInfo.processInfo.environment["LOCUS_SOAK_PRIORITIZE_NODES"].flatMap(Int.init), n > 2 {
             let names = ["node-a", "node-b"] + (2..<n).map { String(format: "node-%05d", $0) }
             let body = try String(contentsOfFile: dir.file("requests/prioritize.json"), encoding: .utf8)
-                .replacingOccurrences(of: #""NodeNames":["node-a","node-b"]"#, with: #""NodeNames":["# + names.map { "\"\($0)\"" }.joined(separator: ",") + "]")
+                .replacingOccurrences(
+                    of: #""NodeNames":["node-a","node-b"]"#,
+                    with: #""NodeNames":["# + names.map { "\"\($0)\"" }.joined(separator: ",") + "]")
             try dir.write("requests/prioritize.json", body)
         }
         func load(_ route: String, rate: Double, connections: Int) -> Task<(status: Int32, stdout: String, stderr: String), any Error> {
             Task {
-                try await runProcessAsync(bench, [
-                    "rate", "--port", "\(port)", "--path", route, "--body", route == "/mutate" ? mutateBody : dir.file("requests/\(route.dropFirst()).json"),
-                    "--rate", "\(rate)", "--connections", "\(connections)", "--seconds", "\(seconds)",
-                    "--ca", dir.file("both-cas.pem"), "--reconnect-every", "\(max(20, Int(rate * seconds) / connections / 6))", "--check-every", "1",
-                ])
+                try await runProcessAsync(
+                    bench,
+                    [
+                        "rate", "--port", "\(port)", "--path", route, "--body",
+                        route == "/mutate" ? mutateBody : dir.file("requests/\(route.dropFirst()).json"),
+                        "--rate", "\(rate)", "--connections", "\(connections)", "--seconds", "\(seconds)",
+                        "--ca", dir.file("both-cas.pem"), "--reconnect-every", "\(max(20, Int(rate * seconds) / connections / 6))",
+                        "--check-every", "1",
+                    ])
             }
         }
         let mutate = load("/mutate", rate: mutateRate, connections: 8)
@@ -105,11 +117,13 @@ struct SoakTests {
         try dir.write("serving/tls.crt", second.certificatePEM)
         try await at(0.8)  // ~50 %: every watch drops; the informers resume from their resourceVersion
         api.dropWatches()
-        api.apply(Resource.nodes.path(), kind: "Node", ["metadata": ["name": "node-d", "labels": ["topology.kubernetes.io/zone": "zone-2"]]])
+        api.apply(
+            Resource.nodes.path(), kind: "Node", ["metadata": ["name": "node-d", "labels": ["topology.kubernetes.io/zone": "zone-2"]]])
         try await at(0.8)  // ~70 %: watches fail while history moves on and is compacted: resuming gets 410 Gone, the informers relist
         api.blockWatches(true)
         api.dropWatches()
-        api.apply(Resource.nodes.path(), kind: "Node", ["metadata": ["name": "node-e", "labels": ["topology.kubernetes.io/zone": "zone-2"]]])
+        api.apply(
+            Resource.nodes.path(), kind: "Node", ["metadata": ["name": "node-e", "labels": ["topology.kubernetes.io/zone": "zone-2"]]])
         api.compact()
         try await Task.sleep(for: .milliseconds(300))
         api.blockWatches(false)
@@ -129,16 +143,18 @@ struct SoakTests {
             return String(buffer: try await r.body.collect(upTo: 1 << 20))
         }
         func sum(_ name: String, _ text: String) -> Double {
-            text.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+            text.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+                .reduce(0, +)
         }
         var text = try await metrics()
         #expect(sum("locus_tls_certificate_reloads_count", text) >= 1, "\(text)")
         #expect(sum("locus_informer_reconnects_count", text) >= 1, "\(text)")
         // The relist may still be in its backoff when the load ends.
-        #expect(await eventually(timeout: .seconds(20)) {
-            text = (try? await metrics()) ?? ""
-            return sum("locus_informer_relists_count", text) >= 1
-        }, "\(text)")
+        #expect(
+            await eventually(timeout: .seconds(20)) {
+                text = (try? await metrics()) ?? ""
+                return sum("locus_informer_relists_count", text) >= 1
+            }, "\(text)")
         let synced = text.split(separator: "\n").filter { $0.hasPrefix("locus_informer_synced_bool{") }
         #expect(synced.count >= 6 && synced.allSatisfy { $0.hasSuffix(" 1.0") || $0.hasSuffix(" 1") }, "\(synced)")
         // node-d (added after the first drop) and node-e (added while watches failed, then relisted)
@@ -148,17 +164,22 @@ struct SoakTests {
             .replacingOccurrences(of: #""NodeNames":["node-a","node-b","node-c"]"#, with: #""NodeNames":["node-a","node-d","node-e"]"#)
         var verdict = ""
         var informers = ""
-        #expect(await eventually(timeout: .seconds(20)) {
-            informers = ((try? await metrics()) ?? "").split(separator: "\n").filter { $0.hasPrefix("locus_informer") }.joined(separator: "\n")
-            var filter = HTTPClientRequest(url: "https://localhost:\(port)/filter")
-            filter.method = .POST
-            filter.headers.add(name: "Content-Type", value: "application/json")
-            filter.body = .bytes(ByteBuffer(string: body))
-            guard let r = try? await after.execute(filter, timeout: .seconds(5)), let b = try? await r.body.collect(upTo: 1 << 20) else { return false }
-            verdict = String(buffer: b)
-            return verdict.contains(#""NodeNames":["node-a"]"#) && verdict.contains("node node-d runs no VineyardRuntime worker")
-                && verdict.contains("node node-e runs no VineyardRuntime worker")
-        }, "\(verdict)\n\(informers)\n\(serve.log.split(separator: "\n").filter { !$0.contains("engine did not answer") }.suffix(40).joined(separator: "\n"))")
+        #expect(
+            await eventually(timeout: .seconds(20)) {
+                informers = ((try? await metrics()) ?? "").split(separator: "\n").filter { $0.hasPrefix("locus_informer") }.joined(
+                    separator: "\n")
+                var filter = HTTPClientRequest(url: "https://localhost:\(port)/filter")
+                filter.method = .POST
+                filter.headers.add(name: "Content-Type", value: "application/json")
+                filter.body = .bytes(ByteBuffer(string: body))
+                guard let r = try? await after.execute(filter, timeout: .seconds(5)), let b = try? await r.body.collect(upTo: 1 << 20)
+                else { return false }
+                verdict = String(buffer: b)
+                return verdict.contains(#""NodeNames":["node-a"]"#) && verdict.contains("node node-d runs no VineyardRuntime worker")
+                    && verdict.contains("node node-e runs no VineyardRuntime worker")
+            },
+            "\(verdict)\n\(informers)\n\(serve.log.split(separator: "\n").filter { !$0.contains("engine did not answer") }.suffix(40).joined(separator: "\n"))"
+        )
         serve.signal(SIGTERM)
         #expect(try await serve.wait() == 0)
         await api.stop()

@@ -2,15 +2,16 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import JSON
+import KubeClient
 import Locality
 import Logging
-import NIOCore
-import KubeClient
 import Mutators
+import NIOCore
 import NIOHTTP1
 import SchedulerExtender
 import Synchronization
 import Testing
+
 @testable import WebhookServer
 
 @Suite("The locus command line", .serialized)
@@ -20,26 +21,31 @@ struct CLITests {
     @Test func certsThenServeThenCurl() async throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
-        let certs = try runProcess(locusExecutable, ["certs", "--out", dir.file("c"), "--dns", "localhost", "locus.locus-system.svc", "--ip", "127.0.0.1"])
+        let certs = try runProcess(
+            locusExecutable, ["certs", "--out", dir.file("c"), "--dns", "localhost", "locus.locus-system.svc", "--ip", "127.0.0.1"])
         #expect(certs.status == 0, "\(certs.stderr)")
         let bundle = certs.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(Data(base64Encoded: bundle).map { String(decoding: $0, as: UTF8.self) }?.contains("BEGIN CERTIFICATE") == true)
         let keyMode = try FileManager.default.attributesOfItem(atPath: dir.file("c/tls.key"))[.posixPermissions] as? Int
         #expect(keyMode == 0o600)
 
-        let serve = try LocusProcess(["serve", "--example", "--port", "0", "--cert", dir.file("c/tls.crt"), "--key", dir.file("c/tls.key")], cwd: dir.path)
+        let serve = try LocusProcess(
+            ["serve", "--example", "--port", "0", "--cert", dir.file("c/tls.crt"), "--key", dir.file("c/tls.key")], cwd: dir.path)
         defer { serve.kill() }
         let port = try await serve.waitForPort()
         guard let curl = Self.curl else {
             Issue.record("curl is not installed (apt-get install curl)")
             return
         }
-        let ok = try runProcess(curl, ["-sS", "--cacert", dir.file("c/ca.pem"), "-w", " %{http_code}", "https://127.0.0.1:\(port)/healthz"])
+        let ok = try runProcess(
+            curl, ["-sS", "--cacert", dir.file("c/ca.pem"), "-w", " %{http_code}", "https://127.0.0.1:\(port)/healthz"])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout == "ok\n 200")
-        let byName = try runProcess(curl, ["-sS", "--cacert", dir.file("c/ca.pem"), "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(port)/readyz"])
+        let byName = try runProcess(
+            curl, ["-sS", "--cacert", dir.file("c/ca.pem"), "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(port)/readyz"])
         #expect(byName.stdout == "200")
-        let old = try runProcess(curl, ["-sS", "--tlsv1.0", "--tls-max", "1.1", "--cacert", dir.file("c/ca.pem"), "https://127.0.0.1:\(port)/healthz"])
+        let old = try runProcess(
+            curl, ["-sS", "--tlsv1.0", "--tls-max", "1.1", "--cacert", dir.file("c/ca.pem"), "https://127.0.0.1:\(port)/healthz"])
         #expect(old.status != 0, "a TLS 1.1 client is refused")
         let untrusted = try runProcess(curl, ["-sS", "https://127.0.0.1:\(port)/healthz"])
         #expect(untrusted.status != 0, "the server's CA is not a public one")
@@ -55,7 +61,8 @@ struct CLITests {
         let port = try await serve.waitForPort()
         #expect(serve.log.contains("generated a self-signed pair into certs/"))
         #expect(FileManager.default.fileExists(atPath: dir.file("certs/ca.pem")))
-        let client = try makeClient(caPEM: String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir.file("certs/ca.pem"))), as: UTF8.self))
+        let client = try makeClient(
+            caPEM: String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir.file("certs/ca.pem"))), as: UTF8.self))
         let r = try await client.execute(.init(url: "https://localhost:\(port)/healthz"), timeout: .seconds(5))
         #expect(r.status == .ok)
         try await client.shutdown()
@@ -82,7 +89,8 @@ struct CLITests {
         let serve = try LocusProcess(["serve", "--cluster-state", dir.file("state.yaml"), "--port", "0"], cwd: dir.path)
         defer { serve.kill() }
         let port = try await serve.waitForPort()
-        let client = try makeClient(caPEM: String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir.file("certs/ca.pem"))), as: UTF8.self))
+        let client = try makeClient(
+            caPEM: String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir.file("certs/ca.pem"))), as: UTF8.self))
         do {
             let pod = try YAMLBridge.parse(try String(contentsOfFile: podFile, encoding: .utf8), source: podFile)
             var request = HTTPClientRequest(url: "https://localhost:\(port)/mutate")
@@ -132,8 +140,11 @@ struct CLITests {
         }
         let ops = String(decoding: patch, as: UTF8.self)
         #expect(ops.contains("/spec/initContainers") && ops.contains("locus-vineyard-features"), "\(ops)")
-        #expect(review["response"]?["warnings"]?[0]?.stringValue?.hasPrefix(
-            "Locus wired ml/imagenet (alluxio) through a privileged FUSE native sidecar; ml/features (vineyard) through its shared-memory socket") == true,
+        #expect(
+            review["response"]?["warnings"]?[0]?.stringValue?.hasPrefix(
+                "Locus wired ml/imagenet (alluxio) through a privileged FUSE native sidecar; ml/features (vineyard) through its "
+                    + "shared-memory socket"
+            ) == true,
             "the owner is told what was wired: \(review)")
         let filter = try JSONValue.parse(Data(try run("/filter").utf8))
         #expect(filter["NodeNames"] == .array([.string("node-a"), .string("node-b")]))
@@ -184,7 +195,10 @@ struct CLITests {
         // While endpoints would be updating: not ready, but a new connection is still served.
         try await Task.sleep(for: .milliseconds(300))
         let (readyz, newcomer) = try await SingleConnection.with(port: port, caPEM: [certs.caCertificatePEM]) { c in
-            (try await c.request(.GET, "/readyz"), try await c.request(.POST, "/mutate", body: admissionReview(pod: makePod(claims: ["imagenet"]))))
+            (
+                try await c.request(.GET, "/readyz"),
+                try await c.request(.POST, "/mutate", body: admissionReview(pod: makePod(claims: ["imagenet"])))
+            )
         }
         #expect(readyz.status == 503 && readyz.body.contains("shutting down"), "\(readyz)")
         #expect(newcomer.status == 200 && newcomer.body.contains("\"allowed\":true"), "\(newcomer)")
@@ -244,13 +258,16 @@ struct CLITests {
         defer { dir.cleanup() }
         try dir.write("api-ca.pem", api.certificates.caCertificatePEM)
         let secret = "sk-SUPER-SECRET-TOKEN-0123456789"
-        try dir.write("kubeconfig", """
+        try dir.write(
+            "kubeconfig",
+            """
             current-context: c
             clusters: [{name: k, cluster: {server: "\(api.url.absoluteString)", certificate-authority: api-ca.pem}}]
             contexts: [{name: c, context: {cluster: k, user: u}}]
             users: [{name: u, user: {token: \(secret)}}]
             """)
-        let serve = try LocusProcess(["serve", "--kubeconfig", dir.file("kubeconfig"), "--port", "0", "--log-level", "debug"], cwd: dir.path)
+        let serve = try LocusProcess(
+            ["serve", "--kubeconfig", dir.file("kubeconfig"), "--port", "0", "--log-level", "debug"], cwd: dir.path)
         defer { serve.kill() }
         _ = try await serve.waitForPort()
         #expect(await eventually { serve.log.contains("401") })
@@ -334,7 +351,11 @@ struct MutateCommandTests {
         let r = try runProcess(locusExecutable, ["mutate", "\(Self.examples)/train-sidecar.yaml"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.hasPrefix("MUTATED pod train (engines: alluxio)"))
-        #expect(r.stdout.contains("[fuse-native-sidecar] added AlluxioRuntime FUSE container locus-fuse-imagenet (fluidcloudnative/alluxio-fuse:2.9.0), copied from the first container of FUSE DaemonSet ml/imagenet-fuse"), "\(r.stdout)")
+        #expect(
+            r.stdout.contains(
+                "[fuse-native-sidecar] added AlluxioRuntime FUSE container locus-fuse-imagenet (fluidcloudnative/alluxio-fuse:2.9.0), "
+                    + "copied from the first container of FUSE DaemonSet ml/imagenet-fuse"
+            ), "\(r.stdout)")
         #expect(r.stdout.contains(#"{"op":"add","path":"/spec/initContainers","#))
         #expect(r.stdout.contains("Mutated pod:\napiVersion: v1"))
         #expect(r.stderr.contains("built-in example"))
@@ -368,16 +389,25 @@ struct MutateCommandTests {
         let start = try #require(state.range(of: "# The runtimes' FUSE DaemonSets"))
         let end = try #require(state.range(of: "\ncache:\n"))
         try dir.write("state.yaml", String(state[..<start.lowerBound]) + String(state[state.index(after: end.lowerBound)...]))
-        let r = try runProcess(locusExecutable, ["mutate", "\(Self.examples)/train-sidecar.yaml", "--cluster-state", dir.file("state.yaml")])
+        let r = try runProcess(
+            locusExecutable, ["mutate", "\(Self.examples)/train-sidecar.yaml", "--cluster-state", dir.file("state.yaml")])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("built from AlluxioRuntime ml/imagenet's spec.fuse, because the cluster state carries no DaemonSets: not the container Fluid's FUSE DaemonSet runs"), "\(r.stdout)")
+        #expect(
+            r.stdout.contains(
+                "built from AlluxioRuntime ml/imagenet's spec.fuse, because the cluster state carries no DaemonSets: not the container "
+                    + "Fluid's FUSE DaemonSet runs"
+            ), "\(r.stdout)")
     }
 
     @Test func aClusterStateFileAndADenial() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
         try dir.write("state.yaml", "datasets: []\n")
-        try dir.write("pod.yaml", "kind: Pod\napiVersion: v1\nmetadata: {name: x, labels: {locus.dev/inject: \"true\"}, annotations: {locus.dev/datasets: imagenet}}\nspec: {containers: [{name: a, image: b}]}\n")
+        try dir.write(
+            "pod.yaml",
+            "kind: Pod\napiVersion: v1\nmetadata: {name: x, labels: {locus.dev/inject: \"true\"}, annotations: {locus.dev/datasets: "
+                + "imagenet}}\nspec: {containers: [{name: a, image: b}]}\n"
+        )
         let r = try runProcess(locusExecutable, ["mutate", dir.file("pod.yaml"), "--cluster-state", dir.file("state.yaml")])
         #expect(r.status == 0)
         #expect(r.stdout.hasPrefix("DENIED pod x: Locus denied the pod: dataset default/imagenet: no such Dataset"), "\(r.stdout)")
@@ -388,7 +418,10 @@ struct MutateCommandTests {
         (["mutate", "Package.swift"], "not valid YAML or JSON"),
         (["mutate", "manifests/service.yaml"], "expected kind: Pod, got \"Service\""),
         (["mutate", "examples/train-sidecar.yaml", "--output", "xml"], "xml"),
-        (["mutate", "examples/train-sidecar.yaml", "--cluster-state", "/nonexistent.yaml"], "cluster state /nonexistent.yaml is missing (no such file)"),
+        (
+            ["mutate", "examples/train-sidecar.yaml", "--cluster-state", "/nonexistent.yaml"],
+            "cluster state /nonexistent.yaml is missing (no such file)"
+        ),
     ])
     func badInputExits2WithOneLine(args: [String], reason: String) throws {
         let r = try runProcess(locusExecutable, args, cwd: IndependentCheckTests.root)
@@ -418,11 +451,15 @@ struct ScoreCommandTests {
         let dir = try TempDir()
         defer { dir.cleanup() }
         try dir.write("state.yaml", "cache:\n  - {node: a, dataset: noslash, ssd: 1Gi}\n")
-        let r = try runProcess(locusExecutable, ["score", "examples/train-sidecar.yaml", "--cluster-state", dir.file("state.yaml")], cwd: IndependentCheckTests.root)
+        let r = try runProcess(
+            locusExecutable, ["score", "examples/train-sidecar.yaml", "--cluster-state", dir.file("state.yaml")],
+            cwd: IndependentCheckTests.root)
         #expect(r.status == 2)
         #expect(r.stderr.contains("dataset \"noslash\" must be namespace/name"), "\(r.stderr)")
         try dir.write("state2.yaml", "cache:\n  - {node: a, dataset: ml/x, ssd: lots}\n")
-        let r2 = try runProcess(locusExecutable, ["score", "examples/train-sidecar.yaml", "--cluster-state", dir.file("state2.yaml")], cwd: IndependentCheckTests.root)
+        let r2 = try runProcess(
+            locusExecutable, ["score", "examples/train-sidecar.yaml", "--cluster-state", dir.file("state2.yaml")],
+            cwd: IndependentCheckTests.root)
         #expect(r2.status == 2 && r2.stderr.contains("ssd \"lots\" is not a byte amount"), "\(r2.stderr)")
     }
 }
@@ -434,8 +471,10 @@ struct ClusterStateCacheTests {
     @Test func compactingKeepsEveryObject() throws {
         let cache = try ExampleState.clusterState().makeClusterCache()
         func sorted<T: KubeObject & Hashable>(_ store: Store<T>) -> [T] { store.list().sorted { $0.metadata.key < $1.metadata.key } }
-        let before = (sorted(cache.persistentVolumeClaims), sorted(cache.persistentVolumes), sorted(cache.datasets), sorted(cache.runtimes),
-                      sorted(cache.nodes), sorted(cache.configMaps), sorted(cache.namespaces))
+        let before = (
+            sorted(cache.persistentVolumeClaims), sorted(cache.persistentVolumes), sorted(cache.datasets), sorted(cache.runtimes),
+            sorted(cache.nodes), sorted(cache.configMaps), sorted(cache.namespaces)
+        )
         #expect(!before.0.isEmpty && !before.2.isEmpty && !before.3.isEmpty && !before.4.isEmpty)
         try cache.compact()
         #expect(sorted(cache.persistentVolumeClaims) == before.0)

@@ -9,6 +9,7 @@ import NIOEmbedded
 import NIOHTTP1
 import NIOHTTPTypes
 import Testing
+
 @testable import WebhookServer
 
 /// Records what `MutateOnEventLoop` hands on to the router.
@@ -58,7 +59,7 @@ struct EventLoopMutateTests {
         try channel.writeInbound(HTTPRequestPart.end(nil))
         guard let first = try channel.readOutbound(as: HTTPResponsePart.self) else { return nil }
         guard case .head(let response) = first, case .body(let answer) = try channel.readOutbound(as: HTTPResponsePart.self),
-              case .end = try channel.readOutbound(as: HTTPResponsePart.self)
+            case .end = try channel.readOutbound(as: HTTPResponsePart.self)
         else { throw TestFailure("not head, body, end") }
         return (response, String(buffer: answer))
     }
@@ -150,7 +151,10 @@ struct EventLoopMutateTests {
                 post.body = .bytes(ByteBuffer(string: body))
                 let r = try await client.execute(post, timeout: .seconds(5))
                 #expect(r.headers.first(name: "Date") != nil)
-                got.append("\(r.status.code) \(r.headers.first(name: "Content-Type") ?? "") \(String(buffer: try await r.body.collect(upTo: 1 << 20)))")
+                got.append(
+                    "\(r.status.code) \(r.headers.first(name: "Content-Type") ?? "") "
+                        + "\(String(buffer: try await r.body.collect(upTo: 1 << 20)))"
+                )
             }
             answers.append(got)
             try await client.shutdown()

@@ -1,14 +1,15 @@
 import AsyncHTTPClient
 import Foundation
 import JSON
-import Logging
 import KubeClient
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import Synchronization
 import Testing
+
 @testable import WebhookServer
 
 /// A TLS connection that sends raw bytes, to play a client that trickles its request.
@@ -16,7 +17,8 @@ enum RawTLS {
     /// Connects, runs `writer` (which may trickle bytes) until the server closes the connection;
     /// returns how long the connection lived after `writer` started.
     static func timeUntilClosed(
-        port: Int, caPEM: String, limit: Duration, _ writer: @escaping @Sendable (NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> Void
+        port: Int, caPEM: String, limit: Duration,
+        _ writer: @escaping @Sendable (NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> Void
     ) async throws -> Duration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
@@ -86,7 +88,9 @@ struct FaultTests {
         #expect(slowHead < .seconds(4), "closed at its head deadline, not left open: \(slowHead)")
         // A body announced as 100 KB that arrives 10 bytes every 200 ms.
         let slowBody = try await RawTLS.timeUntilClosed(port: locus.port, caPEM: ca, limit: .seconds(8)) { out in
-            try await out.write(ByteBuffer(string: "POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"))
+            try await out.write(
+                ByteBuffer(
+                    string: "POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"))
             for _ in 0..<40 {
                 try await Task.sleep(for: .milliseconds(200))
                 try await out.write(ByteBuffer(string: "          "))
@@ -94,7 +98,8 @@ struct FaultTests {
         }
         #expect(slowBody < .seconds(4), "closed at its body deadline: \(slowBody)")
         // A connection that never starts its TLS handshake.
-        let silent = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: locus.port).get()
+        let silent = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: locus.port)
+            .get()
         let opened = ContinuousClock.now
         try await silent.closeFuture.get()
         #expect(ContinuousClock.now - opened < .seconds(4), "closed at the first head's deadline")
@@ -126,7 +131,12 @@ struct FaultTests {
         let lateSlowHead = try await RawTLS.timeUntilClosed(port: locus.port, caPEM: ca, limit: .seconds(10)) { out in
             let review = String(decoding: admissionReview(pod: makePod(claims: ["imagenet"])), as: UTF8.self)
             for _ in 0..<15 {
-                try await out.write(ByteBuffer(string: "POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(review.utf8.count)\r\n\r\n\(review)"))
+                try await out.write(
+                    ByteBuffer(
+                        string:
+                            "POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+                            + "\(review.utf8.count)\r\n\r\n\(review)"
+                    ))
                 try await Task.sleep(for: .milliseconds(100))
             }
             try await out.write(ByteBuffer(string: "POST /mutate HTTP/1.1\r\nHost: localhost\r\n"))
@@ -135,7 +145,9 @@ struct FaultTests {
                 try await out.write(ByteBuffer(string: "X-Slow-\(i): a\r\n"))
             }
         }
-        #expect(lateSlowHead > .milliseconds(1500) && lateSlowHead < .milliseconds(4500), "closed about 1 s after the trickle began: \(lateSlowHead)")
+        #expect(
+            lateSlowHead > .milliseconds(1500) && lateSlowHead < .milliseconds(4500),
+            "closed about 1 s after the trickle began: \(lateSlowHead)")
         #expect(try await Self.metric("locus_http_slow_requests_closed_count", locus) == 4)
         await locus.stop()
     }
@@ -149,14 +161,15 @@ struct FaultTests {
         var holders: [Task<Int, any Error>] = []
         for i in 0..<2 {  // with the metrics client below that makes three
             let served = SharedInt()
-            holders.append(Task {
-                try await SingleConnection.with(port: locus.port, caPEM: [ca]) { c in
-                    let s = try await c.request(.GET, "/healthz").status
-                    served.increment()
-                    while release.get() <= i { try await Task.sleep(for: .milliseconds(20)) }
-                    return s
-                }
-            })
+            holders.append(
+                Task {
+                    try await SingleConnection.with(port: locus.port, caPEM: [ca]) { c in
+                        let s = try await c.request(.GET, "/healthz").status
+                        served.increment()
+                        while release.get() <= i { try await Task.sleep(for: .milliseconds(20)) }
+                        return s
+                    }
+                })
             #expect(await eventually { served.get() == 1 })
         }
         let metricsClient = try makeClient(caPEM: ca)
@@ -176,8 +189,12 @@ struct FaultTests {
         #expect(try await fourth.value == 200, "and then it is served")
         release.set(2)
         for h in holders { #expect(try await h.value == 200) }
-        let text = String(buffer: try await metricsClient.execute(HTTPClientRequest(url: "\(locus.url)/metrics"), timeout: .seconds(5)).body.collect(upTo: 1 << 20))
-        #expect(text.contains("locus_http_connection_limit_reached_count") && !text.contains("locus_http_connection_limit_reached_count 0"), "\(text)")
+        let text = String(
+            buffer: try await metricsClient.execute(HTTPClientRequest(url: "\(locus.url)/metrics"), timeout: .seconds(5)).body.collect(
+                upTo: 1 << 20))
+        #expect(
+            text.contains("locus_http_connection_limit_reached_count") && !text.contains("locus_http_connection_limit_reached_count 0"),
+            "\(text)")
         try await metricsClient.shutdown()
         await locus.stop()
     }
@@ -212,12 +229,14 @@ struct FaultTests {
     @Test func onlyFluidsFuseDaemonSetsAreWatched() async throws {
         let (api, kube, live) = try await Self.exampleCluster()
         let path = Resource.daemonSets.path()
-        api.apply(path, kind: "DaemonSet", ["metadata": ["name": "kube-proxy", "namespace": "kube-system", "labels": ["k8s-app": "kube-proxy"]]])
+        api.apply(
+            path, kind: "DaemonSet", ["metadata": ["name": "kube-proxy", "namespace": "kube-system", "labels": ["k8s-app": "kube-proxy"]]])
         let run = Task { await live.run() }
         #expect(await eventually(timeout: .seconds(10)) { live.hasSynced })
         #expect(Set(live.cache.daemonSets.keys) == ["ml/imagenet-fuse", "ml/llama-weights-fuse"])
         api.apply(path, kind: "DaemonSet", ["metadata": ["name": "jfs-fuse", "namespace": "team", "labels": ["role": "juicefs-fuse"]]])
-        api.apply(path, kind: "DaemonSet", ["metadata": ["name": "node-exporter", "namespace": "monitoring", "labels": ["app": "node-exporter"]]])
+        api.apply(
+            path, kind: "DaemonSet", ["metadata": ["name": "node-exporter", "namespace": "monitoring", "labels": ["app": "node-exporter"]]])
         _ = api.delete(path, kind: "DaemonSet", namespace: "ml", name: "imagenet-fuse")
         #expect(await eventually(timeout: .seconds(5)) { Set(live.cache.daemonSets.keys) == ["ml/llama-weights-fuse", "team/jfs-fuse"] })
         #expect(live.cache.daemonSets.get(namespace: "monitoring", name: "node-exporter") == nil)
@@ -259,17 +278,24 @@ struct FaultTests {
         #expect(await eventually(timeout: .seconds(10)) { api.openWatches == informers })
 
         await api.goAway()
-        #expect(await eventually(timeout: .seconds(15)) { logged("lost contact with the API server").count == informers },
+        #expect(
+            await eventually(timeout: .seconds(15)) { logged("lost contact with the API server").count == informers },
             "\(logged("lost contact").count) of \(informers) informers reported the loss")
         // Longer than the bound again: retries keep failing, and nothing more is logged at warning level.
         try await Task.sleep(for: .seconds(4))
         #expect(logged("lost contact with the API server").count == informers, "one warning per resource, not one per retry")
-        #expect(Set(logged("lost contact").compactMap { line in
-            line.range(of: #""resource":"[^"]+""#, options: .regularExpression).map { String(line[$0]) } }).count == informers)
+        #expect(
+            Set(
+                logged("lost contact").compactMap { line in
+                    line.range(of: #""resource":"[^"]+""#, options: .regularExpression).map { String(line[$0]) }
+                }
+            ).count == informers)
         #expect(live.stats.allSatisfy { $0.stats.reconnects > 0 } || live.stats.allSatisfy { $0.stats.lastError != nil })
         #expect(live.stats.contains { $0.stats.silentWatches > 0 }, "watches with no FIN are cut by the silence bound")
         let (_, metrics) = try await get("/metrics")
-        let since = metrics.split(separator: "\n").first { $0.hasPrefix(#"locus_informer_seconds_since_contact_seconds{resource="nodes"}"#) }
+        let since = metrics.split(separator: "\n").first {
+            $0.hasPrefix(#"locus_informer_seconds_since_contact_seconds{resource="nodes"}"#)
+        }
         let seconds = since.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } } ?? -1
         #expect(seconds >= 4, "\(since ?? "no seconds-since-contact gauge for nodes")")
         #expect(metrics.contains(#"locus_informer_contact_bool{resource="nodes"} 0"#), "\(metrics)")
@@ -277,7 +303,8 @@ struct FaultTests {
         #expect(status == 200 && ready.contains("serving cached cluster state") && ready.contains("nodes ("), "\(ready)")
 
         try await api.comeBack()
-        #expect(await eventually(timeout: .seconds(20)) { logged("contact with the API server restored").count == informers },
+        #expect(
+            await eventually(timeout: .seconds(20)) { logged("contact with the API server restored").count == informers },
             "\(logged("restored").count) of \(informers) informers reported the return")
         api.apply(Resource.nodes.path(), kind: "Node", ["metadata": ["name": "node-after-outage"]])
         #expect(await eventually(timeout: .seconds(10)) { live.cache.nodes.get(namespace: nil, name: "node-after-outage") != nil })
@@ -302,9 +329,10 @@ struct FaultTests {
         let (api, kube, live) = try await Self.exampleCluster()
         let locus = try await RunningLocus.start(backend: .live(live))
         let client = try makeClient(caPEM: locus.certs.caCertificatePEM)
-        #expect(await eventually(timeout: .seconds(15)) {
-            (try? await client.execute(HTTPClientRequest(url: "\(locus.url)/readyz"), timeout: .seconds(2)))?.status == .ok
-        })
+        #expect(
+            await eventually(timeout: .seconds(15)) {
+                (try? await client.execute(HTTPClientRequest(url: "\(locus.url)/readyz"), timeout: .seconds(2)))?.status == .ok
+            })
         await api.stop()
         #expect(await eventually(timeout: .seconds(15)) { live.stats.contains { $0.stats.reconnects > 0 } })
         let ready = try await client.execute(HTTPClientRequest(url: "\(locus.url)/readyz"), timeout: .seconds(5))

@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import WebhookServer
 
 /// The read deadlines' decisions alone: a manual clock (instants passed in), no channel, no timer.

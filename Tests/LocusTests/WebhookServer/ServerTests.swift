@@ -8,6 +8,7 @@ import NIOHTTP1
 import NIOSSL
 import Synchronization
 import Testing
+
 @testable import WebhookServer
 
 @Suite("TLS server: routes, readiness, metrics, limits, certificate rotation")
@@ -103,7 +104,11 @@ struct ServerTests {
         chunked.method = .POST
         chunked.headers.add(name: "Content-Type", value: "application/json")
         let piece = ByteBuffer(repeating: UInt8(ascii: " "), count: 1 << 20)
-        chunked.body = .stream(AsyncStream<ByteBuffer> { c in for _ in 0..<4 { c.yield(piece) }; c.finish() }, length: .unknown)
+        chunked.body = .stream(
+            AsyncStream<ByteBuffer> { c in
+                for _ in 0..<4 { c.yield(piece) }
+                c.finish()
+            }, length: .unknown)
         let r = try await client.execute(chunked, timeout: .seconds(10))
         #expect(r.status == .payloadTooLarge)
         try await client.shutdown()
@@ -190,9 +195,11 @@ struct ServerTests {
 
     @Test func readyOnlyAfterTheInformersSynced() async throws {
         let api = try await FakeAPIServer.start()
-        for c in [("/api/v1/persistentvolumeclaims", "PersistentVolumeClaim"), ("/api/v1/persistentvolumes", "PersistentVolume"),
-                  ("/api/v1/nodes", "Node"), ("/api/v1/configmaps", "ConfigMap"), ("/api/v1/namespaces", "Namespace"),
-                  ("/apis/apps/v1/daemonsets", "DaemonSet"), ("/api/v1/pods", "Pod")] {
+        for c in [
+            ("/api/v1/persistentvolumeclaims", "PersistentVolumeClaim"), ("/api/v1/persistentvolumes", "PersistentVolume"),
+            ("/api/v1/nodes", "Node"), ("/api/v1/configmaps", "ConfigMap"), ("/api/v1/namespaces", "Namespace"),
+            ("/apis/apps/v1/daemonsets", "DaemonSet"), ("/api/v1/pods", "Pod"),
+        ] {
             api.serve(c.0, kind: c.1)
         }
         api.setRequiredToken("not-yet")  // every list fails with 401 until the token is "rotated"
@@ -219,7 +226,9 @@ struct ServerTests {
         #expect(live.cache.datasets.count == 0)
         let metrics = try await client.execute(HTTPClientRequest(url: "\(locus.url)/metrics"), timeout: .seconds(5))
         let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
-        #expect(text.contains(#"locus_informer_synced_bool{resource="nodes"} 1.0"#) || text.contains(#"locus_informer_synced_bool{resource="nodes"} 1"#), "\(text)")
+        #expect(
+            text.contains(#"locus_informer_synced_bool{resource="nodes"} 1.0"#)
+                || text.contains(#"locus_informer_synced_bool{resource="nodes"} 1"#), "\(text)")
         try await client.shutdown()
         await locus.stop()
         await kube.shutdown()
@@ -232,7 +241,8 @@ struct ServerTests {
         let names = leaf._subjectAlternativeNames().map { san -> String in
             switch san.nameType {
             case .dnsName: return String(decoding: san.contents, as: UTF8.self)
-            case .ipAddress: return san.contents.count == 4 ? san.contents.map(String.init).joined(separator: ".") : "ipv6:\(san.contents.count)"
+            case .ipAddress:
+                return san.contents.count == 4 ? san.contents.map(String.init).joined(separator: ".") : "ipv6:\(san.contents.count)"
             default: return "other"
             }
         }

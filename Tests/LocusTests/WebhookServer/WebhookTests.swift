@@ -7,6 +7,7 @@ import Mutators
 import NIOCore
 import NIOHTTP1
 import Testing
+
 @testable import WebhookServer
 
 @Suite("POST /mutate over TLS")
@@ -17,7 +18,9 @@ struct WebhookTests {
         var text: String
     }
 
-    static func post(_ client: HTTPClient, _ locus: RunningLocus, _ body: [UInt8], contentType: String? = "application/json") async throws -> Answer {
+    static func post(_ client: HTTPClient, _ locus: RunningLocus, _ body: [UInt8], contentType: String? = "application/json") async throws
+        -> Answer
+    {
         var req = HTTPClientRequest(url: "\(locus.url)/mutate")
         req.method = .POST
         if let contentType { req.headers.add(name: "Content-Type", value: contentType) }
@@ -33,7 +36,9 @@ struct WebhookTests {
         return try JSONValue.parse(try #require(Data(base64Encoded: b64)))
     }
 
-    static func withLocus(_ configure: (inout ServeConfig) -> Void = { _ in }, _ body: (HTTPClient, RunningLocus) async throws -> Void) async throws {
+    static func withLocus(_ configure: (inout ServeConfig) -> Void = { _ in }, _ body: (HTTPClient, RunningLocus) async throws -> Void)
+        async throws
+    {
         let locus = try await RunningLocus.start(backend: .fixed(try exampleCache()), configure: configure)
         let client = try makeClient(caPEM: locus.certs.caCertificatePEM)
         do {
@@ -71,7 +76,10 @@ struct WebhookTests {
     /// Locus has no side effects to skip, which is what `sideEffects: None` promises.
     @Test func dryRunGetsTheSameAnswer() async throws {
         try await Self.withLocus { client, locus in
-            for pod in [makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["imagenet"]), makePod(annotations: ["locus.dev/datasets": "nope"])] {
+            for pod in [
+                makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["imagenet"]),
+                makePod(annotations: ["locus.dev/datasets": "nope"]),
+            ] {
                 let real = try await Self.post(client, locus, admissionReview(pod: pod, uid: "d-1"))
                 let dry = try await Self.post(client, locus, admissionReview(pod: pod, uid: "d-1", dryRun: true))
                 #expect(real.status == .ok && dry.status == .ok)
@@ -80,13 +88,16 @@ struct WebhookTests {
             }
             let metrics = try await client.execute(HTTPClientRequest(url: "\(locus.url)/metrics"), timeout: .seconds(5))
             let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
-            #expect(text.contains(#"locus_admission_reviews_total{outcome="denied",engine="none"} 2"#), "both reviews of the denied pod answered: \(text)")
+            #expect(
+                text.contains(#"locus_admission_reviews_total{outcome="denied",engine="none"} 2"#),
+                "both reviews of the denied pod answered: \(text)")
         }
     }
 
     @Test func v1beta1IsAnsweredInKind() async throws {
         try await Self.withLocus { client, locus in
-            let a = try await Self.post(client, locus, admissionReview(pod: makePod(claims: ["imagenet"]), uid: "b-1", apiVersion: "admission.k8s.io/v1beta1"))
+            let a = try await Self.post(
+                client, locus, admissionReview(pod: makePod(claims: ["imagenet"]), uid: "b-1", apiVersion: "admission.k8s.io/v1beta1"))
             #expect(a.status == .ok)
             #expect(a.body?["apiVersion"] == "admission.k8s.io/v1beta1")
             #expect(a.body?["response"]?["uid"] == "b-1")
@@ -100,9 +111,16 @@ struct WebhookTests {
             let cases: [(String, [UInt8])] = [
                 ("UPDATE", admissionReview(pod: pod, operation: "UPDATE")),
                 ("DELETE", admissionReview(pod: nil, operation: "DELETE")),
-                ("ConfigMap", admissionReview(pod: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "x"]],
-                                              kind: ["group": "", "version": "v1", "kind": "ConfigMap"])),
-                ("Deployment", admissionReview(pod: ["kind": "Deployment"], kind: ["group": "apps", "version": "v1", "kind": "Deployment"])),
+                (
+                    "ConfigMap",
+                    admissionReview(
+                        pod: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "x"]],
+                        kind: ["group": "", "version": "v1", "kind": "ConfigMap"])
+                ),
+                (
+                    "Deployment",
+                    admissionReview(pod: ["kind": "Deployment"], kind: ["group": "apps", "version": "v1", "kind": "Deployment"])
+                ),
                 ("not opted in", admissionReview(pod: makePod(labels: [:], claims: ["imagenet"]))),
             ]
             for (name, body) in cases {
@@ -116,7 +134,8 @@ struct WebhookTests {
 
     @Test func deniedPodsGetTheReasonInAWellFormedReview() async throws {
         try await Self.withLocus { client, locus in
-            let a = try await Self.post(client, locus, admissionReview(pod: makePod(annotations: ["locus.dev/datasets": "missing"]), uid: "d-1"))
+            let a = try await Self.post(
+                client, locus, admissionReview(pod: makePod(annotations: ["locus.dev/datasets": "missing"]), uid: "d-1"))
             #expect(a.status == .ok)
             let r = try #require(a.body?["response"])
             #expect(r["uid"] == "d-1" && r["allowed"] == false && r["patch"] == nil)
@@ -138,9 +157,18 @@ struct WebhookTests {
         (#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v2"}"#, "apiVersion must be one of"),
         (#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1"}"#, "AdmissionReview has no request"),
         (#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"operation":"CREATE"}}"#, "request.uid is missing"),
-        (#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"x","kind":{"kind":"Pod"}}}"#, "request.operation is missing"),
-        (#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"x","operation":"CREATE"}}"#, "request.kind is missing"),
-        (#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"x","operation":"CREATE","kind":{"kind":"Pod"},"object":7}}"#, "request.object is not an object"),
+        (
+            #"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"x","kind":{"kind":"Pod"}}}"#,
+            "request.operation is missing"
+        ),
+        (
+            #"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"x","operation":"CREATE"}}"#,
+            "request.kind is missing"
+        ),
+        (
+            #"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"x","operation":"CREATE","kind":{"kind":"Pod"},"object":7}}"#,
+            "request.object is not an object"
+        ),
     ])
     func malformedReviewsGet400WithTheReason(body: String, reason: String) async throws {
         try await Self.withLocus { client, locus in
