@@ -70,29 +70,9 @@ public struct LocusRoutes: Sendable {
             var request = request
             return try await self.prioritize(&request)
         }
-        router.get("/healthz") { _, _ in Self.text(.ok, "ok\n") }
-        let serving = self.serving
-        router.get("/readyz") { _, _ -> Response in
-            if serving?.isDraining == true { return Self.text(.serviceUnavailable, "not ready: shutting down\n") }
-            if serving?.isLocalityPrimed == false, backend.isReady {
-                return Self.text(.serviceUnavailable, "not ready: building the locality index\n")
-            }
-            if backend.isReady {
-                // During an API server outage Locus keeps answering from its cache: readiness stays,
-                // and says which resources are stale.
-                let stale = backend.staleResources()
-                guard !stale.isEmpty else { return Self.text(.ok, "ready\n") }
-                let list = stale.map { "\($0.resource) (\($0.seconds) s)" }.joined(separator: ", ")
-                return Self.text(.ok, "ready, serving cached cluster state; no contact with the API server for: \(list)\n")
-            }
-            return Self.text(.serviceUnavailable, "not ready: waiting for the first list of \(backend.unsynced.joined(separator: ", "))\n")
-        }
-        router.get("/metrics") { _, _ -> Response in
-            self.refreshGauges()
-            return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
-        }
+        router.get(RouterPath(Route.healthz.rawValue)) { _, _ in Self.text(.ok, "ok\n") }
+        router.get(RouterPath(Route.readyz.rawValue)) { _, _ in self.readiness() }
+        router.get(RouterPath(Route.metrics.rawValue)) { _, _ in self.metricsPage() }
         return router
     }
 }
