@@ -1,0 +1,128 @@
+import CoreFoundation  // timespec's fields (clock_gettime)
+import Foundation
+import JSON
+import KubeClient
+import Locality
+import Mutators
+import SchedulerExtender
+import WebhookServer
+
+/// In-process cost of each stage of a /mutate answer (no network): where the time goes.
+func stages(_ args: [String]) throws {
+    guard let bodyFile = argument("--body", args), let body = FileManager.default.contents(atPath: bodyFile) else {
+        fail("--body FILE is required")
+    }
+    let n = argument("--iterations", args).flatMap(Int.init) ?? 20_000
+    let cache = try ExampleState.clusterState().makeClusterCache()
+    let policy = AdmissionPolicy()
+    let bytes = Array(body)
+    let only = argument("--only", args)
+    func time(_ name: String, _ f: () throws -> Void) rethrows {
+        if let only, !name.hasPrefix(only) { return }
+        for _ in 0..<(n / 10) { try f() }
+        let start = ContinuousClock.now
+        for _ in 0..<n { try f() }
+        let d = ContinuousClock.now - start
+        let us = (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(n)
+        print(String(format: "%-28@ %8.2f µs", name as NSString, us))
+    }
+    let request = try AdmissionRequest.parse(bytes)
+    let result = Admission.review(request, catalog: cache, policy: policy)
+    try time("parse AdmissionReview") { _ = try AdmissionRequest.parse(bytes) }
+    try time("JSONDecoder (for scale)") { _ = try JSONDecoder().decode(JSONValue.self, from: body) }
+    time("decide + mutate + diff") { _ = Admission.review(request, catalog: cache, policy: policy) }
+    time("write response") { _ = result.response.review(apiVersion: request.apiVersion) }
+    try time("whole answer") {
+        let r = try AdmissionRequest.parse(bytes)
+        _ = Admission.review(r, catalog: cache, policy: policy).response.review(apiVersion: r.apiVersion)
+    }
+    // The whole answer on several threads at once over the same caches: what sharing costs.
+    let threads = argument("--threads", args).flatMap(Int.init) ?? 2
+    if only == nil || only == "threads" {
+        let start = ContinuousClock.now
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            for _ in 0..<n {
+                guard let r = try? AdmissionRequest.parse(bytes) else { return }
+                _ = Admission.review(r, catalog: cache, policy: policy).response.review(apiVersion: r.apiVersion)
+            }
+        }
+        let d = ContinuousClock.now - start
+        let us = (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(n)
+        print(String(format: "%-28@ %8.2f µs", "whole answer, \(threads) threads" as NSString, us))
+    }
+}
+
+/// In-process cost of each stage of a /prioritize answer over a cluster state.
+func extenderStages(_ args: [String]) throws {
+    guard let bodyFile = argument("--body", args), let body = FileManager.default.contents(atPath: bodyFile),
+        let statePath = argument("--state", args)
+    else { fail("--body FILE and --state FILE are required") }
+    let n = argument("--iterations", args).flatMap(Int.init) ?? 200
+    let state = try ClusterStateFile.read(path: statePath)
+    let cache = state.makeClusterCache()
+    let entries = state.cacheEntries
+    let index = LocalityIndex()
+    LocalityFeeds(cache: cache, index: index, staticEntries: entries).refresh()
+    let bytes = Array(body)
+    func time(_ name: String, _ f: () throws -> Void) rethrows {
+        let start = ContinuousClock.now
+        for _ in 0..<n { try f() }
+        let d = ContinuousClock.now - start
+        print(
+            String(
+                format: "%-28@ %8.1f µs", name as NSString,
+                (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(n)))
+    }
+    let parsed = try ExtenderArgs.parse(bytes)
+    let plan = PodPlan.of(pod: parsed.pod, cache: cache)
+    let verdicts = Extender.prioritize(plan, nodes: parsed.nodeNames, locality: index.snapshot(), config: ExtenderConfig(), detailed: false)
+    try time("parse ExtenderArgs") { _ = try ExtenderArgs.parse(bytes) }
+    time("plan") { _ = PodPlan.of(pod: parsed.pod, cache: cache) }
+    time("score") {
+        _ = Extender.scores(
+            plan, nodes: parsed.nodeNames, locality: index.snapshot(), config: ExtenderConfig(), view: NodeView.cluster(cache))
+    }
+    time("encode") {
+        var out: [UInt8] = []
+        out.reserveCapacity(32 * verdicts.count + 2)
+        writeHostPriorities(count: verdicts.count, host: { verdicts[$0].node }, score: { verdicts[$0].score }, into: &out)
+    }
+    // One round of a live cluster's locality refresh, off the request path: Fluid's status again
+    // from the caches, then each engine source replaced with what its workers said (here the
+    // cluster-state figures, relabelled: JuiceFS and Alluxio for FUSE datasets, Vineyard for IPC).
+    let feeds = LocalityFeeds(cache: cache, index: index, staticEntries: entries)
+    var engines: [LocalitySource: LocalityIndex.Picture] = [:]
+    for (node, datasets) in index.picture(of: .clusterState) {
+        for (ref, o) in datasets {
+            let source: LocalitySource = o.sharedMemory ? .vineyard : (ref.name.hasSuffix("a") ? .alluxio : .juicefs)
+            var e = o
+            e.source = source
+            engines[source, default: [:]][node, default: [:]][ref] = e
+        }
+    }
+    time("refresh: Fluid status") { feeds.refresh() }
+    time("  of which the picture") { _ = FluidStatusSource.picture(cache: cache, now: Date()) }
+    time("refresh: one engine source") { index.replace(source: .juicefs, with: engines[.juicefs] ?? [:]) }
+    let rounds = 20
+    let cpu0 = processCPUSeconds()
+    let wall0 = ContinuousClock.now
+    for _ in 0..<rounds {
+        feeds.refresh()
+        for (source, picture) in engines { index.replace(source: source, with: picture) }
+    }
+    let wall = ContinuousClock.now - wall0
+    print(
+        String(
+            format: "%-28@ %8.1f ms CPU, %.1f ms wall (Fluid status + %d engine sources, %d observations)",
+            "one refresh round" as NSString, (processCPUSeconds() - cpu0) * 1000 / Double(rounds),
+            (Double(wall.components.seconds) * 1e3 + Double(wall.components.attoseconds) / 1e15) / Double(rounds),
+            engines.count,
+            index.picture(of: .fluidStatus).values.map(\.count).reduce(0, +) + engines.values.flatMap(\.values).map(\.count).reduce(0, +)))
+}
+
+/// CPU time this process has used, user and system.
+func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
