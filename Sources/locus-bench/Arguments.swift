@@ -1,7 +1,4 @@
 import Foundation
-import KubeClient
-import Mutators
-import WebhookServer
 
 func argument(_ name: String, _ args: [String]) -> String? {
     guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }

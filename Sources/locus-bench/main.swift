@@ -11,7 +11,6 @@
 //       Prints a cluster-state file with N dataset PVCs (and their PVs) over M datasets, and D of
 //       their runtimes' FUSE DaemonSets (default M).
 import Foundation
-import JSON
 
 let args = Array(CommandLine.arguments.dropFirst())
 do {
