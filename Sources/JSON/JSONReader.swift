@@ -70,17 +70,8 @@ enum JSONReader {
                 pos += 1
                 skipSpace()
                 try member(&self, key)
-                skipSpace()
-                guard pos < bytes.count else { throw error("unexpected end of input in an object") }
-                if bytes[pos] == UInt8(ascii: ",") {
-                    pos += 1
-                    continue
-                }
-                if bytes[pos] == UInt8(ascii: "}") {
-                    pos += 1
-                    return
-                }
-                throw error("expected ',' or '}'")
+                if try nextMember(closing: UInt8(ascii: "}")) { continue }
+                return
             }
         }
 
@@ -145,17 +136,8 @@ enum JSONReader {
                     try skip(depth: depth)
                 }
                 elements.append(LazyElement(range: start..<pos, kept: kept))
-                skipSpace()
-                guard pos < bytes.count else { throw error("unexpected end of input in an array") }
-                if bytes[pos] == UInt8(ascii: ",") {
-                    pos += 1
-                    continue
-                }
-                if bytes[pos] == UInt8(ascii: "]") {
-                    pos += 1
-                    return
-                }
-                throw error("expected ',' or ']'")
+                if try nextMember(closing: UInt8(ascii: "]")) { continue }
+                return
             }
         }
 
@@ -295,6 +277,22 @@ enum JSONReader {
             _ = try number()
         }
 
+        /// After a member or an element: true past a `,` (another follows), false past `closing` (the
+        /// object or array ends); anything else is an error.
+        @inline(__always) mutating func nextMember(closing: UInt8) throws -> Bool {
+            skipSpace()
+            guard pos < bytes.count else {
+                throw error(closing == UInt8(ascii: "}") ? "unexpected end of input in an object" : "unexpected end of input in an array")
+            }
+            if bytes[pos] == UInt8(ascii: ",") {
+                pos += 1
+                return true
+            }
+            guard bytes[pos] == closing else { throw error(closing == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'") }
+            pos += 1
+            return false
+        }
+
         @inline(__always) mutating func skipSpace() {
             while pos < bytes.count {
                 switch bytes[pos] {
@@ -351,17 +349,8 @@ enum JSONReader {
             while true {
                 skipSpace()
                 a.append(try value(depth: depth))
-                skipSpace()
-                guard pos < bytes.count else { throw error("unexpected end of input in an array") }
-                if bytes[pos] == UInt8(ascii: ",") {
-                    pos += 1
-                    continue
-                }
-                if bytes[pos] == UInt8(ascii: "]") {
-                    pos += 1
-                    return .array(a)
-                }
-                throw error("expected ',' or ']'")
+                if try nextMember(closing: UInt8(ascii: "]")) { continue }
+                return .array(a)
             }
         }
 
