@@ -30,30 +30,35 @@ public struct ServeConfig: Sendable, Equatable {
     public var requestBodyTimeoutSeconds: Double = 30
     public var shutdownDelaySeconds: Double = 5
     public var shutdownGraceSeconds: Double = 20
-    public var onFailure = AdmissionPolicy.OnFailure.deny
-    public var fuseMode = MutationConfig.FuseMode.serverful
-    public var podSecurityFallback = MutationConfig.PodSecurityFallback.deny
-    public var fuseDeviceResource = MutationConfig().fuseDeviceResource
+    public var onFailure = Self.policyDefaults.onFailure
+    public var fuseMode = Self.policyDefaults.mutation.defaultFuseMode
+    public var podSecurityFallback = Self.policyDefaults.mutation.podSecurityFallback
+    public var fuseDeviceResource = Self.policyDefaults.mutation.fuseDeviceResource
     public var kubernetesVersion: String?
-    public var sharedMemoryMountPath = "/var/run/vineyard"
-    public var socketRoots = MutationConfig().socketRoots
-    public var envIntoInitContainers = true
-    public var schedulingHints = true
-    public var avoidCacheNodes = true
-    public var announceInjections = true
-    public var memoryWeight = 1.0
-    public var ssdWeight = 0.5
-    public var hddWeight = 0.25
-    public var sharedMemoryBonus = 2
-    public var topologyNodeScore = 4
-    public var topologyZoneScore = 2
-    public var topologyRegionScore = 1
+    public var sharedMemoryMountPath = Self.policyDefaults.mutation.sharedMemoryMountPath
+    public var socketRoots = Self.policyDefaults.mutation.socketRoots
+    public var envIntoInitContainers = Self.policyDefaults.mutation.envIntoInitContainers
+    public var schedulingHints = Self.policyDefaults.mutation.schedulingHints
+    public var avoidCacheNodes = Self.policyDefaults.mutation.avoidCacheNodes
+    public var announceInjections = Self.policyDefaults.announceInjections
+    public var memoryWeight = Self.extenderDefaults.memoryWeight
+    public var ssdWeight = Self.extenderDefaults.ssdWeight
+    public var hddWeight = Self.extenderDefaults.hddWeight
+    public var sharedMemoryBonus = Self.extenderDefaults.sharedMemoryBonus
+    public var topologyNodeScore = Self.extenderDefaults.topologyNodeScore
+    public var topologyZoneScore = Self.extenderDefaults.topologyZoneScore
+    public var topologyRegionScore = Self.extenderDefaults.topologyRegionScore
     public var localityTTLSeconds: Double = 120
     public var localityRefreshSeconds: Double = 10
     public var askEngines = true
     public var engineTimeoutSeconds: Double = 2
 
     public enum LogFormat: String, Sendable, Equatable, CaseIterable { case json, text }
+
+    /// The defaults of the keys that go on into the admission policy or the extender's config are
+    /// those types' own defaults.
+    private static let policyDefaults = AdmissionPolicy()
+    private static let extenderDefaults = ExtenderConfig()
 
     public init() {}
 
