@@ -26,7 +26,6 @@ public final class Informer<T: KubeObject>: Sendable {
     let pageSize: Int
     let watchSeconds: ClosedRange<Int>
     let optionalResource: Bool
-    let silenceBound: Duration
     /// The instants passed to the state machine: contact and silence are reckoned with them.
     let now: @Sendable () -> Date
     /// What the informer sleeps on: backoff delays, the wait for a resource that is not served,
@@ -43,7 +42,6 @@ public final class Informer<T: KubeObject>: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }, clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger = Logger(label: "locus.informer")
     ) {
-        self.silenceBound = silenceBound
         self.now = now
         self.clock = clock
         self.machine = Mutex(InformerStateMachine(backoff: backoff, silenceBound: silenceBound))
@@ -228,8 +226,7 @@ public final class Informer<T: KubeObject>: Sendable {
                 continuation.finish(throwing: error)
             }
         }
-        let bound = silenceBound
-        let tick = machine.withLock { $0.silenceCheckInterval }
+        let (bound, tick) = machine.withLock { ($0.silenceBound, $0.silenceCheckInterval) }
         let clock = clock
         let watchdog = Task { [weak self] in
             while !Task.isCancelled {

@@ -11,8 +11,7 @@ enum OfflineInputs {
     ) throws -> (ServeConfig, ClusterStateFile, JSONValue) {
         var c = ServeConfig()
         if let config {
-            let data = try FileAccess.read(config, what: "config")
-            try c.apply(yaml: String(decoding: data, as: UTF8.self), source: config)
+            try c.apply(file: config)
             try c.validate()
         }
         let state = try clusterState.map(ClusterStateFile.read) ?? ExampleState.clusterState()

@@ -36,10 +36,7 @@ public struct Serve: AsyncParsableCommand {
     public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServeConfig {
         var c = ServeConfig()
         let file = config ?? environment["LOCUS_CONFIG"]
-        if let file {
-            let data = try FileAccess.read(file, what: "config")
-            try c.apply(yaml: String(decoding: data, as: UTF8.self), source: file)
-        }
+        if let file { try c.apply(file: file) }
         try c.apply(environment: environment)
         // The flag's own wording, which says what 0 means.
         if let port, !(0...65535).contains(port) { throw ConfigError("--port must be in 0...65535 (0: any free port)") }

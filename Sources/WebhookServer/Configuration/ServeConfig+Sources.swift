@@ -1,10 +1,17 @@
+import KubeClient
 import Yams
 
 extension ServeConfig {
     /// The keys by name.
     static let keysByName = Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
 
-    /// Applies a YAML config file. Unknown keys and wrong types are errors.
+    /// Applies the YAML config file at `path` (a file that cannot be read says why).
+    public mutating func apply(file path: String) throws {
+        let data = try FileAccess.read(path, what: "config")
+        try apply(yaml: String(decoding: data, as: UTF8.self), source: path)
+    }
+
+    /// Applies a YAML config file's text. Unknown keys and wrong types are errors.
     public mutating func apply(yaml: String, source: String) throws {
         let root: Any?
         do {
