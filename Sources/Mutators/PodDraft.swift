@@ -37,6 +37,19 @@ struct PodDraft {
     /// A DNS-label name starting with `base` that nothing in the pod uses yet.
     static func unique(_ base: String, taken: inout Set<String>) -> String {
         func clip(_ s: String, _ n: Int) -> String {
+            if s.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\r") }) {
+                // ASCII without CR (so one byte is one Character; every Kubernetes name): byte by
+                // byte, the same result as the Unicode path below.
+                var bytes = s.utf8.prefix(n).map { b -> UInt8 in
+                    switch b {
+                    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): b
+                    case UInt8(ascii: "A")...UInt8(ascii: "Z"): b + 32
+                    default: UInt8(ascii: "-")
+                    }
+                }
+                while bytes.last == UInt8(ascii: "-") { bytes.removeLast() }
+                return String(decoding: bytes, as: UTF8.self)
+            }
             var t = String(s.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(n))
             while t.hasSuffix("-") { t.removeLast() }
             return t
@@ -91,5 +104,9 @@ struct PodDraft {
         volumes[i] = .object(v)
     }
 
-    static func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    static func shellQuote(_ s: String) -> String {
+        var out = "'"
+        for c in s { if c == "'" { out += "'\\''" } else { out.append(c) } }
+        return out + "'"
+    }
 }

@@ -15,6 +15,7 @@ func stages(_ args: [String]) throws {
     let n = argument("--iterations", args).flatMap(Int.init) ?? 20_000
     let cache = try ExampleState.clusterState().makeClusterCache()
     let policy = AdmissionPolicy()
+    let memo = args.contains("--no-memo") ? nil : ResolutionMemo()
     let bytes = Array(body)
     let only = argument("--only", args)
     func time(_ name: String, _ f: () throws -> Void) rethrows {
@@ -27,14 +28,14 @@ func stages(_ args: [String]) throws {
         print(String(format: "%-28@ %8.2f µs", name as NSString, us))
     }
     let request = try AdmissionRequest.parse(bytes)
-    let result = Admission.review(request, catalog: cache, policy: policy)
+    let result = Admission.review(request, catalog: cache, policy: policy, memo: memo)
     try time("parse AdmissionReview") { _ = try AdmissionRequest.parse(bytes) }
     try time("JSONDecoder (for scale)") { _ = try JSONDecoder().decode(JSONValue.self, from: body) }
-    time("decide + mutate + diff") { _ = Admission.review(request, catalog: cache, policy: policy) }
+    time("decide + mutate + diff") { _ = Admission.review(request, catalog: cache, policy: policy, memo: memo) }
     time("write response") { _ = result.response.review(apiVersion: request.apiVersion) }
     try time("whole answer") {
         let r = try AdmissionRequest.parse(bytes)
-        _ = Admission.review(r, catalog: cache, policy: policy).response.review(apiVersion: r.apiVersion)
+        _ = Admission.review(r, catalog: cache, policy: policy, memo: memo).response.review(apiVersion: r.apiVersion)
     }
     // The whole answer on several threads at once over the same caches: what sharing costs.
     let threads = argument("--threads", args).flatMap(Int.init) ?? 2
@@ -43,7 +44,7 @@ func stages(_ args: [String]) throws {
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
             for _ in 0..<n {
                 guard let r = try? AdmissionRequest.parse(bytes) else { return }
-                _ = Admission.review(r, catalog: cache, policy: policy).response.review(apiVersion: r.apiVersion)
+                _ = Admission.review(r, catalog: cache, policy: policy, memo: memo).response.review(apiVersion: r.apiVersion)
             }
         }
         let d = ContinuousClock.now - start

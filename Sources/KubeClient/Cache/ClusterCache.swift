@@ -36,7 +36,19 @@ public final class ClusterCache: Sendable {
     /// only be built from the runtime's `spec.fuse`.
     public var knowsDaemonSets: Bool {
         get { daemonSetsWatched.load(ordering: .acquiring) }
-        set { daemonSetsWatched.store(newValue, ordering: .releasing) }
+        set {
+            daemonSetsWatched.store(newValue, ordering: .releasing)
+            daemonSetsWatchedChanges.add(1, ordering: .releasing)
+        }
+    }
+    private let daemonSetsWatchedChanges = Atomic<UInt64>(0)
+
+    /// Grows with every change to any store (or to `knowsDaemonSets`), after the change: anything
+    /// computed from the cache while `revision` reads R still holds while it reads R.
+    public var revision: UInt64 {
+        persistentVolumeClaims.revision &+ persistentVolumes.revision &+ nodes.revision &+ configMaps.revision
+            &+ namespaces.revision &+ datasets.revision &+ runtimes.revision &+ daemonSets.revision &+ workerPods.revision
+            &+ daemonSetsWatchedChanges.load(ordering: .acquiring)
     }
 
     /// Lays every store's objects out anew (see `Store.compact()`), after a fill that left garbage.

@@ -27,6 +27,7 @@ public final class Store<T: KubeObject>: Sendable {
     }
     private let state = Mutex(State())
     private let indexers: [String: IndexFunction]
+    private let changes = Atomic<UInt64>(0)
 
     public static var namespaceIndex: String { "namespace" }
 
@@ -36,6 +37,12 @@ public final class Store<T: KubeObject>: Sendable {
         all[Self.namespaceIndex] = { obj in obj.metadata.namespace.map { [$0] } ?? [] }
         self.indexers = all
     }
+
+    /// Grows with every change to the content, after the change is in place: a value derived from
+    /// what the store held when `revision` read R holds while `revision` still reads R.
+    public var revision: UInt64 { changes.load(ordering: .acquiring) }
+
+    private func changed() { changes.add(1, ordering: .releasing) }
 
     public func get(key: String) -> T? { state.withLock { $0.items[key] } }
 
@@ -74,6 +81,7 @@ public final class Store<T: KubeObject>: Sendable {
             if let old { unindex(&s, key: key, object: old) }
             s.items[key] = object
             index(&s, key: key, object: object)
+            changed()
             return old.map { .updated(old: $0, new: object) } ?? .added(object)
         }
     }
@@ -85,6 +93,7 @@ public final class Store<T: KubeObject>: Sendable {
         return state.withLock { s in
             guard let old = s.items.removeValue(forKey: key) else { return nil }
             unindex(&s, key: key, object: old)
+            changed()
             return .deleted(object)
         }
     }
@@ -113,6 +122,7 @@ public final class Store<T: KubeObject>: Sendable {
             s.items = fresh
             s.indexes = [:]
             for (key, o) in fresh { index(&s, key: key, object: o) }
+            changed()
             return events
         }
     }

@@ -12,7 +12,9 @@ public protocol DatasetCatalog: Sendable {
     func daemonSet(namespace: String, name: String) -> DaemonSet?
     /// Whether `daemonSet` answers for the cluster (false: a cluster-state file without DaemonSets).
     var knowsDaemonSets: Bool { get }
-
+    /// Grows with every change to what the lookups above answer, after the change is in place;
+    /// what was computed from them while it read R still holds while it reads R.
+    var revision: UInt64 { get }
 }
 
 extension ClusterCache: DatasetCatalog {

@@ -4,11 +4,33 @@ import KubeClient
 /// Turns a pod's dataset references into resolved datasets, from the catalog only.
 public struct DatasetResolver: Sendable {
     public let catalog: any DatasetCatalog
+    /// Earlier answers over the same catalog revision, when given.
+    public let memo: ResolutionMemo?
+    /// The catalog's revision when this resolver was made: the answers it files in the memo
+    /// were read no earlier than that.
+    let revision: UInt64
 
-    public init(catalog: any DatasetCatalog) { self.catalog = catalog }
+    public init(catalog: any DatasetCatalog, memo: ResolutionMemo? = nil) {
+        self.catalog = catalog
+        self.memo = memo
+        revision = memo == nil ? 0 : catalog.revision
+    }
+
+    /// The labels of namespace `name` (nil: no such namespace known).
+    public func namespaceLabels(_ name: String) -> [String: String]? {
+        guard let memo else { return catalog.namespaceLabels(name) }
+        return memo.namespaceLabels(name, revision: revision) { catalog.namespaceLabels(name) }
+    }
 
     /// True when `claim` in `namespace` is a Fluid dataset PVC (or names a dataset whose PVC is not made yet).
     public func isDatasetClaim(namespace: String, claim: String) -> Bool {
+        guard let memo else { return readIsDatasetClaim(namespace: namespace, claim: claim) }
+        return memo.isDatasetClaim(namespace: namespace, claim: claim, revision: revision) {
+            readIsDatasetClaim(namespace: namespace, claim: claim)
+        }
+    }
+
+    func readIsDatasetClaim(namespace: String, claim: String) -> Bool {
         if let pvc = catalog.persistentVolumeClaim(namespace: namespace, name: claim) {
             let labels = pvc.metadata.labels ?? [:]
             return labels.keys.contains { $0.hasPrefix(Keys.fluidDatasetPVCPrefix) }
@@ -19,6 +41,15 @@ public struct DatasetResolver: Sendable {
 
     /// Resolves every reference of a pod in `podNamespace`. References to one dataset are merged.
     public func resolve(_ references: [DatasetReference], podNamespace: String) -> (
+        datasets: [ResolvedDataset], problems: [ResolutionProblem]
+    ) {
+        guard let memo else { return readResolve(references, podNamespace: podNamespace) }
+        return memo.resolution(namespace: podNamespace, references: references, revision: revision) {
+            readResolve(references, podNamespace: podNamespace)
+        }
+    }
+
+    func readResolve(_ references: [DatasetReference], podNamespace: String) -> (
         datasets: [ResolvedDataset], problems: [ResolutionProblem]
     ) {
         var order: [DatasetRef] = []

@@ -5,30 +5,33 @@ public import Locality
 
 /// The admission decision: pure over the request, the catalog and the policy.
 public enum Admission {
-    public static func review(_ request: AdmissionRequest, catalog: any DatasetCatalog, policy: AdmissionPolicy) -> AdmissionResult {
+    /// `memo` keeps dataset resolutions across reviews while the catalog is unchanged.
+    public static func review(
+        _ request: AdmissionRequest, catalog: any DatasetCatalog, policy: AdmissionPolicy, memo: ResolutionMemo? = nil
+    ) -> AdmissionResult {
         guard request.isPodCreate, let pod = request.object else {
             return AdmissionResult(
                 response: .allow(uid: request.uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
         }
         let namespace = pod["metadata"]?["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? request.namespace ?? "default"
-        return review(pod: pod, namespace: namespace, uid: request.uid, catalog: catalog, policy: policy)
+        return review(pod: pod, namespace: namespace, uid: request.uid, catalog: catalog, policy: policy, memo: memo)
     }
 
     /// Decides for one pod in `namespace` (also what `locus mutate` runs).
-    public static func review(pod: JSONValue, namespace: String, uid: String, catalog: any DatasetCatalog, policy: AdmissionPolicy)
-        -> AdmissionResult
-    {
+    public static func review(
+        pod: JSONValue, namespace: String, uid: String, catalog: any DatasetCatalog, policy: AdmissionPolicy, memo: ResolutionMemo? = nil
+    ) -> AdmissionResult {
         let meta = pod["metadata"]
         let labels = meta?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         let annotations = meta?["annotations"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
-        let namespaceLabels = catalog.namespaceLabels(namespace) ?? [:]
+        let resolver = DatasetResolver(catalog: catalog, memo: memo)
+        let namespaceLabels = resolver.namespaceLabels(namespace) ?? [:]
         guard
             let optIn = OptIn.evaluate(
                 labels: labels, annotations: annotations, namespaceLabels: namespaceLabels, config: policy.mutation)
         else {
             return AdmissionResult(response: .allow(uid: uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
         }
-        let resolver = DatasetResolver(catalog: catalog)
         let (refs, malformed) = PodReferences.references(pod: pod, namespace: namespace) {
             resolver.isDatasetClaim(namespace: namespace, claim: $0)
         }

@@ -73,13 +73,18 @@ public final class LocusMetrics: Sendable {
         }
     }
 
-    /// A `locus_<name>_total` counter of the request path, made once per label set.
-    private func cachedCounter(name: String, labels: [(String, String)], help: String) -> Counter {
-        counterSeries.withLock { cache in
-            let key = ([name] + labels.map(\.1)).joined(separator: " ")
+    /// A `locus_<name>_total` counter of the request path, made once per label set (the help
+    /// text is built only then).
+    private func cachedCounter(name: String, labels: [(String, String)], help: @autoclosure () -> String) -> Counter {
+        var key = name
+        for (_, value) in labels {
+            key += " "
+            key += value
+        }
+        return counterSeries.withLock { cache in
             if let c = cache[key] { return c }
             let c = registry.makeCounter(
-                descriptor: .init(namespace: "locus", metricName: name, unitName: "total", helpText: help), labels: labels)
+                descriptor: .init(namespace: "locus", metricName: name, unitName: "total", helpText: help()), labels: labels)
             cache[key] = c
             return c
         }

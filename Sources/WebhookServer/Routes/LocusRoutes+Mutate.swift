@@ -33,7 +33,7 @@ extension LocusRoutes {
             logger.notice("malformed AdmissionReview", metadata: ["error": "\(error)"])
             return (.badRequest, Self.errorBytes("\(error)"))
         }
-        let result = Admission.review(review, catalog: backend.cache, policy: policy)
+        let result = Admission.review(review, catalog: backend.cache, policy: policy, memo: resolutions)
         metrics.recordAdmission(outcome: result.outcome.rawValue, engines: result.engines, injections: result.injections)
         switch result.outcome {
         case .denied, .allowedWithProblems:

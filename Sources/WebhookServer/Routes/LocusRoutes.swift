@@ -27,6 +27,8 @@ public struct LocusRoutes: Sendable {
     /// `/mutate`, `/filter` and `/prioritize` answer only clients with a verified certificate.
     public let requireClientCertificate: Bool
     public let serving: ServingState?
+    /// Dataset resolutions of earlier reviews, while the cluster cache is unchanged.
+    let resolutions = ResolutionMemo()
     let logger: Logger
 
     public init(
