@@ -332,7 +332,10 @@ enum JSONReader {
 
         mutating func object(depth: Int) throws -> JSONValue {
             // Members are collected first and hashed once into a dictionary of the right size.
+            // Room for a typical Kubernetes object's members at once: growing the array member by
+            // member reallocates it several times (the values are short-lived: a request's body).
             var members: [JSONObject.Element] = []
+            members.reserveCapacity(8)
             try eachMember(depth: depth) { r, key in members.append((key, try r.value(depth: depth))) }
             return .object(JSONObject(members: members))
         }

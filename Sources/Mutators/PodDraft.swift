@@ -105,8 +105,11 @@ struct PodDraft {
     }
 
     static func shellQuote(_ s: String) -> String {
-        var out = "'"
-        for c in s { if c == "'" { out += "'\\''" } else { out.append(c) } }
-        return out + "'"
+        var out: [UInt8] = [UInt8(ascii: "'")]
+        for b in s.utf8 {
+            if b == UInt8(ascii: "'") { out += Array("'\\''".utf8) } else { out.append(b) }
+        }
+        out.append(UInt8(ascii: "'"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
