@@ -8,8 +8,12 @@ struct PodDraft {
     var containers: [JSONValue]
     var initContainers: [JSONValue]
     var volumes: [JSONValue]
-    var takenContainerNames: Set<String>
-    var takenVolumeNames: Set<String>
+    /// The names of the pod's containers (ephemeral ones too) and volumes, read when an injection
+    /// first names something new (most pods need no new name). Every name added after that is
+    /// added through `unique`, so the sets stay whole.
+    lazy var takenContainerNames: Set<String> = Set(
+        (containers + initContainers + (spec["ephemeralContainers"]?.arrayValue ?? [])).compactMap { $0["name"]?.stringValue })
+    lazy var takenVolumeNames: Set<String> = Set(volumes.compactMap { $0["name"]?.stringValue })
     /// Whether to write the explanations (`locus mutate` prints them; the webhook does not need them).
     var explain = true
 
@@ -19,9 +23,6 @@ struct PodDraft {
         containers = spec["containers"]?.arrayValue ?? []
         initContainers = spec["initContainers"]?.arrayValue ?? []
         volumes = spec["volumes"]?.arrayValue ?? []
-        let ephemeral = spec["ephemeralContainers"]?.arrayValue ?? []
-        takenContainerNames = Set((containers + initContainers + ephemeral).compactMap { $0["name"]?.stringValue })
-        takenVolumeNames = Set(volumes.compactMap { $0["name"]?.stringValue })
     }
 
     func finish() -> JSONValue {
