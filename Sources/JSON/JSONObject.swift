@@ -49,11 +49,16 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
     /// Stable sort by key, then of each run of equal keys only the last (as given) stays.
     @usableFromInline static func sortKeepingLast(_ m: inout [Element]) {
         if m.count <= 16 {
-            // Most objects are small: insertion sort in place (stable).
-            for i in 1..<m.count {
-                var j = i
-                while j > 0, m[i].key < m[j - 1].key { j -= 1 }
-                if j < i { m.insert(m.remove(at: i), at: j) }
+            // Most objects are small: insertion sort in place (stable), members moved by swapping
+            // their bytes (no reference counting on the way).
+            m.withUnsafeMutableBufferPointer { b in
+                for i in 1..<b.count {
+                    var j = i
+                    while j > 0, b[j].key < b[j - 1].key {
+                        b.swapAt(j, j - 1)
+                        j -= 1
+                    }
+                }
             }
         } else {
             let order = m.indices.sorted { i, j in

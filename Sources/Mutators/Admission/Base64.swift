@@ -5,23 +5,34 @@ enum Base64 {
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
-        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 3 <= bytes.count {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out.append(alphabet[Int(v >> 18 & 63)])
-            out.append(alphabet[Int(v >> 12 & 63)])
-            out.append(alphabet[Int(v >> 6 & 63)])
-            out.append(alphabet[Int(v & 63)])
-            i += 3
+        let length = (bytes.count + 2) / 3 * 4
+        let encoded = [UInt8](unsafeUninitializedCapacity: length) { target, count in
+            bytes.withUnsafeBufferPointer { source in
+                alphabet.withUnsafeBufferPointer { a in
+                    var i = 0
+                    var o = 0
+                    while i + 3 <= source.count {
+                        let v = UInt32(source[i]) << 16 | UInt32(source[i + 1]) << 8 | UInt32(source[i + 2])
+                        target[o] = a[Int(v >> 18 & 63)]
+                        target[o + 1] = a[Int(v >> 12 & 63)]
+                        target[o + 2] = a[Int(v >> 6 & 63)]
+                        target[o + 3] = a[Int(v & 63)]
+                        i += 3
+                        o += 4
+                    }
+                    let rest = source.count - i
+                    if rest > 0 {
+                        let v = UInt32(source[i]) << 16 | (rest == 2 ? UInt32(source[i + 1]) << 8 : 0)
+                        target[o] = a[Int(v >> 18 & 63)]
+                        target[o + 1] = a[Int(v >> 12 & 63)]
+                        target[o + 2] = rest == 2 ? a[Int(v >> 6 & 63)] : UInt8(ascii: "=")
+                        target[o + 3] = UInt8(ascii: "=")
+                        o += 4
+                    }
+                    count = o
+                }
+            }
         }
-        let rest = bytes.count - i
-        if rest > 0 {
-            let v = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
-            out.append(alphabet[Int(v >> 18 & 63)])
-            out.append(alphabet[Int(v >> 12 & 63)])
-            out.append(rest == 2 ? alphabet[Int(v >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
-        }
+        out.append(contentsOf: encoded)
     }
 }
