@@ -43,12 +43,13 @@ public final class ClusterCache: Sendable {
     }
     private let daemonSetsWatchedChanges = Atomic<UInt64>(0)
 
-    /// Grows with every change to any store (or to `knowsDaemonSets`), after the change: anything
-    /// computed from the cache while `revision` reads R still holds while it reads R.
+    /// Grows with every change to the stores of the cluster's configuration (all but `nodes` and
+    /// `workerPods`) or to `knowsDaemonSets`, after the change: anything computed from those
+    /// while `revision` reads R still holds while it reads R. Nodes and worker pods are left out:
+    /// their status changes all the time, and what is kept by this revision does not read them.
     public var revision: UInt64 {
-        persistentVolumeClaims.revision &+ persistentVolumes.revision &+ nodes.revision &+ configMaps.revision
-            &+ namespaces.revision &+ datasets.revision &+ runtimes.revision &+ daemonSets.revision &+ workerPods.revision
-            &+ daemonSetsWatchedChanges.load(ordering: .acquiring)
+        persistentVolumeClaims.revision &+ persistentVolumes.revision &+ configMaps.revision &+ namespaces.revision
+            &+ datasets.revision &+ runtimes.revision &+ daemonSets.revision &+ daemonSetsWatchedChanges.load(ordering: .acquiring)
     }
 
     /// Lays every store's objects out anew (see `Store.compact()`), after a fill that left garbage.

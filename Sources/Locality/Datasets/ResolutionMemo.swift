@@ -3,8 +3,8 @@ import Synchronization
 /// What dataset resolution answered, kept for as long as the catalog it read is unchanged.
 ///
 /// Resolving a pod's datasets reads several cached objects (claim, volume, dataset, runtime, the
-/// FUSE DaemonSet) and builds the engine's access from them: on the admission path this was the
-/// largest single cost of an answer, and pods of one workload ask the same question again and
+/// FUSE DaemonSet) and builds the engine's access from them: done afresh, it is the largest single
+/// cost of an admission answer, and the pods of one workload ask the same question again and
 /// again. Each answer is filed under the catalog's `revision` at the time it was asked; a change
 /// to the catalog moves the revision and so empties the memo, so an answer is never older than
 /// the catalog a request reads. Bounded: when full, it starts over.
@@ -33,7 +33,7 @@ public final class ResolutionMemo: Sendable {
     private let state = Mutex(State())
     let capacity: Int
 
-    public init(capacity: Int = 4096) { self.capacity = capacity }
+    public init(capacity: Int = 1024) { self.capacity = capacity }
 
     /// The answer for `key` at `revision`, computed (outside the lock) and kept when not known.
     private func value<Value>(

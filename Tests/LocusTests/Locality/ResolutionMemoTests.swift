@@ -35,7 +35,10 @@ struct ResolutionMemoTests {
         #expect(cache.revision != before, "the cache's revision covers knowsDaemonSets")
         let after = cache.revision
         cache.daemonSets.upsert(DaemonSet(metadata: ObjectMeta(name: "x", namespace: "ml", resourceVersion: "1")))
-        #expect(cache.revision != after, "and every store")
+        #expect(cache.revision != after, "and the stores of the cluster's configuration")
+        let configured = cache.revision
+        cache.nodes.upsert(Node(metadata: ObjectMeta(name: "node-z", resourceVersion: "1")))
+        #expect(cache.revision == configured, "but not nodes, whose status changes all the time")
     }
 
     /// With a memo, every decision is the one made without it: the first time and again from the memo.
