@@ -19,12 +19,18 @@ public struct AdmissionRequest: Sendable {
     public var dryRun: Bool
 
     /// The parts of an AdmissionReview a decision reads; the rest (userInfo, options, oldObject,
-    /// the resource names) is checked to be JSON but not built.
+    /// the resource names, and of the pod its status and every metadata field but its name,
+    /// namespace, labels and annotations: managedFields, ownerReferences...) is checked to be JSON
+    /// but not built. What is not built is not patched either: a decision never changes it.
     static let selection = JSONSelection.members([
         "apiVersion": .all, "kind": .all,
         "request": .members([
             "uid": .all, "kind": .all, "subResource": .all, "operation": .all, "namespace": .all, "name": .all,
-            "object": .all, "dryRun": .all,
+            "object": .members([
+                "apiVersion": .all, "kind": .all, "spec": .all,
+                "metadata": .members(["name": .all, "namespace": .all, "labels": .all, "annotations": .all]),
+            ]),
+            "dryRun": .all,
         ]),
     ])
 
