@@ -56,6 +56,38 @@ func startBackground(_ path: String, _ args: [String], environment: [String: Str
     return p
 }
 
+/// The etcd (Debian's, or one on PATH) and the vineyardd (PyPI vineyard-bdist) a Vineyard test runs.
+func vineyardBinaries() throws -> (etcd: String, vineyardd: String) {
+    let etcd = FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") ? "/usr/bin/etcd" : try executable("etcd")
+    let vineyardd = try runProcess(
+        "/usr/bin/env",
+        ["python3", "-c", "import vineyard.bdist, os; print(os.path.join(os.path.dirname(vineyard.bdist.__file__), 'vineyardd'))"]
+    )
+    .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    try #require(
+        FileManager.default.isExecutableFile(atPath: vineyardd),
+        "vineyardd from PyPI vineyard-bdist (scripts/install-test-deps installs it)")
+    return (etcd, vineyardd)
+}
+
+/// A one-member etcd at `path` with its data and log in `dir`, on free ports, accepting clients
+/// when this returns (stopped, and the test failed with its log, when it does not start); the
+/// caller stops it.
+func startEtcd(_ path: String, in dir: TempDir) async throws -> (process: Process, clientPort: Int) {
+    let (client, peer) = (freePort(), freePort())
+    let process = try startBackground(
+        path,
+        [
+            "--data-dir", dir.file("etcd"), "--listen-client-urls", "http://127.0.0.1:\(client)",
+            "--advertise-client-urls", "http://127.0.0.1:\(client)", "--listen-peer-urls", "http://127.0.0.1:\(peer)",
+            "--initial-advertise-peer-urls", "http://127.0.0.1:\(peer)", "--initial-cluster", "default=http://127.0.0.1:\(peer)",
+        ], log: dir.file("etcd.log"))
+    let started = await eventually(timeout: .seconds(20)) { listening(client) }
+    if !started { stop(process) }
+    try #require(started, "etcd did not start: \((try? String(contentsOfFile: dir.file("etcd.log"), encoding: .utf8)) ?? "")")
+    return (process, client)
+}
+
 /// SIGTERM, then SIGKILL after two seconds (vineyardd does not stop on SIGTERM alone).
 /// Runs to completion within `timeout` (killed past it); the exit status, or nil on time-out.
 func runBounded(_ path: String, _ args: [String], timeout: TimeInterval, log: String) throws -> Int32? {
@@ -256,29 +288,11 @@ struct EngineTests {
     /// dataset's names do not count, and endpoints that hang or speak another protocol are
     /// reported without changing the answer.
     @Test func realVineyardBytesLandOnTheRightNode() async throws {
-        let etcd = FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") ? "/usr/bin/etcd" : try executable("etcd")
-        let vineyardd = try runProcess(
-            "/usr/bin/env",
-            ["python3", "-c", "import vineyard.bdist, os; print(os.path.join(os.path.dirname(vineyard.bdist.__file__), 'vineyardd'))"]
-        )
-        .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        try #require(
-            FileManager.default.isExecutableFile(atPath: vineyardd),
-            "vineyardd from PyPI vineyard-bdist (scripts/install-test-deps installs it)")
+        let (etcd, vineyardd) = try vineyardBinaries()
         let dir = try TempDir()
         defer { dir.cleanup() }
-        let (client, peer) = (freePort(), freePort())
-        let etcdProcess = try startBackground(
-            etcd,
-            [
-                "--data-dir", dir.file("etcd"), "--listen-client-urls", "http://127.0.0.1:\(client)",
-                "--advertise-client-urls", "http://127.0.0.1:\(client)", "--listen-peer-urls", "http://127.0.0.1:\(peer)",
-                "--initial-advertise-peer-urls", "http://127.0.0.1:\(peer)", "--initial-cluster", "default=http://127.0.0.1:\(peer)",
-            ], log: dir.file("etcd.log"))
+        let (etcdProcess, client) = try await startEtcd(etcd, in: dir)
         defer { stop(etcdProcess) }
-        try #require(
-            await eventually(timeout: .seconds(20)) { listening(client) },
-            "etcd did not start: \((try? String(contentsOfFile: dir.file("etcd.log"), encoding: .utf8)) ?? "")")
         // One instance after the other: two started in the same instant race for the same rank.
         var instances: [(node: String, port: Int, socket: String, process: Process)] = []
         defer { for i in instances { stop(i.process) } }

@@ -305,23 +305,10 @@ struct VineyardInstance {
     let rpcPort: Int
 
     static func start(putting name: String, values: Int) async throws -> VineyardInstance {
-        let etcdPath = FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") ? "/usr/bin/etcd" : try executable("etcd")
-        let vineyardd = try runProcess(
-            "/usr/bin/env",
-            ["python3", "-c", "import vineyard.bdist, os; print(os.path.join(os.path.dirname(vineyard.bdist.__file__), 'vineyardd'))"]
-        )
-        .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        try #require(FileManager.default.isExecutableFile(atPath: vineyardd), "vineyardd from PyPI vineyard-bdist")
+        let (etcdPath, vineyardd) = try vineyardBinaries()
         let dir = try TempDir()
-        let (client, peer, rpc) = (freePort(), freePort(), freePort())
-        let etcd = try startBackground(
-            etcdPath,
-            [
-                "--data-dir", dir.file("etcd"), "--listen-client-urls", "http://127.0.0.1:\(client)",
-                "--advertise-client-urls", "http://127.0.0.1:\(client)", "--listen-peer-urls", "http://127.0.0.1:\(peer)",
-                "--initial-advertise-peer-urls", "http://127.0.0.1:\(peer)", "--initial-cluster", "default=http://127.0.0.1:\(peer)",
-            ], log: dir.file("etcd.log"))
-        try #require(await eventually(timeout: .seconds(20)) { listening(client) }, "etcd did not start")
+        let rpc = freePort()
+        let (etcd, client) = try await startEtcd(etcdPath, in: dir)
         let sockets = dir.file("runtime-mnt/vineyard/ml/features")
         try FileManager.default.createDirectory(atPath: sockets, withIntermediateDirectories: true)
         let d = try startBackground(
