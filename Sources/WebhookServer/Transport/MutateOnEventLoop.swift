@@ -84,10 +84,8 @@ final class MutateOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
     /// The body's announced length when this request is a review answered here; nil to route it.
     private func answerableLength(_ head: HTTPRequest, context: ChannelHandlerContext) -> Int? {
         guard head.method == .post, let path = head.path, Self.isMutatePath(path),
-            let type = head.headerFields[.contentType], LocusRoutes.isJSON(type),
-            let length = head.headerFields[.contentLength].flatMap({ Int($0) }),
+            let length = Self.answerableBodyLength(head.headerFields),
             length <= min(maxBytes, routes.maxRequestBytes),
-            head.headerFields[.expect] == nil, head.headerFields[.connection]?.lowercased() != "close",
             context.channel.isWritable
         else { return nil }
         if routes.requireClientCertificate {
@@ -99,6 +97,32 @@ final class MutateOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
         return length
     }
 
+    /// The `Content-Length` of a JSON body sent without `Expect` or `Connection: close`; nil
+    /// otherwise (also for a repeated `Content-Type` or `Content-Length`, which the router
+    /// judges). One pass over the fields: a lookup by name would build the fields' index first.
+    static func answerableBodyLength(_ fields: HTTPFields) -> Int? {
+        var type: String?
+        var length: String?
+        for field in fields {
+            switch field.name {
+            case .contentType:
+                guard type == nil else { return nil }
+                type = field.value
+            case .contentLength:
+                guard length == nil else { return nil }
+                length = field.value
+            case .expect:
+                return nil
+            case .connection where field.value.lowercased() == "close":
+                return nil
+            default:
+                continue
+            }
+        }
+        guard let type, LocusRoutes.isJSON(type), let length else { return nil }
+        return Int(length)
+    }
+
     /// `/mutate`, with or without a query (kube-apiserver adds `?timeout=10s`).
     static func isMutatePath(_ target: String) -> Bool {
         let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? Substring(target)
@@ -107,11 +131,7 @@ final class MutateOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func answer(_ body: ByteBuffer, start: ContinuousClock.Instant, context: ChannelHandlerContext) {
         let (status, bytes) = routes.answerMutate(body)
-        var fields = HTTPFields()
-        fields.reserveCapacity(3)
-        fields[.contentType] = "application/json"
-        fields[.contentLength] = String(bytes.count)
-        fields[.date] = date.now()
+        let fields: HTTPFields = [.contentType: "application/json", .contentLength: String(bytes.count), .date: date.now()]
         context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: bytes))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

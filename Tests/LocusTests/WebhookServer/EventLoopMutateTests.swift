@@ -67,8 +67,8 @@ struct EventLoopMutateTests {
     @Test func aReviewIsAnsweredHereWithTheRoutersAnswer() throws {
         let routes = try Self.routes()
         let (channel, router) = try Self.channel(routes)
-        for path in ["/mutate", "/mutate?timeout=10s"] {
-            let (response, body) = try #require(try Self.send(channel, Self.head(.post, path)))
+        for (path, extra) in [("/mutate", [:]), ("/mutate?timeout=10s", [:]), ("/mutate", [.connection: "keep-alive"] as HTTPFields)] {
+            let (response, body) = try #require(try Self.send(channel, Self.head(.post, path, extra: extra)))
             #expect(router.parts.isEmpty, "nothing reached the router")
             #expect(response.status == .ok)
             #expect(response.headerFields[.contentType] == "application/json")
@@ -85,7 +85,7 @@ struct EventLoopMutateTests {
         #expect(bad.status == .badRequest)
         #expect(reason.contains("kind must be AdmissionReview"))
         let metrics = routes.metrics.render()
-        #expect(String(decoding: metrics, as: UTF8.self).contains(#"locus_http_requests_total{route="mutate",code="200"} 2"#))
+        #expect(String(decoding: metrics, as: UTF8.self).contains(#"locus_http_requests_total{route="mutate",code="200"} 3"#))
         #expect(String(decoding: metrics, as: UTF8.self).contains(#"locus_http_requests_total{route="mutate",code="400"} 1"#))
     }
 
@@ -97,6 +97,28 @@ struct EventLoopMutateTests {
         ("no Content-Length (chunked: the router applies the limit as it reads)", head(length: nil)),
         ("a body over the event-loop size", head(length: 200 << 10)),
         ("Connection: close", head(extra: [.connection: "close"])),
+        ("Connection: Close", head(extra: [.connection: "Close"])),
+        (
+            "a second Connection field saying close",
+            head(extra: HTTPFields([HTTPField(name: .connection, value: "keep-alive"), HTTPField(name: .connection, value: "close")]))
+        ),
+        (
+            "Content-Length twice",
+            head(
+                length: nil,
+                extra: HTTPFields([
+                    HTTPField(name: .contentLength, value: String(review.utf8.count)),
+                    HTTPField(name: .contentLength, value: String(review.utf8.count)),
+                ]))
+        ),
+        (
+            "Content-Type twice",
+            head(
+                type: nil,
+                extra: HTTPFields([
+                    HTTPField(name: .contentType, value: "text/plain"), HTTPField(name: .contentType, value: "application/json"),
+                ]))
+        ),
         ("Expect: 100-continue", head(extra: [.expect: "100-continue"])),
     ])
     func otherRequestsGoToTheRouter(_ what: String, _ head: HTTPRequestPart) throws {
