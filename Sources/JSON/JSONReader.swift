@@ -80,15 +80,47 @@ enum JSONReader {
             guard case .members(let wanted) = selection, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else {
                 return try value(depth: depth)
             }
+            guard depth + 1 <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
             var members: [JSONObject.Element] = []
-            try eachMember(depth: depth + 1) { r, key in
-                if let inner = wanted[key] {
-                    members.append((key, try r.selected(inner, depth: depth + 1)))
-                } else {
-                    try r.skip(depth: depth + 1)
-                }
+            pos += 1
+            skipSpace()
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
+                pos += 1
+                return .object(JSONObject())
             }
-            return .object(JSONObject(members: members))
+            while true {
+                skipSpace()
+                guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
+                // A plain key is matched by its bytes; one with escapes or non-ASCII is read (and
+                // checked) as a string first.
+                let entry: JSONSelectionMembers.Entry?
+                if let key = plainKey() {
+                    entry = wanted.entry(forKeyBytes: key)
+                } else {
+                    entry = wanted.entry(forKey: try string())
+                }
+                skipSpace()
+                guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                pos += 1
+                skipSpace()
+                if let entry {
+                    members.append((entry.key, try selected(entry.selection, depth: depth + 1)))
+                } else {
+                    try skip(depth: depth + 1)
+                }
+                if try nextMember(closing: UInt8(ascii: "}")) { continue }
+                return .object(JSONObject(members: members))
+            }
+        }
+
+        /// At a key's opening quote: the key's bytes when they are plain ASCII without escapes (the
+        /// cursor then stands after the closing quote); nil, the cursor unmoved, otherwise.
+        @inline(__always) mutating func plainKey() -> UnsafeBufferPointer<UInt8>? {
+            let start = pos + 1
+            let end = plainRun(from: start)
+            guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
+            pos = end + 1
+            return UnsafeBufferPointer(rebasing: bytes[start..<end])
         }
 
         mutating func lazyValue(

@@ -19,7 +19,44 @@ extension JSONValue {
 /// members (each with its own selection); members not named are checked and skipped, unbuilt.
 public indirect enum JSONSelection: Sendable {
     case all
-    case members([String: JSONSelection])
+    case members(JSONSelectionMembers)
+}
+
+/// The members an object selection names, written as a dictionary literal. The reader finds a
+/// key among them by comparing its bytes, so a key that is not named is neither hashed nor made
+/// into a `String`; a named one reuses the `String` kept here.
+public struct JSONSelectionMembers: Sendable, ExpressibleByDictionaryLiteral {
+    struct Entry: Sendable {
+        let key: String
+        let utf8: [UInt8]
+        let selection: JSONSelection
+    }
+
+    let entries: [Entry]
+
+    /// A key named twice keeps its last selection.
+    public init(dictionaryLiteral elements: (String, JSONSelection)...) {
+        var entries: [Entry] = []
+        for (key, selection) in elements {
+            entries.removeAll { $0.key == key }
+            entries.append(Entry(key: key, utf8: Array(key.utf8), selection: selection))
+        }
+        self.entries = entries
+    }
+
+    /// The entry whose key is exactly these (unescaped) bytes.
+    func entry(forKeyBytes bytes: UnsafeBufferPointer<UInt8>) -> Entry? {
+        for entry in entries where entry.utf8.count == bytes.count {
+            let equal = entry.utf8.withUnsafeBufferPointer { key in
+                bytes.isEmpty || memcmp(key.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+            }
+            if equal { return entry }
+        }
+        return nil
+    }
+
+    /// The entry named `key`.
+    func entry(forKey key: String) -> Entry? { entries.first { $0.key == key } }
 }
 
 extension JSONValue {

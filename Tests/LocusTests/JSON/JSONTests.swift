@@ -20,6 +20,31 @@ struct JSONTests {
         }
     }
 
+    /// A selection builds exactly the named members, however their keys are written: escaped
+    /// keys match, non-ASCII keys are skipped (but still checked), a key given twice keeps its last
+    /// value, and what is not named is neither built nor allowed to be malformed.
+    @Test func selectingBuildsTheNamedMembersHoweverTheirKeysAreWritten() throws {
+        let selection = JSONSelection.members(["request": .members(["uid": .all, "object": .all]), "kind": .all])
+        func parse(_ text: String) throws -> JSONValue {
+            try Array(text.utf8).withUnsafeBytes { try JSONValue.parse(bytes: $0, selecting: selection) }
+        }
+        let text = #"""
+            {"kind":"AdmissionReview","k\u00e9y":1,"re\u0071uest":{"uid":"a","uid":"b","o\/bject":2,"object":{"x":[1]},"userInfo":{"y":2}},
+             "other":[{"deep":true}],"":0}
+            """#
+        #expect(try parse(text) == ["kind": "AdmissionReview", "request": ["uid": "b", "object": ["x": [1]]]])
+        #expect(try parse(#"{"request":1,"request":{"uid":"c"}}"#) == ["request": ["uid": "c"]])
+        #expect(try parse(#"{}"#) == [:])
+        #expect(try parse(#"{"request":[1,2]}"#) == ["request": [1, 2]], "a selection over a non-object builds it whole")
+        for bad in [#"{"kind":"A","x":[1,}"#, #"{"request":{"uid":"a","skip":tru}}"#, #"{"k\#u{1}":1}"#, #"{"kind" 1}"#, #"{"kind":1"#] {
+            #expect(throws: JSONParseError.self, "\(bad)") { try parse(bad) }
+        }
+        let invalidKey = Array(#"{"kind":1,"#.utf8) + [0x22, 0xC3, 0x28, 0x22] + Array(#":2}"#.utf8)
+        #expect(throws: JSONParseError.self, "invalid UTF-8 in a key") {
+            try invalidKey.withUnsafeBytes { try JSONValue.parse(bytes: $0, selecting: selection) }
+        }
+    }
+
     @Test func stringsNumbersAndEscapes() throws {
         let v = try JSONValue.parse(
             Data(#"{"a":"x\"y\\z\/\n\t\u00e9\ud83d\ude00","i":-42,"d":1.5e3,"z":0,"big":12345678901234567890,"b":[true,false,null]}"#.utf8))
