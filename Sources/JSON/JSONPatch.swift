@@ -28,7 +28,7 @@ public enum JSONPatch {
             var j = b.startIndex
             while i < a.endIndex || j < b.endIndex {
                 if j == b.endIndex || (i < a.endIndex && a[i].key < b[j].key) {
-                    ops.append(PatchOperation(op: .remove, path: path + "/" + escape(a[i].key)))
+                    ops.append(PatchOperation(op: .remove, path: child(path, a[i].key)))
                     i += 1
                 } else if i == a.endIndex || a[i].key != b[j].key {
                     changed.append((b[j].key, nil, b[j].value))
@@ -40,7 +40,7 @@ public enum JSONPatch {
                 }
             }
             for (key, av, bv) in changed {
-                let p = path + "/" + escape(key)
+                let p = child(path, key)
                 if let av {
                     diffKnownDifferent(av, bv, path: p, into: &ops)
                 } else {
@@ -73,9 +73,24 @@ public enum JSONPatch {
         }
     }
 
+    /// `path` followed by the reference token for `key`, built in one string.
+    static func child(_ path: String, _ key: String) -> String {
+        let token = escape(key)
+        var p = ""
+        p.reserveCapacity(path.utf8.count + 1 + token.utf8.count)
+        p += path
+        p += "/"
+        p += token
+        return p
+    }
+
     /// RFC 6901 escaping of one reference token.
     public static func escape(_ token: String) -> String {
-        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        let plain =
+            token.utf8.withContiguousStorageIfAvailable { bytes in
+                !bytes.contains { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }
+            } ?? !token.utf8.contains { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }
+        guard !plain else { return token }
         var out: [UInt8] = []
         out.reserveCapacity(token.utf8.count + 4)
         for b in token.utf8 {
