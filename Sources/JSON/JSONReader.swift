@@ -82,6 +82,7 @@ enum JSONReader {
             }
             guard depth + 1 <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
             var members: [JSONObject.Element] = []
+            members.reserveCapacity(wanted.entries.count)
             pos += 1
             skipSpace()
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
