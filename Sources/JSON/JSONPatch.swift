@@ -86,10 +86,9 @@ public enum JSONPatch {
 
     /// RFC 6901 escaping of one reference token.
     public static func escape(_ token: String) -> String {
-        let plain =
-            token.utf8.withContiguousStorageIfAvailable { bytes in
-                !bytes.contains { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }
-            } ?? !token.utf8.contains { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }
+        func special(_ b: UInt8) -> Bool { b == UInt8(ascii: "~") || b == UInt8(ascii: "/") }
+        // Scanning the bytes in place is cheaper than iterating the UTF-8 view.
+        let plain = token.utf8.withContiguousStorageIfAvailable { !$0.contains(where: special) } ?? !token.utf8.contains(where: special)
         guard !plain else { return token }
         var out: [UInt8] = []
         out.reserveCapacity(token.utf8.count + 4)

@@ -54,6 +54,15 @@ enum JSONReader {
         /// cursor at the member's value, which it must read or skip. `depth` is the object's own.
         @inline(__always)
         mutating func eachMember(depth: Int, _ member: (inout Cursor, String) throws -> Void) throws {
+            try eachMember(depth: depth, key: { try $0.string() }, member)
+        }
+
+        /// `eachMember`, with each key read by `readKey` from its opening quote (which must leave
+        /// the cursor after the closing quote) into what `member` is given.
+        @inline(__always)
+        mutating func eachMember<Key>(
+            depth: Int, key readKey: (inout Cursor) throws -> Key, _ member: (inout Cursor, Key) throws -> Void
+        ) throws {
             guard depth <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
             pos += 1
             skipSpace()
@@ -64,7 +73,7 @@ enum JSONReader {
             while true {
                 skipSpace()
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
-                let key = try string()
+                let key = try readKey(&self)
                 skipSpace()
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 pos += 1
@@ -80,38 +89,24 @@ enum JSONReader {
             guard case .members(let wanted) = selection, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else {
                 return try value(depth: depth)
             }
-            guard depth + 1 <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
             var members: [JSONObject.Element] = []
             members.reserveCapacity(wanted.entries.count)
-            pos += 1
-            skipSpace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
-                pos += 1
-                return .object(JSONObject())
-            }
-            while true {
-                skipSpace()
-                guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected an object key") }
-                // A plain key is matched by its bytes; one with escapes or non-ASCII is read (and
-                // checked) as a string first.
-                let entry: JSONSelectionMembers.Entry?
-                if let key = plainKey() {
-                    entry = wanted.entry(forKeyBytes: key)
-                } else {
-                    entry = wanted.entry(forKey: try string())
+            // A plain key is matched by its bytes; one with escapes or non-ASCII is read (and
+            // checked) as a string first.
+            try eachMember(
+                depth: depth + 1,
+                key: { r in
+                    if let key = r.plainKey() { return wanted.entry(forKeyBytes: key) }
+                    return wanted.entry(forKey: try r.string())
                 }
-                skipSpace()
-                guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                pos += 1
-                skipSpace()
+            ) { r, entry in
                 if let entry {
-                    members.append((entry.key, try selected(entry.selection, depth: depth + 1)))
+                    members.append((entry.key, try r.selected(entry.selection, depth: depth + 1)))
                 } else {
-                    try skip(depth: depth + 1)
+                    try r.skip(depth: depth + 1)
                 }
-                if try nextMember(closing: UInt8(ascii: "}")) { continue }
-                return .object(JSONObject(members: members))
             }
+            return .object(JSONObject(members: members))
         }
 
         /// At a key's opening quote: the key's bytes when they are plain ASCII without escapes (the
