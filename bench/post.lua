@@ -1,13 +1,41 @@
 -- wrk script: POST the AdmissionReview in $BODY to /mutate; count answers that are not a review.
+-- Every request carries its own request.uid, as the API server sends them: with VARY=uid (the
+-- default) the reviews are those of one workload's replicas (the same pod, not yet named); with
+-- VARY=pod each also names another pod (its generateName), so no two reviews in a row are alike.
+-- The requests are built once per thread (1,000 of them, taken in turn), not per request.
 local f = assert(io.open(os.getenv("BODY"), "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
+local body = f:read("*a")
 f:close()
+local vary = os.getenv("VARY") or "uid"
+wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 
 local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) malformed = 0 end
+local started = 0
+function setup(thread)
+  started = started + 1
+  thread:set("id", started)
+  table.insert(threads, thread)
+end
+function init(args)
+  malformed = 0
+  requests = {}
+  for i = 1, 1000 do
+    local uid = string.format("b1f0c2d3-%04x-4e5f-8a9b-%012x", id, i)
+    local b, n = body:gsub('"request":{"uid":"[^"]*"', '"request":{"uid":"' .. uid .. '"', 1)
+    assert(n == 1, "no request uid in " .. os.getenv("BODY"))
+    if vary == "pod" then
+      b, n = b:gsub('"generateName":"[^"]*"', string.format('"generateName":"reader-%09x-"', id * 1000000 + i), 1)
+      assert(n == 1, "no generateName in " .. os.getenv("BODY"))
+    end
+    requests[i] = wrk.format(nil, nil, nil, b)
+  end
+  next_request = 0
+end
+function request()
+  next_request = next_request % #requests + 1
+  return requests[next_request]
+end
 function response(status, headers, body)
   if status == 200 and not string.find(body, '"uid":', 1, true) then malformed = malformed + 1 end
 end

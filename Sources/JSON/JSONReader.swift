@@ -17,13 +17,17 @@ enum JSONReader {
         return v
     }
 
-    static func parse(_ buffer: UnsafeRawBufferPointer, selecting selection: JSONSelection) throws -> JSONValue {
+    /// Parses what `selection` names; `located` is where the last value read for a `.located`
+    /// selection has its raw string bytes (nil when that value is not a string).
+    static func parse(
+        _ buffer: UnsafeRawBufferPointer, selecting selection: JSONSelection
+    ) throws -> (value: JSONValue, located: Range<Int>?) {
         var r = Cursor(bytes: buffer.bindMemory(to: UInt8.self))
         r.skipSpace()
         let v = try r.selected(selection, depth: 0)
         r.skipSpace()
         guard r.pos == r.bytes.count else { throw r.error("unexpected data after the JSON value") }
-        return v
+        return (v, r.located)
     }
 
     /// Parses `buffer`, except the array found by following `lazyPath` (object keys, matched
@@ -45,6 +49,8 @@ enum JSONReader {
     struct Cursor {
         let bytes: UnsafeBufferPointer<UInt8>
         var pos = 0
+        /// Where the last value read for a `.located` selection has its string's raw bytes.
+        var located: Range<Int>?
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -87,7 +93,11 @@ enum JSONReader {
         /// A value, built as far as `selection` asks.
         mutating func selected(_ selection: JSONSelection, depth: Int) throws -> JSONValue {
             guard case .members(let wanted) = selection, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else {
-                return try value(depth: depth)
+                guard case .located = selection else { return try value(depth: depth) }
+                let start = pos
+                let v = try value(depth: depth)
+                located = v.stringValue == nil ? nil : (start + 1)..<(pos - 1)
+                return v
             }
             var members: [JSONObject.Element] = []
             members.reserveCapacity(wanted.entries.count)

@@ -17,9 +17,12 @@ extension JSONValue {
 
 /// Which parts of a JSON document to build: `.all` of a value, or of an object only the named
 /// members (each with its own selection); members not named are checked and skipped, unbuilt.
+/// `.located` builds all of a value and, when it is a string, tells where its bytes are (see
+/// `parseLocating`).
 public indirect enum JSONSelection: Sendable {
     case all
     case members(JSONSelectionMembers)
+    case located
 }
 
 /// The members an object selection names, written as a dictionary literal. The reader finds a
@@ -62,6 +65,15 @@ public struct JSONSelectionMembers: Sendable, ExpressibleByDictionaryLiteral {
 extension JSONValue {
     /// Parses JSON, building only what `selection` names (every byte is still checked to be JSON).
     public static func parse(bytes: UnsafeRawBufferPointer, selecting selection: JSONSelection) throws -> JSONValue {
+        try JSONReader.parse(bytes, selecting: selection).value
+    }
+
+    /// `parse(bytes:selecting:)`, and where the string the `.located` selection found sits in
+    /// `bytes`: the range of its raw bytes between the quotes, escapes unread. Of duplicate keys the
+    /// value kept is the last, and so is the range; nil when that value is not a string.
+    public static func parseLocating(
+        bytes: UnsafeRawBufferPointer, selecting selection: JSONSelection
+    ) throws -> (value: JSONValue, located: Range<Int>?) {
         try JSONReader.parse(bytes, selecting: selection)
     }
 }

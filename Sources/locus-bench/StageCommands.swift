@@ -41,6 +41,21 @@ func stages(_ args: [String]) throws {
         let r = try AdmissionRequest.parse(bytes)
         _ = Admission.review(r, catalog: cache, policy: policy, memo: memo).response.review(apiVersion: r.apiVersion)
     }
+    // A workload's replica: the same review again, answered from the memo of whole answers.
+    let answers = ReviewMemo()
+    let (answerBytes, uidInAnswer) = result.response.reviewMarkingUID(apiVersion: request.apiVersion)
+    let answer = ReviewMemo.Answer(bytes: answerBytes, uid: request.uid, result: result, namespace: request.namespace)
+    func remember() {
+        bytes.withUnsafeBytes {
+            answers.remember(
+                review: $0, uidInReview: request.uidBytes, answer: answer, uidInAnswer: uidInAnswer, revision: cache.revision)
+        }
+    }
+    time("remember the answer") { remember() }
+    remember()
+    time("a replica's answer") {
+        guard bytes.withUnsafeBytes({ answers.answer(to: $0, revision: cache.revision) }) != nil else { fail("not remembered") }
+    }
     // The whole answer on several threads at once over the same caches: what sharing costs.
     let threads = argument("--threads", args).flatMap(Int.init) ?? 2
     if only == nil || only == "threads" {

@@ -9,6 +9,8 @@ public struct AdmissionRequest: Sendable {
     /// `admission.k8s.io/v1` or `v1beta1`: the response is written in the same version.
     public var apiVersion: String
     public var uid: String
+    /// Where the uid's raw bytes (between its quotes) are in the body this was read from.
+    public var uidBytes: Range<Int>?
     public var group: String
     public var kind: String
     public var subResource: String?
@@ -25,7 +27,7 @@ public struct AdmissionRequest: Sendable {
     static let selection = JSONSelection.members([
         "apiVersion": .all, "kind": .all,
         "request": .members([
-            "uid": .all, "kind": .all, "subResource": .all, "operation": .all, "namespace": .all, "name": .all,
+            "uid": .located, "kind": .all, "subResource": .all, "operation": .all, "namespace": .all, "name": .all,
             "object": .members([
                 "apiVersion": .all, "kind": .all, "spec": .all,
                 "metadata": .members(["name": .all, "namespace": .all, "labels": .all, "annotations": .all]),
@@ -37,8 +39,9 @@ public struct AdmissionRequest: Sendable {
     /// Reads an AdmissionReview; every way it can be malformed is an error that says which.
     public static func parse<Bytes: ContiguousBytes>(_ body: Bytes) throws -> AdmissionRequest {
         let json: JSONValue
+        let uidBytes: Range<Int>?
         do {
-            json = try body.withUnsafeBytes { try JSONValue.parse(bytes: $0, selecting: selection) }
+            (json, uidBytes) = try body.withUnsafeBytes { try JSONValue.parseLocating(bytes: $0, selecting: selection) }
         } catch {
             throw AdmissionReviewError(description: "body is not an AdmissionReview: \(error)")
         }
@@ -68,7 +71,7 @@ public struct AdmissionRequest: Sendable {
             throw AdmissionReviewError(description: "request.object is not an object")
         }
         return AdmissionRequest(
-            apiVersion: version, uid: uid, group: kind["group"]?.stringValue ?? "", kind: kindName,
+            apiVersion: version, uid: uid, uidBytes: uidBytes, group: kind["group"]?.stringValue ?? "", kind: kindName,
             subResource: request["subResource"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
             operation: operation, namespace: request["namespace"]?.stringValue, name: request["name"]?.stringValue,
             object: object?.isNull == false ? object : nil, dryRun: request["dryRun"]?.boolValue ?? false)

@@ -17,13 +17,18 @@ public struct AdmissionResponse: Sendable, Equatable {
     }
 
     /// The whole AdmissionReview in `apiVersion`, as bytes (written directly: this is the hot path).
-    public func review(apiVersion: String) -> [UInt8] {
+    public func review(apiVersion: String) -> [UInt8] { reviewMarkingUID(apiVersion: apiVersion).bytes }
+
+    /// `review(apiVersion:)`, and where in it the uid is written (the JSON string with its quotes).
+    public func reviewMarkingUID(apiVersion: String) -> (bytes: [UInt8], uid: Range<Int>) {
         var out: [UInt8] = []
         out.reserveCapacity(160 + patch.count * 160)
         out.append(contentsOf: #"{"apiVersion":"#.utf8)
         JSONValue.string(apiVersion).write(into: &out)
         out.append(contentsOf: #","kind":"AdmissionReview","response":{"uid":"#.utf8)
+        let uidStart = out.count
         JSONValue.string(uid).write(into: &out)
+        let uidRange = uidStart..<out.count
         out.append(contentsOf: (allowed ? #","allowed":true"# : #","allowed":false"#).utf8)
         if !patch.isEmpty {
             out.append(contentsOf: #","patchType":"JSONPatch","patch":""#.utf8)
@@ -43,6 +48,6 @@ public struct AdmissionResponse: Sendable, Equatable {
             JSONValue.array(warnings.prefix(10).map { .string(String($0.prefix(240))) }).write(into: &out)
         }
         out.append(contentsOf: "}}".utf8)
-        return out
+        return (out, uidRange)
     }
 }

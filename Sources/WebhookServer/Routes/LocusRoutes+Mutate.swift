@@ -25,33 +25,53 @@ extension LocusRoutes {
 
     /// The answer to one `/mutate` body: 200 with the AdmissionReview, or 400 with why the body
     /// is not one. Synchronous and without I/O, so it can run on the connection's event loop.
+    /// A review that repeats an earlier one but for its uid (a workload's replicas) is answered
+    /// from `answers` while the cluster cache is unchanged.
     func answerMutate(_ body: ByteBuffer) -> (HTTPResponse.Status, [UInt8]) {
-        let review: AdmissionRequest
-        do {
-            review = try body.withUnsafeReadableBytes { try AdmissionRequest.parse(UnsafeRawBufferPointer($0)) }
-        } catch {
-            logger.notice("malformed AdmissionReview", metadata: ["error": "\(error)"])
-            return (.badRequest, Self.errorBytes("\(error)"))
+        let revision = backend.cache.revision
+        let answer: ReviewMemo.Answer
+        if let known = body.withUnsafeReadableBytes({ answers.answer(to: $0, revision: revision) }) {
+            answer = known
+        } else {
+            let review: AdmissionRequest
+            do {
+                review = try body.withUnsafeReadableBytes { try AdmissionRequest.parse(UnsafeRawBufferPointer($0)) }
+            } catch {
+                logger.notice("malformed AdmissionReview", metadata: ["error": "\(error)"])
+                return (.badRequest, Self.errorBytes("\(error)"))
+            }
+            let result = Admission.review(review, catalog: backend.cache, policy: policy, memo: resolutions)
+            let (bytes, uidInAnswer) = result.response.reviewMarkingUID(apiVersion: review.apiVersion)
+            answer = ReviewMemo.Answer(bytes: bytes, uid: review.uid, result: result, namespace: review.namespace)
+            body.withUnsafeReadableBytes {
+                answers.remember(
+                    review: $0, uidInReview: review.uidBytes, answer: answer, uidInAnswer: uidInAnswer, revision: revision)
+            }
         }
-        let result = Admission.review(review, catalog: backend.cache, policy: policy, memo: resolutions)
+        record(answer)
+        return (.ok, answer.bytes)
+    }
+
+    /// Metrics and logs of one decision.
+    private func record(_ answer: ReviewMemo.Answer) {
+        let result = answer.result
         metrics.recordAdmission(outcome: result.outcome.rawValue, engines: result.engines, injections: result.injections)
         switch result.outcome {
         case .denied, .allowedWithProblems:
             logger.info(
                 "admission \(result.outcome.rawValue)",
                 metadata: [
-                    "uid": "\(review.uid)", "namespace": "\(review.namespace ?? "")",
+                    "uid": "\(answer.uid)", "namespace": "\(answer.namespace ?? "")",
                     "problems": "\(result.problems.joined(separator: "; "))",
                 ])
         case .mutated:
             logger.debug(
                 "admission mutated",
                 metadata: [
-                    "uid": "\(review.uid)", "namespace": "\(review.namespace ?? "")", "engines": "\(result.engines.joined(separator: ","))",
+                    "uid": "\(answer.uid)", "namespace": "\(answer.namespace ?? "")", "engines": "\(result.engines.joined(separator: ","))",
                 ])
         case .unchanged, .skipped:
             break
         }
-        return (.ok, result.response.review(apiVersion: review.apiVersion))
     }
 }
