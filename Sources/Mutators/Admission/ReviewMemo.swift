@@ -15,6 +15,8 @@ import Synchronization
 /// uid is written into the answer unescaped. Anything else is decided afresh.
 ///
 /// Bounded: at most `capacity` reviews of at most `maxReviewBytes` each; when full, it starts over.
+/// A review that matches nothing is compared with at most `perLength` kept reviews of its length
+/// (the oldest of those makes room), so pods that are all different cost little.
 public final class ReviewMemo: Sendable {
     /// An answer and what was decided, for metrics and logs.
     public struct Answer: Sendable {
@@ -61,9 +63,12 @@ public final class ReviewMemo: Sendable {
     public let capacity: Int
     public let maxReviewBytes: Int
 
-    public init(capacity: Int = 64, maxReviewBytes: Int = 64 << 10) {
+    public let perLength: Int
+
+    public init(capacity: Int = 64, maxReviewBytes: Int = 64 << 10, perLength: Int = 8) {
         self.capacity = capacity
         self.maxReviewBytes = maxReviewBytes
+        self.perLength = perLength
     }
 
     /// The answer to `review` when it repeats a review answered at `revision` but for its uid.
@@ -99,7 +104,13 @@ public final class ReviewMemo: Sendable {
         let entry = Entry(review: Array(review), uidInReview: uidInReview, uidInAnswer: uidInAnswer, answer: kept)
         state.withLock { s in
             if s.revision != revision || s.count >= capacity { s = State(revision: revision) }
-            s.entries[review.count, default: []].append(entry)
+            var sameLength = s.entries.removeValue(forKey: review.count) ?? []
+            if sameLength.count >= perLength {
+                sameLength.removeFirst()
+                s.count -= 1
+            }
+            sameLength.append(entry)
+            s.entries[review.count] = sameLength
             s.count += 1
         }
     }

@@ -12,10 +12,12 @@ import Testing
 @Suite("Whole answers kept for a workload's replicas")
 struct ReviewMemoTests {
     /// A replica's review: the pod of a ReplicaSet before the API server names it.
-    static func replica(uid: String, claims: [String] = ["imagenet"], apiVersion: String = "admission.k8s.io/v1") -> [UInt8] {
+    static func replica(
+        uid: String, claims: [String] = ["imagenet"], apiVersion: String = "admission.k8s.io/v1", generateName: String = "train-7d9f8c-"
+    ) -> [UInt8] {
         var pod = makePod(labels: ["serverless.fluid.io/inject": "true", "app": "train"], claims: claims)
         pod["metadata"]?["name"] = nil
-        pod["metadata"]?["generateName"] = "train-7d9f8c-"
+        pod["metadata"]?["generateName"] = .string(generateName)
         return admissionReview(pod: pod, uid: uid, apiVersion: apiVersion)
     }
 
@@ -106,6 +108,18 @@ struct ReviewMemoTests {
         try remember(Self.replica(uid: Self.uid(1), claims: ["imagenet", "llama-weights"]))
         #expect(known(Self.replica(uid: Self.uid(9))) == nil, "forgotten when the fifth was kept")
         #expect(known(Self.replica(uid: Self.uid(9), claims: ["imagenet", "llama-weights"])) != nil)
+
+        // Reviews of one length: the oldest makes room.
+        let few = ReviewMemo(capacity: 64, maxReviewBytes: 8 << 10, perLength: 2)
+        for workload in ["train-aaaaaa-", "train-bbbbbb-", "train-cccccc-"] {
+            try remember(Self.replica(uid: Self.uid(1), generateName: workload), into: few)
+        }
+        func knownTo(_ memo: ReviewMemo, _ generateName: String) -> Bool {
+            Self.replica(uid: Self.uid(5), generateName: generateName).withUnsafeBytes { memo.answer(to: $0, revision: cache.revision) }
+                != nil
+        }
+        #expect(!knownTo(few, "train-aaaaaa-"), "made room")
+        #expect(knownTo(few, "train-bbbbbb-") && knownTo(few, "train-cccccc-"))
 
         // Too large to keep.
         let small = ReviewMemo(capacity: 4, maxReviewBytes: first.count - 1)
