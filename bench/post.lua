@@ -1,7 +1,9 @@
 -- wrk script: POST the AdmissionReview in $BODY to /mutate; count answers that are not a review.
--- Every request carries its own request.uid, as the API server sends them: with VARY=uid (the
--- default) the reviews are those of one workload's replicas (the same pod, not yet named); with
--- VARY=pod each also names another pod (its generateName), so no two reviews in a row are alike.
+-- Every request carries its own request.uid and its own service-account token volume name
+-- (kube-api-access-xxxxx, in the volumes and the mounts), as the API server writes them for each
+-- pod: with VARY=uid (the default) the reviews are those of one workload's replicas (the same pod,
+-- not yet named); with VARY=pod each also names another pod (its generateName), so no two reviews
+-- in a row are alike.
 -- The requests are built once per thread (1,000 of them, taken in turn), not per request.
 local f = assert(io.open(os.getenv("BODY"), "rb"))
 local body = f:read("*a")
@@ -24,6 +26,10 @@ function init(args)
     local uid = string.format("b1f0c2d3-%04x-4e5f-8a9b-%012x", id, i)
     local b, n = body:gsub('"request":{"uid":"[^"]*"', '"request":{"uid":"' .. uid .. '"', 1)
     assert(n == 1, "no request uid in " .. os.getenv("BODY"))
+    local token = string.format("%05x", (id * 7919 + i * 104729) % 1048576):gsub("[0-9]", function(d)
+      return string.sub("bcdfghjklm", tonumber(d) + 1, tonumber(d) + 1)
+    end)
+    b = b:gsub("kube%-api%-access%-%w%w%w%w%w", "kube-api-access-" .. token)
     if vary == "pod" then
       b, n = b:gsub('"generateName":"[^"]*"', string.format('"generateName":"reader-%09x-"', id * 1000000 + i), 1)
       assert(n == 1, "no generateName in " .. os.getenv("BODY"))

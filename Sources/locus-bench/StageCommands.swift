@@ -43,12 +43,13 @@ func stages(_ args: [String]) throws {
     }
     // A workload's replica: the same review again, answered from the memo of whole answers.
     let answers = ReviewMemo()
-    let (answerBytes, uidInAnswer) = result.response.reviewMarkingUID(apiVersion: request.apiVersion)
+    let (answerBytes, uidInAnswer, patch) = result.response.reviewMarkingUID(apiVersion: request.apiVersion)
     let answer = ReviewMemo.Answer(bytes: answerBytes, uid: request.uid, result: result, namespace: request.namespace)
     func remember() {
         bytes.withUnsafeBytes {
             answers.remember(
-                review: $0, uidInReview: request.uidBytes, answer: answer, uidInAnswer: uidInAnswer, revision: cache.revision)
+                review: $0, uidInReview: request.uidBytes, answer: answer, uidInAnswer: uidInAnswer, patch: patch,
+                revision: cache.revision)
         }
     }
     time("remember the answer") { remember() }
@@ -73,9 +74,10 @@ func stages(_ args: [String]) throws {
                 if answers.answer(to: raw, revision: cache.revision) != nil { fail("remembered") }
                 let r = try AdmissionRequest.parse(raw)
                 let result = Admission.review(r, catalog: cache, policy: policy, memo: memo)
-                let (bytes, uid) = result.response.reviewMarkingUID(apiVersion: r.apiVersion)
+                let (bytes, uid, patch) = result.response.reviewMarkingUID(apiVersion: r.apiVersion)
                 let answer = ReviewMemo.Answer(bytes: bytes, uid: r.uid, result: result, namespace: r.namespace)
-                answers.remember(review: raw, uidInReview: r.uidBytes, answer: answer, uidInAnswer: uid, revision: cache.revision)
+                answers.remember(
+                    review: raw, uidInReview: r.uidBytes, answer: answer, uidInAnswer: uid, patch: patch, revision: cache.revision)
             }
         }
     }

@@ -19,8 +19,9 @@ public struct AdmissionResponse: Sendable, Equatable {
     /// The whole AdmissionReview in `apiVersion`, as bytes (written directly: this is the hot path).
     public func review(apiVersion: String) -> [UInt8] { reviewMarkingUID(apiVersion: apiVersion).bytes }
 
-    /// `review(apiVersion:)`, and where in it the uid is written (the JSON string with its quotes).
-    public func reviewMarkingUID(apiVersion: String) -> (bytes: [UInt8], uid: Range<Int>) {
+    /// `review(apiVersion:)`, where in it the uid is written (the JSON string with its quotes), and
+    /// the patch's JSON before base64.
+    public func reviewMarkingUID(apiVersion: String) -> (bytes: [UInt8], uid: Range<Int>, patch: [UInt8]) {
         var out: [UInt8] = []
         out.reserveCapacity(160 + patch.count * 160)
         out.append(contentsOf: #"{"apiVersion":"#.utf8)
@@ -29,10 +30,12 @@ public struct AdmissionResponse: Sendable, Equatable {
         let uidStart = out.count
         JSONValue.string(uid).write(into: &out)
         let uidRange = uidStart..<out.count
+        var patchJSON: [UInt8] = []
         out.append(contentsOf: (allowed ? #","allowed":true"# : #","allowed":false"#).utf8)
         if !patch.isEmpty {
             out.append(contentsOf: #","patchType":"JSONPatch","patch":""#.utf8)
-            Base64.append(JSONPatch.encoded(patch), to: &out)
+            patchJSON = JSONPatch.encoded(patch)
+            Base64.append(patchJSON, to: &out)
             out.append(UInt8(ascii: "\""))
         }
         if let message {
@@ -48,6 +51,6 @@ public struct AdmissionResponse: Sendable, Equatable {
             JSONValue.array(warnings.prefix(10).map { .string(String($0.prefix(240))) }).write(into: &out)
         }
         out.append(contentsOf: "}}".utf8)
-        return (out, uidRange)
+        return (out, uidRange, patchJSON)
     }
 }

@@ -2,17 +2,24 @@ import Foundation
 import Synchronization
 
 /// Whole answers to earlier reviews, for a review that is an earlier one byte for byte but for
-/// its `request.uid`.
+/// its `request.uid` and the name of its service-account token volume.
 ///
-/// The pods of one ReplicaSet or Job reach a mutating webhook before the API server
-/// has named them (`generateName` only; name, uid and creation time are set after admission), so
-/// every replica's review is the same bytes with a new request uid, and the same decision with
-/// that uid in the answer. The decision reads nothing but the review and the catalog, so an answer
-/// is kept under the catalog's `revision` at the time it was decided, and a change to the catalog
-/// empties the memo (as `ResolutionMemo` does). A review is matched by comparing bytes: the
-/// stored review's bytes before and after its uid, and a new uid of the same length made only of
-/// letters, digits and `-` (what the API server sends), so the new review is the same JSON and its
-/// uid is written into the answer unescaped. Anything else is decided afresh.
+/// The pods of one ReplicaSet or Job reach a mutating webhook before the API server has named
+/// them (`generateName` only; name, uid and creation time are set after admission), so their
+/// reviews differ only where the API server itself writes something new for each: the request's
+/// uid, and the projected token volume its ServiceAccount admission adds to every pod that mounts
+/// the token, named `kube-api-access-` and five random letters or digits (in the pod's volumes
+/// and in each container's volume mounts). The decision reads nothing but the review and the
+/// catalog, and reads volume names only to match mounts to volumes, so such a review gets the same
+/// decision with its own uid in the answer; an answer that names the token volume is not kept.
+/// An answer is kept under the catalog's `revision` at the time it was decided, and a change to
+/// the catalog empties the memo (as `ResolutionMemo` does).
+///
+/// A review is matched by comparing bytes: every byte of the kept review outside the uid and the
+/// token name's suffixes; a new uid of the same length made only of letters, digits and `-` (what
+/// the API server sends); one suffix of lowercase letters and digits, the same at every place. So
+/// the new review is the same JSON, and its uid is written into the answer unescaped. Anything
+/// else is decided afresh.
 ///
 /// Bounded: at most `capacity` reviews of at most `maxReviewBytes` each; when full, it starts over.
 /// A review that matches nothing is compared with at most `perLength` kept reviews of its length
@@ -37,17 +44,38 @@ public final class ReviewMemo: Sendable {
         }
     }
 
+    /// How the ServiceAccount admission names the token volume: this, then `tokenSuffixLength`
+    /// random characters (Kubernetes' `names.SimpleNameGenerator`).
+    static let tokenVolumePrefix = Array("kube-api-access-".utf8)
+    static let tokenSuffixLength = 5
+
     final class Entry: Sendable {
         let review: [UInt8]
         /// The uid's bytes (between the quotes) in `review`, and in `answer.bytes`.
         let uidInReview: Range<Int>
         let uidInAnswer: Range<Int>
+        /// Where the token volume name's suffix is, at each place `review` writes the name.
+        let tokenSuffixes: [Int]
+        /// The rest of `review`: the ranges a matching review has the same bytes in.
+        let fixed: [Range<Int>]
         let answer: Answer
 
-        init(review: [UInt8], uidInReview: Range<Int>, uidInAnswer: Range<Int>, answer: Answer) {
+        init(review: [UInt8], uidInReview: Range<Int>, uidInAnswer: Range<Int>, tokenSuffixes: [Int], answer: Answer) {
             self.review = review
             self.uidInReview = uidInReview
             self.uidInAnswer = uidInAnswer
+            self.tokenSuffixes = tokenSuffixes
+            let varying = ([uidInReview] + tokenSuffixes.map { $0..<($0 + ReviewMemo.tokenSuffixLength) }).sorted {
+                $0.lowerBound < $1.lowerBound
+            }
+            var fixed: [Range<Int>] = []
+            var start = 0
+            for v in varying {
+                fixed.append(start..<v.lowerBound)
+                start = v.upperBound
+            }
+            fixed.append(start..<review.count)
+            self.fixed = fixed
             self.answer = answer
         }
     }
@@ -87,21 +115,32 @@ public final class ReviewMemo: Sendable {
 
     /// Keeps `answer`, the answer to `review` decided at `revision`, whose uid's raw bytes are at
     /// `uidInReview` in `review` (`AdmissionRequest.uidBytes`) and whose JSON string (quotes
-    /// included) is at `uidInAnswer` in the answer. Does nothing for a review it could not match
-    /// byte for byte later: too large, or a uid written with escapes or other characters.
+    /// included) is at `uidInAnswer` in the answer; `patch` is the answer's JSON patch, unencoded.
+    /// Does nothing for a review it could not match byte for byte later (too large, a uid written
+    /// with escapes or other characters, token volume names that differ) or whose answer names the
+    /// token volume.
     public func remember(
-        review: UnsafeRawBufferPointer, uidInReview: Range<Int>?, answer: Answer, uidInAnswer: Range<Int>, revision: UInt64
+        review: UnsafeRawBufferPointer, uidInReview: Range<Int>?, answer: Answer, uidInAnswer: Range<Int>, patch: [UInt8],
+        revision: UInt64
     ) {
         guard review.count <= maxReviewBytes, uidInAnswer.count >= 2, let uidInReview, uidInReview.upperBound <= review.count,
             Self.isPlainUID(UnsafeRawBufferPointer(rebasing: review[uidInReview])),
-            review[uidInReview].elementsEqual(answer.uid.utf8)
+            review[uidInReview].elementsEqual(answer.uid.utf8),
+            let tokenSuffixes = Self.tokenSuffixes(in: review),
+            tokenSuffixes.allSatisfy({ !uidInReview.overlaps($0..<($0 + Self.tokenSuffixLength)) })
         else { return }
         let uidInAnswer = (uidInAnswer.lowerBound + 1)..<(uidInAnswer.upperBound - 1)
         guard answer.bytes[uidInAnswer].elementsEqual(answer.uid.utf8) else { return }
+        if let suffix = tokenSuffixes.first {
+            let name = Array(review[(suffix - Self.tokenVolumePrefix.count)..<(suffix + Self.tokenSuffixLength)])
+            let contains = { (bytes: [UInt8]) in bytes.withUnsafeBytes { Self.firstOffset(of: name, in: $0, from: 0) != nil } }
+            guard !contains(answer.bytes), !contains(patch) else { return }
+        }
         var kept = answer
         kept.result.pod = nil
         kept.result.explanations = []
-        let entry = Entry(review: Array(review), uidInReview: uidInReview, uidInAnswer: uidInAnswer, answer: kept)
+        let entry = Entry(
+            review: Array(review), uidInReview: uidInReview, uidInAnswer: uidInAnswer, tokenSuffixes: tokenSuffixes, answer: kept)
         state.withLock { s in
             if s.revision != revision || s.count >= capacity { s = State(revision: revision) }
             var sameLength = s.entries.removeValue(forKey: review.count) ?? []
@@ -123,20 +162,66 @@ public final class ReviewMemo: Sendable {
                     || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || b == UInt8(ascii: "-")
             }
     }
+
+    /// Where `needle` (not empty) first appears in `haystack` at or after `from`.
+    static func firstOffset(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard let first = needle.first, let base = haystack.baseAddress else { return nil }
+        let last = haystack.count - needle.count
+        var p = from
+        while p <= last {
+            guard let hit = memchr(base + p, Int32(first), last - p + 1) else { return nil }
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if needle.withUnsafeBytes({ memcmp(base + at, $0.baseAddress!, needle.count) }) == 0 { return at }
+            p = at + 1
+        }
+        return nil
+    }
+
+    /// A token volume name's suffix: lowercase letters and digits.
+    static func isTokenSuffix(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.allSatisfy { b in (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) }
+    }
+
+    /// Where `review` writes a token volume name (a whole JSON string), the offset of its suffix at
+    /// each place; nil when two of them differ.
+    static func tokenSuffixes(in review: UnsafeRawBufferPointer) -> [Int]? {
+        var found: [Int] = []
+        var from = 0
+        while let at = firstOffset(of: tokenVolumePrefix, in: review, from: from) {
+            let suffix = at + tokenVolumePrefix.count
+            from = at + 1
+            guard at > 0, review[at - 1] == UInt8(ascii: "\""), suffix + tokenSuffixLength < review.count,
+                review[suffix + tokenSuffixLength] == UInt8(ascii: "\""),
+                isTokenSuffix(UnsafeRawBufferPointer(rebasing: review[suffix..<(suffix + tokenSuffixLength)]))
+            else { continue }
+            if let first = found.first,
+                !review[first..<(first + tokenSuffixLength)].elementsEqual(review[suffix..<(suffix + tokenSuffixLength)])
+            {
+                return nil
+            }
+            found.append(suffix)
+        }
+        return found
+    }
 }
 
 extension ReviewMemo.Entry {
-    /// This entry's answer with `review`'s uid, when `review` is this entry's review but for its uid.
+    /// This entry's answer with `review`'s uid, when `review` is this entry's review but for its uid
+    /// and token volume name.
     func answer(to review: UnsafeRawBufferPointer) -> ReviewMemo.Answer? {
         guard review.count == self.review.count else { return nil }
-        let uid = UnsafeRawBufferPointer(rebasing: review[uidInReview])
         let same = self.review.withUnsafeBytes { mine in
-            memcmp(mine.baseAddress!, review.baseAddress!, uidInReview.lowerBound) == 0
-                && memcmp(
-                    mine.baseAddress! + uidInReview.upperBound, review.baseAddress! + uidInReview.upperBound,
-                    review.count - uidInReview.upperBound) == 0
+            fixed.allSatisfy { r in r.isEmpty || memcmp(mine.baseAddress! + r.lowerBound, review.baseAddress! + r.lowerBound, r.count) == 0
+            }
         }
+        let uid = UnsafeRawBufferPointer(rebasing: review[uidInReview])
         guard same, ReviewMemo.isPlainUID(uid) else { return nil }
+        if let first = tokenSuffixes.first {
+            let n = ReviewMemo.tokenSuffixLength
+            guard ReviewMemo.isTokenSuffix(UnsafeRawBufferPointer(rebasing: review[first..<(first + n)])),
+                tokenSuffixes.dropFirst().allSatisfy({ memcmp(review.baseAddress! + $0, review.baseAddress! + first, n) == 0 })
+            else { return nil }
+        }
         var answer = self.answer
         answer.bytes.withUnsafeMutableBytes { bytes in
             UnsafeMutableRawBufferPointer(rebasing: bytes[uidInAnswer]).copyMemory(from: uid)

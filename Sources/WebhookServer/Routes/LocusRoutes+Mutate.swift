@@ -25,7 +25,8 @@ extension LocusRoutes {
 
     /// The answer to one `/mutate` body: 200 with the AdmissionReview, or 400 with why the body
     /// is not one. Synchronous and without I/O, so it can run on the connection's event loop.
-    /// A review that repeats an earlier one but for its uid (a workload's replicas) is answered
+    /// A review that repeats an earlier one but for what the API server writes anew for each pod
+    /// (a workload's replicas: `ReviewMemo`) is answered
     /// from `answers` while the cluster cache is unchanged.
     func answerMutate(_ body: ByteBuffer) -> (HTTPResponse.Status, [UInt8]) {
         let revision = backend.cache.revision
@@ -41,11 +42,11 @@ extension LocusRoutes {
                 return (.badRequest, Self.errorBytes("\(error)"))
             }
             let result = Admission.review(review, catalog: backend.cache, policy: policy, memo: resolutions)
-            let (bytes, uidInAnswer) = result.response.reviewMarkingUID(apiVersion: review.apiVersion)
+            let (bytes, uidInAnswer, patch) = result.response.reviewMarkingUID(apiVersion: review.apiVersion)
             answer = ReviewMemo.Answer(bytes: bytes, uid: review.uid, result: result, namespace: review.namespace)
             body.withUnsafeReadableBytes {
                 answers.remember(
-                    review: $0, uidInReview: review.uidBytes, answer: answer, uidInAnswer: uidInAnswer, revision: revision)
+                    review: $0, uidInReview: review.uidBytes, answer: answer, uidInAnswer: uidInAnswer, patch: patch, revision: revision)
             }
         }
         record(answer)

@@ -11,13 +11,35 @@ import Testing
 
 @Suite("Whole answers kept for a workload's replicas")
 struct ReviewMemoTests {
-    /// A replica's review: the pod of a ReplicaSet before the API server names it.
+    /// A replica's review: the pod of a ReplicaSet before the API server names it, with the token
+    /// volume the ServiceAccount admission added (`mountName` in the container, when it differs).
     static func replica(
-        uid: String, claims: [String] = ["imagenet"], apiVersion: String = "admission.k8s.io/v1", generateName: String = "train-7d9f8c-"
+        uid: String, claims: [String] = ["imagenet"], apiVersion: String = "admission.k8s.io/v1", generateName: String = "train-7d9f8c-",
+        token: String = "x7k2p", mountToken: String? = nil
     ) -> [UInt8] {
-        var pod = makePod(labels: ["serverless.fluid.io/inject": "true", "app": "train"], claims: claims)
-        pod["metadata"]?["name"] = nil
-        pod["metadata"]?["generateName"] = .string(generateName)
+        let mounts: [JSONValue] =
+            claims.map { ["name": .string($0), "mountPath": .string("/data/\($0)")] } + [
+                [
+                    "name": .string("kube-api-access-\(mountToken ?? token)"), "readOnly": true,
+                    "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                ]
+            ]
+        let volumes: [JSONValue] =
+            claims.map { ["name": .string($0), "persistentVolumeClaim": ["claimName": .string($0)]] } + [
+                [
+                    "name": .string("kube-api-access-\(token)"),
+                    "projected": ["defaultMode": 420, "sources": [["serviceAccountToken": ["expirationSeconds": 3607, "path": "token"]]]],
+                ]
+            ]
+        let pod: JSONValue = [
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": [
+                "generateName": .string(generateName), "namespace": "ml", "labels": ["serverless.fluid.io/inject": "true", "app": "train"],
+            ],
+            "spec": [
+                "containers": [["name": "app", "image": "busybox:1.36", "volumeMounts": .array(mounts)]], "volumes": .array(volumes),
+            ],
+        ]
         return admissionReview(pod: pod, uid: uid, apiVersion: apiVersion)
     }
 
@@ -61,17 +83,21 @@ struct ReviewMemoTests {
     @Test func aReplicaGetsTheAnswerWithItsOwnUID() throws {
         let cache = try exampleCache()
         let memo = ReviewMemo(capacity: 4, maxReviewBytes: 8 << 10)
-        func decide(_ review: [UInt8]) throws -> (answer: ReviewMemo.Answer, uidInReview: Range<Int>?, uidInAnswer: Range<Int>) {
+        func decide(_ review: [UInt8]) throws -> (
+            answer: ReviewMemo.Answer, uidInReview: Range<Int>?, uidInAnswer: Range<Int>, patch: [UInt8]
+        ) {
             let request = try AdmissionRequest.parse(review)
             let result = Admission.review(request, catalog: cache, policy: AdmissionPolicy())
-            let (bytes, uidInAnswer) = result.response.reviewMarkingUID(apiVersion: request.apiVersion)
+            let (bytes, uidInAnswer, patch) = result.response.reviewMarkingUID(apiVersion: request.apiVersion)
             let answer = ReviewMemo.Answer(bytes: bytes, uid: request.uid, result: result, namespace: request.namespace)
-            return (answer, request.uidBytes, uidInAnswer)
+            return (answer, request.uidBytes, uidInAnswer, patch)
         }
-        func remember(_ review: [UInt8], into memo: ReviewMemo = memo) throws {
-            let (answer, uidInReview, uidInAnswer) = try decide(review)
+        func remember(_ review: [UInt8], into memo: ReviewMemo = memo, patch: [UInt8]? = nil) throws {
+            let decided = try decide(review)
             review.withUnsafeBytes {
-                memo.remember(review: $0, uidInReview: uidInReview, answer: answer, uidInAnswer: uidInAnswer, revision: cache.revision)
+                memo.remember(
+                    review: $0, uidInReview: decided.uidInReview, answer: decided.answer, uidInAnswer: decided.uidInAnswer,
+                    patch: patch ?? decided.patch, revision: cache.revision)
             }
         }
         func known(_ review: [UInt8], at revision: UInt64? = nil) -> ReviewMemo.Answer? {
@@ -81,8 +107,8 @@ struct ReviewMemoTests {
         let first = Self.replica(uid: Self.uid(1))
         #expect(known(first) == nil, "nothing kept yet")
         try remember(first)
-        for n in 2...5 {
-            let review = Self.replica(uid: Self.uid(n))
+        for (n, token) in [(2, "x7k2p"), (3, "bcd45"), (4, "zz9zz"), (5, "x7k2q")] {
+            let review = Self.replica(uid: Self.uid(n), token: token)
             let kept = try #require(known(review), "replica \(n)")
             #expect(kept.bytes == (try decide(review)).answer.bytes, "the answer decided afresh, byte for byte")
             #expect(kept.uid == Self.uid(n))
@@ -93,6 +119,17 @@ struct ReviewMemoTests {
         #expect(known(Self.replica(uid: "705ab4f5-6393-11e8-b7cc-00000000002")) == nil, "a uid of another length")
         #expect(known(Self.replica(uid: "705ab4f5-6393-11e8-b7cc-0000000000_2")) == nil, "a character the API server does not send")
         #expect(known(Self.replica(uid: Self.uid(2), claims: ["imagenes"])) == nil, "same length, another claim")
+        #expect(known(Self.replica(uid: Self.uid(2), token: "bcd45", mountToken: "bcd46")) == nil, "the mount names another volume")
+        #expect(known(Self.replica(uid: Self.uid(2), token: "bcD45")) == nil, "a name the API server does not make")
+        #expect(known(Self.replica(uid: Self.uid(2), token: "bcd4-")) == nil, "nor this")
+
+        // Not kept: a review whose token names differ, an answer whose patch names the token volume.
+        let odd = Self.replica(uid: Self.uid(1), generateName: "train-odd000-", token: "aaaaa", mountToken: "bbbbb")
+        try remember(odd)
+        #expect(known(odd) == nil)
+        let named = Self.replica(uid: Self.uid(1), generateName: "train-named0-", token: "ccccc")
+        try remember(named, patch: Array(#"[{"op":"add","path":"/spec/x","value":"kube-api-access-ccccc"}]"#.utf8))
+        #expect(known(named) == nil)
 
         // A uid written with escapes is not kept: it could not be matched by its bytes.
         let escaped = Array(
@@ -135,7 +172,7 @@ struct ReviewMemoTests {
         var n = 0
         func check(_ expectation: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
             n += 1
-            let review = Self.replica(uid: Self.uid(n))
+            let review = Self.replica(uid: Self.uid(n), token: String(format: "t%04d", n))
             let (code, answer) = Self.answer(routes, review)
             let (freshCode, fresh) = Self.answer(Self.routes(cache), review)
             #expect(code == 200 && code == freshCode, sourceLocation: sourceLocation)
