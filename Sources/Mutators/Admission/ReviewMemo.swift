@@ -90,7 +90,7 @@ public final class ReviewMemo: Sendable {
     private let state = Mutex(State())
     public let capacity: Int
     public let maxReviewBytes: Int
-
+    /// How many kept reviews of one length a review is compared with.
     public let perLength: Int
 
     public init(capacity: Int = 64, maxReviewBytes: Int = 64 << 10, perLength: Int = 8) {
@@ -99,7 +99,8 @@ public final class ReviewMemo: Sendable {
         self.perLength = perLength
     }
 
-    /// The answer to `review` when it repeats a review answered at `revision` but for its uid.
+    /// The answer to `review` when it repeats a review answered at `revision` but for its uid and
+    /// token volume name.
     public func answer(to review: UnsafeRawBufferPointer, revision: UInt64) -> Answer? {
         guard review.count <= maxReviewBytes,
             let candidates = state.withLock({ s -> [Entry]? in
