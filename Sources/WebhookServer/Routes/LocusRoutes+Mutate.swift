@@ -26,8 +26,8 @@ extension LocusRoutes {
     /// The answer to one `/mutate` body: 200 with the AdmissionReview, or 400 with why the body
     /// is not one. Synchronous and without I/O, so it can run on the connection's event loop.
     /// A review that repeats an earlier one but for what the API server writes anew for each pod
-    /// (a workload's replicas: `ReviewMemo`) is answered
-    /// from `answers` while the cluster cache is unchanged.
+    /// (a workload's replicas: `ReviewMemo`) is answered from `answers` while the cluster cache is
+    /// unchanged.
     func answerMutate(_ body: ByteBuffer) -> (HTTPResponse.Status, [UInt8]) {
         let revision = backend.cache.revision
         let answer: ReviewMemo.Answer

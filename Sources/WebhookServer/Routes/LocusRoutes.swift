@@ -29,7 +29,8 @@ public struct LocusRoutes: Sendable {
     public let serving: ServingState?
     /// Dataset resolutions of earlier reviews, while the cluster cache is unchanged.
     let resolutions = ResolutionMemo()
-    /// Answers to earlier reviews, for the replicas of a workload (same review but for its uid).
+    /// Answers to earlier reviews, for the replicas of a workload (same review but for its uid and
+    /// token volume name).
     let answers = ReviewMemo()
     let logger: Logger
 
