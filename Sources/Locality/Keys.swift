@@ -18,6 +18,8 @@ public enum Keys {
     public static let envConfigMap = "locus.dev/env-configmap"
     /// Runtime annotation: the engine's socket directory on the node (shared-memory engines).
     public static let socketDirectory = "locus.dev/socket-dir"
+    /// Runtime annotation: the engine's socket file in that directory (shared-memory engines).
+    public static let socketFile = "locus.dev/socket-file"
 
     // Fluid
     public static let fluidServerlessInject = "serverless.fluid.io/inject"

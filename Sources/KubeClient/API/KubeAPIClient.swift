@@ -87,16 +87,27 @@ public final class KubeAPIClient: Sendable {
         return try decode(T.self, path: path, try await send("GET", path: path))
     }
 
+    /// One page of a collection. With `metadataOnly` the API server sends each object's
+    /// `metadata` alone (`PartialObjectMetadataList`), which `T` decodes with everything else
+    /// absent; a server that cannot sends whole objects instead.
     public func list<T: Decodable & Sendable>(
-        _ type: T.Type, _ resource: Resource, namespace: String? = nil, options: ListOptions = ListOptions()
+        _ type: T.Type, _ resource: Resource, namespace: String? = nil, options: ListOptions = ListOptions(), metadataOnly: Bool = false
     ) async throws -> ObjectList<T> {
         let path = resource.path(namespace: namespace)
-        return try decode(ObjectList<T>.self, path: path, try await send("GET", path: path, query: options.query))
+        let body = try await send("GET", path: path, query: options.query, accept: metadataOnly ? Self.metadataListAccept : nil)
+        return try decode(ObjectList<T>.self, path: path, body)
     }
+
+    /// The `Accept` header of a metadata-only list, as client-go's metadata client sends it
+    /// (JSON here), with plain JSON as the fallback.
+    static let metadataListAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+    /// The same for a watch or a GET: their objects come one at a time.
+    static let metadataAccept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 
     /// Lists every page (`limit`/`continue`) and returns the items and the list's resourceVersion.
     public func listAll<T: Decodable & Sendable>(
-        _ type: T.Type, _ resource: Resource, namespace: String? = nil, labelSelector: String? = nil, pageSize: Int = 500
+        _ type: T.Type, _ resource: Resource, namespace: String? = nil, labelSelector: String? = nil, pageSize: Int = 500,
+        metadataOnly: Bool = false
     ) async throws -> (items: [T], resourceVersion: String?) {
         var items: [T] = []
         var token: String? = nil
@@ -104,7 +115,7 @@ public final class KubeAPIClient: Sendable {
         repeat {
             let page = try await list(
                 T.self, resource, namespace: namespace,
-                options: ListOptions(labelSelector: labelSelector, limit: pageSize, continueToken: token))
+                options: ListOptions(labelSelector: labelSelector, limit: pageSize, continueToken: token), metadataOnly: metadataOnly)
             items.append(contentsOf: page.items)
             // Every page of one paginated list is served from the same snapshot; the first page's
             // resourceVersion is the one to watch from.
@@ -133,10 +144,11 @@ public final class KubeAPIClient: Sendable {
     /// closes the stream (its `timeoutSeconds` elapsed) and throws when the connection fails.
     /// A non-200 answer (e.g. 410 for a too-old resourceVersion) is thrown before any event.
     public func watch<T: KubeObject>(
-        _ type: T.Type, _ resource: Resource, namespace: String? = nil, options: WatchOptions
+        _ type: T.Type, _ resource: Resource, namespace: String? = nil, options: WatchOptions, metadataOnly: Bool = false
     ) async throws -> AsyncThrowingStream<WatchEvent<T>, any Error> {
         let path = resource.path(namespace: namespace)
-        let response = try await execute(client: watchHTTP, method: "GET", path: path, query: options.query)
+        let response = try await execute(
+            client: watchHTTP, method: "GET", path: path, query: options.query, accept: metadataOnly ? Self.metadataAccept : nil)
         guard response.status == .ok else {
             let body = try? await response.body.collect(upTo: 1 << 20)
             throw statusError("GET", path, Int(response.status.code), body)
@@ -205,15 +217,17 @@ public final class KubeAPIClient: Sendable {
     /// A 401 with a token file re-reads the file once and retries (the token was rotated).
     public func send(
         _ method: String, path: String, query: [(String, String)] = [], body: Data? = nil,
-        contentType: String? = nil, maxBody: Int = 64 << 20
+        contentType: String? = nil, accept: String? = nil, maxBody: Int = 64 << 20
     ) async throws -> ByteBuffer {
         var retried = false
         while true {
             let response = try await execute(
-                client: http, method: method, path: path, query: query, body: body, contentType: contentType)
+                client: http, method: method, path: path, query: query, body: body, contentType: contentType, accept: accept)
             let buffer: ByteBuffer
             do {
                 buffer = try await response.body.collect(upTo: maxBody)
+            } catch is NIOTooManyBytesError {
+                throw KubeAPIError.tooLarge(method: method, path: path, limit: maxBody)
             } catch {
                 throw Self.transportError(error, method, path)
             }
@@ -230,11 +244,11 @@ public final class KubeAPIClient: Sendable {
 
     func execute(
         client: HTTPClient, method: String, path: String, query: [(String, String)], body: Data? = nil,
-        contentType: String? = nil
+        contentType: String? = nil, accept: String? = nil
     ) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: baseURL + path + Self.encodeQuery(query))
         request.method = HTTPMethod(rawValue: method)
-        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Accept", value: accept ?? "application/json")
         request.headers.add(name: "User-Agent", value: "locus/1.0")
         switch config.credentials {
         case .token(let token):

@@ -6,6 +6,8 @@ public enum KubeAPIError: Error, CustomStringConvertible, Sendable {
     case status(method: String, path: String, code: Int, status: Status?)
     case transport(method: String, path: String, reason: String)
     case decoding(path: String, reason: String)
+    /// The answer's body is larger than the client reads (`limit` bytes).
+    case tooLarge(method: String, path: String, limit: Int)
     case credentials(String)
 
     public var code: Int? {
@@ -17,6 +19,18 @@ public enum KubeAPIError: Error, CustomStringConvertible, Sendable {
     public var isUnauthorized: Bool { code == 401 }
     public var isForbidden: Bool { code == 403 }
     public var isNotFound: Bool { code == 404 }
+
+    /// What kind of failure this is, for counting and for telling one failure from another of
+    /// the same outage: `HTTP 403`, `unreachable`, `undecodable`, `too large`, `credentials`.
+    public var kind: String {
+        switch self {
+        case .status(_, _, let code, _): "HTTP \(code)"
+        case .transport: "unreachable"
+        case .decoding: "undecodable"
+        case .tooLarge: "too large"
+        case .credentials: "credentials"
+        }
+    }
 
     public var description: String {
         switch self {
@@ -31,6 +45,8 @@ public enum KubeAPIError: Error, CustomStringConvertible, Sendable {
             return "\(method) \(path): API server unreachable: \(reason)"
         case .decoding(let path, let reason):
             return "\(path): unexpected response body: \(reason)"
+        case .tooLarge(let method, let path, let limit):
+            return "\(method) \(path): the answer is larger than the \(limit >> 20) MiB Locus reads"
         case .credentials(let reason):
             return "credentials: \(reason)"
         }

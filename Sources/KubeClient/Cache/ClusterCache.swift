@@ -13,7 +13,10 @@ public final class ClusterCache: Sendable {
             (node.metadata.labels ?? [:]).compactMap { $0.value == "true" ? $0.key : nil }
         }
     ])
+    /// ConfigMaps: from a live cluster their metadata alone (read the data of one with
+    /// `configMapData`); from a cluster-state file whole.
     public let configMaps = Store<ConfigMap>()
+    private let configMapContents = Mutex<ConfigMapContents?>(nil)
     /// Namespaces, for their opt-in labels.
     public let namespaces = Store<Namespace>()
     public let datasets = Store<Dataset>()
@@ -66,6 +69,19 @@ public final class ClusterCache: Sendable {
     }
 
     public init() {}
+
+    /// Where the data of ConfigMaps cached as metadata alone is read (set by `LiveCluster`).
+    public func readConfigMapData(from contents: ConfigMapContents) { configMapContents.withLock { $0 = contents } }
+
+    /// The data of the ConfigMap `namespace/name`; nil when the cluster has no such ConfigMap
+    /// (as the informer last saw it). A ConfigMap cached whole answers from the cache; one
+    /// cached as metadata is read by name from the API server and kept while it is unchanged.
+    public func configMapData(namespace: String, name: String) async throws -> [String: String]? {
+        guard let configMap = configMaps.get(namespace: namespace, name: name) else { return nil }
+        if let data = configMap.data { return data }
+        guard let contents = configMapContents.withLock({ $0 }) else { return [:] }
+        return try await contents.data(of: configMap.metadata)
+    }
 
     static let trueLabelIndex = "label=true"
     static let runtimeIndex = "runtime"

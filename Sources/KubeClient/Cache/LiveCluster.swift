@@ -10,7 +10,8 @@ public final class LiveCluster: Sendable {
         "role in (alluxio-fuse,efc-fuse,goosefs-fuse,jindofs-fuse,juicefs-fuse,thin-fuse,vineyard-fuse)"
     /// The cache workers whose metrics say what each node holds: Fluid's charts label them
     /// `role: <chart>-worker`. Only these pods are watched, not every pod of the cluster.
-    public static let workerPodSelector = "role in (alluxio-worker,juicefs-worker)"
+    /// Vineyard's workers are watched too: their `--socket` names the socket file.
+    public static let workerPodSelector = "role in (alluxio-worker,juicefs-worker,vineyard-worker)"
 
     public let cache: ClusterCache
     public let client: KubeAPIClient
@@ -28,21 +29,35 @@ public final class LiveCluster: Sendable {
         var runners: [@Sendable () async -> Void] = []
         var statuses: [(String, @Sendable () -> InformerStatus)] = []
         @discardableResult
-        func add<T: KubeObject>(_ resource: Resource, _ store: Store<T>, labelSelector: String? = nil, optional: Bool = false) -> Informer<
-            T
-        > {
+        func add<T: KubeObject>(
+            _ resource: Resource, _ store: Store<T>, labelSelector: String? = nil, optional: Bool = false, metadataOnly: Bool = false
+        ) -> Informer<T> {
             let inf = Informer<T>(
                 client: client, resource: resource, labelSelector: labelSelector, store: store, backoff: backoff,
-                optionalResource: optional, silenceBound: silenceBound, logger: logger)
+                optionalResource: optional, metadataOnly: metadataOnly, silenceBound: silenceBound, logger: logger)
             runners.append { await inf.run() }
-            statuses.append(("\(resource)", { InformerStatus(synced: inf.hasSynced, stats: inf.stats, contact: inf.contact) }))
+            statuses.append(("\(resource)", { inf.status }))
             return inf
         }
         add(.persistentVolumeClaims, cache.persistentVolumeClaims)
         add(.persistentVolumes, cache.persistentVolumes)
-        add(.nodes, cache.nodes)
-        add(.configMaps, cache.configMaps)
-        add(.namespaces, cache.namespaces)
+        // Decisions read the names and labels of nodes and namespaces, and which ConfigMaps
+        // exist: their metadata alone is listed and watched (a node's status is most of its
+        // bytes, a dashboard ConfigMap's data hundreds of KB). The data of the few ConfigMaps a
+        // decision names is read by name (`ClusterCache.configMapData`).
+        add(.nodes, cache.nodes, metadataOnly: true)
+        let contents = ConfigMapContents { namespace, name in
+            do {
+                return try await client.get(ConfigMap.self, .configMaps, namespace: namespace, name: name)
+            } catch let error as KubeAPIError where error.isNotFound {
+                return nil
+            }
+        }
+        cache.readConfigMapData(from: contents)
+        add(.configMaps, cache.configMaps, metadataOnly: true).addHandler { event in
+            if case .deleted(let o) = event { contents.forget(key: o.metadata.key) }
+        }
+        add(.namespaces, cache.namespaces, metadataOnly: true)
         // Only Fluid's FUSE DaemonSets: Fluid labels every runtime component it renders.
         add(.daemonSets, cache.daemonSets, labelSelector: Self.fuseDaemonSetSelector)
         cache.knowsDaemonSets = true
@@ -72,15 +87,20 @@ public final class LiveCluster: Sendable {
     public var status: [(resource: String, status: InformerStatus)] { statusChecks.map { ($0.0, $0.1()) } }
     public var hasSynced: Bool { statusChecks.allSatisfy { $0.1().synced } }
     public var syncState: [(resource: String, synced: Bool)] { status.map { ($0.resource, $0.status.synced) } }
+    /// The resources whose first list is not done yet, each with the failure that holds it up
+    /// (nil while it is only under way).
+    public var unsynced: [(resource: String, failure: String?)] {
+        status.filter { !$0.status.synced }.map { ($0.resource, $0.status.failure) }
+    }
     public var stats: [(resource: String, stats: InformerStats)] { status.map { ($0.resource, $0.status.stats) } }
     public var contacts: [(resource: String, contact: Contact)] { status.map { ($0.resource, $0.status.contact) } }
 
     /// The resources whose informer has lost contact with the API server (their objects are served
     /// from the cache as last seen), with the seconds since each last heard from it.
-    public func staleResources(now: Date = Date()) -> [(resource: String, seconds: Int)] {
-        contacts.compactMap { resource, contact in
-            guard case .lost = contact.state else { return nil }
-            return (resource, Int((contact.secondsSinceHeard(at: now) ?? 0).rounded()))
+    public func staleResources(now: Date = Date()) -> [(resource: String, seconds: Int, failure: String?)] {
+        status.compactMap { resource, status in
+            guard status.synced, case .lost = status.contact.state else { return nil }
+            return (resource, Int((status.contact.secondsSinceHeard(at: now) ?? 0).rounded()), status.failure)
         }
     }
 

@@ -26,6 +26,8 @@ public final class Informer<T: KubeObject>: Sendable {
     let pageSize: Int
     let watchSeconds: ClosedRange<Int>
     let optionalResource: Bool
+    /// Lists and watches ask for each object's metadata alone (see `KubeAPIClient.list`).
+    let metadataOnly: Bool
     /// The instants passed to the state machine: contact and silence are reckoned with them.
     let now: @Sendable () -> Date
     /// What the informer sleeps on: backoff delays, the wait for a resource that is not served,
@@ -38,7 +40,7 @@ public final class Informer<T: KubeObject>: Sendable {
     public init(
         client: KubeAPIClient, resource: Resource, namespace: String? = nil, labelSelector: String? = nil,
         store: Store<T> = Store(), pageSize: Int = 500, watchSeconds: ClosedRange<Int> = 300...600,
-        backoff: Backoff = Backoff(), optionalResource: Bool = false, silenceBound: Duration = .seconds(150),
+        backoff: Backoff = Backoff(), optionalResource: Bool = false, metadataOnly: Bool = false, silenceBound: Duration = .seconds(150),
         now: @escaping @Sendable () -> Date = { Date() }, clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger = Logger(label: "locus.informer")
     ) {
@@ -46,6 +48,7 @@ public final class Informer<T: KubeObject>: Sendable {
         self.clock = clock
         self.machine = Mutex(InformerStateMachine(backoff: backoff, silenceBound: silenceBound))
         self.optionalResource = optionalResource
+        self.metadataOnly = metadataOnly
         self.client = client
         self.resource = resource
         self.namespace = namespace
@@ -65,6 +68,12 @@ public final class Informer<T: KubeObject>: Sendable {
 
     /// Whether the API server is answering this informer, and since when it last did.
     public var contact: Contact { machine.withLock { $0.contact } }
+
+    /// Its first list done, its counters, its contact and, while contact is lost, why.
+    public var status: InformerStatus {
+        let synced = hasSynced
+        return machine.withLock { InformerStatus(synced: synced, stats: $0.stats, contact: $0.contact, failure: $0.failure) }
+    }
 
     /// Registers a handler called, in order, for every change applied to the store.
     public func addHandler(_ handler: @escaping @Sendable (StoreEvent<T>) -> Void) {
@@ -92,7 +101,7 @@ public final class Informer<T: KubeObject>: Sendable {
                         T.self, resource, namespace: namespace,
                         options: WatchOptions(
                             labelSelector: labelSelector, resourceVersion: resourceVersion, allowWatchBookmarks: true,
-                            timeoutSeconds: Int.random(in: watchSeconds)))
+                            timeoutSeconds: Int.random(in: watchSeconds)), metadataOnly: metadataOnly)
                     step = perform(machine.withLock { $0.watchOpened(at: now()) })
                     watch = boundingSilence(stream).makeAsyncIterator()
                 } catch {
@@ -123,8 +132,8 @@ public final class Informer<T: KubeObject>: Sendable {
     private func list() async -> InformerStateMachine.Next? {
         do {
             let (items, resourceVersion) = try await client.listAll(
-                T.self, resource, namespace: namespace, labelSelector: labelSelector, pageSize: pageSize)
-            for e in store.replace(with: items) { emit(e) }
+                T.self, resource, namespace: namespace, labelSelector: labelSelector, pageSize: pageSize, metadataOnly: metadataOnly)
+            for e in store.replace(with: items.map(\.retained)) { emit(e) }
             let next = perform(machine.withLock { $0.listed(resourceVersion: resourceVersion, at: now()) })
             if !synced.exchange(true, ordering: .acquiringAndReleasing) {
                 logger.info("informer synced", metadata: ["items": "\(items.count)"])
@@ -150,7 +159,7 @@ public final class Informer<T: KubeObject>: Sendable {
         switch event.type {
         case .added, .modified:
             if let o = event.object {
-                if let change = store.upsert(o) { emit(change) } else { replayed = true }
+                if let change = store.upsert(o.retained) { emit(change) } else { replayed = true }
             }
         case .deleted:
             if let o = event.object, let change = store.delete(o) { emit(change) }
@@ -196,15 +205,23 @@ public final class Informer<T: KubeObject>: Sendable {
         return action.next
     }
 
-    /// Failures are logged at warning level only when they lose contact; retries during an
-    /// outage that is already reported are logged at debug level.
+    /// A failure is logged at warning level when it loses contact (the first list's failure
+    /// included) or is of another kind than the one reported for this outage; retries that fail
+    /// the same way are logged at debug level. The error names the call, the HTTP status and the
+    /// API server's message.
     private func backOff(
         _ action: InformerStateMachine.Action, after error: any Error, _ what: String
     ) -> InformerStateMachine.Next {
-        if action.contact == .lost {
-            logger.warning(
-                "lost contact with the API server; serving the cached objects, which may be stale",
-                metadata: ["error": "\(error)"])
+        if action.reportFailure {
+            let message =
+                if !hasSynced {
+                    "the first list failed; Locus is not ready until it succeeds"
+                } else if action.contact == .lost {
+                    "lost contact with the API server; serving the cached objects, which may be stale"
+                } else {
+                    "the API server still fails, now in another way; serving the cached objects, which may be stale"
+                }
+            logger.warning("\(message)", metadata: ["error": "\(error)"])
         }
         if case .sleep(let delay) = action.next {
             logger.debug("\(what)", metadata: ["error": "\(error)", "retryIn": "\(delay)"])

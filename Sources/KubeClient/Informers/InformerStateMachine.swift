@@ -37,6 +37,15 @@ struct InformerStateMachine: Sendable {
         /// A loss or a return of contact, to be reported (each once per outage).
         var contact: Contact.Transition?
         var next: Next
+        /// The failure that led to this step deserves a warning: it lost contact, or it is of
+        /// another kind than the failure last reported in this outage (a 503 that became a 403).
+        var reportFailure = false
+
+        init(contact: Contact.Transition?, next: Next, reportFailure: Bool = false) {
+            self.contact = contact
+            self.next = next
+            self.reportFailure = reportFailure
+        }
     }
 
     /// What the watchdog of an open watch does.
@@ -54,6 +63,10 @@ struct InformerStateMachine: Sendable {
     private(set) var backoff: Backoff
     private(set) var contact = Contact()
     private(set) var stats = InformerStats()
+    /// While contact is lost: the failure, in words (`InformerStatus.failure`).
+    private(set) var failure: String?
+    /// The kind of the failure last reported in this outage (see `KubeAPIError.kind`).
+    private var reportedKind: String?
 
     init(backoff: Backoff, silenceBound: Duration, notServedRetry: Duration = .seconds(60)) {
         self.backoff = backoff
@@ -74,7 +87,7 @@ struct InformerStateMachine: Sendable {
 
     /// The list succeeded at `now`, at `resourceVersion` (nil: the server gave none).
     mutating func listed(resourceVersion: String?, at now: Date) -> Action {
-        let transition = contact.heard(at: now)
+        let transition = heard(at: now)
         stats.lists += 1
         return Action(contact: transition, next: watch(from: resourceVersion ?? ""))
     }
@@ -82,7 +95,7 @@ struct InformerStateMachine: Sendable {
     /// The list found no such resource (an optional resource whose CRD is not installed): the
     /// server answered, the collection is empty, and it is listed again after `notServedRetry`.
     mutating func listFoundNoResource(at now: Date) -> Action {
-        let transition = contact.heard(at: now)
+        let transition = heard(at: now)
         state = .waiting(until: now + notServedRetry, resumingFrom: nil)
         return Action(contact: transition, next: .sleep(notServedRetry))
     }
@@ -96,13 +109,13 @@ struct InformerStateMachine: Sendable {
 
     /// The watch's request was answered at `now`.
     mutating func watchOpened(at now: Date) -> Action {
-        Action(contact: contact.heard(at: now), next: .keepWatching)
+        Action(contact: heard(at: now), next: .keepWatching)
     }
 
     /// An ADDED, MODIFIED, DELETED or BOOKMARK event arrived at `now`, carrying `resourceVersion`;
     /// `replayed`: the store already had the object at that version.
     mutating func received(resourceVersion: String?, replayed: Bool, at now: Date) -> Action {
-        let transition = contact.heard(at: now)
+        let transition = heard(at: now)
         if replayed { stats.replayedEvents += 1 }
         if let resourceVersion, !resourceVersion.isEmpty { state = .watching(from: resourceVersion) }
         stats.events += 1
@@ -113,7 +126,7 @@ struct InformerStateMachine: Sendable {
     /// An ERROR event with the status `code` arrived at `now`: the watch ends and the collection
     /// is listed again.
     mutating func receivedError(code: Int?, at now: Date) -> Action {
-        let transition = contact.heard(at: now)
+        let transition = heard(at: now)
         if code == 410 { stats.relistsAfterGone += 1 } else { stats.relistsAfterError += 1 }
         state = .listing
         return Action(contact: transition, next: .list)
@@ -127,7 +140,7 @@ struct InformerStateMachine: Sendable {
     /// The watch's request or stream failed with 410 Gone at `now`: its resourceVersion expired,
     /// so the collection is listed again, at once.
     mutating func watchExpired(at now: Date) -> Action {
-        let transition = contact.heard(at: now)
+        let transition = heard(at: now)
         stats.relistsAfterGone += 1
         state = .listing
         return Action(contact: transition, next: .list)
@@ -169,10 +182,22 @@ struct InformerStateMachine: Sendable {
 
     private mutating func backOff(after error: any Error, at now: Date, resumingFrom resourceVersion: String?) -> Action {
         let delay = backoff.next()
+        let kind = (error as? KubeAPIError)?.kind ?? "unreachable"
         stats.lastError = "\(error)"
+        stats.failures[kind, default: 0] += 1
+        failure = "\(error)"
         let transition = contact.failed(at: now)
+        let report = transition == .lost || kind != reportedKind
+        reportedKind = kind
         state = .waiting(until: now + delay, resumingFrom: resourceVersion)
-        return Action(contact: transition, next: .sleep(delay))
+        return Action(contact: transition, next: .sleep(delay), reportFailure: report)
+    }
+
+    /// The server answered at `now`: contact (and the end of an outage) is recorded.
+    private mutating func heard(at now: Date) -> Contact.Transition? {
+        failure = nil
+        reportedKind = nil
+        return contact.heard(at: now)
     }
 
     /// The next step from the current resume point.

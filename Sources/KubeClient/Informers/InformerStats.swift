@@ -14,4 +14,6 @@ public struct InformerStats: Sendable, Equatable {
     /// Watches abandoned because they stayed silent past the bound.
     public var silentWatches = 0
     public var lastError: String?
+    /// Failed lists and watches by kind (`HTTP 403`, `unreachable`, …; see `KubeAPIError.kind`).
+    public var failures: [String: Int] = [:]
 }

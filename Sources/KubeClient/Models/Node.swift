@@ -1,9 +1,13 @@
 import Foundation
 
+/// A node. Nodes are listed and watched as metadata alone: decisions read a node's name and
+/// labels, and the cache keeps nothing else (`retained`).
 public struct Node: KubeObject, Hashable {
     public var metadata: ObjectMeta
     public var spec: Spec?
     public var status: Status?
+
+    public var retained: Node { Node(metadata: metadata.identityAndLabels) }
 
     public struct Spec: Codable, Sendable, Hashable {
         public var unschedulable: Bool?

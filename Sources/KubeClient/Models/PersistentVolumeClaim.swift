@@ -5,6 +5,11 @@ public struct PersistentVolumeClaim: KubeObject, Hashable {
     public var spec: Spec?
     public var status: Status?
 
+    /// Decisions read a claim's labels (Fluid's dataset labels), its volume and its phase.
+    public var retained: PersistentVolumeClaim {
+        PersistentVolumeClaim(metadata: metadata.identityAndLabels, spec: spec, status: status)
+    }
+
     public struct Spec: Codable, Sendable, Hashable {
         public var volumeName: String?
         public var storageClassName: String?

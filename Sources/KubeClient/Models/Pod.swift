@@ -27,6 +27,8 @@ public struct Pod: KubeObject, Hashable {
     public struct Container: Codable, Sendable, Hashable {
         public var name: String
         public var image: String?
+        public var command: [String]?
+        public var args: [String]?
         public var ports: [ContainerPort]?
     }
 

@@ -10,6 +10,8 @@ public protocol DatasetCatalog: Sendable {
     func configMap(namespace: String, name: String) -> ConfigMap?
     func namespaceLabels(_ namespace: String) -> [String: String]?
     func daemonSet(namespace: String, name: String) -> DaemonSet?
+    /// The cache-worker pods Fluid's chart runs for a runtime, by their `role` label.
+    func workerPods(namespace: String, runtime name: String, role: String) -> [Pod]
     /// Whether `daemonSet` answers for the cluster (false: a cluster-state file without DaemonSets).
     var knowsDaemonSets: Bool { get }
     /// Grows with every change to what the lookups above answer, after the change is in place;

@@ -5,7 +5,9 @@ public import KubeClient
 /// Vineyard, the shared-memory engine: clients connect to vineyardd's IPC socket on their node.
 /// Fluid's layout: socket directory `/runtime-mnt/vineyard/<ns>/<name>` (the runtime may name
 /// another with `locus.dev/socket-dir`, e.g. the operator's `/var/run/vineyard-kubernetes/<ns>/<name>`),
-/// socket `vineyard.sock`, ConfigMap `<name>-rpc-conf` with `VINEYARD_RPC_ENDPOINT`.
+/// socket `vineyard-worker.sock` (Fluid since 2024) or `vineyard.sock` (earlier Fluid, the
+/// operator): the one the runtime's worker pods pass as `--socket`, else `locus.dev/socket-file`,
+/// else `vineyard.sock`; ConfigMap `<name>-rpc-conf` with `VINEYARD_RPC_ENDPOINT`.
 ///
 /// Where the bytes are comes from vineyardd itself, over its RPC port: the cluster metadata maps
 /// each instance to its node (`nodename`, vineyardd's `MY_NODE_NAME`), the dataset's named
@@ -31,24 +33,57 @@ public struct VineyardEngine: EnginePlugin {
         guard dir.hasPrefix("/"), !dir.split(separator: "/").contains("..") else {
             throw EngineError("VineyardRuntime \(ns)/\(name): socket directory \(dir) must be an absolute path without '..'")
         }
+        let workers = catalog.workerPods(namespace: ns, runtime: name, role: "vineyard-worker")
+        let file = runtime.metadata.annotations?[Keys.socketFile] ?? Self.socketFile(of: workers) ?? "vineyard.sock"
+        guard !file.isEmpty, !file.contains("/"), file != "..", file != "." else {
+            throw EngineError("VineyardRuntime \(ns)/\(name): socket file \(file) must be a file name, not a path")
+        }
         return .sharedMemory(
             SharedMemoryEndpoint(
-                socketDirectory: dir, socketFile: "vineyard.sock", socketEnvironmentVariable: "VINEYARD_IPC_SOCKET",
+                socketDirectory: dir, socketFile: file, socketEnvironmentVariable: "VINEYARD_IPC_SOCKET",
                 configMap: "\(name)-rpc-conf"))
     }
 
-    /// The RPC endpoints to ask, from the runtime's annotation or its ConfigMap.
-    public static func endpoints(runtime: FluidRuntime, cache: ClusterCache) -> [String] {
-        let ns = runtime.metadata.namespace ?? ""
-        let text =
-            runtime.metadata.annotations?[endpointsAnnotation]
-            ?? cache.configMaps.get(namespace: ns, name: "\(runtime.metadata.name ?? "")-rpc-conf")?.data?["VINEYARD_RPC_ENDPOINT"]
-            ?? ""
+    /// The socket file Fluid's Vineyard workers listen on: the last part of the `--socket`
+    /// (or `--socket=`) argument of their `vineyard-worker` container (Fluid's chart:
+    /// `/var/run/vineyard/vineyard-worker.sock`, the runtime's socket directory mounted at
+    /// `/var/run/vineyard`). nil when no worker says.
+    static func socketFile(of workers: [Pod]) -> String? {
+        for pod in workers {
+            for container in pod.spec?.containers ?? [] {
+                let words = (container.command ?? []) + (container.args ?? [])
+                for (i, word) in words.enumerated() {
+                    let path: String? =
+                        if word == "--socket" || word == "-socket" { i + 1 < words.count ? words[i + 1] : nil } else if word.hasPrefix("--socket=") {
+                            String(word.dropFirst("--socket=".count))
+                        } else { nil }
+                    if let path, let file = path.split(separator: "/").last, file.hasSuffix(".sock") { return String(file) }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The RPC endpoints to ask, from the runtime's annotation or its ConfigMap (read by name).
+    public static func endpoints(runtime: FluidRuntime, cache: ClusterCache) async throws -> [String] {
+        let text: String
+        if let annotated = runtime.metadata.annotations?[endpointsAnnotation] {
+            text = annotated
+        } else {
+            let data = try await cache.configMapData(namespace: runtime.metadata.namespace ?? "", name: "\(runtime.metadata.name ?? "")-rpc-conf")
+            text = data?["VINEYARD_RPC_ENDPOINT"] ?? ""
+        }
         return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     public func observe(dataset: Dataset, runtime: FluidRuntime, cache: ClusterCache, probe: EngineProbe) async -> EngineReport? {
-        let endpoints = Self.endpoints(runtime: runtime, cache: cache)
+        let endpoints: [String]
+        do {
+            endpoints = try await Self.endpoints(runtime: runtime, cache: cache)
+        } catch {
+            let name = "\(runtime.metadata.namespace ?? "")/\(runtime.metadata.name ?? "")-rpc-conf"
+            return EngineReport(source: .vineyard, problems: ["ConfigMap \(name) could not be read: \(error)"])
+        }
         guard !endpoints.isEmpty else { return nil }
         let pattern = dataset.metadata.annotations?[Self.namesAnnotation] ?? runtime.metadata.annotations?[Self.namesAnnotation] ?? "*"
         var report = EngineReport(source: .vineyard)

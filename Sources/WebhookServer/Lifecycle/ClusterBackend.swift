@@ -28,16 +28,17 @@ public enum ClusterBackend: Sendable {
     }
 
     /// Resources whose informer lost contact with the API server, and for how long.
-    public func staleResources() -> [(resource: String, seconds: Int)] {
+    public func staleResources() -> [(resource: String, seconds: Int, failure: String?)] {
         switch self {
         case .live(let l): l.staleResources()
         case .fixed: []
         }
     }
 
-    public var unsynced: [String] {
+    /// Resources whose first list is not done, with the failure holding each up (nil: under way).
+    public var unsynced: [(resource: String, failure: String?)] {
         switch self {
-        case .live(let l): l.syncState.filter { !$0.synced }.map(\.resource)
+        case .live(let l): l.unsynced
         case .fixed: []
         }
     }

@@ -177,6 +177,14 @@ public final class LocusMetrics: Sendable {
                 namespace: "locus", metricName: "informer_reconnects", unitName: "count",
                 helpText: "Watch streams resumed after a failure"), labels: labels
         ).set(Double(stats.reconnects))
+        for (kind, count) in stats.failures {
+            registry.makeGauge(
+                descriptor: .init(
+                    namespace: "locus", metricName: "informer_failures", unitName: "count",
+                    helpText: "Lists and watches that failed, by kind: HTTP <status>, unreachable, undecodable, too large, credentials"),
+                labels: labels + [("kind", kind)]
+            ).set(Double(count))
+        }
     }
 
     public func setCertificateState(reloads: Int, failures: Int) {

@@ -14,11 +14,12 @@ extension LocusRoutes {
             return Self.text(.serviceUnavailable, "not ready: building the locality index\n")
         }
         guard backend.isReady else {
-            return Self.text(.serviceUnavailable, "not ready: waiting for the first list of \(backend.unsynced.joined(separator: ", "))\n")
+            let waiting = backend.unsynced.map { $0.resource + ($0.failure.map { " (failing: \($0))" } ?? "") }
+            return Self.text(.serviceUnavailable, "not ready: waiting for the first list of \(waiting.joined(separator: ", "))\n")
         }
         let stale = backend.staleResources()
         guard !stale.isEmpty else { return Self.text(.ok, "ready\n") }
-        let list = stale.map { "\($0.resource) (\($0.seconds) s)" }.joined(separator: ", ")
+        let list = stale.map { "\($0.resource) (\($0.seconds) s\($0.failure.map { ": \($0)" } ?? ""))" }.joined(separator: ", ")
         return Self.text(.ok, "ready, serving cached cluster state; no contact with the API server for: \(list)\n")
     }
 

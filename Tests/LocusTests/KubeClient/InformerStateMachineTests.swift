@@ -147,9 +147,9 @@ struct InformerStateMachineTests {
     @Test func contactLostAndRestoredAreReportedOnce() {
         var m = Self.machine()
         _ = m.start()
-        #expect(m.listFailed(Self.unreachable, at: Self.t0).contact == nil, "no answer yet: nothing to lose")
+        #expect(m.listFailed(Self.unreachable, at: Self.t0).contact == .lost, "a first list that fails is reported")
         _ = m.sleepEnded()
-        #expect(m.listed(resourceVersion: "10", at: Self.at(1)).contact == nil, "the first answer restores nothing")
+        #expect(m.listed(resourceVersion: "10", at: Self.at(1)).contact == .restored(outage: 1), "and so is its success after it")
         #expect(m.watchOpened(at: Self.at(1)).contact == nil)
         #expect(m.received(resourceVersion: "11", replayed: false, at: Self.at(5)).contact == nil)
         var reports: [Contact.Transition] = []
@@ -166,6 +166,31 @@ struct InformerStateMachineTests {
         if let report = m.received(resourceVersion: "12", replayed: false, at: Self.at(66)).contact { reports.append(report) }
         #expect(reports == [.lost, .restored(outage: 60)], "outage counted from the last answer, at 5 s")
         #expect(m.contact.state == .inContact)
+    }
+
+    /// A first list the API server refuses is reported once, with its reason kept for /readyz
+    /// and counted by kind; a failure of another kind in the same outage is reported again; the
+    /// answer that ends it clears the reason.
+    @Test func aRefusedFirstListIsReportedOnceWithItsReason() {
+        var m = Self.machine()
+        _ = m.start()
+        var reported: [Bool] = []
+        for i in 0..<3 {
+            reported.append(m.listFailed(Self.forbidden, at: Self.at(Double(i))).reportFailure)
+            #expect(m.sleepEnded() == .list)
+        }
+        #expect(m.failure?.contains("HTTP 403") == true, "\(String(describing: m.failure))")
+        reported.append(m.listFailed(Self.unreachable, at: Self.at(3)).reportFailure)
+        _ = m.sleepEnded()
+        reported.append(m.listFailed(Self.unreachable, at: Self.at(4)).reportFailure)
+        _ = m.sleepEnded()
+        #expect(reported == [true, false, false, true, false])
+        #expect(m.stats.failures == ["HTTP 403": 3, "unreachable": 2])
+        #expect(m.failure?.contains("connection refused") == true)
+        #expect(m.listed(resourceVersion: "10", at: Self.at(5)).contact == .restored(outage: 5))
+        #expect(m.failure == nil)
+        _ = m.watchOpened(at: Self.at(5))
+        #expect(m.watchFailed(Self.forbidden, at: Self.at(6)).reportFailure, "a new outage is reported again")
     }
 
     /// 410 Gone is an answer: it restores contact like any other.

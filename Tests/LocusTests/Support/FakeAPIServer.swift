@@ -17,7 +17,13 @@ import WebhookServer
 ///   `allowWatchBookmarks=true`; a clean end after `timeoutSeconds`;
 /// - a resourceVersion older than the compaction point: an ERROR event with a 410 `Status`
 ///   (the watch cache's behaviour), and HTTP 410 for an expired `continue` token;
-/// - 401 for a wrong bearer token, 403/404 `Status` bodies;
+/// - 401 for a wrong bearer token, 403/404 `Status` bodies, a collection refused with the
+///   API server's own 403 (`forbid`);
+/// - metadata-only lists and watches (`Accept: application/json;as=PartialObjectMetadataList;
+///   g=meta.k8s.io;v=v1`, and `as=PartialObjectMetadata` for watches and GETs): every object
+///   becomes `{kind: PartialObjectMetadata, apiVersion: meta.k8s.io/v1, metadata}`; a list asked
+///   for as the singular without a plain `application/json` fallback is a 406;
+/// - the bytes of every answer counted per collection (`servedBytes`);
 /// - test controls: drop every open watch connection abruptly, drop a watch after N events.
 final class FakeAPIServer: @unchecked Sendable {
     struct Event {
@@ -37,6 +43,8 @@ final class FakeAPIServer: @unchecked Sendable {
         var namespace: String?
         var selector: String?
         var bookmarks: Bool
+        /// Event objects are sent as `PartialObjectMetadata`.
+        var metadataOnly = false
         var sent = 0
         var dropAfter: Int?
     }
@@ -46,6 +54,7 @@ final class FakeAPIServer: @unchecked Sendable {
         var query: [String: String]
         var authorization: String?
         var contentType: String?
+        var accept: String? = nil
         var body: Data
     }
 
@@ -64,6 +73,10 @@ final class FakeAPIServer: @unchecked Sendable {
         /// Gone: nothing is answered, and open connections are left silent (see `goAway()`).
         var gone = false
         var silenced: [any Channel] = []
+        /// Collections whose every request is answered with this status (see `forbid`).
+        var refused: [String: (status: Int, body: JSONValue)] = [:]
+        /// Bytes of the answers per collection, lists and watch events alike.
+        var servedBytes: [String: Int] = [:]
     }
     let state = Mutex(State())
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -190,7 +203,7 @@ final class FakeAPIServer: @unchecked Sendable {
             for (id, w) in s.watchers where w.collection == collection {
                 if let ns = w.namespace, ns != meta["namespace"]?.stringValue { continue }
                 if !Self.matches(w.selector, labels: obj["metadata"]?["labels"]) { continue }
-                Self.send(&s, id: id, type: type, object: withKind(obj, c.kind))
+                Self.send(&s, id: id, type: type, object: w.metadataOnly ? Self.partial(obj) : withKind(obj, c.kind))
             }
             return rv
         }
@@ -225,6 +238,31 @@ final class FakeAPIServer: @unchecked Sendable {
             self.bookmark()
         }
     }
+
+    /// Every request for `collection` is refused the way kube-apiserver refuses a service
+    /// account whose RBAC lacks the verb (until `allow`): 403 with the `Status` its authorizer
+    /// writes, e.g. `daemonsets.apps is forbidden: User "system:serviceaccount:locus-system:locus"
+    /// cannot list resource "daemonsets" in API group "apps" at the cluster scope`.
+    func forbid(_ collection: String, user: String = "system:serviceaccount:locus-system:locus", verb: String = "list") {
+        let parts = collection.split(separator: "/").map(String.init)
+        let resource = parts.last ?? ""
+        let group = parts.first == "apis" && parts.count >= 3 ? parts[1] : ""
+        let qualified = group.isEmpty ? resource : "\(resource).\(group)"
+        var details: JSONObject = ["kind": .string(resource)]
+        if !group.isEmpty { details["group"] = .string(group) }
+        var body = Self.status(
+            code: 403, reason: "Forbidden",
+            message: "\(qualified) is forbidden: User \"\(user)\" cannot \(verb) resource \"\(resource)\" in API group \"\(group)\" "
+                + "at the cluster scope")
+        body["details"] = .object(details)
+        state.withLock { $0.refused[collection] = (403, body) }
+    }
+
+    /// `collection` is served again.
+    func allow(_ collection: String) { _ = state.withLock { $0.refused.removeValue(forKey: collection) } }
+
+    /// The bytes answered for each collection so far (lists, GETs and watch events).
+    var servedBytes: [String: Int] { state.withLock { $0.servedBytes } }
 
     /// Forgets history up to now: a watch from an older resourceVersion gets 410.
     func compact() { state.withLock { $0.compactedThrough = $0.rv } }
@@ -297,8 +335,34 @@ final class FakeAPIServer: @unchecked Sendable {
     // MARK: Protocol
 
     enum Reply {
-        case json(HTTPResponseStatus, JSONValue)
-        case watch(collection: String, namespace: String?, selector: String?, from: Int?, bookmarks: Bool, timeout: Int?)
+        case json(HTTPResponseStatus, JSONValue, collection: String? = nil)
+        case watch(
+            collection: String, namespace: String?, selector: String?, from: Int?, bookmarks: Bool, timeout: Int?, metadataOnly: Bool)
+    }
+
+    /// An object as a metadata-only answer carries it: `PartialObjectMetadata` with the whole
+    /// `metadata` (managedFields included) and nothing else.
+    static func partial(_ object: JSONValue) -> JSONValue {
+        ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"] ?? [:]]
+    }
+
+    /// What the `Accept` header asks for: `list` (as=PartialObjectMetadataList), `single`
+    /// (as=PartialObjectMetadata), and whether plain JSON is acceptable as well.
+    static func accepts(_ header: String?) -> (list: Bool, single: Bool, plain: Bool) {
+        guard let header else { return (false, false, true) }
+        var result = (list: false, single: false, plain: false)
+        for entry in header.split(separator: ",") {
+            let params = entry.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard params.first == "application/json" || params.first == "*/*" else { continue }
+            let asKind = params.first { $0.hasPrefix("as=") }.map { String($0.dropFirst(3)) }
+            switch asKind {
+            case nil: result.plain = true
+            case "PartialObjectMetadataList": result.list = true
+            case "PartialObjectMetadata": result.single = true
+            default: break
+            }
+        }
+        return result
     }
 
     /// Splits `/api/v1/namespaces/ns/pods` into ("/api/v1/pods", "ns", nil) and
@@ -338,6 +402,10 @@ final class FakeAPIServer: @unchecked Sendable {
             if req.path == "/version" {
                 return .json(.ok, ["major": "1", "minor": "31", "gitVersion": "v1.31.2", "platform": "linux/amd64"])
             }
+            if let (collectionPath, _, _) = Self.route(req.path), let refusal = s.refused[collectionPath] {
+                return .json(HTTPResponseStatus(statusCode: refusal.status), refusal.body)
+            }
+            let accept = Self.accepts(req.accept)
             guard let (collectionPath, ns, name) = Self.route(req.path), let c = s.collections[collectionPath] else {
                 return .json(
                     .notFound, Self.status(code: 404, reason: "NotFound", message: "the server could not find the requested resource"))
@@ -361,7 +429,7 @@ final class FakeAPIServer: @unchecked Sendable {
                     }
                     return .json(.ok, withKind(Self.mergePatch(obj, patch), c.kind))
                 }
-                return .json(.ok, withKind(obj, c.kind))
+                return .json(.ok, accept.single ? Self.partial(obj) : withKind(obj, c.kind), collection: collectionPath)
             }
             if req.query["watch"] == "true" || req.query["watch"] == "1" {
                 if s.blockWatches {
@@ -372,7 +440,14 @@ final class FakeAPIServer: @unchecked Sendable {
                 return .watch(
                     collection: collectionPath, namespace: ns, selector: req.query["labelSelector"], from: from,
                     bookmarks: req.query["allowWatchBookmarks"] == "true",
-                    timeout: req.query["timeoutSeconds"].flatMap { Int($0) })
+                    timeout: req.query["timeoutSeconds"].flatMap { Int($0) }, metadataOnly: accept.single || accept.list)
+            }
+            if accept.single && !accept.list && !accept.plain {
+                return .json(
+                    .notAcceptable,
+                    Self.status(
+                        code: 406, reason: "NotAcceptable",
+                        message: "you requested PartialObjectMetadata, but the requested object is a list (*\(c.kind)List)"))
             }
             // LIST
             var items = c.objects.filter { ns == nil || $0.key.hasPrefix("\(ns!)/") }.sorted { $0.key < $1.key }.map(\.value)
@@ -401,7 +476,17 @@ final class FakeAPIServer: @unchecked Sendable {
             } else {
                 items = Array(items[offset...])
             }
-            return .json(.ok, ["kind": .string(c.kind + "List"), "apiVersion": "v1", "metadata": .object(meta), "items": .array(items)])
+            if accept.list {
+                return .json(
+                    .ok,
+                    [
+                        "kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": .object(meta),
+                        "items": .array(items.map(Self.partial)),
+                    ], collection: collectionPath)
+            }
+            return .json(
+                .ok, ["kind": .string(c.kind + "List"), "apiVersion": "v1", "metadata": .object(meta), "items": .array(items)],
+                collection: collectionPath)
         }
     }
 
@@ -442,13 +527,16 @@ final class FakeAPIServer: @unchecked Sendable {
     }
 
     /// Registers a watch on `channel`, replaying the events after `from`.
-    func startWatch(channel: any Channel, collection: String, namespace: String?, selector: String?, from: Int?, bookmarks: Bool) -> Int {
+    func startWatch(
+        channel: any Channel, collection: String, namespace: String?, selector: String?, from: Int?, bookmarks: Bool,
+        metadataOnly: Bool = false
+    ) -> Int {
         state.withLock { s in
             let id = s.nextWatcher
             s.nextWatcher += 1
             s.watchers[id] = Watcher(
                 id: id, channel: channel, collection: collection, namespace: namespace, selector: selector, bookmarks: bookmarks,
-                dropAfter: s.dropWatchAfterEvents)
+                metadataOnly: metadataOnly, dropAfter: s.dropWatchAfterEvents)
             let c = s.collections[collection]!
             if let from, from < s.compactedThrough {
                 Self.writeLine(
@@ -466,12 +554,12 @@ final class FakeAPIServer: @unchecked Sendable {
                 for e in c.events where e.rv > from {
                     if let ns = namespace, ns != e.object["metadata"]?["namespace"]?.stringValue { continue }
                     if !Self.matches(selector, labels: e.object["metadata"]?["labels"]) { continue }
-                    Self.send(&s, id: id, type: e.type, object: withKind(e.object, c.kind))
+                    Self.send(&s, id: id, type: e.type, object: metadataOnly ? Self.partial(e.object) : withKind(e.object, c.kind))
                 }
             } else {
                 // resourceVersion unset: the current state as ADDED events ("Get State and Start at Most Recent").
                 for (_, o) in c.objects.sorted(by: { $0.key < $1.key }) {
-                    Self.send(&s, id: id, type: "ADDED", object: withKind(o, c.kind))
+                    Self.send(&s, id: id, type: "ADDED", object: metadataOnly ? Self.partial(o) : withKind(o, c.kind))
                 }
             }
             return id
@@ -487,16 +575,18 @@ final class FakeAPIServer: @unchecked Sendable {
             w.channel.close(promise: nil)
             return
         }
-        writeLine(w.channel, ["type": .string(type), "object": object])
+        s.servedBytes[w.collection, default: 0] += writeLine(w.channel, ["type": .string(type), "object": object])
         w.sent += 1
         s.watchers[id] = w
     }
 
-    private static func writeLine(_ channel: any Channel, _ event: JSONValue) {
+    @discardableResult
+    private static func writeLine(_ channel: any Channel, _ event: JSONValue) -> Int {
         var data = try! event.encoded()
         data.append(UInt8(ascii: "\n"))
         let part = HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: data)))
         channel.writeAndFlush(part, promise: nil)
+        return data.count
     }
 
     static func mergePatch(_ target: JSONValue, _ patch: JSONValue) -> JSONValue {
@@ -539,26 +629,28 @@ final class FakeAPIServer: @unchecked Sendable {
                 let req = Request(
                     method: head.method.rawValue, path: comps?.path ?? head.uri, query: query,
                     authorization: head.headers.first(name: "Authorization"), contentType: head.headers.first(name: "Content-Type"),
-                    body: Data(body.readableBytesView))
+                    accept: head.headers.first(name: "Accept"), body: Data(body.readableBytesView))
                 respond(context: context, server.handle(req), keepAlive: head.isKeepAlive)
             }
         }
 
         func respond(context: ChannelHandlerContext, _ reply: Reply, keepAlive: Bool) {
             switch reply {
-            case .json(let status, let value):
+            case .json(let status, let value, let collection):
                 let data = try! value.encoded()
+                if let collection { server.state.withLock { $0.servedBytes[collection, default: 0] += data.count } }
                 var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(data.count))])
                 if !keepAlive { headers.add(name: "Connection", value: "close") }
                 context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            case .watch(let collection, let ns, let selector, let from, let bookmarks, let timeout):
+            case .watch(let collection, let ns, let selector, let from, let bookmarks, let timeout, let metadataOnly):
                 let headers = HTTPHeaders([("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")])
                 context.writeAndFlush(
                     wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
                 let id = server.startWatch(
-                    channel: context.channel, collection: collection, namespace: ns, selector: selector, from: from, bookmarks: bookmarks)
+                    channel: context.channel, collection: collection, namespace: ns, selector: selector, from: from, bookmarks: bookmarks,
+                    metadataOnly: metadataOnly)
                 watchID = id
                 if let timeout {
                     let channel = context.channel

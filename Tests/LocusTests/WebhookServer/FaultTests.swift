@@ -323,6 +323,61 @@ struct FaultTests {
         await api.stop()
     }
 
+    /// A first list the API server refuses (RBAC without the DaemonSets rule: an upgrade whose
+    /// RBAC was not applied) is said once at warning with the API server's message, /readyz names
+    /// the resource and why, a metric counts it, and its end is said once.
+    @Test func aRefusedFirstListSaysWhyOnce() async throws {
+        let api = try await FakeAPIServer.start()
+        try SoakTests.seed(api)
+        let daemonSets = Resource.daemonSets.path()
+        api.forbid(daemonSets)
+        let kube = try KubeAPIClient(config: api.kubeConfig(token: "t"), requestTimeout: .seconds(2))
+        let lines = Mutex<[String]>([])
+        let logger = Logger(label: "locus.informer") { label in
+            var h = JSONLogHandler(label: label) { line in lines.withLock { $0.append(line) } }
+            h.logLevel = .info
+            return h
+        }
+        let live = LiveCluster(
+            client: kube, cache: ClusterCache(), backoff: Backoff(base: .milliseconds(50), cap: .milliseconds(200)), logger: logger)
+        let locus = try await RunningLocus.start(backend: .live(live))
+        let client = try makeClient(caPEM: locus.certs.caCertificatePEM)
+        func get(_ path: String) async throws -> (Int, String) {
+            let r = try await client.execute(HTTPClientRequest(url: "\(locus.url)\(path)"), timeout: .seconds(5))
+            return (Int(r.status.code), String(buffer: try await r.body.collect(upTo: 1 << 20)))
+        }
+        func warnings(_ text: String) -> [String] {
+            lines.withLock { $0 }.filter { $0.contains(#""level":"warning""#) && $0.contains(text) }
+        }
+        #expect(await eventually { (live.status.first { $0.resource == "daemonsets.apps" }?.status.stats.failures["HTTP 403"] ?? 0) >= 5 })
+        let message =
+            #"daemonsets.apps is forbidden: User \"system:serviceaccount:locus-system:locus\" cannot list resource \"daemonsets\" in "#
+            + #"API group \"apps\" at the cluster scope"#
+        let said = warnings("the first list failed")
+        #expect(said.count == 1, "once, not once per retry: \(said)")
+        #expect(said.first?.contains(#""resource":"daemonsets.apps""#) == true && said.first?.contains("HTTP 403") == true, "\(said)")
+        #expect(said.first?.contains(message) == true, "the API server's own message: \(said)")
+        let (status, ready) = try await get("/readyz")
+        #expect(status == 503, "\(ready)")
+        #expect(ready.contains("daemonsets.apps (failing: GET /apis/apps/v1/daemonsets"), "\(ready)")
+        #expect(ready.contains("HTTP 403 Forbidden") && ready.contains(#"cannot list resource "daemonsets""#), "\(ready)")
+        let (_, metrics) = try await get("/metrics")
+        let failures = metrics.split(separator: "\n").first {
+            $0.hasPrefix("locus_informer_failures_count{") && $0.contains(#"resource="daemonsets.apps""#) && $0.contains(#"kind="HTTP 403""#)
+        }
+        #expect((failures?.split(separator: " ").last.flatMap { Double($0) } ?? 0) >= 5, "\(failures ?? "no failure count")")
+
+        api.allow(daemonSets)
+        #expect(await eventually(timeout: .seconds(10)) { (try? await get("/readyz"))?.1 == "ready\n" })
+        let restored = warnings("contact with the API server restored")
+        #expect(restored.count == 1 && restored.first?.contains(#""resource":"daemonsets.apps""#) == true, "\(restored)")
+        #expect(warnings("the first list failed").count == 1)
+        try await client.shutdown()
+        await locus.stop()
+        await kube.shutdown()
+        await api.stop()
+    }
+
     /// The API server goes away after the caches synced: Locus stays ready and keeps deciding from
     /// its caches; its watches keep trying to come back.
     @Test func theAPIServerGoingAwayLeavesTheCachesServing() async throws {
