@@ -65,7 +65,7 @@ public final class KubeAPIClient: Sendable {
             return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
         }
         self.http = make(read: requestTimeout, connections: 8)
-        // Over HTTP/1.1 every open watch holds a connection for minutes: one per informer (15 with
+        // Over HTTP/1.1 every open watch holds a connection for minutes: one per informer (16 with
         // every Fluid runtime kind installed) and room to spare. With the client's default of 8,
         // the other informers waited for a free connection and missed events for minutes.
         self.watchHTTP = make(read: watchIdleTimeout, connections: Self.maxWatchConnections)

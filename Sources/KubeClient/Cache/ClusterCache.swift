@@ -24,6 +24,9 @@ public final class ClusterCache: Sendable {
     public let runtimes = Store<FluidRuntime>()
     /// Fluid's FUSE DaemonSets (the container a FUSE sidecar copies).
     public let daemonSets = Store<DaemonSet>()
+    /// Every DaemonSet of the cluster by its metadata alone: a FUSE DaemonSet that is not among
+    /// `daemonSets` (it lacks Fluid's `role` label) is reported as found but unlabelled.
+    public let daemonSetHeaders = Store<ObjectHeader>()
     /// The cache-worker pods of Fluid's runtimes (see `LiveCluster.workerPodSelector`), indexed by
     /// the runtime they serve (`namespace/release`): the engines ask them where their bytes are.
     public let workerPods = Store<Pod>(indexers: [
@@ -52,7 +55,8 @@ public final class ClusterCache: Sendable {
     /// their status changes all the time, and what is kept by this revision does not read them.
     public var revision: UInt64 {
         persistentVolumeClaims.revision &+ persistentVolumes.revision &+ configMaps.revision &+ namespaces.revision
-            &+ datasets.revision &+ runtimes.revision &+ daemonSets.revision &+ daemonSetsWatchedChanges.load(ordering: .acquiring)
+            &+ datasets.revision &+ runtimes.revision &+ daemonSets.revision &+ daemonSetHeaders.revision
+            &+ daemonSetsWatchedChanges.load(ordering: .acquiring)
     }
 
     /// Lays every store's objects out anew (see `Store.compact()`), after a fill that left garbage.
@@ -65,6 +69,7 @@ public final class ClusterCache: Sendable {
         try datasets.compact()
         try runtimes.compact()
         try daemonSets.compact()
+        try daemonSetHeaders.compact()
         try workerPods.compact()
     }
 

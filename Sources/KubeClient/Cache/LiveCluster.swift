@@ -30,13 +30,14 @@ public final class LiveCluster: Sendable {
         var statuses: [(String, @Sendable () -> InformerStatus)] = []
         @discardableResult
         func add<T: KubeObject>(
-            _ resource: Resource, _ store: Store<T>, labelSelector: String? = nil, optional: Bool = false, metadataOnly: Bool = false
+            _ resource: Resource, _ store: Store<T>, labelSelector: String? = nil, optional: Bool = false, metadataOnly: Bool = false,
+            named name: String? = nil
         ) -> Informer<T> {
             let inf = Informer<T>(
                 client: client, resource: resource, labelSelector: labelSelector, store: store, backoff: backoff,
                 optionalResource: optional, metadataOnly: metadataOnly, silenceBound: silenceBound, logger: logger)
             runners.append { await inf.run() }
-            statuses.append(("\(resource)", { inf.status }))
+            statuses.append((name ?? "\(resource)", { inf.status }))
             return inf
         }
         add(.persistentVolumeClaims, cache.persistentVolumeClaims)
@@ -60,6 +61,7 @@ public final class LiveCluster: Sendable {
         add(.namespaces, cache.namespaces, metadataOnly: true)
         // Only Fluid's FUSE DaemonSets: Fluid labels every runtime component it renders.
         add(.daemonSets, cache.daemonSets, labelSelector: Self.fuseDaemonSetSelector)
+        add(.daemonSets, cache.daemonSetHeaders, metadataOnly: true, named: "daemonsets.apps (metadata)")
         cache.knowsDaemonSets = true
         add(.pods, cache.workerPods, labelSelector: Self.workerPodSelector)
         // Fluid's CRDs may be missing (Fluid not installed, or an older Fluid without a runtime kind):

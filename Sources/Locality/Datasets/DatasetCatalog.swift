@@ -10,6 +10,9 @@ public protocol DatasetCatalog: Sendable {
     func configMap(namespace: String, name: String) -> ConfigMap?
     func namespaceLabels(_ namespace: String) -> [String: String]?
     func daemonSet(namespace: String, name: String) -> DaemonSet?
+    /// The labels of any DaemonSet of that name, whatever its labels; nil when there is none
+    /// (or the catalog does not know: a cluster-state file).
+    func daemonSetLabels(namespace: String, name: String) -> [String: String]?
     /// The cache-worker pods Fluid's chart runs for a runtime, by their `role` label.
     func workerPods(namespace: String, runtime name: String, role: String) -> [Pod]
     /// Whether `daemonSet` answers for the cluster (false: a cluster-state file without DaemonSets).
@@ -31,4 +34,7 @@ extension ClusterCache: DatasetCatalog {
         namespaces.get(namespace: nil, name: namespace)?.metadata.labels
     }
     public func daemonSet(namespace: String, name: String) -> DaemonSet? { daemonSets.get(namespace: namespace, name: name) }
+    public func daemonSetLabels(namespace: String, name: String) -> [String: String]? {
+        daemonSetHeaders.get(namespace: namespace, name: name).map { $0.metadata.labels ?? [:] }
+    }
 }

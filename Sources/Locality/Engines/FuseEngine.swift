@@ -40,6 +40,10 @@ public struct FuseEngine: EnginePlugin {
         kind == .jindo ? "\(name)-jindofs-fuse" : "\(name)-fuse"
     }
 
+    /// The `role` label Fluid's chart puts on the FUSE DaemonSet (`juicefs-fuse`; Jindo's chart
+    /// is `jindofs`), the label `LiveCluster.fuseDaemonSetSelector` selects on.
+    var fuseRole: String { kind == .jindo ? "jindofs-fuse" : "\(kind.engineType)-fuse" }
+
     public func access(dataset: Dataset, runtime: FluidRuntime, volume: PersistentVolume?, catalog: any DatasetCatalog) throws -> DataAccess
     {
         let ns = runtime.metadata.namespace ?? ""
@@ -61,6 +65,14 @@ public struct FuseEngine: EnginePlugin {
     func daemonSetSidecar(namespace ns: String, runtime name: String, catalog: any DatasetCatalog) -> FuseSidecarSource {
         let dsName = fuseDaemonSetName(runtime: name)
         guard let ds = catalog.daemonSet(namespace: ns, name: dsName) else {
+            if let labels = catalog.daemonSetLabels(namespace: ns, name: dsName) {
+                let role = fuseRole
+                let has = labels["role"].map { "its role label is \"\($0)\"" } ?? "it has no role label"
+                return .unavailable(
+                    "its FUSE DaemonSet \(ns)/\(dsName) exists, but \(has), not \"\(role)\": Fluid's charts label it role: \(role), "
+                        + "and Locus reads only the DaemonSets labelled so (label it, or let Fluid render it again)"
+                )
+            }
             return .unavailable(
                 "its FUSE DaemonSet \(ns)/\(dsName) does not exist: Fluid renders it when it sets up \(kind.rawValue) \(ns)/\(name), and "
                     + "the sidecar is a copy of its container"

@@ -58,14 +58,17 @@ public struct WorkerDiscovery: Sendable {
     }
 
     /// Asks every worker of `runtime` and reports what `read` finds in each answer as that node's
-    /// bytes (nil: the answer lacks what `read` looks for, a problem named `missing`). nil when
-    /// the runtime has no worker at all.
+    /// bytes (nil: the answer lacks what `read` looks for, a problem named `missing`). A runtime
+    /// whose worker pods are all gone is reported with no worker node, so what was said of its
+    /// nodes is dropped at once rather than at the TTL.
     public func observe(
         runtime: FluidRuntime, cache: ClusterCache, probe: EngineProbe, source: LocalitySource, engine: String, missing: String,
         read: (String) -> TierBytes?
     ) async -> EngineReport? {
         let (endpoints, workerNodes, problems) = endpoints(of: runtime, cache: cache)
-        guard !endpoints.isEmpty || !workerNodes.isEmpty || !problems.isEmpty else { return nil }
+        guard !endpoints.isEmpty || !workerNodes.isEmpty || !problems.isEmpty else {
+            return EngineReport(source: source, workerNodes: [])
+        }
         var report = EngineReport(source: source, problems: problems, workerNodes: workerNodes)
         for (endpoint, answer) in await probe.scrape(endpoints) {
             let (node, url) = (endpoint.node, endpoint.url)

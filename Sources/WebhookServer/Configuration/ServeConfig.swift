@@ -23,6 +23,7 @@ public struct ServeConfig: Sendable, Equatable {
     public var logFormat: LogFormat = .json
     public var maxRequestBytes = 3 * 1024 * 1024
     public var eventLoopReviewBytes = 128 * 1024
+    public var rememberAnswers = true
     public var maxExtenderRequestBytes = 32 * 1024 * 1024
     public var idleTimeoutSeconds: Double = 60
     public var maxConnections = 1024
@@ -100,6 +101,12 @@ public struct ServeConfig: Sendable, Equatable {
         ConfigKey(
             "maxExtenderRequestBytes", \.maxExtenderRequestBytes, .int(1024...(512 << 20)),
             "largest extender request accepted (a full NodeList of 1,000+ nodes is several MB)"),
+        ConfigKey(
+            "rememberAnswers", \.rememberAnswers, .bool,
+            """
+            keep whole /mutate answers for a workload's replicas (reviews alike but for their uid and token volume name) \
+            while the cluster cache is unchanged; false: every review is decided
+            """),
         ConfigKey("idleTimeoutSeconds", \.idleTimeoutSeconds, .seconds, "idle keep-alive connections are closed after this"),
         ConfigKey(
             "maxConnections", \.maxConnections, .int(1...1_000_000),

@@ -35,15 +35,27 @@ public struct LocusServer: Sendable {
         feeds.probe = engineProbe
         let log = logger
         let metrics = self.metrics
+        let unanswered = Mutex(UnansweredEndpoints())
         feeds.onReports = { reports in
+            // Each endpoint is said once when it stops answering and once when it answers again.
+            let (change, count) = unanswered.withLock { u in
+                (u.update(reports.mapValues(\.problems)), u.count)
+            }
+            for (ref, problem) in change.stopped {
+                log.warning(
+                    "engine endpoint stopped answering; its figures expire at the locality TTL",
+                    metadata: ["dataset": "\(ref)", "engine": "\(reports[ref]?.source.rawValue ?? "")", "reason": "\(problem)"])
+            }
+            for (ref, endpoint) in change.recovered {
+                log.notice("engine endpoint answers again", metadata: ["dataset": "\(ref)", "endpoint": "\(endpoint)"])
+            }
             for (ref, report) in reports {
-                for problem in report.problems {
-                    log.warning(
-                        "engine did not answer",
-                        metadata: ["dataset": "\(ref)", "engine": "\(report.source.rawValue)", "reason": "\(problem)"])
+                for problem in report.problems where !change.stopped.contains(where: { $0.dataset == ref && $0.problem == problem }) {
+                    log.debug("engine endpoint still not answering", metadata: ["dataset": "\(ref)", "reason": "\(problem)"])
                 }
                 metrics.recordEngineReport(source: report.source.rawValue, dataset: "\(ref)", report: report)
             }
+            metrics.setUnansweredEndpoints(count)
         }
         self.locality = feeds
         self.logger = logger
@@ -58,7 +70,8 @@ public struct LocusServer: Sendable {
             backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes,
             maxExtenderRequestBytes: config.maxExtenderRequestBytes, policy: policy, locality: locality.index,
             extender: config.extenderConfig,
-            connections: connections, requireClientCertificate: certificates.clientCAPath != nil, serving: serving, logger: logger)
+            connections: connections, requireClientCertificate: certificates.clientCAPath != nil, serving: serving,
+            rememberAnswers: config.rememberAnswers, logger: logger)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
         let deadlines = ReadDeadlines(
             head: .milliseconds(Int64(config.requestHeaderTimeoutSeconds * 1000)),

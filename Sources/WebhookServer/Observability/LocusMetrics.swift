@@ -123,6 +123,15 @@ public final class LocusMetrics: Sendable {
         ).set(seconds)
     }
 
+    /// Engine endpoints not answering now, over every dataset (each said once in the log).
+    public func setUnansweredEndpoints(_ count: Int) {
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "locus", metricName: "engine_endpoints_not_answering", unitName: "count",
+                helpText: "Engine endpoints (workers, vineyardd) that failed, timed out or answered garbage at the last poll")
+        ).set(Double(count))
+    }
+
     /// What one engine poll said about one dataset: endpoints that failed, and shared memory per node.
     public func recordEngineReport(source: String, dataset: String, report: EngineReport) {
         registry.makeGauge(

@@ -31,7 +31,7 @@ extension LocusRoutes {
     func answerMutate(_ body: ByteBuffer) -> (HTTPResponse.Status, [UInt8]) {
         let revision = backend.cache.revision
         let answer: ReviewMemo.Answer
-        if let known = body.withUnsafeReadableBytes({ answers.answer(to: $0, revision: revision) }) {
+        if let answers, let known = body.withUnsafeReadableBytes({ answers.answer(to: $0, revision: revision) }) {
             answer = known
         } else {
             let review: AdmissionRequest
@@ -45,7 +45,7 @@ extension LocusRoutes {
             let (bytes, uidInAnswer, patch) = result.response.reviewMarkingUID(apiVersion: review.apiVersion)
             answer = ReviewMemo.Answer(bytes: bytes, uid: review.uid, result: result, namespace: review.namespace)
             body.withUnsafeReadableBytes {
-                answers.remember(
+                answers?.remember(
                     review: $0, uidInReview: review.uidBytes, answer: answer, uidInAnswer: uidInAnswer, patch: patch, revision: revision)
             }
         }

@@ -30,16 +30,17 @@ public struct LocusRoutes: Sendable {
     /// Dataset resolutions of earlier reviews, while the cluster cache is unchanged.
     let resolutions = ResolutionMemo()
     /// Answers to earlier reviews, for the replicas of a workload (same review but for its uid and
-    /// token volume name).
-    let answers = ReviewMemo()
+    /// token volume name); nil when the configuration turns it off (`rememberAnswers`).
+    let answers: ReviewMemo?
     let logger: Logger
 
     public init(
         backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int,
         maxExtenderRequestBytes: Int = 32 << 20, policy: AdmissionPolicy = AdmissionPolicy(), locality: LocalityIndex = LocalityIndex(),
         extender: ExtenderConfig = ExtenderConfig(), connections: ConnectionStats? = nil, requireClientCertificate: Bool = false,
-        serving: ServingState? = nil, logger: Logger = Logger(label: "locus")
+        serving: ServingState? = nil, rememberAnswers: Bool = true, logger: Logger = Logger(label: "locus")
     ) {
+        self.answers = rememberAnswers ? ReviewMemo() : nil
         self.serving = serving
         self.connections = connections
         self.requireClientCertificate = requireClientCertificate

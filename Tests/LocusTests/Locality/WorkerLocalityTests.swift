@@ -216,6 +216,14 @@ struct WorkerLocalityTests {
         await feeds.pollEngines()
         #expect(ssd("node-b") == nil, "a deleted worker's node is forgotten at the next poll")
         #expect((ssd("node-c") ?? 0) >= 2 << 20)
+
+        // The last worker goes too: the cluster says the runtime has no worker, so nothing is
+        // cached anywhere, at once rather than at the TTL.
+        _ = api.delete(pods, kind: "Pod", namespace: "ml", name: "llama-weights-worker-0")
+        #expect(await eventually(timeout: .seconds(5)) { live.cache.workerPods.count == 0 })
+        let report = await feeds.pollEngines()[ref]
+        #expect(report?.workerNodes == [], "a runtime without workers is reported as such")
+        #expect(ssd("node-c") == nil, "the figures of a runtime whose workers are all gone are dropped")
         try await client.shutdown()
         run.cancel()
         await kube.shutdown()

@@ -73,6 +73,24 @@ extension MutatorTests {
         #expect(decide(juiceFSPod(labels: ["fuse.serverful.fluid.io/inject": "true"]), namespace: "team", cache: cache).outcome == .mutated)
     }
 
+    /// A FUSE DaemonSet that exists without Fluid's `role` label (so Locus does not read it):
+    /// the denial says what was found and what is missing, not that it does not exist.
+    @Test func aFuseDaemonSetWithoutFluidsRoleLabelIsNamedAsFound() throws {
+        let cache = try juiceFSCache()
+        _ = cache.daemonSets.replace(with: [])
+        cache.daemonSetHeaders.upsert(ObjectHeader(metadata: ObjectMeta(name: "jfs-fuse", namespace: "team", labels: ["app": "juicefs"])))
+        let denied = decide(juiceFSPod(), namespace: "team", cache: cache)
+        #expect(denied.outcome == .denied)
+        let message = denied.response.message ?? ""
+        #expect(
+            message.contains(#"its FUSE DaemonSet team/jfs-fuse exists, but it has no role label, not "juicefs-fuse""#), "\(message)")
+        #expect(!message.contains("does not exist"), "\(message)")
+        cache.daemonSetHeaders.upsert(
+            ObjectHeader(metadata: ObjectMeta(name: "jfs-fuse", namespace: "team", resourceVersion: "2", labels: ["role": "fuse"])))
+        let relabelled = decide(juiceFSPod(), namespace: "team", cache: cache).response.message ?? ""
+        #expect(relabelled.contains(#"its role label is "fuse", not "juicefs-fuse""#), "\(relabelled)")
+    }
+
     /// A FUSE DaemonSet Locus cannot make a sidecar of: denied with what is wrong with it.
     @Test(arguments: [
         ("containers: []", "its FUSE DaemonSet team/jfs-fuse has no container to copy"),

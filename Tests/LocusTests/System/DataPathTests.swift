@@ -275,25 +275,6 @@ struct DataPathTests {
         #expect(run.events.contains("postStart of locus-fuse-jfsplain exited 0"), "\(run.events)")
         #expect(run.leftoverMounts.isEmpty, "\(run.leftoverMounts)")
     }
-
-    /// Where a cluster state carries no DaemonSets, the sidecar can only be built from the
-    /// runtime's `spec.fuse`: it has no mount script and no credentials, so it never mounts and
-    /// the app never starts. This is why the DaemonSet's container is the one copied.
-    @Test func aSidecarFromSpecFuseAloneNeverMounts() async throws {
-        let volume = try await JuiceFSVolume.make(name: "jfsspec", files: ["hello.txt": Data(Self.text.utf8)])
-        defer { volume.stop() }
-        let state = FluidJuiceFS.clusterState(namespace: "default", name: "jfsspec")
-        let withoutDaemonSets = String(state[..<state.range(of: "daemonSets:")!.lowerBound])
-        let r = try mutate(
-            FluidJuiceFS.appPod(namespace: "default", dataset: "jfsspec", command: Self.readCommand),
-            state: withoutDaemonSets, namespace: "default"
-        ) { $0.mutation.fuseMountTimeoutSeconds = 3 }
-        let pod = try #require(r.pod, "\(r.response.message ?? "")")
-        #expect(r.explanations.contains { $0.text.contains("because the cluster state carries no DaemonSets") })
-        let run = try await FluidJuiceFS.runner(metaURL: volume.metaURL, namespace: "default", name: "jfsspec").run(pod, waitFor: ["app"])
-        #expect(run.failure?.contains("startupProbe of locus-fuse-jfsspec failed") == true, "\(run.events)")
-        #expect(run.exitCodes["app"] == nil, "the app never started")
-    }
 }
 
 /// vineyardd on its etcd, with its socket in a directory of its own, and an object put under a name.

@@ -207,13 +207,13 @@ struct FaultTests {
         return (api, kube, LiveCluster(client: kube, cache: ClusterCache(), logger: .init(label: "test")))
     }
 
-    /// Every informer holds its own watch at once (15 with every Fluid runtime kind served): none
+    /// Every informer holds its own watch at once (16 with every Fluid runtime kind served): none
     /// waits for a connection another watch holds.
     @Test func everyInformerWatchesAtOnce() async throws {
         let (api, kube, live) = try await Self.exampleCluster()
         let run = Task { await live.run() }
         let informers = live.syncState.count
-        #expect(informers == 15)
+        #expect(informers == 16)
         #expect(await eventually(timeout: .seconds(10)) { api.openWatches == informers }, "\(api.openWatches) of \(informers) watches open")
         // An event for the last collection to be watched still arrives at once.
         api.apply(Resource.nodes.path(), kind: "Node", ["metadata": ["name": "node-z"]])
