@@ -34,7 +34,7 @@ public final class LiveCluster: Sendable {
             named name: String? = nil
         ) -> Informer<T> {
             let inf = Informer<T>(
-                client: client, resource: resource, labelSelector: labelSelector, store: store, backoff: backoff,
+                client: client, resource: resource, labelSelector: labelSelector, store: store, backoff: backoff, named: name,
                 optionalResource: optional, metadataOnly: metadataOnly, silenceBound: silenceBound, logger: logger)
             runners.append { await inf.run() }
             statuses.append((name ?? "\(resource)", { inf.status }))
