@@ -85,11 +85,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         .executableTarget(name: "locus", dependencies: ["WebhookServer"], swiftSettings: strict),
+        // An in-process API server speaking list/watch as kube-apiserver does: the tests' cluster,
+        // and the production-shaped cluster of locus-bench api-server (scripts/bench-production).
+        .target(
+            name: "KubeTestServer",
+            dependencies: [
+                "JSON", "KubeClient", "WebhookServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ], swiftSettings: strict),
         // Load generator and fixture maker for the benchmarks (scripts/bench-webhook).
         .executableTarget(
             name: "locus-bench",
             dependencies: [
-                "WebhookServer", "JSON", "KubeClient", "Mutators", "SchedulerExtender", "Locality",
+                "WebhookServer", "JSON", "KubeClient", "Mutators", "SchedulerExtender", "Locality", "KubeTestServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -98,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "LocusTests",
             dependencies: [
-                "JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender", "WebhookServer",
+                "JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender", "WebhookServer", "KubeTestServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

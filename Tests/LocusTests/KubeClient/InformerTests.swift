@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import KubeTestServer
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import KubeTestServer
 import NIOCore
 import Testing
 import WebhookServer

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import KubeClient
+import KubeTestServer
 import Locality
 import Logging
 import NIOCore

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import KubeTestServer
 import Locality
 import Logging
 import Mutators

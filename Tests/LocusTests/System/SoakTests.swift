@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import JSON
 import KubeClient
+import KubeTestServer
 import NIOCore
 import NIOHTTP1
 import Testing

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import JSON
 import KubeClient
+import KubeTestServer
 import Locality
 import Logging
 import Mutators

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import JSON
 import KubeClient
+import KubeTestServer
 import Logging
 import Mutators
 import NIOCore

@@ -1,12 +1,12 @@
-import Foundation
-import JSON
-import KubeClient
+public import Foundation
+public import JSON
+public import KubeClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import Synchronization
-import WebhookServer
+public import WebhookServer
 
 /// An in-process HTTPS server that speaks the Kubernetes list/watch protocol the way
 /// kube-apiserver does (shapes in Fixtures/kube/README.md):
@@ -25,7 +25,7 @@ import WebhookServer
 ///   for as the singular without a plain `application/json` fallback is a 406;
 /// - the bytes of every answer counted per collection (`servedBytes`);
 /// - test controls: drop every open watch connection abruptly, drop a watch after N events.
-final class FakeAPIServer: @unchecked Sendable {
+public final class FakeAPIServer: @unchecked Sendable {
     struct Event {
         var rv: Int
         var type: String
@@ -35,6 +35,12 @@ final class FakeAPIServer: @unchecked Sendable {
         var kind: String
         var objects: [String: JSONValue] = [:]  // key "ns/name" -> object (no kind/apiVersion)
         var events: [Event] = []
+        /// The keys of `objects` in list order; nil after a key was added or removed.
+        var sortedKeys: [String]?
+        /// Each object as a list item is written (and its `PartialObjectMetadata`), kept until it
+        /// changes: a list page is then these bytes joined, not the objects encoded again.
+        var encoded: [String: [UInt8]] = [:]
+        var encodedPartial: [String: [UInt8]] = [:]
     }
     struct Watcher {
         var id: Int
@@ -48,14 +54,14 @@ final class FakeAPIServer: @unchecked Sendable {
         var sent = 0
         var dropAfter: Int?
     }
-    struct Request: Sendable {
-        var method: String
-        var path: String
-        var query: [String: String]
-        var authorization: String?
-        var contentType: String?
-        var accept: String? = nil
-        var body: Data
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        public var query: [String: String]
+        public var authorization: String?
+        public var contentType: String?
+        public var accept: String? = nil
+        public var body: Data
     }
 
     struct State {
@@ -82,15 +88,19 @@ final class FakeAPIServer: @unchecked Sendable {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     var channel: (any Channel)?
     var tlsContext: NIOSSLContext?
-    let certificates: GeneratedCertificates
-    private(set) var port = 0
-    var url: URL { URL(string: "https://127.0.0.1:\(port)")! }
+    /// Answers the requests it takes (a benchmark's own controls, say) before the API does; it
+    /// runs on the server's event loop, outside its lock, so it may call the test controls. Set
+    /// it before the first request.
+    public var control: (@Sendable (Request) -> (status: Int, body: [UInt8])?)?
+    public let certificates: GeneratedCertificates
+    public private(set) var port = 0
+    public var url: URL { URL(string: "https://127.0.0.1:\(port)")! }
 
     init(certificates: GeneratedCertificates) {
         self.certificates = certificates
     }
 
-    static func start() async throws -> FakeAPIServer {
+    public static func start(port: Int = 0) async throws -> FakeAPIServer {
         let certs = try CertGenerator.generate(dnsNames: ["localhost", "kubernetes.default.svc"], ipAddresses: ["127.0.0.1"])
         let server = FakeAPIServer(certificates: certs)
         var tls = TLSConfiguration.makeServerConfiguration(
@@ -98,7 +108,7 @@ final class FakeAPIServer: @unchecked Sendable {
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(certs.keyPEM.utf8), format: .pem)))
         tls.minimumTLSVersion = .tlsv12
         server.tlsContext = try NIOSSLContext(configuration: tls)
-        try await server.listen(port: 0)
+        try await server.listen(port: port)
         return server
     }
 
@@ -121,7 +131,7 @@ final class FakeAPIServer: @unchecked Sendable {
     /// The server goes away the way a partitioned or frozen API server does: new connections are
     /// refused, requests on open connections are never answered, and open watches fall silent
     /// without being closed (no FIN reaches the client).
-    func goAway() async {
+    public func goAway() async {
         state.withLock { s in
             s.gone = true
             s.silenced.append(contentsOf: s.watchers.values.map(\.channel))
@@ -132,7 +142,7 @@ final class FakeAPIServer: @unchecked Sendable {
 
     /// The server is back on the same port, with the same objects; the connections it left
     /// silent are reset.
-    func comeBack() async throws {
+    public func comeBack() async throws {
         let silenced = state.withLock { s in
             s.gone = false
             defer { s.silenced = [] }
@@ -142,14 +152,14 @@ final class FakeAPIServer: @unchecked Sendable {
         try await listen(port: port)
     }
 
-    func stop() async {
+    public func stop() async {
         for c in state.withLock({ $0.silenced }) { c.close(promise: nil) }
         try? await channel?.close()
         try? await group.shutdownGracefully()
     }
 
     /// A kubeconfig-equivalent configuration trusting this server's CA.
-    func kubeConfig(token: String? = "test-token") -> KubeConfig {
+    public func kubeConfig(token: String? = "test-token") -> KubeConfig {
         KubeConfig(
             server: url, credentials: token.map { .token($0) } ?? .none,
             caPEM: Array(certificates.caCertificatePEM.utf8), source: "fake api server")
@@ -160,12 +170,12 @@ final class FakeAPIServer: @unchecked Sendable {
     /// Creates or replaces an object, recording ADDED/MODIFIED and pushing it to live watches.
     /// Returns its new resourceVersion.
     @discardableResult
-    func apply(_ collection: String, kind: String, _ object: JSONValue) -> Int {
+    public func apply(_ collection: String, kind: String, _ object: JSONValue) -> Int {
         record(collection, kind: kind, object, deleting: false)
     }
 
     @discardableResult
-    func delete(_ collection: String, kind: String, namespace: String?, name: String) -> Int {
+    public func delete(_ collection: String, kind: String, namespace: String?, name: String) -> Int {
         var meta: JSONObject = ["name": .string(name)]
         if let namespace { meta["namespace"] = .string(namespace) }
         let obj: JSONValue = ["metadata": .object(meta)]
@@ -182,11 +192,13 @@ final class FakeAPIServer: @unchecked Sendable {
             if meta["uid"] == nil { meta["uid"] = .string("uid-\(meta["name"]?.stringValue ?? "")") }
             obj["metadata"] = .object(meta)
             let key = "\(meta["namespace"]?.stringValue ?? "")/\(meta["name"]?.stringValue ?? "")"
-            var c = s.collections[collection] ?? Collection(kind: kind)
+            if s.collections[collection] == nil { s.collections[collection] = Collection(kind: kind) }
+            // Changed in place (`s.collections[collection]!.…`): a copy of the collection would
+            // copy its every object on the first change, and seeding 30,000 objects would be quadratic.
             let type: String
             if deleting {
                 // Deleting what does not exist is a 404 on a real server: no event.
-                guard let existing = c.objects.removeValue(forKey: key) else {
+                guard let existing = s.collections[collection]!.objects.removeValue(forKey: key) else {
                     s.rv -= 1
                     return s.rv
                 }
@@ -194,16 +206,20 @@ final class FakeAPIServer: @unchecked Sendable {
                 gone["metadata"]?["resourceVersion"] = .string(String(rv))
                 obj = gone
                 type = "DELETED"
+                s.collections[collection]!.sortedKeys = nil
             } else {
-                type = c.objects[key] == nil ? "ADDED" : "MODIFIED"
-                c.objects[key] = obj
+                let old = s.collections[collection]!.objects.updateValue(obj, forKey: key)
+                type = old == nil ? "ADDED" : "MODIFIED"
+                if old == nil { s.collections[collection]!.sortedKeys = nil }
             }
-            c.events.append(Event(rv: rv, type: type, object: obj))
-            s.collections[collection] = c
+            s.collections[collection]!.encoded[key] = nil
+            s.collections[collection]!.encodedPartial[key] = nil
+            s.collections[collection]!.events.append(Event(rv: rv, type: type, object: obj))
+            let collectionKind = s.collections[collection]!.kind
             for (id, w) in s.watchers where w.collection == collection {
                 if let ns = w.namespace, ns != meta["namespace"]?.stringValue { continue }
                 if !Self.matches(w.selector, labels: obj["metadata"]?["labels"]) { continue }
-                Self.send(&s, id: id, type: type, object: w.metadataOnly ? Self.partial(obj) : withKind(obj, c.kind))
+                Self.send(&s, id: id, type: type, object: w.metadataOnly ? Self.partial(obj) : withKind(obj, collectionKind))
             }
             return rv
         }
@@ -216,7 +232,7 @@ final class FakeAPIServer: @unchecked Sendable {
     }
 
     /// Sends a BOOKMARK at the current resourceVersion to every watch that asked for bookmarks.
-    func bookmark() {
+    public func bookmark() {
         state.withLock { s in
             for (id, w) in s.watchers where w.bookmarks {
                 let kind = s.collections[w.collection]?.kind ?? "Unknown"
@@ -231,7 +247,7 @@ final class FakeAPIServer: @unchecked Sendable {
 
     /// Sends a bookmark to every open watch that asked for them, every `interval`, as
     /// kube-apiserver does about once a minute (none while the server is gone).
-    func sendBookmarks(every interval: Duration) {
+    public func sendBookmarks(every interval: Duration) {
         let ns = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
         group.next().scheduleRepeatedTask(initialDelay: .nanoseconds(ns), delay: .nanoseconds(ns)) { [weak self] _ in
             guard let self, !self.state.withLock({ $0.gone }) else { return }
@@ -243,7 +259,7 @@ final class FakeAPIServer: @unchecked Sendable {
     /// account whose RBAC lacks the verb (until `allow`): 403 with the `Status` its authorizer
     /// writes, e.g. `daemonsets.apps is forbidden: User "system:serviceaccount:locus-system:locus"
     /// cannot list resource "daemonsets" in API group "apps" at the cluster scope`.
-    func forbid(_ collection: String, user: String = "system:serviceaccount:locus-system:locus", verb: String = "list") {
+    public func forbid(_ collection: String, user: String = "system:serviceaccount:locus-system:locus", verb: String = "list") {
         let parts = collection.split(separator: "/").map(String.init)
         let resource = parts.last ?? ""
         let group = parts.first == "apis" && parts.count >= 3 ? parts[1] : ""
@@ -259,16 +275,16 @@ final class FakeAPIServer: @unchecked Sendable {
     }
 
     /// `collection` is served again.
-    func allow(_ collection: String) { _ = state.withLock { $0.refused.removeValue(forKey: collection) } }
+    public func allow(_ collection: String) { _ = state.withLock { $0.refused.removeValue(forKey: collection) } }
 
     /// The bytes answered for each collection so far (lists, GETs and watch events).
-    var servedBytes: [String: Int] { state.withLock { $0.servedBytes } }
+    public var servedBytes: [String: Int] { state.withLock { $0.servedBytes } }
 
     /// Forgets history up to now: a watch from an older resourceVersion gets 410.
-    func compact() { state.withLock { $0.compactedThrough = $0.rv } }
+    public func compact() { state.withLock { $0.compactedThrough = $0.rv } }
 
     /// Closes every open watch connection without ending the chunked stream.
-    func dropWatches() {
+    public func dropWatches() {
         let channels = state.withLock { s in
             let cs = s.watchers.values.map(\.channel)
             s.watchers = [:]
@@ -278,7 +294,7 @@ final class FakeAPIServer: @unchecked Sendable {
     }
 
     /// Ends every open watch cleanly (as when its timeoutSeconds elapses): the chunked stream ends.
-    func endWatches() {
+    public func endWatches() {
         let channels = state.withLock { s in
             let cs = s.watchers.values.map(\.channel)
             s.watchers = [:]
@@ -287,20 +303,20 @@ final class FakeAPIServer: @unchecked Sendable {
         for c in channels { c.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil) }
     }
 
-    var openWatches: Int { state.withLock { $0.watchers.count } }
-    var requests: [Request] { state.withLock { $0.requests } }
-    func setRequiredToken(_ token: String?) { state.withLock { $0.requiredToken = token } }
+    public var openWatches: Int { state.withLock { $0.watchers.count } }
+    public var requests: [Request] { state.withLock { $0.requests } }
+    public func setRequiredToken(_ token: String?) { state.withLock { $0.requiredToken = token } }
     /// The next requests are answered with these statuses, in order.
-    func force(status: Int, reason: String, message: String) {
+    public func force(status: Int, reason: String, message: String) {
         state.withLock { $0.forced.append((status, Self.status(code: status, reason: reason, message: message))) }
     }
     /// Every later watch connection is dropped after sending this many events.
-    func dropWatchesAfter(events: Int?) { state.withLock { $0.dropWatchAfterEvents = events } }
-    func expireContinueTokens(_ on: Bool) { state.withLock { $0.expiredContinueTokens = on } }
+    public func dropWatchesAfter(events: Int?) { state.withLock { $0.dropWatchAfterEvents = events } }
+    public func expireContinueTokens(_ on: Bool) { state.withLock { $0.expiredContinueTokens = on } }
     /// While blocked, watch requests get a 500 (as when etcd loses its leader); lists still work.
-    func blockWatches(_ on: Bool) { state.withLock { $0.blockWatches = on } }
+    public func blockWatches(_ on: Bool) { state.withLock { $0.blockWatches = on } }
     /// Sends an ERROR event with this status to every open watch and ends those watches.
-    func sendErrorEvent(code: Int, reason: String, message: String) {
+    public func sendErrorEvent(code: Int, reason: String, message: String) {
         let channels = state.withLock { s in
             let cs = s.watchers.values.map(\.channel)
             s.watchers = [:]
@@ -312,20 +328,20 @@ final class FakeAPIServer: @unchecked Sendable {
         }
     }
     /// Adds an empty collection, so that lists of it succeed.
-    func serve(_ collection: String, kind: String) {
+    public func serve(_ collection: String, kind: String) {
         state.withLock { s in if s.collections[collection] == nil { s.collections[collection] = Collection(kind: kind) } }
     }
     /// The events recorded for a collection after `rv`, as (type, key, rv).
-    func events(_ collection: String, after rv: Int) -> [String] {
+    public func events(_ collection: String, after rv: Int) -> [String] {
         state.withLock { s in
             (s.collections[collection]?.events ?? []).filter { $0.rv > rv }.map { e in
                 "\(e.type) \(e.object["metadata"]?["name"]?.stringValue ?? "") \(e.rv)"
             }
         }
     }
-    var currentResourceVersion: Int { state.withLock { $0.rv } }
+    public var currentResourceVersion: Int { state.withLock { $0.rv } }
 
-    static func status(code: Int, reason: String, message: String) -> JSONValue {
+    public static func status(code: Int, reason: String, message: String) -> JSONValue {
         [
             "kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": .string(message),
             "reason": .string(reason), "code": .integer(Int64(code)),
@@ -336,6 +352,8 @@ final class FakeAPIServer: @unchecked Sendable {
 
     enum Reply {
         case json(HTTPResponseStatus, JSONValue, collection: String? = nil)
+        /// A JSON answer already written.
+        case bytes(HTTPResponseStatus, [UInt8], collection: String?)
         case watch(
             collection: String, namespace: String?, selector: String?, from: Int?, bookmarks: Bool, timeout: Int?, metadataOnly: Bool)
     }
@@ -406,11 +424,12 @@ final class FakeAPIServer: @unchecked Sendable {
                 return .json(HTTPResponseStatus(statusCode: refusal.status), refusal.body)
             }
             let accept = Self.accepts(req.accept)
-            guard let (collectionPath, ns, name) = Self.route(req.path), let c = s.collections[collectionPath] else {
+            guard let (collectionPath, ns, name) = Self.route(req.path), s.collections[collectionPath] != nil else {
                 return .json(
                     .notFound, Self.status(code: 404, reason: "NotFound", message: "the server could not find the requested resource"))
             }
             if let name {
+                let c = s.collections[collectionPath]!
                 let key = "\(ns ?? "")/\(name)"
                 guard let obj = c.objects[key] else {
                     return .json(
@@ -447,52 +466,118 @@ final class FakeAPIServer: @unchecked Sendable {
                     .notAcceptable,
                     Self.status(
                         code: 406, reason: "NotAcceptable",
-                        message: "you requested PartialObjectMetadata, but the requested object is a list (*\(c.kind)List)"))
+                        message:
+                            "you requested PartialObjectMetadata, but the requested object is a list (*\(s.collections[collectionPath]!.kind)List)"
+                    ))
             }
-            // LIST
-            var items = c.objects.filter { ns == nil || $0.key.hasPrefix("\(ns!)/") }.sorted { $0.key < $1.key }.map(\.value)
-                .filter { Self.matches(req.query["labelSelector"], labels: $0["metadata"]?["labels"]) }
-            var offset = 0
-            var listRV = s.rv
-            if let token = req.query["continue"] {
-                let parts = token.split(separator: ":").compactMap { Int($0) }
-                if s.expiredContinueTokens || parts.count != 2 {
-                    return .json(
-                        .gone,
-                        Self.status(
-                            code: 410, reason: "Expired",
-                            message:
-                                "The provided continue parameter is too old to display a consistent list result. You can start a new "
-                                + "list without the continue parameter."
-                        ))
-                }
-                (listRV, offset) = (parts[0], parts[1])
-            }
-            var meta: JSONObject = ["resourceVersion": .string(String(listRV))]
-            if let limit = req.query["limit"].flatMap({ Int($0) }), limit > 0, items.count - offset > limit {
-                meta["continue"] = .string("\(listRV):\(offset + limit)")
-                meta["remainingItemCount"] = .integer(Int64(items.count - offset - limit))
-                items = Array(items[offset..<(offset + limit)])
-            } else {
-                items = Array(items[offset...])
-            }
-            if accept.list {
+            return Self.list(
+                &s, collectionPath, namespace: ns, selector: req.query["labelSelector"], limit: req.query["limit"].flatMap { Int($0) },
+                continue: req.query["continue"], metadataOnly: accept.list)
+        }
+    }
+
+    /// A LIST answer: the objects in key order, paged by `limit` and `continue`, each written
+    /// once and kept (`Collection.encoded`), so that paging through a large collection costs what
+    /// a watch cache's answer does, not a new encoding of every object on every page.
+    private static func list(
+        _ s: inout State, _ path: String, namespace ns: String?, selector: String?, limit: Int?, continue token: String?,
+        metadataOnly: Bool
+    ) -> Reply {
+        // Only `s.collections[path]!.…` is touched, never a copy of the collection (see `record`).
+        if s.collections[path]!.sortedKeys == nil { s.collections[path]!.sortedKeys = s.collections[path]!.objects.keys.sorted() }
+        var keys = s.collections[path]!.sortedKeys!
+        if let ns {
+            let prefix = "\(ns)/"
+            keys = keys.filter { $0.hasPrefix(prefix) }
+        }
+        if let selector, !selector.isEmpty {
+            keys = keys.filter { matches(selector, labels: s.collections[path]!.objects[$0]?["metadata"]?["labels"]) }
+        }
+        var offset = 0
+        var listRV = s.rv
+        if let token {
+            let parts = token.split(separator: ":").compactMap { Int($0) }
+            if s.expiredContinueTokens || parts.count != 2 {
                 return .json(
-                    .ok,
-                    [
-                        "kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": .object(meta),
-                        "items": .array(items.map(Self.partial)),
-                    ], collection: collectionPath)
+                    .gone,
+                    status(
+                        code: 410, reason: "Expired",
+                        message:
+                            "The provided continue parameter is too old to display a consistent list result. You can start a new "
+                            + "list without the continue parameter."
+                    ))
             }
-            return .json(
-                .ok, ["kind": .string(c.kind + "List"), "apiVersion": "v1", "metadata": .object(meta), "items": .array(items)],
-                collection: collectionPath)
+            (listRV, offset) = (parts[0], min(parts[1], keys.count))
+        }
+        var meta: JSONObject = ["resourceVersion": .string(String(listRV))]
+        var page = keys[offset...]
+        if let limit, limit > 0, keys.count - offset > limit {
+            meta["continue"] = .string("\(listRV):\(offset + limit)")
+            meta["remainingItemCount"] = .integer(Int64(keys.count - offset - limit))
+            page = keys[offset..<(offset + limit)]
+        }
+        let kind = s.collections[path]!.kind
+        // The envelope written with no items, then the items' own bytes put between its brackets:
+        // the same bytes as the whole list written at once (members are written in key order).
+        let envelope: JSONValue =
+            metadataOnly
+            ? ["kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": .object(meta), "items": []]
+            : ["kind": .string(kind + "List"), "apiVersion": "v1", "metadata": .object(meta), "items": []]
+        let head = envelope.encodedBytes()
+        let marker = Array(#""items":[]"#.utf8)
+        guard let at = head.firstRange(of: marker) else { fatalError("a list envelope without items") }
+        var out: [UInt8] = []
+        out.append(contentsOf: head[..<(at.upperBound - 1)])
+        var first = true
+        for key in page {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(contentsOf: itemBytes(&s, path, key: key, metadataOnly: metadataOnly))
+        }
+        out.append(contentsOf: head[(at.upperBound - 1)...])
+        return .bytes(.ok, out, collection: path)
+    }
+
+    /// The bytes of one object as a list item, written on first use and kept until it changes.
+    private static func itemBytes(_ s: inout State, _ path: String, key: String, metadataOnly: Bool) -> [UInt8] {
+        if metadataOnly {
+            if let b = s.collections[path]!.encodedPartial[key] { return b }
+            let b = partial(s.collections[path]!.objects[key]!).encodedBytes()
+            s.collections[path]!.encodedPartial[key] = b
+            return b
+        }
+        if let b = s.collections[path]!.encoded[key] { return b }
+        let b = s.collections[path]!.objects[key]!.encodedBytes()
+        s.collections[path]!.encoded[key] = b
+        return b
+    }
+
+    /// Each collection's objects: how many, and their bytes as list items, whole and as metadata
+    /// only (what a list of every object serves, envelopes aside). Call after `prepareListItems()`.
+    public func listItemSizes() -> [String: (count: Int, bytes: Int, metadataBytes: Int)] {
+        state.withLock { s in
+            s.collections.mapValues { c in
+                (c.objects.count, c.encoded.values.reduce(0) { $0 + $1.count }, c.encodedPartial.values.reduce(0) { $0 + $1.count })
+            }
+        }
+    }
+
+    /// Writes every object of every collection as a list item, both whole and as metadata, so
+    /// that the first lists cost no more than later ones (a watch cache is warm before clients come).
+    public func prepareListItems() {
+        state.withLock { s in
+            for path in s.collections.keys {
+                for key in s.collections[path]!.objects.keys {
+                    _ = Self.itemBytes(&s, path, key: key, metadataOnly: false)
+                    _ = Self.itemBytes(&s, path, key: key, metadataOnly: true)
+                }
+            }
         }
     }
 
     /// Whether `labels` match a label selector as the API server reads one: comma-separated
     /// `key=value`, `key==value`, `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key`, `!key`.
-    static func matches(_ selector: String?, labels: JSONValue?) -> Bool {
+    public static func matches(_ selector: String?, labels: JSONValue?) -> Bool {
         guard let selector, !selector.isEmpty else { return true }
         var terms: [String] = []
         var current = ""
@@ -630,6 +715,12 @@ final class FakeAPIServer: @unchecked Sendable {
                     method: head.method.rawValue, path: comps?.path ?? head.uri, query: query,
                     authorization: head.headers.first(name: "Authorization"), contentType: head.headers.first(name: "Content-Type"),
                     accept: head.headers.first(name: "Accept"), body: Data(body.readableBytesView))
+                if let control = server.control, let answer = control(req) {
+                    respond(
+                        context: context, HTTPResponseStatus(statusCode: answer.status), answer.body, collection: nil,
+                        keepAlive: head.isKeepAlive)
+                    return
+                }
                 respond(context: context, server.handle(req), keepAlive: head.isKeepAlive)
             }
         }
@@ -637,13 +728,9 @@ final class FakeAPIServer: @unchecked Sendable {
         func respond(context: ChannelHandlerContext, _ reply: Reply, keepAlive: Bool) {
             switch reply {
             case .json(let status, let value, let collection):
-                let data = try! value.encoded()
-                if let collection { server.state.withLock { $0.servedBytes[collection, default: 0] += data.count } }
-                var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(data.count))])
-                if !keepAlive { headers.add(name: "Connection", value: "close") }
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                respond(context: context, status, value.encodedBytes(), collection: collection, keepAlive: keepAlive)
+            case .bytes(let status, let data, let collection):
+                respond(context: context, status, data, collection: collection, keepAlive: keepAlive)
             case .watch(let collection, let ns, let selector, let from, let bookmarks, let timeout, let metadataOnly):
                 let headers = HTTPHeaders([("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")])
                 context.writeAndFlush(
@@ -661,6 +748,15 @@ final class FakeAPIServer: @unchecked Sendable {
                     }
                 }
             }
+        }
+
+        func respond(context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ data: [UInt8], collection: String?, keepAlive: Bool) {
+            if let collection { server.state.withLock { $0.servedBytes[collection, default: 0] += data.count } }
+            var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(data.count))])
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
 
         func channelInactive(context: ChannelHandlerContext) {
