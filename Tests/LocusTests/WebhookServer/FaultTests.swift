@@ -200,6 +200,23 @@ struct FaultTests {
         await locus.stop()
     }
 
+    /// The JSON lines a `capturingLogger` wrote.
+    final class LogLines: Sendable {
+        let lines = Mutex<[String]>([])
+        func withLock<R>(_ body: (inout [String]) -> R) -> R { lines.withLock { body(&$0) } }
+    }
+
+    /// A logger of the informers' label whose JSON lines (info and above) are kept.
+    static func capturingLogger() -> (Logger, LogLines) {
+        let lines = LogLines()
+        let logger = Logger(label: "locus.informer") { label in
+            var h = JSONLogHandler(label: label) { line in lines.withLock { $0.append(line) } }
+            h.logLevel = .info
+            return h
+        }
+        return (logger, lines)
+    }
+
     /// The API server holding the example cluster, a client for it, and informers (not started).
     static func exampleCluster() async throws -> (FakeAPIServer, KubeAPIClient, LiveCluster) {
         let api = try await FakeAPIServer.start()
@@ -256,12 +273,7 @@ struct FaultTests {
         let api = try await FakeAPIServer.start()
         try SoakTests.seed(api)
         let kube = try KubeAPIClient(config: api.kubeConfig(token: "t"), requestTimeout: .seconds(2))
-        let lines = Mutex<[String]>([])
-        let logger = Logger(label: "locus.informer") { label in
-            var h = JSONLogHandler(label: label) { line in lines.withLock { $0.append(line) } }
-            h.logLevel = .info
-            return h
-        }
+        let (logger, lines) = Self.capturingLogger()
         // kube-apiserver sends a bookmark about once a minute on a quiet watch; here, twice a second.
         api.sendBookmarks(every: .milliseconds(500))
         let live = LiveCluster(
@@ -333,12 +345,7 @@ struct FaultTests {
         let daemonSets = Resource.daemonSets.path()
         api.forbid(daemonSets)
         let kube = try KubeAPIClient(config: api.kubeConfig(token: "t"), requestTimeout: .seconds(2))
-        let lines = Mutex<[String]>([])
-        let logger = Logger(label: "locus.informer") { label in
-            var h = JSONLogHandler(label: label) { line in lines.withLock { $0.append(line) } }
-            h.logLevel = .info
-            return h
-        }
+        let (logger, lines) = Self.capturingLogger()
         let live = LiveCluster(
             client: kube, cache: ClusterCache(), backoff: Backoff(base: .milliseconds(50), cap: .milliseconds(200)), logger: logger)
         let locus = try await RunningLocus.start(backend: .live(live))
