@@ -4,7 +4,9 @@ import KubeClient
 import KubeTestServer
 import WebhookServer
 
-/// `locus-bench api-server --nodes N --out DIR [--port P] [--volumes V] [--config-maps C] [--namespaces S]`
+/// `locus-bench api-server --nodes N --out DIR [--port P] [--volumes V] [--config-maps C] [--config-map-bytes B]
+/// [--namespaces S] [--dashboards D]` (the defaults are the production shape: 30,000 volumes, 18,000
+/// ConfigMaps of 77 MB in all, 3,000 namespaces, 60 dashboards)
 ///
 /// Generates the production-shaped cluster (`ProductionCluster`), serves it over TLS on 127.0.0.1
 /// as kube-apiserver does (paged lists, watches, metadata-only lists; `FakeAPIServer`), and writes
@@ -23,6 +25,7 @@ func apiServer(_ args: [String]) async throws {
     if let v = argument("--config-maps", args).flatMap(Int.init) { shape.configMaps = v }
     if let v = argument("--config-map-bytes", args).flatMap(Int.init) { shape.configMapBytes = v }
     if let v = argument("--namespaces", args).flatMap(Int.init) { shape.namespaces = v }
+    if let v = argument("--dashboards", args).flatMap(Int.init) { shape.dashboards = v }
     let port = argument("--port", args).flatMap(Int.init) ?? 0
     let token = "bench-token-\(UInt32.random(in: 0...UInt32.max))"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
