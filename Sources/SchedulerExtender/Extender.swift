@@ -7,11 +7,14 @@ public import Locality
 public enum Extender {
     /// Nodes that cannot serve the pod at all, with a reason a person understands.
     /// `labels(node)` is nil for a node Locus does not know: it passes (fail open).
+    /// With `index` (and no rule that reads arbitrary labels: a serverful FUSE node selector) the
+    /// same verdicts come from the node cache's indexes, without reading each node's labels.
     public static func filter(
-        _ plan: PodPlan, nodes: [String], labels: (String) -> [String: String]?
+        _ plan: PodPlan, nodes: [String], labels: (String) -> [String: String]?, index: NodeIndex? = nil
     ) -> FilterResult {
         guard !plan.isEmpty else { return FilterResult(passed: nodes) }
         let rules = plan.datasets.map(NodeRule.init)
+        if let index, rules.allSatisfy({ $0.fuseSelector.isEmpty }) { return indexedFilter(rules, nodes: nodes, index: index) }
         var result = FilterResult(passed: [])
         result.passed.reserveCapacity(nodes.count)
         for node in nodes {
@@ -19,11 +22,39 @@ public enum Extender {
                 result.passed.append(node)
                 continue
             }
-            if let reason = failure(rules, node: node, labels: l) {
+            if let reason = failure(rules, node: node, label: { l[$0] }) {
                 result.unresolvable[node] = reason
             } else {
                 result.passed.append(node)
             }
+        }
+        return result
+    }
+
+    /// `filter` through the node cache's indexes: a node is looked at only if a rule can fail it
+    /// (it is held exclusively, or an IPC dataset needs a worker there); unknown nodes pass.
+    static func indexedFilter(_ rules: [NodeRule], nodes: [String], index: NodeIndex) -> FilterResult {
+        let holders = index.exclusiveHolders()
+        var workers: [String: Set<String>] = [:]
+        for rule in rules where rule.needsWorker && workers[rule.cacheLabel] == nil {
+            workers[rule.cacheLabel] = index.labelledTrue(rule.cacheLabel)
+        }
+        guard !holders.isEmpty || !workers.isEmpty else { return FilterResult(passed: nodes) }
+        let known = workers.isEmpty ? nil : index.known(nodes)
+        var result = FilterResult(passed: [])
+        result.passed.reserveCapacity(nodes.count)
+        for (i, node) in nodes.enumerated() {
+            let holder = holders.isEmpty ? nil : holders[node]
+            let mustCheck = holder != nil || known?[i] == true
+            guard mustCheck else {
+                result.passed.append(node)
+                continue
+            }
+            let reason = failure(rules, node: node) { key in
+                if key == Keys.fluidExclusive { return holder }
+                return workers[key].map { $0.contains(node) ? "true" : nil } ?? nil
+            }
+            if let reason { result.unresolvable[node] = reason } else { result.passed.append(node) }
         }
         return result
     }
@@ -77,22 +108,23 @@ public enum Extender {
 
     /// Why `node` cannot serve the pod, or nil. Every rule reads Fluid's labels from the
     /// informers, never engine figures, so stale engine data cannot make a pod unschedulable.
-    static func failure(_ rules: [NodeRule], node: String, labels: [String: String]) -> String? {
+    /// `label(key)` reads one of the node's labels.
+    static func failure(_ rules: [NodeRule], node: String, label: (String) -> String?) -> String? {
         for rule in rules {
-            if rule.needsWorker, labels[rule.cacheLabel] != "true" {
+            if rule.needsWorker, label(rule.cacheLabel) != "true" {
                 let d = rule.dataset
                 return
                     "node \(node) runs no \(d.kind.rawValue) worker for dataset \(d.ref) (no label \(rule.cacheLabel)=true); the pod "
                     + "reads it over a shared-memory socket, which exists only on such nodes"
             }
-            if let holder = labels[Keys.fluidExclusive], !holder.isEmpty, holder != rule.exclusiveValue {
+            if let holder = label(Keys.fluidExclusive), !holder.isEmpty, holder != rule.exclusiveValue {
                 let d = rule.dataset
                 return
                     "node \(node) is held exclusively by dataset \(holder.replacingOccurrences(of: "_", with: "/")) (Fluid placement "
                     + "Exclusive), so dataset \(d.ref) cannot be cached there"
             }
             if !rule.fuseSelector.isEmpty {
-                let missing = rule.fuseSelector.filter { labels[$0.key] != $0.value }
+                let missing = rule.fuseSelector.filter { label($0.key) != $0.value }
                 if !missing.isEmpty {
                     let d = rule.dataset
                     let want = missing.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")

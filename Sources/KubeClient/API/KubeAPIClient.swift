@@ -105,9 +105,11 @@ public final class KubeAPIClient: Sendable {
     static let metadataAccept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 
     /// Lists every page (`limit`/`continue`) and returns the items and the list's resourceVersion.
+    /// `keep` is applied to each page's items as the page is read, so that what is not kept of a
+    /// large collection is freed page by page, not held until the last page.
     public func listAll<T: Decodable & Sendable>(
         _ type: T.Type, _ resource: Resource, namespace: String? = nil, labelSelector: String? = nil, pageSize: Int = 500,
-        metadataOnly: Bool = false
+        metadataOnly: Bool = false, keep: (T) -> T = { $0 }
     ) async throws -> (items: [T], resourceVersion: String?) {
         var items: [T] = []
         var token: String? = nil
@@ -116,7 +118,7 @@ public final class KubeAPIClient: Sendable {
             let page = try await list(
                 T.self, resource, namespace: namespace,
                 options: ListOptions(labelSelector: labelSelector, limit: pageSize, continueToken: token), metadataOnly: metadataOnly)
-            items.append(contentsOf: page.items)
+            items.append(contentsOf: page.items.lazy.map(keep))
             // Every page of one paginated list is served from the same snapshot; the first page's
             // resourceVersion is the one to watch from.
             if firstRV == nil { firstRV = page.metadata.resourceVersion }

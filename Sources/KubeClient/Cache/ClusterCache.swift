@@ -7,12 +7,19 @@ import Yams
 public final class ClusterCache: Sendable {
     public let persistentVolumeClaims = Store<PersistentVolumeClaim>()
     public let persistentVolumes = Store<PersistentVolume>()
-    /// Nodes, indexed by every label whose value is `"true"` (see `nodeNames(labelledTrue:)`).
+    /// Nodes, indexed by every label whose value is `"true"` (see `nodeNames(labelledTrue:)`),
+    /// and by the keys of `indexedLabelKeys` they carry (see `nodeLabels(carrying:)`).
     public let nodes = Store<Node>(indexers: [
         ClusterCache.trueLabelIndex: { node in
             (node.metadata.labels ?? [:]).compactMap { $0.value == "true" ? $0.key : nil }
-        }
+        },
+        ClusterCache.labelKeyIndex: { node in
+            ClusterCache.indexedLabelKeys.filter { node.metadata.labels?[$0] != nil }
+        },
     ])
+    /// Node label keys looked up through an index rather than node by node: Fluid's Exclusive
+    /// placement label, which the extender's filter reads for every node it is asked about.
+    public static let indexedLabelKeys = ["fluid_exclusive"]
     /// ConfigMaps: from a live cluster their metadata alone (read the data of one with
     /// `configMapData`); from a cluster-state file whole.
     public let configMaps = Store<ConfigMap>()
@@ -89,6 +96,7 @@ public final class ClusterCache: Sendable {
     }
 
     static let trueLabelIndex = "label=true"
+    static let labelKeyIndex = "label-key"
     static let runtimeIndex = "runtime"
 
     /// The worker pods Fluid's chart for `role` (e.g. `juicefs-worker`) runs for the runtime
@@ -105,5 +113,15 @@ public final class ClusterCache: Sendable {
     /// The same names in no particular order (nodes are cluster-scoped: their keys are their names).
     public func unorderedNodeNames(labelledTrue label: String) -> [String] {
         nodes.keys(inIndex: Self.trueLabelIndex, label)
+    }
+
+    /// The nodes carrying `key` (one of `indexedLabelKeys`), with its value: an index lookup.
+    public func nodeLabels(carrying key: String) -> [String: String] {
+        precondition(Self.indexedLabelKeys.contains(key), "\(key) is not an indexed node label key")
+        var out: [String: String] = [:]
+        for node in nodes.byIndex(Self.labelKeyIndex, key) {
+            if let name = node.metadata.name, let value = node.metadata.labels?[key] { out[name] = value }
+        }
+        return out
     }
 }

@@ -10,10 +10,27 @@ public enum FreedMemory {
             _ = glibcMallocTrim(0)
         #endif
     }
+
+    /// Sets glibc's allocator so that a list's garbage can be given back: buffers of 128 KiB and
+    /// more (a page of a list, a response body) are mapped and unmapped on their own, instead of
+    /// raising the threshold after the first one is freed and then being carved from the heap,
+    /// where a few live objects pin their pages; and two arenas, not eight per core, so that the
+    /// garbage of the informers' concurrent lists is not spread over many heaps. Measured with
+    /// scripts/bench-production (15,000 nodes): RSS when ready 225 -> 194 MiB, peak 350 -> 312 MiB.
+    public static func keepHeapCompact() {
+        #if os(Linux)
+            _ = glibcMallopt(-3, 128 << 10)  // M_MMAP_THRESHOLD
+            _ = glibcMallopt(-8, 2)  // M_ARENA_MAX
+        #endif
+    }
 }
 
 #if os(Linux)
     // glibc's `int malloc_trim(size_t pad)` (<malloc.h>, which the Glibc module does not export).
     @_silgen_name("malloc_trim")
     private func glibcMallocTrim(_ pad: Int) -> Int32
+
+    // glibc's `int mallopt(int param, int value)`.
+    @_silgen_name("mallopt")
+    private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
 #endif

@@ -132,8 +132,9 @@ public final class Informer<T: KubeObject>: Sendable {
     private func list() async -> InformerStateMachine.Next? {
         do {
             let (items, resourceVersion) = try await client.listAll(
-                T.self, resource, namespace: namespace, labelSelector: labelSelector, pageSize: pageSize, metadataOnly: metadataOnly)
-            for e in store.replace(with: items.map(\.retained)) { emit(e) }
+                T.self, resource, namespace: namespace, labelSelector: labelSelector, pageSize: pageSize, metadataOnly: metadataOnly,
+                keep: \.retained)
+            for e in store.replace(with: items) { emit(e) }
             let next = perform(machine.withLock { $0.listed(resourceVersion: resourceVersion, at: now()) })
             if !synced.exchange(true, ordering: .acquiringAndReleasing) {
                 logger.info("informer synced", metadata: ["items": "\(items.count)"])

@@ -56,6 +56,11 @@ public final class Store<T: KubeObject>: Sendable {
 
     public var count: Int { state.withLock { $0.items.count } }
 
+    /// Whether each key is in the store, under one lock; no object is copied.
+    public func contains(_ keys: [String]) -> [Bool] {
+        state.withLock { s in keys.map { s.items.index(forKey: $0) != nil } }
+    }
+
     public var keys: [String] { state.withLock { Array($0.items.keys) } }
 
     /// Objects filed under `value` in the index `name`.

@@ -7,7 +7,12 @@ public struct Node: KubeObject, Hashable {
     public var spec: Spec?
     public var status: Status?
 
-    public var retained: Node { Node(metadata: metadata.identityAndLabels) }
+    /// Name, version and labels, whose keys and values are shared between nodes (`LabelInterner`).
+    public var retained: Node {
+        var meta = metadata.identityAndLabels
+        meta.labels = LabelInterner.shared.intern(meta.labels, name: meta.name)
+        return Node(metadata: meta)
+    }
 
     public struct Spec: Codable, Sendable, Hashable {
         public var unschedulable: Bool?

@@ -63,6 +63,7 @@ public struct Serve: AsyncParsableCommand {
     }
 
     public func run() async throws {
+        FreedMemory.keepHeapCompact()
         let c = try resolve()
         LocusLogging.bootstrap(format: c.logFormat, level: c.logLevel)
         let logger = {

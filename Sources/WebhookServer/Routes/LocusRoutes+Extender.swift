@@ -36,7 +36,9 @@ extension LocusRoutes {
         case .failure(let e): return Self.jsonBytes(.badRequest, FilterResult(passed: [], error: e.description).encoded(for: nil))
         }
         let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
-        let result = Extender.filter(plan, nodes: args.nodeNames, labels: NodeView.labels(backend.cache, given: args.nodeLabels))
+        let result = Extender.filter(
+            plan, nodes: args.nodeNames, labels: NodeView.labels(backend.cache, given: args.nodeLabels),
+            index: NodeView.index(backend.cache, given: args.nodeLabels))
         metrics.recordExtender(verb: "filter", outcome: plan.isEmpty ? "no_datasets" : (result.passed.isEmpty ? "no_node" : "ok"))
         metrics.recordFiltered(nodes: result.unresolvable.count)
         if !result.unresolvable.isEmpty {

@@ -277,6 +277,30 @@ struct ExtenderTests {
         #expect(Extender.filter(PodPlan.of(pod: makePod(), cache: cache), nodes: nodes, labels: labels).passed == nodes)
     }
 
+    /// The filter through the node cache's indexes gives the verdicts of the filter that reads
+    /// every node's labels: exclusive holders, IPC datasets without a worker, unknown nodes.
+    @Test func theIndexedFilterAgreesWithTheOneReadingEveryNode() throws {
+        let cache = try exampleCache()
+        cache.nodes.upsert(Node(metadata: ObjectMeta(name: "held", labels: ["fluid_exclusive": "other_weights"])))
+        cache.nodes.upsert(Node(metadata: ObjectMeta(name: "mine", labels: ["fluid_exclusive": "ml_features", "fluid.io/s-ml-features": "true"])))
+        let nodes = cache.nodes.keys.sorted() + ["unknown"]
+        let labels = NodeView.labels(cache)
+        let index = try #require(NodeView.index(cache))
+        var failing = 0
+        for pod in [
+            makePod(), makePod(claims: ["llama-weights"]), makePod(annotations: ["locus.dev/datasets": "features"]),
+            makePod(annotations: ["locus.dev/datasets": "features"], claims: ["imagenet"]),
+        ] {
+            let plan = PodPlan.of(pod: pod, cache: cache)
+            let read = Extender.filter(plan, nodes: nodes, labels: labels)
+            let indexed = Extender.filter(plan, nodes: nodes, labels: { _ in Issue.record("a label was read"); return nil }, index: index)
+            #expect(indexed.passed == read.passed && indexed.unresolvable == read.unresolvable, "\(plan.datasets.map { $0.ref })")
+            failing += read.unresolvable.count
+        }
+        #expect(failing >= 4, "the cases fail nodes both ways")
+        #expect(NodeView.index(cache, given: ["x": [:]]) == nil, "a NodeList from kube-scheduler is read as sent")
+    }
+
     // MARK: wire
 
     @Test(arguments: [
