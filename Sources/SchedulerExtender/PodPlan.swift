@@ -13,12 +13,13 @@ public struct PodPlan: Sendable {
 
     public var isEmpty: Bool { datasets.isEmpty }
 
-    /// Reads the pod's dataset references and resolves them from the caches.
-    public static func of(pod: JSONValue, cache: ClusterCache) -> PodPlan {
+    /// Reads the pod's dataset references and resolves them from the caches (through `memo`,
+    /// the resolutions of earlier requests over the same cache revision, when given).
+    public static func of(pod: JSONValue, cache: ClusterCache, memo: ResolutionMemo? = nil) -> PodPlan {
         let meta = pod["metadata"]
         let namespace = meta?["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         let name = meta?["name"]?.stringValue ?? meta?["generateName"]?.stringValue ?? ""
-        let resolver = DatasetResolver(catalog: cache)
+        let resolver = DatasetResolver(catalog: cache, memo: memo)
         let (refs, malformed) = PodReferences.references(pod: pod, namespace: namespace) {
             resolver.isDatasetClaim(namespace: namespace, claim: $0)
         }

@@ -19,7 +19,8 @@ public enum FreedMemory {
     /// scripts/bench-production (15,000 nodes): RSS when ready 225 -> 194 MiB, peak 350 -> 312 MiB.
     public static func keepHeapCompact() {
         #if os(Linux)
-            _ = glibcMallopt(-3, 128 << 10)  // M_MMAP_THRESHOLD
+            _ = glibcMallopt(-3, 1 << 20)  // M_MMAP_THRESHOLD
+            _ = glibcMallopt(-1, 16 << 20)  // M_TRIM_THRESHOLD
             _ = glibcMallopt(-8, 2)  // M_ARENA_MAX
         #endif
     }

@@ -9,52 +9,64 @@ public func encodeHostPriorities(_ scores: [(host: String, score: Int)]) -> [UIn
     return out
 }
 
-/// The `HostPriorityList` of `count` entries straight into `out`: node names that need no JSON
-/// escaping (all real ones) are copied byte for byte.
+/// The size of the usual `HostPriorityList` (plain node names, one-digit scores), which
+/// `writePlainHostPriorities` writes with no per-entry growth checks; nil when an entry is not
+/// plain (a name that needs escaping, a score of 10).
 @inline(__always)
-public func writeHostPriorities(count: Int, host: (Int) -> String, score: (Int) -> Int, into out: inout [UInt8]) {
-    // The usual answer (plain node names, one-digit scores) is sized first and then copied in
-    // with no per-entry growth checks: thousands of entries are most of /prioritize's output.
+public func plainHostPrioritiesSize(count: Int, host: (Int) -> String, score: (Int) -> Int) -> Int? {
     var size = 2 + max(0, count - 1)
-    var plainNames = true
-    for i in 0..<count where plainNames {
+    for i in 0..<count {
         var name = host(i)
         let length = name.withUTF8 { bytes -> Int in
             for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return -1 }
             return bytes.count
         }
-        plainNames = length >= 0 && (0...9).contains(score(i))
+        guard length >= 0, (0...9).contains(score(i)) else { return nil }
         size += 21 + length  // {"Host":"NAME","Score":D}
     }
-    if plainNames {
+    return size
+}
+
+/// Writes the plain `HostPriorityList` of `plainHostPrioritiesSize` bytes at `start`, which has
+/// room for exactly that many.
+@inline(__always)
+public func writePlainHostPriorities(count: Int, host: (Int) -> String, score: (Int) -> Int, size: Int, at start: UnsafeMutablePointer<UInt8>) {
+    var p = start
+    @inline(__always) func put(_ s: StaticString) {
+        UnsafeMutableRawPointer(p).copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
+        p += s.utf8CodeUnitCount
+    }
+    p.pointee = UInt8(ascii: "[")
+    p += 1
+    for i in 0..<count {
+        if i > 0 {
+            p.pointee = UInt8(ascii: ",")
+            p += 1
+        }
+        put(#"{"Host":""#)
+        var name = host(i)
+        name.withUTF8 { bytes in
+            if let from = bytes.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: from, byteCount: bytes.count) }
+            p += bytes.count
+        }
+        put(#"","Score":"#)
+        p.pointee = UInt8(ascii: "0") + UInt8(score(i))
+        p[1] = UInt8(ascii: "}")
+        p += 2
+    }
+    precondition(p == start + size - 1, "HostPriorityList sized wrongly")
+    p.pointee = UInt8(ascii: "]")
+}
+
+/// The `HostPriorityList` of `count` entries straight into `out`: node names that need no JSON
+/// escaping (all real ones) are copied byte for byte.
+@inline(__always)
+public func writeHostPriorities(count: Int, host: (Int) -> String, score: (Int) -> Int, into out: inout [UInt8]) {
+    if let size = plainHostPrioritiesSize(count: count, host: host, score: score) {
         let start = out.count
         out.append(contentsOf: repeatElement(0, count: size))
         out.withUnsafeMutableBufferPointer { buffer in
-            var p = buffer.baseAddress! + start
-            @inline(__always) func put(_ s: StaticString) {
-                UnsafeMutableRawPointer(p).copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
-                p += s.utf8CodeUnitCount
-            }
-            p.pointee = UInt8(ascii: "[")
-            p += 1
-            for i in 0..<count {
-                if i > 0 {
-                    p.pointee = UInt8(ascii: ",")
-                    p += 1
-                }
-                put(#"{"Host":""#)
-                var name = host(i)
-                name.withUTF8 { bytes in
-                    if let from = bytes.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: from, byteCount: bytes.count) }
-                    p += bytes.count
-                }
-                put(#"","Score":"#)
-                p.pointee = UInt8(ascii: "0") + UInt8(score(i))
-                p[1] = UInt8(ascii: "}")
-                p += 2
-            }
-            precondition(p == buffer.baseAddress! + start + size - 1, "HostPriorityList sized wrongly")
-            p.pointee = UInt8(ascii: "]")
+            writePlainHostPriorities(count: count, host: host, score: score, size: size, at: buffer.baseAddress! + start)
         }
         return
     }

@@ -35,7 +35,7 @@ extension LocusRoutes {
         case .success(let a): args = a
         case .failure(let e): return Self.jsonBytes(.badRequest, FilterResult(passed: [], error: e.description).encoded(for: nil))
         }
-        let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
+        let plan = PodPlan.of(pod: args.pod, cache: backend.cache, memo: resolutions)
         let result = Extender.filter(
             plan, nodes: args.nodeNames, labels: NodeView.labels(backend.cache, given: args.nodeLabels),
             index: NodeView.index(backend.cache, given: args.nodeLabels))
@@ -66,15 +66,27 @@ extension LocusRoutes {
         case .success(let a): args = a
         case .failure(let e): return Self.json(.badRequest, e.description)
         }
-        let plan = PodPlan.of(pod: args.pod, cache: backend.cache)
+        let plan = PodPlan.of(pod: args.pod, cache: backend.cache, memo: resolutions)
         let (scores, basis) = Extender.scores(
             plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender,
             view: NodeView.cluster(backend.cache, given: args.nodeLabels))
         let names = args.nodeNames
         metrics.recordPrioritize(basis: basis.rawValue, bestScore: scores.max())
-        var out: [UInt8] = []
-        out.reserveCapacity(32 * names.count + 2)
-        writeHostPriorities(count: names.count, host: { names[$0] }, score: { scores[$0] }, into: &out)
-        return Self.jsonBytes(.ok, out)
+        let host = { (i: Int) in names[i] }
+        let score = { (i: Int) in scores[i] }
+        guard let size = plainHostPrioritiesSize(count: names.count, host: host, score: score) else {
+            var out: [UInt8] = []
+            writeHostPriorities(count: names.count, host: host, score: score, into: &out)
+            return Self.jsonBytes(.ok, out)
+        }
+        // The usual answer is written straight into the response's buffer (thousands of nodes:
+        // no second copy of a few hundred KB).
+        var buffer = ByteBufferAllocator().buffer(capacity: size)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            writePlainHostPriorities(count: names.count, host: host, score: score, size: size, at: start)
+            return size
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
     }
 }
