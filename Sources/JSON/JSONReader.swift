@@ -37,10 +37,19 @@ enum JSONReader {
     static func parse(
         _ buffer: UnsafeRawBufferPointer, lazyPath: [String], keep: Set<String>
     ) throws -> (value: JSONValue, elements: [LazyElement]) {
+        let (value, elements) = try parse(buffer, lazyPaths: [lazyPath], keep: keep)
+        return (value, elements[0])
+    }
+
+    /// The same with several lazy arrays: `elements[i]` are those of the array at `lazyPaths[i]`.
+    static func parse(
+        _ buffer: UnsafeRawBufferPointer, lazyPaths: [[String]], keep: Set<String>
+    ) throws -> (value: JSONValue, elements: [[LazyElement]]) {
         var r = Cursor(bytes: buffer.bindMemory(to: UInt8.self))
-        var elements: [LazyElement] = []
+        var elements = [[LazyElement]](repeating: [], count: lazyPaths.count)
         r.skipSpace()
-        let v = try r.lazyValue(path: lazyPath.map { $0.lowercased() }[...], keep: keep, elements: &elements, depth: 0)
+        let paths = lazyPaths.enumerated().map { (index: $0.offset, rest: $0.element.map { $0.lowercased() }[...]) }
+        let v = try r.lazyValue(paths: paths, keep: keep, elements: &elements, depth: 0)
         r.skipSpace()
         guard r.pos == r.bytes.count else { throw r.error("unexpected data after the JSON value") }
         return (v, elements)
@@ -129,27 +138,33 @@ enum JSONReader {
             return UnsafeBufferPointer(rebasing: bytes[start..<end])
         }
 
+        /// `paths`: the lazy paths still to follow from here (`rest` empty: this value is the array).
         mutating func lazyValue(
-            path: ArraySlice<String>, keep: Set<String>, elements: inout [LazyElement], depth: Int
+            paths: [(index: Int, rest: ArraySlice<String>)], keep: Set<String>, elements: inout [[LazyElement]], depth: Int
         ) throws -> JSONValue {
             guard pos < bytes.count else { throw error("unexpected end of input") }
-            if path.isEmpty, bytes[pos] == UInt8(ascii: "[") {
-                try lazyArray(keep: keep, elements: &elements, depth: depth + 1)
+            if let here = paths.first(where: { $0.rest.isEmpty }), bytes[pos] == UInt8(ascii: "[") {
+                try lazyArray(keep: keep, elements: &elements[here.index], depth: depth + 1)
                 return .array([])
             }
-            guard !path.isEmpty, bytes[pos] == UInt8(ascii: "{") else { return try value(depth: depth) }
+            let open = paths.filter { !$0.rest.isEmpty }
+            guard !open.isEmpty, bytes[pos] == UInt8(ascii: "{") else { return try value(depth: depth) }
             var members: [JSONObject.Element] = []
-            // Where the elements of this level's lazy key begin: a key given twice keeps only the
-            // last copy's elements, as Go's decoder keeps the last value.
-            var lazyStart: Int?
+            // Where the elements of each lazy key of this level begin: a key given twice keeps only
+            // the last copy's elements, as Go's decoder keeps the last value.
+            var lazyStart: [Int: Int] = [:]
             try eachMember(depth: depth + 1) { r, key in
-                if key.lowercased() == path.first! {
-                    if let start = lazyStart { elements.removeSubrange(start...) }
-                    lazyStart = elements.count
-                    members.append((key, try r.lazyValue(path: path.dropFirst(), keep: keep, elements: &elements, depth: depth + 1)))
-                } else {
+                let lower = key.lowercased()
+                let matching = open.filter { $0.rest.first! == lower }.map { (index: $0.index, rest: $0.rest.dropFirst()) }
+                if matching.isEmpty {
                     members.append((key, try r.value(depth: depth + 1)))
+                    return
                 }
+                for path in matching {
+                    if let start = lazyStart[path.index] { elements[path.index].removeSubrange(start...) }
+                    lazyStart[path.index] = elements[path.index].count
+                }
+                members.append((key, try r.lazyValue(paths: matching, keep: keep, elements: &elements, depth: depth + 1)))
             }
             return .object(JSONObject(members: members))
         }

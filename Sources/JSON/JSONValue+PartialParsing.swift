@@ -13,6 +13,13 @@ extension JSONValue {
     ) throws -> (value: JSONValue, elements: [LazyElement]) {
         try JSONReader.parse(bytes, lazyPath: lazyPath, keep: keep)
     }
+
+    /// The same with several lazy arrays: `elements[i]` are those of the array at `lazyPaths[i]`.
+    public static func parse(
+        bytes: UnsafeRawBufferPointer, lazyArraysAt lazyPaths: [[String]], keep: Set<String>
+    ) throws -> (value: JSONValue, elements: [[LazyElement]]) {
+        try JSONReader.parse(bytes, lazyPaths: lazyPaths, keep: keep)
+    }
 }
 
 /// Which parts of a JSON document to build: `.all` of a value, or of an object only the named

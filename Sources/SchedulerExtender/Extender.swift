@@ -152,7 +152,7 @@ public enum Extender {
         var verdicts: [NodeVerdict] = []
         verdicts.reserveCapacity(nodes.count)
         let refs = plan.datasets.map(\.ref)
-        let (weights, bonus) = weigh(plan, nodes: nodes, locality: locality, config: config) { node, found, ipc in
+        let (weights, bonus) = weigh(plan, nodes: NodeNameList(nodes), locality: locality, config: config) { node, found, ipc in
             var bytes: [DatasetRef: TierBytes] = [:]
             var shm: [DatasetRef] = []
             if detailed {
@@ -192,11 +192,19 @@ public enum Extender {
     public static func scores(
         _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig, view: NodeView? = nil
     ) -> (scores: [Int], basis: Basis) {
+        scores(plan, nodes: NodeNameList(nodes), locality: locality, config: config, view: view)
+    }
+
+    /// The same over a request's names as sent (no `String` per name unless nothing is cached
+    /// anywhere and topology decides).
+    public static func scores(
+        _ plan: PodPlan, nodes: NodeNameList, locality: LocalityIndex.Snapshot, config: ExtenderConfig, view: NodeView? = nil
+    ) -> (scores: [Int], basis: Basis) {
         guard !plan.isEmpty else { return ([Int](repeating: 0, count: nodes.count), .noDatasets) }
         let (weights, bonus) = weigh(plan, nodes: nodes, locality: locality, config: config) { _, _, _ in }
         let best = weights.max() ?? 0
         if best == 0 {
-            if let view, let topology = topologyScores(plan, nodes: nodes, view: view, config: config, detailed: false) {
+            if let view, let topology = topologyScores(plan, nodes: Array(nodes), view: view, config: config, detailed: false) {
                 return (topology.map(\.score), .topology)
             }
             return ([Int](repeating: 0, count: nodes.count), .nothing)
@@ -216,7 +224,7 @@ public enum Extender {
     /// dataset, read-by-IPC per dataset)` sees each node's observations as they are read.
     @inline(__always)
     static func weigh(
-        _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig,
+        _ plan: PodPlan, nodes: NodeNameList, locality: LocalityIndex.Snapshot, config: ExtenderConfig,
         visit: (Int, [Observation?], [Bool]) -> Void
     ) -> (weights: [Double], bonus: [Bool]) {
         var weights = [Double](repeating: 0, count: nodes.count)
@@ -226,8 +234,8 @@ public enum Extender {
         var found = [Observation?](repeating: nil, count: plan.datasets.count)
         let numbered = locality.numbered(plan.datasets.map(\.ref))
         locality.reading { reader in
-            for n in nodes.indices {
-                reader.observations(node: nodes[n], of: numbered, into: &found)
+            nodes.forEachName { n, name in
+                reader.observations(nodeBytes: name, of: numbered, into: &found)
                 var weight = 0.0
                 var colocated = false
                 for i in found.indices {

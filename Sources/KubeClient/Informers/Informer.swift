@@ -138,6 +138,13 @@ public final class Informer<T: KubeObject>: Sendable {
             let next = perform(machine.withLock { $0.listed(resourceVersion: resourceVersion, at: now()) })
             if !synced.exchange(true, ordering: .acquiringAndReleasing) {
                 logger.info("informer synced", metadata: ["items": "\(items.count)"])
+            } else if items.count >= 1_000 {
+                // A relist of a large collection freed the whole previous copy and the pages'
+                // decoding garbage: give it back, and merge what is left free, so the heap the
+                // request path allocates from is not a sieve of small holes (measured after a
+                // relist of 15,000 nodes and 60,000 claims and volumes: /prioritize p50 7 -> 12 ms
+                // without this).
+                FreedMemory.release()
             }
             return next
         } catch let error as KubeAPIError where error.isNotFound && optionalResource {

@@ -122,6 +122,12 @@ public final class LocalityIndex: Sendable {
         /// The best fresh observation of each of `datasets` on `node`, into a caller's buffer, so a
         /// loop over thousands of nodes allocates nothing.
         public func observations(node: String, of datasets: NumberedDatasets, into best: inout [Observation?]) {
+            var node = node
+            node.withUTF8 { observations(nodeBytes: UnsafeRawBufferPointer($0), of: datasets, into: &best) }
+        }
+
+        /// The same for a node named by its UTF-8 bytes.
+        public func observations(nodeBytes node: UnsafeRawBufferPointer, of datasets: NumberedDatasets, into best: inout [Observation?]) {
             for i in best.indices { best[i] = nil }
             guard let id = table.id(of: node) else { return }
             let ids = datasets.ids

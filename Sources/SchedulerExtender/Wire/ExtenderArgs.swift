@@ -19,7 +19,9 @@ public struct ExtenderArgs: Sendable {
     /// Candidate node names as sent. A name sent twice is answered twice: the filter's answer
     /// stays a subset of the input and repeated scores are the same, so nothing is gained by
     /// hashing every name to drop duplicates.
-    public var nodeNames: [String]
+    public var nodes: NodeNameList
+    /// The same as strings (one allocation per long name: the request path reads `nodes`).
+    public var nodeNames: [String] { Array(nodes) }
     /// Present in full-NodeList mode: each candidate's labels.
     public var nodeLabels: [String: [String: String]]?
     /// Full-NodeList mode: where each node's object is in `raw`, to answer with its own bytes.
@@ -43,8 +45,10 @@ public struct ExtenderArgs: Sendable {
     public static func parse(borrowing raw: UnsafeRawBufferPointer) throws -> ExtenderArgs {
         let json: JSONValue
         let elements: [LazyElement]
+        let nameElements: [LazyElement]
         do {
-            (json, elements) = try JSONValue.parse(bytes: raw, lazyArrayAt: ["Nodes", "items"], keep: ["metadata"])
+            let parsed = try JSONValue.parse(bytes: raw, lazyArraysAt: [["Nodes", "items"], ["NodeNames"]], keep: ["metadata"])
+            (json, elements, nameElements) = (parsed.value, parsed.elements[0], parsed.elements[1])
         } catch {
             throw ExtenderRequestError(description: "body is not ExtenderArgs: \(error)")
         }
@@ -69,20 +73,19 @@ public struct ExtenderArgs: Sendable {
                 if ranges[name] == nil { ranges[name] = item.range }
             }
             return ExtenderArgs(
-                pod: pod, nodeNames: names, nodeLabels: labels, nodeRanges: ranges,
+                pod: pod, nodes: NodeNameList(names), nodeLabels: labels, nodeRanges: ranges,
                 nodeListKind: (list["apiVersion"]?.stringValue, list["kind"]?.stringValue))
         }
         guard let list = field(top, "NodeNames"), !list.isNull else {
             throw ExtenderRequestError(description: "ExtenderArgs has neither Nodes nor NodeNames")
         }
-        guard let array = list.arrayValue else { throw ExtenderRequestError(description: "ExtenderArgs.NodeNames must be a list of names") }
-        names.reserveCapacity(array.count)
-        for (i, v) in array.enumerated() {
-            guard let name = v.stringValue, !name.isEmpty else {
-                throw ExtenderRequestError(description: "ExtenderArgs.NodeNames[\(i)] is not a node name")
-            }
-            names.append(name)
+        // The array's elements were left unbuilt: their byte ranges are in `nameElements`.
+        guard list.arrayValue != nil else { throw ExtenderRequestError(description: "ExtenderArgs.NodeNames must be a list of names") }
+        switch NodeNameList.fromJSONStrings(nameElements.map(\.range), in: raw) {
+        case .success(let nodes):
+            return ExtenderArgs(pod: pod, nodes: nodes, nodeLabels: nil, nodeRanges: nil, nodeListKind: nil)
+        case .failure(let bad):
+            throw ExtenderRequestError(description: "ExtenderArgs.NodeNames[\(bad.index)] is not a node name")
         }
-        return ExtenderArgs(pod: pod, nodeNames: names, nodeLabels: nil, nodeRanges: nil, nodeListKind: nil)
     }
 }

@@ -12,25 +12,19 @@ public func encodeHostPriorities(_ scores: [(host: String, score: Int)]) -> [UIn
 /// The size of the usual `HostPriorityList` (plain node names, one-digit scores), which
 /// `writePlainHostPriorities` writes with no per-entry growth checks; nil when an entry is not
 /// plain (a name that needs escaping, a score of 10).
-@inline(__always)
-public func plainHostPrioritiesSize(count: Int, host: (Int) -> String, score: (Int) -> Int) -> Int? {
-    var size = 2 + max(0, count - 1)
-    for i in 0..<count {
-        var name = host(i)
-        let length = name.withUTF8 { bytes -> Int in
-            for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return -1 }
-            return bytes.count
-        }
-        guard length >= 0, (0...9).contains(score(i)) else { return nil }
-        size += 21 + length  // {"Host":"NAME","Score":D}
+public func plainHostPrioritiesSize(names: NodeNameList, score: (Int) -> Int) -> Int? {
+    var size = 2 + max(0, names.count - 1)
+    for i in names.indices {
+        guard (0...9).contains(score(i)) else { return nil }
     }
+    for b in names.bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return nil }
+    size += 21 * names.count + names.bytes.count  // {"Host":"NAME","Score":D}
     return size
 }
 
 /// Writes the plain `HostPriorityList` of `plainHostPrioritiesSize` bytes at `start`, which has
 /// room for exactly that many.
-@inline(__always)
-public func writePlainHostPriorities(count: Int, host: (Int) -> String, score: (Int) -> Int, size: Int, at start: UnsafeMutablePointer<UInt8>) {
+public func writePlainHostPriorities(names: NodeNameList, score: (Int) -> Int, size: Int, at start: UnsafeMutablePointer<UInt8>) {
     var p = start
     @inline(__always) func put(_ s: StaticString) {
         UnsafeMutableRawPointer(p).copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
@@ -38,17 +32,14 @@ public func writePlainHostPriorities(count: Int, host: (Int) -> String, score: (
     }
     p.pointee = UInt8(ascii: "[")
     p += 1
-    for i in 0..<count {
+    names.forEachName { i, name in
         if i > 0 {
             p.pointee = UInt8(ascii: ",")
             p += 1
         }
         put(#"{"Host":""#)
-        var name = host(i)
-        name.withUTF8 { bytes in
-            if let from = bytes.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: from, byteCount: bytes.count) }
-            p += bytes.count
-        }
+        if let from = name.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: from, byteCount: name.count) }
+        p += name.count
         put(#"","Score":"#)
         p.pointee = UInt8(ascii: "0") + UInt8(score(i))
         p[1] = UInt8(ascii: "}")
@@ -60,13 +51,13 @@ public func writePlainHostPriorities(count: Int, host: (Int) -> String, score: (
 
 /// The `HostPriorityList` of `count` entries straight into `out`: node names that need no JSON
 /// escaping (all real ones) are copied byte for byte.
-@inline(__always)
 public func writeHostPriorities(count: Int, host: (Int) -> String, score: (Int) -> Int, into out: inout [UInt8]) {
-    if let size = plainHostPrioritiesSize(count: count, host: host, score: score) {
+    let names = NodeNameList((0..<count).map(host))
+    if let size = plainHostPrioritiesSize(names: names, score: score) {
         let start = out.count
         out.append(contentsOf: repeatElement(0, count: size))
         out.withUnsafeMutableBufferPointer { buffer in
-            writePlainHostPriorities(count: count, host: host, score: score, size: size, at: buffer.baseAddress! + start)
+            writePlainHostPriorities(names: names, score: score, size: size, at: buffer.baseAddress! + start)
         }
         return
     }

@@ -68,23 +68,20 @@ extension LocusRoutes {
         }
         let plan = PodPlan.of(pod: args.pod, cache: backend.cache, memo: resolutions)
         let (scores, basis) = Extender.scores(
-            plan, nodes: args.nodeNames, locality: locality.snapshot(), config: extender,
+            plan, nodes: args.nodes, locality: locality.snapshot(), config: extender,
             view: NodeView.cluster(backend.cache, given: args.nodeLabels))
-        let names = args.nodeNames
         metrics.recordPrioritize(basis: basis.rawValue, bestScore: scores.max())
-        let host = { (i: Int) in names[i] }
         let score = { (i: Int) in scores[i] }
-        guard let size = plainHostPrioritiesSize(count: names.count, host: host, score: score) else {
+        guard let size = plainHostPrioritiesSize(names: args.nodes, score: score) else {
             var out: [UInt8] = []
-            writeHostPriorities(count: names.count, host: host, score: score, into: &out)
+            writeHostPriorities(count: args.nodes.count, host: { args.nodes[$0] }, score: score, into: &out)
             return Self.jsonBytes(.ok, out)
         }
         // The usual answer is written straight into the response's buffer (thousands of nodes:
         // no second copy of a few hundred KB).
         var buffer = ByteBufferAllocator().buffer(capacity: size)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
-            let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            writePlainHostPriorities(count: names.count, host: host, score: score, size: size, at: start)
+            writePlainHostPriorities(names: args.nodes, score: score, size: size, at: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
             return size
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
