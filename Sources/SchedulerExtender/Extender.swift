@@ -59,6 +59,15 @@ public enum Extender {
         return result
     }
 
+    /// True when no node can fail the pod (no datasets, or no rule that fails a node has anything
+    /// to fail it on: no node held exclusively, no IPC dataset, no FUSE node selector): `/filter`
+    /// then passes the names as sent without looking at any.
+    public static func passesEverywhere(_ plan: PodPlan, index: NodeIndex) -> Bool {
+        guard !plan.isEmpty else { return true }
+        let rules = plan.datasets.map(NodeRule.init)
+        return rules.allSatisfy { !$0.needsWorker && $0.fuseSelector.isEmpty } && index.exclusiveHolders().isEmpty
+    }
+
     /// Every node's verdict, as `/filter` and then `/prioritize` decide it: the nodes that pass,
     /// scored with the bytes (or topology) behind each score, and those filtered out with why.
     /// Passing nodes come first, best score first, then by name. The routes answer filter and

@@ -27,6 +27,23 @@ public struct FilterResult: Sendable, Equatable {
         return out
     }
 
+    /// The answer when every one of `names` passes (names-only mode), written from the names'
+    /// bytes without a `String` per name; nil when a name would need escaping.
+    public static func allPassing(_ names: NodeNameList) -> [UInt8]? {
+        for b in names.bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(names.bytes.count + 3 * names.count + 96)
+        out.append(contentsOf: #"{"Error":"","FailedAndUnresolvableNodes":{},"FailedNodes":{},"NodeNames":["#.utf8)
+        names.forEachName { i, name in
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: name)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(contentsOf: #"],"Nodes":null}"#.utf8)
+        return out
+    }
+
     /// One piece of an encoded result: bytes of its own, or a range of the request body.
     public enum Piece: Sendable, Equatable {
         case bytes([UInt8])

@@ -9,13 +9,15 @@ public func encodeHostPriorities(_ scores: [(host: String, score: Int)]) -> [UIn
     return out
 }
 
-/// The size of the usual `HostPriorityList` (plain node names, one-digit scores), which
+/// The size of the usual `HostPriorityList` (plain node names, scores 0…10), which
 /// `writePlainHostPriorities` writes with no per-entry growth checks; nil when an entry is not
-/// plain (a name that needs escaping, a score of 10).
+/// plain (a name that needs escaping, a score out of range).
 public func plainHostPrioritiesSize(names: NodeNameList, score: (Int) -> Int) -> Int? {
     var size = 2 + max(0, names.count - 1)
     for i in names.indices {
-        guard (0...9).contains(score(i)) else { return nil }
+        let s = score(i)
+        guard (0...10).contains(s) else { return nil }
+        if s == 10 { size += 1 }
     }
     for b in names.bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return nil }
     size += 21 * names.count + names.bytes.count  // {"Host":"NAME","Score":D}
@@ -41,7 +43,12 @@ public func writePlainHostPriorities(names: NodeNameList, score: (Int) -> Int, s
         if let from = name.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: from, byteCount: name.count) }
         p += name.count
         put(#"","Score":"#)
-        p.pointee = UInt8(ascii: "0") + UInt8(score(i))
+        let s = score(i)
+        if s == 10 {
+            p.pointee = UInt8(ascii: "1")
+            p += 1
+        }
+        p.pointee = UInt8(ascii: "0") + UInt8(s % 10)
         p[1] = UInt8(ascii: "}")
         p += 2
     }

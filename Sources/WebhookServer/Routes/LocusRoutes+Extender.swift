@@ -36,9 +36,14 @@ extension LocusRoutes {
         case .failure(let e): return Self.jsonBytes(.badRequest, FilterResult(passed: [], error: e.description).encoded(for: nil))
         }
         let plan = PodPlan.of(pod: args.pod, cache: backend.cache, memo: resolutions)
+        let index = NodeView.index(backend.cache, given: args.nodeLabels)
+        if let index, Extender.passesEverywhere(plan, index: index), let answer = FilterResult.allPassing(args.nodes) {
+            metrics.recordExtender(verb: "filter", outcome: plan.isEmpty ? "no_datasets" : (args.nodes.isEmpty ? "no_node" : "ok"))
+            return Self.jsonBytes(.ok, answer)
+        }
         let result = Extender.filter(
             plan, nodes: args.nodeNames, labels: NodeView.labels(backend.cache, given: args.nodeLabels),
-            index: NodeView.index(backend.cache, given: args.nodeLabels))
+            index: index)
         metrics.recordExtender(verb: "filter", outcome: plan.isEmpty ? "no_datasets" : (result.passed.isEmpty ? "no_node" : "ok"))
         metrics.recordFiltered(nodes: result.unresolvable.count)
         if !result.unresolvable.isEmpty {

@@ -277,6 +277,26 @@ struct ExtenderTests {
         #expect(Extender.filter(PodPlan.of(pod: makePod(), cache: cache), nodes: nodes, labels: labels).passed == nodes)
     }
 
+    /// The answers written from a request's name bytes say what the general encoders say: the
+    /// filter's answer when every node passes, and a HostPriorityList with scores 0…10.
+    @Test func answersWrittenFromNameBytesMatchTheEncoders() throws {
+        let names = ["ip-10-32-2-10.ec2.internal", "node-b", "ü-node"]
+        let list = NodeNameList(names)
+        #expect(Array(list) == names)
+        let fast = try #require(FilterResult.allPassing(list))
+        let body = Array(#"{"Pod":{"metadata":{"name":"p"}},"NodeNames":["ip-10-32-2-10.ec2.internal","node-b","ü-node"]}"#.utf8)
+        let args = try ExtenderArgs.parse(body)
+        #expect(args.nodes == list)
+        #expect(try JSONValue.parse(bytes: fast) == JSONValue.parse(bytes: FilterResult(passed: names).encoded(for: args)))
+        #expect(FilterResult.allPassing(NodeNameList(["a\"b"])) == nil, "a name needing escapes takes the general path")
+        let scores = [10, 0, 7]
+        let size = try #require(plainHostPrioritiesSize(names: list, score: { scores[$0] }))
+        var out = [UInt8](repeating: 0, count: size)
+        out.withUnsafeMutableBufferPointer { writePlainHostPriorities(names: list, score: { scores[$0] }, size: size, at: $0.baseAddress!) }
+        #expect(try JSONValue.parse(bytes: out) == JSONValue.parse(bytes: encodeHostPriorities(Array(zip(names, scores)))))
+        #expect(String(decoding: out, as: UTF8.self).hasPrefix(#"[{"Host":"ip-10-32-2-10.ec2.internal","Score":10}"#))
+    }
+
     /// The filter through the node cache's indexes gives the verdicts of the filter that reads
     /// every node's labels: exclusive holders, IPC datasets without a worker, unknown nodes.
     @Test func theIndexedFilterAgreesWithTheOneReadingEveryNode() throws {
