@@ -95,8 +95,9 @@ public struct ServeConfig: Sendable, Equatable {
         ConfigKey(
             "eventLoopReviewBytes", \.eventLoopReviewBytes, .int(0...(64 << 20)),
             """
-            AdmissionReviews up to this size are answered on the connection's event loop (no task hop), larger \
-            ones in the router's task, so a huge pod cannot hold up the loop; 0: all in a task
+            AdmissionReviews and extender requests up to this size are answered on the connection's event loop (no \
+            task hop), larger ones in the router's task, so a huge pod or thousands of node names cannot hold up the \
+            loop; 0: all in a task
             """),
         ConfigKey(
             "maxExtenderRequestBytes", \.maxExtenderRequestBytes, .int(1024...(512 << 20)),

@@ -15,7 +15,7 @@ import UnixSignals
 extension LocusRoutes {
     /// `POST /mutate`: an AdmissionReview in, an AdmissionReview out (same version and uid).
     /// A body that is not an AdmissionReview gets 400 with the reason; every decision is 200.
-    /// (Most reviews are answered on the event loop by `MutateOnEventLoop`, with the same `answerMutate`.)
+    /// (Most reviews are answered on the event loop by `AnswerOnEventLoop`, with the same `answerMutate`.)
     func mutate(_ request: inout Request) async throws -> Response {
         try Self.requireJSON(request)
         let body = try await readBody(&request)

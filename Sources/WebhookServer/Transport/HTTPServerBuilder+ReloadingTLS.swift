@@ -4,7 +4,7 @@ import Synchronization
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with keep-alive behind TLS whose certificate is re-read on rotation, with bounded request reads.
-    /// With `mutateOnEventLoop`, reviews are answered on the event loop (see `MutateOnEventLoop`).
+    /// With `mutateOnEventLoop`, reviews and extender requests are answered on the event loop (see `AnswerOnEventLoop`).
     static func reloadingTLS(
         store: CertificateStore, configuration: HTTP1Channel.Configuration, deadlines: ReadDeadlines? = nil,
         mutateOnEventLoop: (routes: LocusRoutes, maxBytes: Int)? = nil

@@ -13,7 +13,7 @@ public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel 
     let base: Base
     let store: CertificateStore
     let deadlines: ReadDeadlines?
-    /// What each connection's `MutateOnEventLoop` answers with, and up to which size (nil: every
+    /// What each connection's `AnswerOnEventLoop` answers with, and up to which size (nil: every
     /// request goes to the router).
     let mutateOnEventLoop: (routes: LocusRoutes, maxBytes: Int)?
 
@@ -44,7 +44,7 @@ public struct ReloadingTLSChannel<Base: ServerChildChannel>: ServerChildChannel 
                     // thus sees every request and answer, and in front of the router.
                     let connectionState = try channel.pipeline.syncOperations.context(handlerType: HTTPConnectionStateHandler.self)
                     try channel.pipeline.syncOperations.addHandler(
-                        MutateOnEventLoop(routes: fast.routes, maxBytes: fast.maxBytes), position: .after(connectionState.handler))
+                        AnswerOnEventLoop(routes: fast.routes, maxBytes: fast.maxBytes), position: .after(connectionState.handler))
                 }
                 return value
             }.nonisolated()

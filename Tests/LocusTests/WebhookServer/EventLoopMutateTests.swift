@@ -12,7 +12,7 @@ import Testing
 
 @testable import WebhookServer
 
-/// Records what `MutateOnEventLoop` hands on to the router.
+/// Records what `AnswerOnEventLoop` hands on to the router.
 final class RouterStandIn: ChannelInboundHandler {
     typealias InboundIn = HTTPRequestPart
     var parts: [HTTPRequestPart] = []
@@ -34,7 +34,7 @@ struct EventLoopMutateTests {
     static func channel(_ routes: LocusRoutes, maxBytes: Int = 128 << 10) throws -> (EmbeddedChannel, RouterStandIn) {
         let router = RouterStandIn()
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(MutateOnEventLoop(routes: routes, maxBytes: maxBytes))
+        try channel.pipeline.syncOperations.addHandler(AnswerOnEventLoop(routes: routes, maxBytes: maxBytes))
         try channel.pipeline.syncOperations.addHandler(router)
         return (channel, router)
     }
@@ -89,8 +89,30 @@ struct EventLoopMutateTests {
         #expect(String(decoding: metrics, as: UTF8.self).contains(#"locus_http_requests_total{route="mutate",code="400"} 1"#))
     }
 
+    /// `/filter` and `/prioritize` bodies small enough are answered here too, with the routes' answers.
+    @Test func extenderRequestsAreAnsweredHereWithTheRoutersAnswers() throws {
+        let routes = try Self.routes()
+        let (channel, router) = try Self.channel(routes)
+        let args: JSONValue = ["Pod": makePod(claims: ["llama-weights"]), "NodeNames": ["node-a", "node-b", "node-c"], "Nodes": nil]
+        let body = String(decoding: try args.encoded(), as: UTF8.self)
+        for path in ["/filter", "/prioritize"] {
+            let (response, answer) = try #require(try Self.send(channel, Self.head(.post, path, length: body.utf8.count), body: body))
+            #expect(router.parts.isEmpty, "nothing reached the router")
+            #expect(response.status == .ok && response.headerFields[.contentLength] == String(answer.utf8.count))
+            let routed =
+                path == "/filter"
+                ? routes.answerFilter(ByteBuffer(string: body)).1.map { String(buffer: $0) }.joined()
+                : String(buffer: routes.answerPrioritize(ByteBuffer(string: body)).1)
+            #expect(answer == routed, "\(path)")
+            #expect(answer.contains("node-b"))
+        }
+        let metrics = String(decoding: routes.metrics.render(), as: UTF8.self)
+        #expect(metrics.contains(#"locus_http_requests_total{route="filter",code="200"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"locus_http_requests_total{route="prioritize",code="200"} 1"#))
+    }
+
     @Test(arguments: [
-        ("another route", head(.post, "/filter")),
+        ("another route", head(.post, "/readyz")),
         ("a GET", head(.get, "/mutate", type: nil, length: nil)),
         ("a path that only starts like /mutate", head(.post, "/mutates")),
         ("a content type that is not JSON (the router answers 415)", head(type: "text/plain")),

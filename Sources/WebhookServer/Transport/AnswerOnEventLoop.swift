@@ -4,24 +4,25 @@ import NIOCore
 import NIOHTTPTypes
 import NIOSSL
 
-/// Answers `POST /mutate` on the connection's event loop, without handing the request to the
-/// router's task.
+/// Answers `POST /mutate`, `/filter` and `/prioritize` on the connection's event loop, without
+/// handing the request to the router's task.
 ///
-/// An admission review is pure computation over in-memory caches (tens of microseconds), so the
-/// hops a routed request takes (event loop → connection task → back to the event loop to write)
-/// cost more than the answer itself. This handler sits between Hummingbird's connection-state
-/// handler and the router: for a review it can answer here, it collects the body and writes the
-/// answer computed by the same `LocusRoutes.answerMutate` the routed `/mutate` uses. Everything
-/// else passes through untouched, and so does a review whenever the router must keep the order
-/// or the rules of the connection:
+/// An admission review, and a filter or prioritize over a thousand nodes, is pure computation
+/// over in-memory caches (tens to hundreds of microseconds), so the hops a routed request takes
+/// (event loop → connection task → back to the event loop to write) cost about as much as the
+/// answer itself. This handler sits between Hummingbird's connection-state handler and the
+/// router: for a request it can answer here, it collects the body and writes the answer computed
+/// by the same `LocusRoutes.answerMutate`, `answerFilter` or `answerPrioritize` the routes use.
+/// Everything else passes through untouched, and so does one of these requests whenever the
+/// router must keep the order or the rules of the connection:
 /// - a routed request on this connection is still being answered (answers stay in request order);
 /// - the body has no `Content-Length`, or one over the router's limit (413 stays the router's)
-///   or over `maxBytes` (a very large pod is answered off the event loop, so it cannot hold up
-///   the loop's other connections);
+///   or over `maxBytes` (a very large pod, or thousands of node names, is answered off the event
+///   loop, so it cannot hold up the loop's other connections);
 /// - the content type is not JSON (415), `Expect` or `Connection: close` is sent;
 /// - a client certificate is required and the client did not present one (401);
 /// - the connection is not writable (the router applies back-pressure).
-final class MutateOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
+final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
@@ -31,8 +32,8 @@ final class MutateOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
         case idle
         /// The current request belongs to the router.
         case passing
-        /// A review answered here: its body so far.
-        case collecting(ByteBuffer, start: ContinuousClock.Instant)
+        /// A request answered here: its route and its body so far.
+        case collecting(ByteBuffer, start: ContinuousClock.Instant, route: Route)
     }
 
     private let routes: LocusRoutes
@@ -52,26 +53,26 @@ final class MutateOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if routedInFlight == 0, let length = answerableLength(head, context: context) {
-                state = .collecting(context.channel.allocator.buffer(capacity: length), start: .now)
+            if routedInFlight == 0, let (length, route) = answerable(head, context: context) {
+                state = .collecting(context.channel.allocator.buffer(capacity: length), start: .now, route: route)
                 return
             }
             routedInFlight += 1
             state = .passing
             context.fireChannelRead(data)
         case .body(let chunk):
-            guard case .collecting(var body, let start) = state else { return context.fireChannelRead(data) }
+            guard case .collecting(var body, let start, let route) = state else { return context.fireChannelRead(data) }
             state = .idle  // drop the reference while appending, so the buffer is not copied
             var chunk = chunk
             body.writeBuffer(&chunk)
-            state = .collecting(body, start: start)
+            state = .collecting(body, start: start, route: route)
         case .end:
-            guard case .collecting(let body, let start) = state else {
+            guard case .collecting(let body, let start, let route) = state else {
                 state = .idle
                 return context.fireChannelRead(data)
             }
             state = .idle
-            answer(body, start: start, context: context)
+            answer(body, route: route, start: start, context: context)
         }
     }
 
@@ -81,11 +82,12 @@ final class MutateOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    /// The body's announced length when this request is a review answered here; nil to route it.
-    private func answerableLength(_ head: HTTPRequest, context: ChannelHandlerContext) -> Int? {
-        guard head.method == .post, let path = head.path, Self.isMutatePath(path),
+    /// The body's announced length and the route when this request is answered here; nil to
+    /// route it.
+    private func answerable(_ head: HTTPRequest, context: ChannelHandlerContext) -> (Int, Route)? {
+        guard head.method == .post, let path = head.path, let route = Self.answeredRoute(path),
             let length = Self.answerableBodyLength(head.headerFields),
-            length <= min(maxBytes, routes.maxRequestBytes),
+            length <= min(maxBytes, route == .mutate ? routes.maxRequestBytes : routes.maxExtenderRequestBytes),
             context.channel.isWritable
         else { return nil }
         if routes.requireClientCertificate {
@@ -94,7 +96,7 @@ final class MutateOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
             }
             guard hasClientCertificate == true else { return nil }
         }
-        return length
+        return (length, route)
     }
 
     /// The `Content-Length` of a JSON body sent without `Expect` or `Connection: close`; nil
@@ -123,18 +125,35 @@ final class MutateOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
         return Int(length)
     }
 
-    /// `/mutate`, with or without a query (kube-apiserver adds `?timeout=10s`).
-    static func isMutatePath(_ target: String) -> Bool {
+    /// `/mutate`, `/filter` or `/prioritize`, with or without a query (kube-apiserver adds
+    /// `?timeout=10s`); nil for any other target.
+    static func answeredRoute(_ target: String) -> Route? {
         let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? Substring(target)
-        return path == Route.mutate.rawValue
+        switch path {
+        case Route.mutate.rawValue: return .mutate
+        case Route.filter.rawValue: return .filter
+        case Route.prioritize.rawValue: return .prioritize
+        default: return nil
+        }
     }
 
-    private func answer(_ body: ByteBuffer, start: ContinuousClock.Instant, context: ChannelHandlerContext) {
-        let (status, bytes) = routes.answerMutate(body)
-        let fields: HTTPFields = [.contentType: "application/json", .contentLength: String(bytes.count), .date: date.now()]
+    private func answer(_ body: ByteBuffer, route: Route, start: ContinuousClock.Instant, context: ChannelHandlerContext) {
+        let status: HTTPResponse.Status
+        let buffers: [ByteBuffer]
+        switch route {
+        case .filter: (status, buffers) = routes.answerFilter(body)
+        case .prioritize:
+            let (s, buffer) = routes.answerPrioritize(body)
+            (status, buffers) = (s, [buffer])
+        default:
+            let (s, bytes) = routes.answerMutate(body)
+            (status, buffers) = (s, [context.channel.allocator.buffer(bytes: bytes)])
+        }
+        let length = buffers.reduce(0) { $0 + $1.readableBytes }
+        let fields: HTTPFields = [.contentType: "application/json", .contentLength: String(length), .date: date.now()]
         context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: bytes))), promise: nil)
+        for buffer in buffers { context.write(wrapOutboundOut(.body(buffer)), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        routes.metrics.recordRequest(route: Route.mutate.label, code: status.code, duration: .now - start)
+        routes.metrics.recordRequest(route: route.label, code: status.code, duration: .now - start)
     }
 }
