@@ -5,8 +5,10 @@ import KubeTestServer
 import WebhookServer
 
 /// `locus-bench api-server --nodes N --out DIR [--port P] [--volumes V] [--config-maps C] [--config-map-bytes B]
-/// [--namespaces S] [--dashboards D]` (the defaults are the production shape: 30,000 volumes, 18,000
-/// ConfigMaps of 77 MB in all, 3,000 namespaces, 60 dashboards)
+/// [--namespaces S] [--dashboards D] [--unanswering-workers]` (the defaults are the production shape:
+/// 30,000 volumes, 18,000 ConfigMaps of 77 MB in all, 3,000 namespaces, 60 dashboards; with
+/// `--unanswering-workers`, two JuiceFS worker pods per dataset whose metrics never answer, see
+/// `UnansweringWorkers`)
 ///
 /// Generates the production-shaped cluster (`ProductionCluster`), serves it over TLS on 127.0.0.1
 /// as kube-apiserver does (paged lists, watches, metadata-only lists; `FakeAPIServer`), and writes
@@ -44,6 +46,10 @@ func apiServer(_ args: [String]) async throws {
     }
     for o in objects { server.apply(o.resource.path(), kind: o.resource.kind, o.object) }
     objects = []
+    if args.contains("--unanswering-workers") {
+        let pods = UnansweringWorkers.pods(shape, hangingPort: try UnansweringWorkers.hangingListener(), refusedPort: try UnansweringWorkers.refusedPort())
+        for pod in pods { server.apply(Resource.pods.path(), kind: "Pod", pod) }
+    }
     server.prepareListItems()
     let prepared = ContinuousClock.now
 
