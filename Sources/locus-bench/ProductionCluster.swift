@@ -1,6 +1,7 @@
 import Foundation
 public import JSON
 import KubeClient
+import KubeTestServer
 
 // A cluster shaped like a large production one, every object at the size kube-apiserver serves it
 // (scripts/bench-production): GPU nodes of ~10 KB (labels, annotations, managedFields, 40 images),
@@ -10,17 +11,10 @@ import KubeClient
 
 extension JSONValue: ExpressibleByStringInterpolation {}
 
-/// SplitMix64: a fixed, fast sequence of pseudo-random numbers.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The benchmark cluster's generator (`SplitMix64`), with the draws the cluster needs.
+typealias SeededRandom = SplitMix64
+
+extension SplitMix64 {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
     mutating func hex(_ count: Int) -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import KubeClient
+import KubeTestServer
 import Mutators
 import Testing
 
@@ -205,17 +206,7 @@ struct JSONTests {
     }
 }
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias SplitMix = SplitMix64
 
 func randomValue(_ rng: inout SplitMix, depth: Int) -> JSONValue {
     switch Int.random(in: 0..<(depth > 3 ? 4 : 7), using: &rng) {
