@@ -22,7 +22,6 @@ public final class ConfigMapContents: Sendable {
     }
     private let state = Mutex(State())
     private let fetch: Fetch
-    private let fetchCount = Atomic<Int>(0)
     public let capacity: Int
 
     /// `fetch` reads one ConfigMap whole (nil when the API server has no such ConfigMap).
@@ -30,12 +29,6 @@ public final class ConfigMapContents: Sendable {
         self.capacity = capacity
         self.fetch = fetch
     }
-
-    /// How many ConfigMaps were read from the API server so far.
-    public var fetches: Int { fetchCount.load(ordering: .relaxed) }
-
-    /// How many are kept now.
-    public var count: Int { state.withLock { $0.kept.count } }
 
     /// The data of the ConfigMap whose cached metadata is `meta`: kept if read at this
     /// resourceVersion, else read now. nil when the API server no longer has it.
@@ -50,7 +43,6 @@ public final class ConfigMapContents: Sendable {
             return k.data
         }
         if let hit { return hit }
-        fetchCount.add(1, ordering: .relaxed)
         guard let fetched = try await fetch(meta.namespace ?? "", meta.name ?? "") else {
             forget(key: key)
             return nil

@@ -11,12 +11,14 @@ public enum FreedMemory {
         #endif
     }
 
-    /// Sets glibc's allocator so that a list's garbage can be given back: buffers of 128 KiB and
-    /// more (a page of a list, a response body) are mapped and unmapped on their own, instead of
-    /// raising the threshold after the first one is freed and then being carved from the heap,
-    /// where a few live objects pin their pages; and two arenas, not eight per core, so that the
-    /// garbage of the informers' concurrent lists is not spread over many heaps. Measured with
-    /// scripts/bench-production (15,000 nodes): RSS when ready 225 -> 194 MiB, peak 350 -> 312 MiB.
+    /// Sets glibc's allocator so that a list's garbage can be given back and requests do not fault
+    /// pages in: buffers of 1 MiB and more (a page of a list) are mapped and unmapped on their own,
+    /// instead of the threshold rising after the first one is freed and later ones being carved
+    /// from the heap, where a few live objects pin their pages; smaller ones (request and answer
+    /// bodies of thousands of node names) come from the heap, which keeps up to 16 MiB free at its
+    /// top rather than giving it back and faulting it in again at the next request; and two arenas,
+    /// not eight per core, so that the garbage of the informers' concurrent lists is not spread
+    /// over many heaps. See docs/operations.md (the production-shaped benchmark) for what it buys.
     public static func keepHeapCompact() {
         #if os(Linux)
             _ = glibcMallopt(-3, 1 << 20)  // M_MMAP_THRESHOLD

@@ -40,7 +40,8 @@ public final class Informer<T: KubeObject>: Sendable {
     public init(
         client: KubeAPIClient, resource: Resource, namespace: String? = nil, labelSelector: String? = nil,
         store: Store<T> = Store(), pageSize: Int = 500, watchSeconds: ClosedRange<Int> = 300...600,
-        backoff: Backoff = Backoff(), named name: String? = nil, optionalResource: Bool = false, metadataOnly: Bool = false, silenceBound: Duration = .seconds(150),
+        backoff: Backoff = Backoff(), named name: String? = nil, optionalResource: Bool = false, metadataOnly: Bool = false,
+        silenceBound: Duration = .seconds(150),
         now: @escaping @Sendable () -> Date = { Date() }, clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger = Logger(label: "locus.informer")
     ) {

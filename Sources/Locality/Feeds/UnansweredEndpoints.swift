@@ -9,16 +9,11 @@ import Foundation
 /// so a reason that changes (refused, then timed out) is the same endpoint still not answering.
 public struct UnansweredEndpoints: Sendable {
     /// What one round changed.
-    public struct Change: Sendable, Equatable {
+    public struct Change: Sendable {
         /// Endpoints that stopped answering this round, with the whole problem.
         public var stopped: [(dataset: DatasetRef, problem: String)] = []
         /// Endpoints that answer again (or are no longer asked).
         public var recovered: [(dataset: DatasetRef, endpoint: String)] = []
-
-        public static func == (a: Change, b: Change) -> Bool {
-            a.stopped.map { "\($0.dataset) \($0.problem)" } == b.stopped.map { "\($0.dataset) \($0.problem)" }
-                && a.recovered.map { "\($0.dataset) \($0.endpoint)" } == b.recovered.map { "\($0.dataset) \($0.endpoint)" }
-        }
     }
 
     private var failing: [DatasetRef: Set<String>] = [:]

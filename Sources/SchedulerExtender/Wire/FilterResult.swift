@@ -30,7 +30,7 @@ public struct FilterResult: Sendable, Equatable {
     /// The answer when every one of `names` passes (names-only mode), written from the names'
     /// bytes without a `String` per name; nil when a name would need escaping.
     public static func allPassing(_ names: NodeNameList) -> [UInt8]? {
-        for b in names.bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return nil }
+        guard names.needsNoEscaping else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(names.bytes.count + 3 * names.count + 96)
         out.append(contentsOf: #"{"Error":"","FailedAndUnresolvableNodes":{},"FailedNodes":{},"NodeNames":["#.utf8)

@@ -19,7 +19,7 @@ public func plainHostPrioritiesSize(names: NodeNameList, score: (Int) -> Int) ->
         guard (0...10).contains(s) else { return nil }
         if s == 10 { size += 1 }
     }
-    for b in names.bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return nil }
+    guard names.needsNoEscaping else { return nil }
     size += 21 * names.count + names.bytes.count  // {"Host":"NAME","Score":D}
     return size
 }
@@ -59,7 +59,11 @@ public func writePlainHostPriorities(names: NodeNameList, score: (Int) -> Int, s
 /// The `HostPriorityList` of `count` entries straight into `out`: node names that need no JSON
 /// escaping (all real ones) are copied byte for byte.
 public func writeHostPriorities(count: Int, host: (Int) -> String, score: (Int) -> Int, into out: inout [UInt8]) {
-    let names = NodeNameList((0..<count).map(host))
+    writeHostPriorities(names: NodeNameList((0..<count).map(host)), score: score, into: &out)
+}
+
+/// The same for the names of a request as sent.
+public func writeHostPriorities(names: NodeNameList, score: (Int) -> Int, into out: inout [UInt8]) {
     if let size = plainHostPrioritiesSize(names: names, score: score) {
         let start = out.count
         out.append(contentsOf: repeatElement(0, count: size))
@@ -72,18 +76,17 @@ public func writeHostPriorities(count: Int, host: (Int) -> String, score: (Int) 
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
     out.append(UInt8(ascii: "["))
-    for i in 0..<count {
+    for i in names.indices {
         if i > 0 { out.append(UInt8(ascii: ",")) }
         put(#"{"Host":"#, &out)
-        var name = host(i)
-        let plain = name.withUTF8 { bytes -> Bool in
-            for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+        let plain = names.withName(i) { bytes -> Bool in
+            guard NodeNameList.needsNoEscaping(bytes) else { return false }
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: bytes)
             out.append(UInt8(ascii: "\""))
             return true
         }
-        if !plain { JSONValue.string(name).write(into: &out) }
+        if !plain { JSONValue.string(names[i]).write(into: &out) }
         put(#","Score":"#, &out)
         let s = score(i)
         if (0...9).contains(s) { out.append(UInt8(ascii: "0") + UInt8(s)) } else { out.append(contentsOf: String(s).utf8) }

@@ -25,6 +25,16 @@ public struct NodeNameList: Sendable, RandomAccessCollection, Equatable {
         self.starts = starts
     }
 
+    /// Whether every name goes into JSON as it is, between quotes (no control character, quote or
+    /// backslash): true of every real node name.
+    public var needsNoEscaping: Bool { Self.needsNoEscaping(bytes) }
+
+    /// Whether `bytes` go into a JSON string as they are.
+    @inline(__always)
+    static func needsNoEscaping(_ bytes: some Sequence<UInt8>) -> Bool {
+        !bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+    }
+
     public var startIndex: Int { 0 }
     public var endIndex: Int { starts.count - 1 }
 

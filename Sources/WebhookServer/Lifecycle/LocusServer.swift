@@ -49,9 +49,12 @@ public struct LocusServer: Sendable {
             for (ref, endpoint) in change.recovered {
                 log.notice("engine endpoint answers again", metadata: ["dataset": "\(ref)", "endpoint": "\(endpoint)"])
             }
+            let newlyStopped = Set(change.stopped.map { "\($0.dataset) \($0.problem)" })
             for (ref, report) in reports {
-                for problem in report.problems where !change.stopped.contains(where: { $0.dataset == ref && $0.problem == problem }) {
-                    log.debug("engine endpoint still not answering", metadata: ["dataset": "\(ref)", "reason": "\(problem)"])
+                if log.logLevel <= .debug {
+                    for problem in report.problems where !newlyStopped.contains("\(ref) \(problem)") {
+                        log.debug("engine endpoint still not answering", metadata: ["dataset": "\(ref)", "reason": "\(problem)"])
+                    }
                 }
                 metrics.recordEngineReport(source: report.source.rawValue, dataset: "\(ref)", report: report)
             }

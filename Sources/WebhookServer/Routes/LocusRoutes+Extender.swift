@@ -18,12 +18,11 @@ extension LocusRoutes {
     func extenderArgs(_ body: ByteBuffer, verb: String) -> Result<ExtenderArgs, ExtenderRequestError> {
         do {
             return .success(try body.withUnsafeReadableBytes { try ExtenderArgs.parse(borrowing: $0) })
-        } catch let error as ExtenderRequestError {
+        } catch {
+            let error = error as? ExtenderRequestError ?? ExtenderRequestError(description: "\(error)")
             logger.notice("malformed ExtenderArgs", metadata: ["verb": "\(verb)", "error": "\(error)"])
             metrics.recordExtender(verb: verb, outcome: "malformed")
             return .failure(error)
-        } catch {
-            return .failure(ExtenderRequestError(description: "\(error)"))
         }
     }
 
@@ -95,7 +94,7 @@ extension LocusRoutes {
         let score = { (i: Int) in scores[i] }
         guard let size = plainHostPrioritiesSize(names: args.nodes, score: score) else {
             var out: [UInt8] = []
-            writeHostPriorities(count: args.nodes.count, host: { args.nodes[$0] }, score: score, into: &out)
+            writeHostPriorities(names: args.nodes, score: score, into: &out)
             return (.ok, ByteBuffer(bytes: out))
         }
         // The usual answer is written straight into the response's buffer (thousands of nodes:
