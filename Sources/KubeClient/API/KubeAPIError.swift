@@ -46,7 +46,8 @@ public enum KubeAPIError: Error, CustomStringConvertible, Sendable {
         case .decoding(let path, let reason):
             return "\(path): unexpected response body: \(reason)"
         case .tooLarge(let method, let path, let limit):
-            return "\(method) \(path): the answer is larger than the \(limit >> 20) MiB Locus reads"
+            let size = limit >= 1 << 20 && limit % (1 << 20) == 0 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+            return "\(method) \(path): the answer is larger than the \(size) Locus reads"
         case .credentials(let reason):
             return "credentials: \(reason)"
         }

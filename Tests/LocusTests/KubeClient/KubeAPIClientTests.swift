@@ -64,6 +64,39 @@ struct KubeAPIClientTests {
         }
     }
 
+    /// An answer that cannot be decoded, or is larger than the client reads, is an error of its
+    /// own kind, said with the call and why, and an informer that meets it reports it as its
+    /// failure (the reason /readyz gives) and counts it.
+    @Test func undecodableAndTooLargeAnswersAreTheirOwnFailures() async throws {
+        try await withFakeAPI { server, client in
+            server.apply(Resource.nodes.path(), kind: "Node", ["metadata": ["name": "n1", "labels": "not-a-map"]])
+            do {
+                _ = try await client.listAll(Node.self, .nodes)
+                Issue.record("expected a decoding error")
+            } catch let e as KubeAPIError {
+                #expect(e.kind == "undecodable", "\(e)")
+                #expect(e.description.hasPrefix("/api/v1/nodes: unexpected response body"), "\(e)")
+            }
+            do {
+                _ = try await client.send("GET", path: Resource.nodes.path(), maxBody: 64)
+                Issue.record("expected too large")
+            } catch let e as KubeAPIError {
+                #expect(e.kind == "too large", "\(e)")
+                #expect(e.description == "GET /api/v1/nodes: the answer is larger than the 64 bytes Locus reads", "\(e)")
+            }
+            #expect(
+                KubeAPIError.tooLarge(method: "GET", path: "/x", limit: 64 << 20).description
+                    == "GET /x: the answer is larger than the 64 MiB Locus reads")
+            let informer = Informer<Node>(
+                client: client, resource: .nodes, backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(50)))
+            let run = Task { await informer.run() }
+            #expect(await eventually { (informer.stats.failures["undecodable"] ?? 0) >= 2 })
+            #expect(!informer.hasSynced)
+            #expect(informer.status.failure?.contains("unexpected response body") == true, "\(String(describing: informer.status.failure))")
+            run.cancel()
+        }
+    }
+
     @Test func apiErrorsAreClearAndTyped() async throws {
         try await withFakeAPI(token: "wrong-token") { server, client in
             server.apply("/api/v1/pods", kind: "Pod", podJSON("p"))
