@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "Mutators", targets: ["Mutators"]),
         .library(name: "SchedulerExtender", targets: ["SchedulerExtender"]),
         .library(name: "WebhookServer", targets: ["WebhookServer"]),
+        .library(name: "Controllers", targets: ["Controllers"]),
+        .library(name: "KubeTestServer", targets: ["KubeTestServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -63,9 +65,15 @@ let package = Package(
         .target(name: "Mutators", dependencies: ["JSON", "KubeClient", "Locality"], swiftSettings: strict),
         .target(name: "SchedulerExtender", dependencies: ["JSON", "KubeClient", "Locality"], swiftSettings: strict),
         .target(
+            name: "Controllers",
+            dependencies: [
+                "JSON", "KubeClient", "Locality", "SchedulerExtender",
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .target(
             name: "WebhookServer",
             dependencies: [
-                "JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender",
+                "JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender", "Controllers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -109,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "LocusTests",
             dependencies: [
-                "JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender", "WebhookServer", "KubeTestServer",
+                "JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender", "WebhookServer", "KubeTestServer", "Controllers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -9,7 +9,7 @@ import PackageDescription
 let locusPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .lastPathComponent.lowercased()
 
-let locus: [Target.Dependency] = ["JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender", "WebhookServer"].map {
+let locus: [Target.Dependency] = ["JSON", "KubeClient", "Locality", "Mutators", "SchedulerExtender", "WebhookServer", "KubeTestServer"].map {
     .product(name: $0, package: locusPackage)
 }
 

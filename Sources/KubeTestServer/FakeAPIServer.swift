@@ -183,7 +183,14 @@ public final class FakeAPIServer: @unchecked Sendable {
     }
 
     private func record(_ collection: String, kind: String, _ object: JSONValue, deleting: Bool) -> Int {
-        state.withLock { s in
+        state.withLock { s in Self.record(&s, collection, kind: kind, object, deleting: deleting).rv }
+    }
+
+    /// `record` with the lock held: the change, its event, and the object as stored.
+    static func record(_ s: inout State, _ collection: String, kind: String, _ object: JSONValue, deleting: Bool) -> (
+        rv: Int, object: JSONValue
+    ) {
+        do {
             s.rv += 1
             let rv = s.rv
             var obj = object
@@ -196,11 +203,12 @@ public final class FakeAPIServer: @unchecked Sendable {
             // Changed in place (`s.collections[collection]!.…`): a copy of the collection would
             // copy its every object on the first change, and seeding 30,000 objects would be quadratic.
             let type: String
+            var previous: JSONValue?
             if deleting {
                 // Deleting what does not exist is a 404 on a real server: no event.
                 guard let existing = s.collections[collection]!.objects.removeValue(forKey: key) else {
                     s.rv -= 1
-                    return s.rv
+                    return (s.rv, obj)
                 }
                 var gone = existing
                 gone["metadata"]?["resourceVersion"] = .string(String(rv))
@@ -209,6 +217,7 @@ public final class FakeAPIServer: @unchecked Sendable {
                 s.collections[collection]!.sortedKeys = nil
             } else {
                 let old = s.collections[collection]!.objects.updateValue(obj, forKey: key)
+                previous = old
                 type = old == nil ? "ADDED" : "MODIFIED"
                 if old == nil { s.collections[collection]!.sortedKeys = nil }
             }
@@ -218,14 +227,23 @@ public final class FakeAPIServer: @unchecked Sendable {
             let collectionKind = s.collections[collection]!.kind
             for (id, w) in s.watchers where w.collection == collection {
                 if let ns = w.namespace, ns != meta["namespace"]?.stringValue { continue }
-                if !Self.matches(w.selector, labels: obj["metadata"]?["labels"]) { continue }
-                Self.send(&s, id: id, type: type, object: w.metadataOnly ? Self.partial(obj) : withKind(obj, collectionKind))
+                // As the watch cache filters: an object that leaves the selector is DELETED for
+                // that watch, one that enters it ADDED.
+                var seen = type
+                let now = Self.matches(w.selector, labels: obj["metadata"]?["labels"])
+                if type == "MODIFIED" {
+                    let before = Self.matches(w.selector, labels: previous?["metadata"]?["labels"])
+                    if before && !now { seen = "DELETED" } else if !before && now { seen = "ADDED" } else if !now { continue }
+                } else if !now {
+                    continue
+                }
+                Self.send(&s, id: id, type: seen, object: w.metadataOnly ? Self.partial(obj) : Self.withKind(obj, collectionKind))
             }
-            return rv
+            return (rv, obj)
         }
     }
 
-    private func withKind(_ o: JSONValue, _ kind: String) -> JSONValue {
+    static func withKind(_ o: JSONValue, _ kind: String) -> JSONValue {
         var o = o
         o["kind"] = .string(kind)
         return o
@@ -428,6 +446,9 @@ public final class FakeAPIServer: @unchecked Sendable {
                 return .json(
                     .notFound, Self.status(code: 404, reason: "NotFound", message: "the server could not find the requested resource"))
             }
+            if ["POST", "PUT", "PATCH"].contains(req.method) {
+                return Self.write(&s, req, collection: collectionPath, namespace: ns, name: name)
+            }
             if let name {
                 let c = s.collections[collectionPath]!
                 let key = "\(ns ?? "")/\(name)"
@@ -437,18 +458,7 @@ public final class FakeAPIServer: @unchecked Sendable {
                         Self.status(
                             code: 404, reason: "NotFound", message: "\(collectionPath.split(separator: "/").last!) \"\(name)\" not found"))
                 }
-                if req.method == "PATCH" {
-                    guard req.contentType == "application/merge-patch+json",
-                        let patch = try? JSONValue.parse(req.body)
-                    else {
-                        return .json(
-                            .unsupportedMediaType,
-                            Self.status(
-                                code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format"))
-                    }
-                    return .json(.ok, withKind(Self.mergePatch(obj, patch), c.kind))
-                }
-                return .json(.ok, accept.single ? Self.partial(obj) : withKind(obj, c.kind), collection: collectionPath)
+                return .json(.ok, accept.single ? Self.partial(obj) : Self.withKind(obj, c.kind), collection: collectionPath)
             }
             if req.query["watch"] == "true" || req.query["watch"] == "1" {
                 if s.blockWatches {
@@ -639,12 +649,12 @@ public final class FakeAPIServer: @unchecked Sendable {
                 for e in c.events where e.rv > from {
                     if let ns = namespace, ns != e.object["metadata"]?["namespace"]?.stringValue { continue }
                     if !Self.matches(selector, labels: e.object["metadata"]?["labels"]) { continue }
-                    Self.send(&s, id: id, type: e.type, object: metadataOnly ? Self.partial(e.object) : withKind(e.object, c.kind))
+                    Self.send(&s, id: id, type: e.type, object: metadataOnly ? Self.partial(e.object) : Self.withKind(e.object, c.kind))
                 }
             } else {
                 // resourceVersion unset: the current state as ADDED events ("Get State and Start at Most Recent").
                 for (_, o) in c.objects.sorted(by: { $0.key < $1.key }) {
-                    Self.send(&s, id: id, type: "ADDED", object: metadataOnly ? Self.partial(o) : withKind(o, c.kind))
+                    Self.send(&s, id: id, type: "ADDED", object: metadataOnly ? Self.partial(o) : Self.withKind(o, c.kind))
                 }
             }
             return id

@@ -21,7 +21,31 @@ public enum Keys {
     /// Runtime annotation: the engine's socket file in that directory (shared-memory engines).
     public static let socketFile = "locus.dev/socket-file"
 
+    /// Pod or namespace label: `"true"` asks that the pod wait, gated, until its datasets are warm
+    /// (`"false"` on a pod opts it out of a namespace's or the configuration's default).
+    public static let warm = "locus.dev/warm"
+    /// Pod annotation: how much of each dataset must be cached on one node, a share (`80%`) or bytes (`20Gi`).
+    public static let warmThreshold = "locus.dev/warm-threshold"
+    /// Pod annotation: the longest the pod waits for warm data (`10m`, `90s`, `1h`).
+    public static let warmDeadline = "locus.dev/warm-deadline"
+    /// The scheduling gate Locus adds to a pod that waits for warm data, and alone removes.
+    public static let warmGate = "locus.dev/dataset-warm"
+    /// Pod label `"true"` while the pod waits: the warm-up controller watches only these pods.
+    public static let warmGated = "locus.dev/warm-gated"
+    /// Pod annotation written at admission: what the gated pod waits for (`WarmWait`).
+    public static let warmWaiting = "locus.dev/warm-waiting"
+    /// Pod annotation written when the gate is lifted: why, and after how long.
+    public static let warmOutcome = "locus.dev/warm-outcome"
+    /// DataLoad label: the dataset Locus warms with it (its value `namespace.name` would not fit a
+    /// label when long, so the name alone; the DataLoad lives in the dataset's namespace).
+    public static let warmDataset = "locus.dev/warm-dataset"
+    /// `app.kubernetes.io/managed-by` value on what Locus creates.
+    public static let managedByLocus = "locus"
+
     // Fluid
+    /// Pod annotation Fluid's `DatasetUsageInjector` writes: the names of the datasets the pod
+    /// uses, sorted and comma-separated, so Fluid's controllers see which pods use a dataset.
+    public static let fluidDatasetsInUse = "fluid.io/datasets-in-use"
     public static let fluidServerlessInject = "serverless.fluid.io/inject"
     public static let fluidServerfulInject = "fuse.serverful.fluid.io/inject"
     /// Pod label `"false"`: never inject.

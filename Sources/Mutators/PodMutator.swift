@@ -122,6 +122,7 @@ public enum PodMutator {
         if !record.isEmpty {
             draft.setAnnotation(Keys.injected, recordText(record))
         }
+        if !datasets.isEmpty { draft.recordDatasetUsage(datasets) }
         return Mutation(pod: draft.finish(), explanations: explanations, warnings: warnings, injections: injections, problems: problems)
     }
 }

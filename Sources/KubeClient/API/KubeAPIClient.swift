@@ -138,6 +138,21 @@ public final class KubeAPIClient: Sendable {
         return try decode(T.self, path: path, buffer)
     }
 
+    /// POST: creates `body` (JSON) in the collection; the API server's copy comes back.
+    public func create<T: Decodable>(_ type: T.Type, _ resource: Resource, namespace: String? = nil, body: Data) async throws -> T {
+        let path = resource.path(namespace: namespace)
+        return try decode(T.self, path: path, try await send("POST", path: path, query: [("fieldManager", "locus")], body: body))
+    }
+
+    /// PUT: replaces the object with `body`, whose `metadata.resourceVersion` is the precondition
+    /// (409 Conflict when the object changed since it was read).
+    public func update<T: Decodable>(
+        _ type: T.Type, _ resource: Resource, namespace: String? = nil, name: String, body: Data
+    ) async throws -> T {
+        let path = resource.path(namespace: namespace, name: name)
+        return try decode(T.self, path: path, try await send("PUT", path: path, query: [("fieldManager", "locus")], body: body))
+    }
+
     public func serverVersion() async throws -> ServerVersion {
         try decode(ServerVersion.self, path: "/version", try await send("GET", path: "/version"))
     }

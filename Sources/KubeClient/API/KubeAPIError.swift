@@ -19,6 +19,10 @@ public enum KubeAPIError: Error, CustomStringConvertible, Sendable {
     public var isUnauthorized: Bool { code == 401 }
     public var isForbidden: Bool { code == 403 }
     public var isNotFound: Bool { code == 404 }
+    /// 409: the object changed since it was read (or already exists, for a create).
+    public var isConflict: Bool { code == 409 }
+    /// 422: the request is invalid, or a JSON patch's `test` failed.
+    public var isInvalid: Bool { code == 422 }
 
     /// What kind of failure this is, for counting and for telling one failure from another of
     /// the same outage: `HTTP 403`, `unreachable`, `undecodable`, `too large`, `credentials`.

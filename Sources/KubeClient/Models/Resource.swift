@@ -43,6 +43,11 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
     public static let daemonSets = Resource(group: "apps", version: "v1", plural: "daemonsets", kind: "DaemonSet", namespaced: true)
     public static let datasets = Resource(
         group: "data.fluid.io", version: "v1alpha1", plural: "datasets", kind: "Dataset", namespaced: true)
+    public static let dataLoads = Resource(
+        group: "data.fluid.io", version: "v1alpha1", plural: "dataloads", kind: "DataLoad", namespaced: true)
+    public static let leases = Resource(
+        group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease", namespaced: true)
+    public static let events = Resource(group: "", version: "v1", plural: "events", kind: "Event", namespaced: true)
 
     /// Fluid's runtime kinds, one resource each.
     public static func fluidRuntime(_ kind: FluidRuntimeKind) -> Resource {

@@ -92,6 +92,21 @@ public final class LocalityIndex: Sendable {
             }
         }
 
+        /// Every node with a fresh figure for `dataset`, with the best figure there (as
+        /// `observation(node:dataset:)` chooses), in node name order.
+        public func holders(of dataset: DatasetRef) -> [(node: String, observation: Observation)] {
+            var best: [String: Observation] = [:]
+            for picture in state.pictures.values {
+                for (node, row) in picture {
+                    guard let o = row[dataset], o.source == .clusterState || now.timeIntervalSince(o.confirmedAt) <= ttl,
+                        Reader.better(o, than: best[node])
+                    else { continue }
+                    best[node] = o
+                }
+            }
+            return best.sorted { $0.key < $1.key }.map { (node: $0.key, observation: $0.value) }
+        }
+
         /// The oldest confirmation per source (for freshness metrics); nil for an empty source.
         public var oldestConfirmation: [LocalitySource: Date] {
             state.pictures.compactMapValues { picture in picture.values.flatMap { $0.values.map(\.confirmedAt) }.min() }

@@ -1,25 +1,29 @@
-import Foundation
+public import Foundation
 public import JSON
 import KubeClient
 public import Locality
 
 /// The admission decision: pure over the request, the catalog and the policy.
 public enum Admission {
-    /// `memo` keeps dataset resolutions across reviews while the catalog is unchanged.
+    /// `memo` keeps dataset resolutions across reviews while the catalog is unchanged; `locality`
+    /// (read only for a pod that asks to wait for warm data) and `now` decide the warm-up gate.
     public static func review(
-        _ request: AdmissionRequest, catalog: any DatasetCatalog, policy: AdmissionPolicy, memo: ResolutionMemo? = nil
+        _ request: AdmissionRequest, catalog: any DatasetCatalog, policy: AdmissionPolicy, memo: ResolutionMemo? = nil,
+        locality: LocalityIndex.Snapshot? = nil, now: Date = Date()
     ) -> AdmissionResult {
         guard request.isPodCreate, let pod = request.object else {
             return AdmissionResult(
                 response: .allow(uid: request.uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
         }
         let namespace = pod["metadata"]?["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? request.namespace ?? "default"
-        return review(pod: pod, namespace: namespace, uid: request.uid, catalog: catalog, policy: policy, memo: memo)
+        return review(
+            pod: pod, namespace: namespace, uid: request.uid, catalog: catalog, policy: policy, memo: memo, locality: locality, now: now)
     }
 
     /// Decides for one pod in `namespace` (also what `locus mutate` runs).
     public static func review(
-        pod: JSONValue, namespace: String, uid: String, catalog: any DatasetCatalog, policy: AdmissionPolicy, memo: ResolutionMemo? = nil
+        pod: JSONValue, namespace: String, uid: String, catalog: any DatasetCatalog, policy: AdmissionPolicy, memo: ResolutionMemo? = nil,
+        locality: LocalityIndex.Snapshot? = nil, now: Date = Date()
     ) -> AdmissionResult {
         let meta = pod["metadata"]
         let labels = meta?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
@@ -62,8 +66,12 @@ public enum Admission {
         if !mutation.problems.isEmpty, policy.onFailure == .deny {
             return denial(uid: uid, problems: allProblems, engines: engines)
         }
-        let patch = JSONPatch.diff(from: pod, to: mutation.pod)
-        var warnings = allProblems.map { "Locus admitted the pod without this dataset: \($0)" } + mutation.warnings
+        let warm = WarmGate.decide(
+            pod: mutation.pod, labels: labels, annotations: annotations, namespaceLabels: namespaceLabels, datasets: datasets,
+            policy: policy.warm, locality: locality, now: now)
+        let admitted = warm.wait.map { WarmGate.gated(mutation.pod, $0) } ?? mutation.pod
+        let patch = JSONPatch.diff(from: pod, to: admitted)
+        var warnings = allProblems.map { "Locus admitted the pod without this dataset: \($0)" } + mutation.warnings + warm.warnings
         if policy.announceInjections, !mutation.injections.isEmpty {
             warnings.insert(announcement(mutation.injections), at: 0)
         }
@@ -72,7 +80,7 @@ public enum Admission {
         let outcome: AdmissionResult.Outcome = !allProblems.isEmpty ? .allowedWithProblems : (patch.isEmpty ? .unchanged : .mutated)
         return AdmissionResult(
             response: response, outcome: outcome, engines: engines, explanations: mutation.explanations, problems: allProblems,
-            pod: mutation.pod, injections: mutation.injections)
+            pod: admitted, injections: mutation.injections, readLocality: warm.readLocality, warmWait: warm.wait)
     }
 }
 

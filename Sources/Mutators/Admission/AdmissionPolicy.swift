@@ -1,4 +1,5 @@
 import Foundation
+public import Locality
 
 /// What the operator chose for requests Locus cannot serve.
 public struct AdmissionPolicy: Sendable, Equatable {
@@ -15,6 +16,8 @@ public struct AdmissionPolicy: Sendable, Equatable {
     public var mutation = MutationConfig()
     /// Write `AdmissionResult.explanations` (for `locus mutate`); the webhook answers without them.
     public var explain = true
+    /// Warm before scheduling: which pods wait, gated, for their datasets to be warm.
+    public var warm = WarmPolicy()
 
     public init() {}
 }

@@ -1,5 +1,6 @@
 import Foundation
 public import JSON
+public import Locality
 
 /// The outcome of one review, for metrics, logs and `locus mutate`.
 public struct AdmissionResult: Sendable {
@@ -25,4 +26,9 @@ public struct AdmissionResult: Sendable {
     public var pod: JSONValue?
     /// What was wired (for metrics and the owner's warning).
     public var injections: [Injection] = []
+    /// The decision read the locality view (a warm-up gate was weighed): the answer holds only for
+    /// this review and must not be replayed.
+    public var readLocality = false
+    /// What the pod waits for when it was gated until its data is warm.
+    public var warmWait: WarmWait?
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Locality
 import Mutators
 
 /// How a configuration key's value is read, the same from every source: the config file gives YAML
@@ -135,6 +136,18 @@ extension ConfigReader where Value: RawRepresentable & Sendable, Value.RawValue 
                 throw input.refused("must be \(listed)")
             }
             return v
+        }
+    }
+}
+
+extension ConfigReader where Value == WarmThreshold {
+    /// A share of the dataset (`90%`) or bytes (`20Gi`).
+    static var warmThreshold: Self {
+        Self { input in
+            guard let t = WarmThreshold(try input.string()) else {
+                throw input.refused("must be a share like 90% or bytes like 20Gi")
+            }
+            return t
         }
     }
 }

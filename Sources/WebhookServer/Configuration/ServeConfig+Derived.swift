@@ -1,3 +1,4 @@
+public import Controllers
 public import Mutators
 public import SchedulerExtender
 
@@ -20,6 +21,12 @@ extension ServeConfig {
         return (policy, extender)
     }
 
+    /// The leader election's timings.
+    public var leaseTimings: LeaseTimings {
+        LeaseTimings(
+            leaseDuration: leaseDurationSeconds, renewDeadline: leaseRenewDeadlineSeconds, retryPeriod: leaseRetryPeriodSeconds)
+    }
+
     /// Checks combinations that each source alone cannot.
     public func validate() throws {
         if (certFile == nil) != (keyFile == nil) {
@@ -27,6 +34,10 @@ extension ServeConfig {
         }
         if memoryWeight + ssdWeight + hddWeight == 0 {
             throw ConfigError("memoryWeight, ssdWeight and hddWeight cannot all be 0: nothing would be scored")
+        }
+        if warmUp, let problem = leaseTimings.problem {
+            throw ConfigError(
+                "leaseDurationSeconds, leaseRenewDeadlineSeconds, leaseRetryPeriodSeconds: \(problem)")
         }
         if example && clusterState != nil {
             throw ConfigError("--example and --cluster-state are alternatives: give one")

@@ -1,3 +1,5 @@
+import Controllers
+public import Locality
 public import Logging
 public import Mutators
 import SchedulerExtender
@@ -53,6 +55,15 @@ public struct ServeConfig: Sendable, Equatable {
     public var localityRefreshSeconds: Double = 10
     public var askEngines = true
     public var engineTimeoutSeconds: Double = 2
+    public var warmUp = Self.policyDefaults.warm.enabled
+    public var warmByDefault = Self.policyDefaults.warm.byDefault
+    public var warmThreshold = Self.policyDefaults.warm.threshold
+    public var warmDeadlineSeconds = Self.policyDefaults.warm.deadlineSeconds
+    public var leaseNamespace = "locus-system"
+    public var leaseName = "locus"
+    public var leaseDurationSeconds = LeaseTimings().leaseDuration
+    public var leaseRenewDeadlineSeconds = LeaseTimings().renewDeadline
+    public var leaseRetryPeriodSeconds = LeaseTimings().retryPeriod
 
     public enum LogFormat: String, Sendable, Equatable, CaseIterable { case json, text }
 
@@ -203,5 +214,34 @@ public struct ServeConfig: Sendable, Equatable {
         ConfigKey(
             "engineTimeoutSeconds", \.engineTimeoutSeconds, .seconds,
             "bound on each engine exchange, connect included; an engine that does not answer in time adds nothing"),
+        ConfigKey(
+            "warmUp", \.warmUp, .bool,
+            """
+            warm before scheduling: run the warm-up controller (one replica, by Lease) and gate pods that ask \
+            (locus.dev/warm) while their datasets are cold; needs the warm-up RBAC component. Off: no pod is gated
+            """, into: .policy(\.warm.enabled)),
+        ConfigKey(
+            "warmByDefault", \.warmByDefault, .bool,
+            "with warmUp, every pod that uses a dataset waits for warm data unless labelled locus.dev/warm: \"false\"",
+            into: .policy(\.warm.byDefault)),
+        ConfigKey(
+            "warmThreshold", \.warmThreshold, .warmThreshold,
+            "how much of a dataset one node must cache for it to count as warm: a share (90%) or bytes (20Gi)",
+            into: .policy(\.warm.threshold)),
+        ConfigKey(
+            "warmDeadlineSeconds", \.warmDeadlineSeconds, .seconds,
+            "the longest a gated pod waits (a pod's locus.dev/warm-deadline overrides); then it starts cold",
+            into: .policy(\.warm.deadlineSeconds)),
+        ConfigKey("leaseNamespace", \.leaseNamespace, .string, "namespace of the warm-up controller's leader Lease"),
+        ConfigKey("leaseName", \.leaseName, .string, "name of the warm-up controller's leader Lease"),
+        ConfigKey(
+            "leaseDurationSeconds", \.leaseDurationSeconds, .seconds,
+            "how long the leader's Lease holds unrenewed before another replica takes it over"),
+        ConfigKey(
+            "leaseRenewDeadlineSeconds", \.leaseRenewDeadlineSeconds, .seconds,
+            "a leader that could not renew for this long stops acting (shorter than the lease duration)"),
+        ConfigKey(
+            "leaseRetryPeriodSeconds", \.leaseRetryPeriodSeconds, .seconds,
+            "how often replicas try to take, and the leader to renew, the Lease"),
     ]
 }

@@ -1,3 +1,4 @@
+import Controllers
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -30,6 +31,12 @@ public struct LocusServer: Sendable {
         self.backend = backend
         self.certificates = certificates
         self.metrics = LocusMetrics()
+        var policy = policy
+        if policy.warm.enabled, backend.isFixed {
+            // No cluster to warm anything in, and no one to lift a gate: no pod is gated.
+            logger.notice("warmUp is set, but warm-up needs a cluster: served without it")
+            policy.warm.enabled = false
+        }
         self.policy = policy
         var feeds = LocalityFeeds(cache: backend.cache, index: LocalityIndex(ttl: config.localityTTLSeconds), staticEntries: staticCache)
         feeds.probe = engineProbe
@@ -95,6 +102,7 @@ public struct LocusServer: Sendable {
         services.append(TaskService(name: "certificate-watcher") { await certs.watch(interval: interval) })
         if case .live(let live) = backend {
             services.append(TaskService(name: "informers") { await live.run() })
+            if policy.warm.enabled { services += warmUpServices(live) }
         }
         let feeds = locality
         let serving = self.serving
@@ -120,5 +128,27 @@ public struct LocusServer: Sendable {
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .milliseconds(Int64(config.shutdownGraceSeconds * 1000))
         return ServiceGroup(configuration: groupConfig)
+    }
+}
+
+extension LocusServer {
+    /// Leader election and the warm-up controller: every replica runs both, the leader alone acts.
+    func warmUpServices(_ live: LiveCluster) -> [any Service] {
+        let environment = ProcessInfo.processInfo.environment
+        let identity = environment["POD_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let elector = LeaderElector(
+            client: live.client, namespace: config.leaseNamespace, name: config.leaseName, identity: identity,
+            timings: config.leaseTimings, logger: logger)
+        let controller = WarmUpController(
+            client: live.client, placement: WarmPlacement(cache: live.cache, extender: config.extenderConfig), locality: locality.index,
+            isLeader: { elector.isLeader }, events: EventRecorder(client: live.client, instance: identity, logger: logger),
+            metrics: metrics, logger: logger)
+        logger.info(
+            "warm-up enabled: gated pods are lifted by the replica holding the lease",
+            metadata: ["lease": "\(config.leaseNamespace)/\(config.leaseName)", "identity": "\(identity)"])
+        return [
+            TaskService(name: "leader-election") { await elector.run() },
+            TaskService(name: "warm-up") { await controller.run() },
+        ]
     }
 }

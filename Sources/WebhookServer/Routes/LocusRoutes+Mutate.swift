@@ -41,12 +41,19 @@ extension LocusRoutes {
                 logger.notice("malformed AdmissionReview", metadata: ["error": "\(error)"])
                 return (.badRequest, Self.errorBytes("\(error)"))
             }
-            let result = Admission.review(review, catalog: backend.cache, policy: policy, memo: resolutions)
+            let result = Admission.review(
+                review, catalog: backend.cache, policy: policy, memo: resolutions,
+                locality: policy.warm.enabled ? locality.snapshot() : nil, now: Date())
             let (bytes, uidInAnswer, patch) = result.response.reviewMarkingUID(apiVersion: review.apiVersion)
             answer = ReviewMemo.Answer(bytes: bytes, uid: review.uid, result: result, namespace: review.namespace)
-            body.withUnsafeReadableBytes {
-                answers?.remember(
-                    review: $0, uidInReview: review.uidBytes, answer: answer, uidInAnswer: uidInAnswer, patch: patch, revision: revision)
+            // A warm-up gate was weighed on the locality view, which moves without the cache's
+            // revision: that answer is this review's alone.
+            if !result.readLocality {
+                body.withUnsafeReadableBytes {
+                    answers?.remember(
+                        review: $0, uidInReview: review.uidBytes, answer: answer, uidInAnswer: uidInAnswer, patch: patch,
+                        revision: revision)
+                }
             }
         }
         record(answer)

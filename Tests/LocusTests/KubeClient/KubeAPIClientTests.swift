@@ -198,9 +198,25 @@ struct KubeAPIClientTests {
             #expect(patched.pod.metadata.labels?["app"] == "trainer")
             #expect(server.requests.last?.contentType == "application/merge-patch+json")
             #expect(server.requests.last?.query["fieldManager"] == "locus")
-            await #expect(throws: KubeAPIError.self) {
-                _ = try await client.patch(RawPod.self, .pods, namespace: "ml", name: "p", body: Data("[]".utf8), patchType: .json)
+            // A JSON patch applies as RFC 6902 has it; its failed `test` is a 422 and changes nothing.
+            let relabelled = try await client.patch(
+                RawPod.self, .pods, namespace: "ml", name: "p",
+                body: Data(
+                    #"[{"op":"test","path":"/metadata/labels/app","value":"trainer"},{"op":"replace","path":"/metadata/labels/app","value":"x"}]"#
+                        .utf8), patchType: .json)
+            #expect(relabelled.pod.metadata.labels?["app"] == "x")
+            #expect(server.requests.last?.contentType == "application/json-patch+json")
+            do {
+                _ = try await client.patch(
+                    RawPod.self, .pods, namespace: "ml", name: "p",
+                    body: Data(#"[{"op":"test","path":"/metadata/labels/app","value":"trainer"},{"op":"remove","path":"/metadata/labels"}]"#.utf8),
+                    patchType: .json)
+                Issue.record("a failed test applied")
+            } catch let error as KubeAPIError {
+                #expect(error.isInvalid, "\(error)")
             }
+            let now = try await client.get(RawPod.self, .pods, namespace: "ml", name: "p")
+            #expect(now.pod.metadata.labels?["app"] == "x")
         }
     }
 
