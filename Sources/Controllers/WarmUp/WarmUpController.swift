@@ -16,6 +16,8 @@ import Synchronization
 public final class WarmUpController: Sendable {
     /// The pods Locus gated: its label, which the webhook puts on every pod it gates.
     public static let gatedPodSelector = "\(Keys.warmGated)=true"
+    /// Seconds before a DataLoad whose create failed is tried again.
+    static let retryAfterFailure: Double = 10
 
     let client: KubeAPIClient
     public let pods: Informer<RawPod>
@@ -35,8 +37,10 @@ public final class WarmUpController: Sendable {
         /// DataLoads of Locus whose end was counted (nil until the first pass as leader, which
         /// takes the ends already there as counted).
         var countedEnds: Set<String>?
-        /// Datasets whose DataLoad this replica just created, until its informer has it.
-        var creating: [DatasetRef: Date] = [:]
+        /// Datasets whose DataLoad this replica is creating now.
+        var creating: Set<DatasetRef> = []
+        /// When a create last failed, per dataset: retried after `retryAfterFailure`, not every pass.
+        var failedAt: [DatasetRef: Date] = [:]
     }
 
     public init(
@@ -119,14 +123,15 @@ public final class WarmUpController: Sendable {
         }
     }
 
-    /// Creates a DataLoad for `ref`, unless this replica has just created one.
+    /// Creates a DataLoad for `ref`, unless this replica is creating one. The created DataLoad goes
+    /// into the informer's store at once, so the next pod waiting for `ref` finds it running.
     func startWarmUp(_ ref: DatasetRef, for pod: GatedPod, now: Date) async {
-        let recent = state.withLock { s -> Bool in
-            if let at = s.creating[ref], now.timeIntervalSince(at) < 30 { return true }
-            s.creating[ref] = now
-            return false
+        let go = state.withLock { s -> Bool in
+            if let at = s.failedAt[ref], now.timeIntervalSince(at) < Self.retryAfterFailure { return false }
+            return s.creating.insert(ref).inserted
         }
-        guard !recent else { return }
+        guard go else { return }
+        defer { _ = state.withLock { $0.creating.remove(ref) } }
         let load = DataLoad(
             metadata: ObjectMeta(
                 namespace: ref.namespace,
@@ -139,11 +144,12 @@ public final class WarmUpController: Sendable {
             let created = try await client.create(
                 DataLoad.self, .dataLoads, namespace: ref.namespace, body: try JSONEncoder().encode(body))
             dataLoads.store.upsert(created)
+            _ = state.withLock { $0.failedAt.removeValue(forKey: ref) }
             metrics?.recordWarmUp("started")
             logger.info("started a warm-up", metadata: ["dataset": "\(ref)", "dataload": "\(created.metadata.name ?? "")"])
             await announce(pod, ref, "Locus started DataLoad \(ref.namespace)/\(created.metadata.name ?? "") to warm \(ref)")
         } catch {
-            _ = state.withLock { $0.creating.removeValue(forKey: ref) }
+            state.withLock { $0.failedAt[ref] = now }
             logger.warning("cannot start a warm-up", metadata: ["dataset": "\(ref)", "error": "\(error)"])
         }
     }

@@ -35,7 +35,7 @@ final class RunningLocus: Sendable {
     }
 
     static func start(
-        backend: ClusterBackend = .fixed(ClusterCache()), staticCache: [StaticCacheEntry] = [],
+        backend: ClusterBackend = .fixed(ClusterCache()), staticCache: [StaticCacheEntry] = [], engineProbe: EngineProbe? = nil,
         configure: (inout ServeConfig) -> Void = { _ in }
     ) async throws -> RunningLocus {
         let dir = try TempDir()
@@ -56,7 +56,7 @@ final class RunningLocus: Sendable {
             config: config, backend: backend, certificates: store,
             policy: config.admissionPolicy(
                 nativeSidecars: config.kubernetesVersion.flatMap { MutationConfig.hasNativeSidecars(version: $0) } ?? true),
-            staticCache: staticCache, logger: logger)
+            staticCache: staticCache, engineProbe: engineProbe, logger: logger)
         let (portStream, portCont) = AsyncStream<Int>.makeStream()
         let group = server.serviceGroup(signals: []) { port in portCont.yield(port) }
         let task = Task { try await group.run() }
