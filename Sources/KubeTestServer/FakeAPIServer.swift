@@ -403,7 +403,7 @@ public final class FakeAPIServer: @unchecked Sendable {
 
     /// Splits `/api/v1/namespaces/ns/pods` into ("/api/v1/pods", "ns", nil) and
     /// `/api/v1/namespaces/ns/pods/name` into (.., "name").
-    static func route(_ path: String) -> (collection: String, namespace: String?, name: String?)? {
+    public static func route(_ path: String) -> (collection: String, namespace: String?, name: String?)? {
         var parts = path.split(separator: "/").map(String.init)
         var prefix: [String]
         if parts.first == "api", parts.count >= 3 {

@@ -1,3 +1,4 @@
+import Controllers
 import Foundation
 import JSON
 import KubeTestServer
@@ -62,6 +63,75 @@ struct ManifestTests {
         }
         #expect(granted == informed)
         #expect(!granted.contains("secrets"))
+    }
+
+    /// The warm-up component grants exactly what the warm-up controller and the leader election
+    /// call (beyond the base's reads), as seen by the in-process API server in one warm-up; its
+    /// RBAC is valid, and its kustomization names its files.
+    @Test func warmUpComponentGrantsExactlyWhatTheControllerCalls() async throws {
+        let dir = "components/warm-up"
+        let component = try #require(try Self.documents("\(dir)/kustomization.yaml").first)
+        #expect(component["kind"] == "Component" && component["apiVersion"] == "kustomize.config.k8s.io/v1alpha1")
+        let named = (component["resources"]?.arrayValue ?? []).compactMap(\.stringValue)
+            + (component["patches"]?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(Self.dir)/\(dir)").filter { $0 != "kustomization.yaml" }
+        #expect(Set(named) == Set(files))
+        let r = try IndependentCheckTests.python(["manifests", "\(Self.dir)/\(dir)/rbac.yaml"])
+        #expect(r.status == 0 && r.stdout.hasPrefix("ok "), "\(r.stdout)\(r.stderr)")
+
+        func grants(_ file: String) throws -> Set<String> {
+            var out = Set<String>()
+            for role in try Self.documents(file) where role["kind"] == "ClusterRole" || role["kind"] == "Role" {
+                for rule in role["rules"]?.arrayValue ?? [] {
+                    for group in rule["apiGroups"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                        for resource in rule["resources"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                            for verb in rule["verbs"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                                out.insert("\(verb) \(group.isEmpty ? resource : "\(resource).\(group)")")
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        let base = try grants("rbac.yaml")
+        let added = try grants("\(dir)/rbac.yaml")
+        #expect(added.isDisjoint(with: base))
+
+        // One warm-up, and a few rounds of leader election, against the in-process API server.
+        let h = try await WarmUpHarness()
+        h.api.serve(Resource.leases.path(), kind: "Lease")
+        let elector = LeaderElector(
+            client: h.client, namespace: "locus-system", name: "locus", identity: "a",
+            timings: LeaseTimings(leaseDuration: 1.5, renewDeadline: 1, retryPeriod: 0.2), logger: .init(label: "test"))
+        let electing = Task { await elector.run() }
+        try await h.create("uses-rbac", claims: ["llama-weights"])
+        #expect(await eventually { (try? await h.dataLoads("llama-weights").count) == 1 })
+        h.finish(try #require(try await h.dataLoads("llama-weights").first), phase: "Complete")
+        #expect(await h.lifted("uses-rbac"))
+        try await Task.sleep(for: .milliseconds(600))
+        electing.cancel()
+        await electing.value
+        // The test's own calls (creating the pod, reading what happened) are not the controller's.
+        let own = Set(["create pods", "get pods", "list events", "list dataloads.data.fluid.io"])
+        var called = Set<String>()
+        for req in h.api.requests {
+            guard let (collection, _, name) = FakeAPIServer.route(req.path) else { continue }
+            let parts = collection.split(separator: "/")
+            let resource = parts.count == 3 ? String(parts[2]) : "\(parts[parts.count - 1]).\(parts[1])"
+            let verb: String
+            switch req.method {
+            case "GET": verb = name != nil ? "get" : (req.query["watch"] == "true" ? "watch" : "list")
+            case "POST": verb = "create"
+            case "PUT": verb = "update"
+            case "PATCH": verb = "patch"
+            default: verb = req.method
+            }
+            called.insert("\(verb) \(resource)")
+        }
+        await h.stop()
+        #expect(called.subtracting(own).isSubset(of: base.union(added)), "\(called.subtracting(base.union(added)))")
+        #expect(added.isSubset(of: called), "granted but never called: \(added.subtracting(called))")
     }
 
     @Test func webhookConfigurationMatchesTheDesign() throws {
