@@ -51,6 +51,16 @@ final class WarmUpHarness: Sendable {
         run = Task { await controller.run() }
     }
 
+    /// Another replica's controller on the same API server, from its first pass (a restart, or a
+    /// failover to a replica that did nothing so far).
+    func replica(leader: @escaping @Sendable () -> Bool) -> (WarmUpController, Task<Void, Never>) {
+        let other = WarmUpController(
+            client: client, placement: WarmPlacement(cache: cache, extender: ExtenderConfig()), locality: index, isLeader: leader,
+            events: EventRecorder(client: client, instance: "other", logger: Logger(label: "test")), metrics: nil,
+            period: .milliseconds(100), logger: Logger(label: "test"))
+        return (other, Task { await other.run() })
+    }
+
     func stop() async {
         run.cancel()
         await run.value
@@ -221,6 +231,33 @@ struct WarmUpControllerTests {
                 return pod["metadata"]?["labels"]?["locus.dev/warm-gated"] == nil
             })
         #expect(try await h.events("manual").contains { $0.reason == "WarmUpGateRemoved" })
+        await h.stop()
+    }
+
+    /// The leader goes away with pods gated and a warm-up running: the replica that takes over
+    /// reads what each pod waits for and until when from the pods, and the warm-up from the
+    /// DataLoads, so it reuses the running warm-up and keeps each deadline.
+    @Test func aNewLeaderPicksUpGatedPodsTheirDeadlinesAndTheRunningWarmUp() async throws {
+        let leading = Lines()
+        leading.append("first")
+        let h = try await WarmUpHarness(leader: false)
+        let (_, first) = h.replica { leading.all.last == "first" }
+        try await h.create("patient", claims: ["llama-weights"])
+        try await h.create("hurried", claims: ["imagenet"], annotations: ["locus.dev/warm-deadline": "3s"])
+        #expect(await eventually { (try? await h.dataLoads("llama-weights").count) == 1 })
+        first.cancel()
+        await first.value
+        leading.append("second")
+        let (_, second) = h.replica { leading.all.last == "second" }
+        #expect(await h.lifted("hurried"), "the deadline written at admission holds across the failover")
+        #expect(try await h.events("hurried").contains { $0.reason == "WarmUpDeadline" })
+        try await Task.sleep(for: .milliseconds(500))
+        let loads = try await h.dataLoads("llama-weights")
+        #expect(loads.count == 1, "the running warm-up is reused: \(loads.map(\.metadata.name))")
+        h.finish(try #require(loads.first), phase: "Complete")
+        #expect(await h.lifted("patient"))
+        second.cancel()
+        await second.value
         await h.stop()
     }
 
