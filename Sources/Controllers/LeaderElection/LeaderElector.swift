@@ -38,6 +38,9 @@ public final class LeaderElector: Sendable {
         return leader
     }
 
+    /// Some replica holds the lease and renews it, as this replica last read it.
+    public var someoneLeads: Bool { candidate.withLock { $0.someoneLeads(at: now()) } }
+
     /// Tries and renews every retry period until cancelled; then gives the lease up if held.
     public func run() async {
         let period = candidate.withLock { $0.timings.retryPeriod }

@@ -75,6 +75,14 @@ public struct LeaseCandidate: Sendable {
         return now < renewedAt.addingTimeInterval(timings.renewDeadline)
     }
 
+    /// Some replica (this one or another) holds the lease and renews it: the record read last
+    /// names a holder and last changed within a lease duration, or this replica leads.
+    public func someoneLeads(at now: Date) -> Bool {
+        if isLeader(at: now) { return true }
+        guard let holder = observed?.holderIdentity, !holder.isEmpty else { return false }
+        return now < observedAt.addingTimeInterval(timings.leaseDuration)
+    }
+
     /// The record that gives the lease up (client-go's release on cancel): no holder, and a
     /// duration of one second, so the next candidate takes it at once.
     public func release(of current: Lease.Spec, now: Date) -> Lease.Spec? {

@@ -9,6 +9,9 @@ public struct WarmPolicy: Sendable, Equatable {
     public var byDefault = false
     public var threshold = WarmThreshold.share(0.9)
     public var deadlineSeconds: Double = 600
+    /// A replica holds the warm-up controller's Lease and renews it (not configuration: read
+    /// from the Lease for each review). Without one no pod is gated: no one would lift the gate.
+    public var controllerAlive = true
 
     public init() {}
 

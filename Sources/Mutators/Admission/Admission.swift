@@ -80,7 +80,7 @@ public enum Admission {
         let outcome: AdmissionResult.Outcome = !allProblems.isEmpty ? .allowedWithProblems : (patch.isEmpty ? .unchanged : .mutated)
         return AdmissionResult(
             response: response, outcome: outcome, engines: engines, explanations: mutation.explanations, problems: allProblems,
-            pod: admitted, injections: mutation.injections, readLocality: warm.readLocality, warmWait: warm.wait)
+            pod: admitted, injections: mutation.injections, readsLiveState: warm.readsLiveState, warmWait: warm.wait)
     }
 }
 

@@ -26,9 +26,10 @@ public struct AdmissionResult: Sendable {
     public var pod: JSONValue?
     /// What was wired (for metrics and the owner's warning).
     public var injections: [Injection] = []
-    /// The decision read the locality view (a warm-up gate was weighed): the answer holds only for
-    /// this review and must not be replayed.
-    public var readLocality = false
+    /// The decision read what changes without the cluster cache changing (the locality view, the
+    /// warm-up controller's liveness: a warm-up gate was weighed): the answer holds only for this
+    /// review and must not be replayed.
+    public var readsLiveState = false
     /// What the pod waits for when it was gated until its data is warm.
     public var warmWait: WarmWait?
 }

@@ -19,9 +19,9 @@ public enum WarmGate {
         public var warmth: [Warmth] = []
         /// For the pod's owner: why it waits, or why its annotations were not understood.
         public var warnings: [String] = []
-        /// The decision read the locality view, which changes without the cluster cache changing:
-        /// an answer built on it must not be replayed for a later review.
-        public var readLocality = false
+        /// The decision read the locality view or the controller's liveness, which change without
+        /// the cluster cache changing: an answer built on them must not be replayed for a later review.
+        public var readsLiveState = false
     }
 
     /// Decides for `pod` (as admitted so far) with `datasets` resolved, at `now`.
@@ -38,8 +38,15 @@ public enum WarmGate {
         }
         let warmable = datasets.filter { if case .fuse = $0.access { return true } else { return false } }
         guard !warmable.isEmpty else { return Decision() }
+        guard policy.controllerAlive else {
+            return Decision(
+                warnings: [
+                    "Locus's warm-up controller has no live leader (its Lease is not renewed), so the pod is admitted without "
+                        + "waiting for warm data"
+                ], readsLiveState: true)
+        }
         let terms = policy.terms(annotations: annotations)
-        var decision = Decision(warnings: terms.problems.map { "Locus's warm-up: \($0)" }, readLocality: true)
+        var decision = Decision(warnings: terms.problems.map { "Locus's warm-up: \($0)" }, readsLiveState: true)
         guard let locality else { return decision }
         decision.warmth = warmable.map {
             Warmth.of($0.ref, fluidDataset: $0.dataset, threshold: terms.threshold, snapshot: locality)

@@ -76,12 +76,19 @@ public struct LocusServer: Sendable {
     public func serviceGroup(
         signals: [UnixSignal] = [.sigterm, .sigint], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> ServiceGroup {
+        var elector: LeaderElector?
+        var warmUpAlive: (@Sendable () -> Bool)?
+        if policy.warm.enabled, case .live(let live) = backend {
+            let candidate = leaderElector(live)
+            elector = candidate
+            warmUpAlive = { candidate.someoneLeads }
+        }
         let routes = LocusRoutes(
             backend: backend, metrics: metrics, certificates: certificates, maxRequestBytes: config.maxRequestBytes,
             maxExtenderRequestBytes: config.maxExtenderRequestBytes, policy: policy, locality: locality.index,
             extender: config.extenderConfig,
             connections: connections, requireClientCertificate: certificates.clientCAPath != nil, serving: serving,
-            rememberAnswers: config.rememberAnswers, logger: logger)
+            rememberAnswers: config.rememberAnswers, warmUpAlive: warmUpAlive, logger: logger)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
         let deadlines = ReadDeadlines(
             head: .milliseconds(Int64(config.requestHeaderTimeoutSeconds * 1000)),
@@ -102,7 +109,7 @@ public struct LocusServer: Sendable {
         services.append(TaskService(name: "certificate-watcher") { await certs.watch(interval: interval) })
         if case .live(let live) = backend {
             services.append(TaskService(name: "informers") { await live.run() })
-            if policy.warm.enabled { services += warmUpServices(live) }
+            if let elector { services += warmUpServices(live, elector: elector) }
         }
         let feeds = locality
         let serving = self.serving
@@ -132,20 +139,27 @@ public struct LocusServer: Sendable {
 }
 
 extension LocusServer {
-    /// Leader election and the warm-up controller: every replica runs both, the leader alone acts.
-    func warmUpServices(_ live: LiveCluster) -> [any Service] {
-        let environment = ProcessInfo.processInfo.environment
-        let identity = environment["POD_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
-        let elector = LeaderElector(
-            client: live.client, namespace: config.leaseNamespace, name: config.leaseName, identity: identity,
+    /// This replica's candidacy for the warm-up controller's Lease.
+    func leaderElector(_ live: LiveCluster) -> LeaderElector {
+        LeaderElector(
+            client: live.client, namespace: config.leaseNamespace, name: config.leaseName, identity: Self.identity,
             timings: config.leaseTimings, logger: logger)
+    }
+
+    /// The pod's name where the Deployment passes it (`POD_NAME`), else host and process.
+    static var identity: String {
+        ProcessInfo.processInfo.environment["POD_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+    }
+
+    /// Leader election and the warm-up controller: every replica runs both, the leader alone acts.
+    func warmUpServices(_ live: LiveCluster, elector: LeaderElector) -> [any Service] {
         let controller = WarmUpController(
             client: live.client, placement: WarmPlacement(cache: live.cache, extender: config.extenderConfig), locality: locality.index,
-            isLeader: { elector.isLeader }, events: EventRecorder(client: live.client, instance: identity, logger: logger),
+            isLeader: { elector.isLeader }, events: EventRecorder(client: live.client, instance: elector.identity, logger: logger),
             metrics: metrics, logger: logger)
         logger.info(
             "warm-up enabled: gated pods are lifted by the replica holding the lease",
-            metadata: ["lease": "\(config.leaseNamespace)/\(config.leaseName)", "identity": "\(identity)"])
+            metadata: ["lease": "\(config.leaseNamespace)/\(config.leaseName)", "identity": "\(elector.identity)"])
         return [
             TaskService(name: "leader-election") { await elector.run() },
             TaskService(name: "warm-up") { await controller.run() },

@@ -41,6 +41,8 @@ extension LocusRoutes {
                 logger.notice("malformed AdmissionReview", metadata: ["error": "\(error)"])
                 return (.badRequest, Self.errorBytes("\(error)"))
             }
+            var policy = self.policy
+            if policy.warm.enabled, let alive = warmUpAlive { policy.warm.controllerAlive = alive() }
             let result = Admission.review(
                 review, catalog: backend.cache, policy: policy, memo: resolutions,
                 locality: policy.warm.enabled ? locality.snapshot() : nil, now: Date())
@@ -48,7 +50,7 @@ extension LocusRoutes {
             answer = ReviewMemo.Answer(bytes: bytes, uid: review.uid, result: result, namespace: review.namespace)
             // A warm-up gate was weighed on the locality view, which moves without the cache's
             // revision: that answer is this review's alone.
-            if !result.readLocality {
+            if !result.readsLiveState {
                 body.withUnsafeReadableBytes {
                     answers?.remember(
                         review: $0, uidInReview: review.uidBytes, answer: answer, uidInAnswer: uidInAnswer, patch: patch,

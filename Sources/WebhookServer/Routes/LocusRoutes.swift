@@ -32,14 +32,18 @@ public struct LocusRoutes: Sendable {
     /// Answers to earlier reviews, for the replicas of a workload (same review but for its uid and
     /// token volume name); nil when the configuration turns it off (`rememberAnswers`).
     let answers: ReviewMemo?
+    /// Whether a replica leads the warm-up controller now (nil: no warm-up, or nothing to ask).
+    let warmUpAlive: (@Sendable () -> Bool)?
     let logger: Logger
 
     public init(
         backend: ClusterBackend, metrics: LocusMetrics, certificates: CertificateStore?, maxRequestBytes: Int,
         maxExtenderRequestBytes: Int = 32 << 20, policy: AdmissionPolicy = AdmissionPolicy(), locality: LocalityIndex = LocalityIndex(),
         extender: ExtenderConfig = ExtenderConfig(), connections: ConnectionStats? = nil, requireClientCertificate: Bool = false,
-        serving: ServingState? = nil, rememberAnswers: Bool = true, logger: Logger = Logger(label: "locus")
+        serving: ServingState? = nil, rememberAnswers: Bool = true, warmUpAlive: (@Sendable () -> Bool)? = nil,
+        logger: Logger = Logger(label: "locus")
     ) {
+        self.warmUpAlive = warmUpAlive
         self.answers = rememberAnswers ? ReviewMemo() : nil
         self.serving = serving
         self.connections = connections

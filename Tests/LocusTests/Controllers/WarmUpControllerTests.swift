@@ -99,6 +99,16 @@ final class WarmUpHarness: Sendable {
         try await client.list(KubeEvent.self, .events).items.filter { $0.involvedObject.name == pod }
     }
 
+    /// The Event of `reason` on `pod`, once written (it follows the action it reports).
+    func event(_ pod: String, _ reason: String) async -> KubeEvent? {
+        var found: KubeEvent?
+        _ = await eventually(timeout: .seconds(5)) {
+            found = try? await self.events(pod).first { $0.reason == reason }
+            return found != nil
+        }
+        return found
+    }
+
     /// Fluid's controller moving a DataLoad on.
     func finish(_ load: DataLoad, phase: String, message: String? = nil) {
         var json: JSONValue = (try? JSONValue.parse(bytes: Array(JSONEncoder().encode(load)))) ?? [:]
@@ -143,9 +153,9 @@ struct WarmUpControllerTests {
         #expect(load.spec?.dataset == DataLoad.Target(name: "llama-weights", namespace: "ml") && load.metadata.namespace == "ml")
         #expect(h.metrics.warmUps == ["started"])
         #expect(h.metrics.gated == 2)
-        let started = try await h.events("first").first { $0.reason == "WarmUpStarted" }
+        let started = await h.event("first", "WarmUpStarted")
         #expect(started?.message.contains("started DataLoad ml/\(load.metadata.name ?? "")") == true, "\(started?.message ?? "none")")
-        #expect(try await h.events("second").contains { $0.reason == "WarmUpStarted" && $0.message.contains("waits for DataLoad") })
+        #expect(await h.event("second", "WarmUpStarted")?.message.contains("waits for DataLoad") == true)
         #expect(try await h.gates("first") == ["locus.dev/dataset-warm"], "held while the warm-up runs")
 
         // A DataLoad someone else runs is reused.
@@ -153,7 +163,7 @@ struct WarmUpControllerTests {
         try await h.create("third", claims: ["imagenet"])
         try await Task.sleep(for: .seconds(1))
         #expect(try await h.dataLoads("imagenet").map(\.metadata.name) == ["imagenet-by-hand"])
-        #expect(try await h.events("third").contains { $0.message.contains("waits for DataLoad ml/imagenet-by-hand") })
+        #expect(await h.event("third", "WarmUpStarted")?.message.contains("waits for DataLoad ml/imagenet-by-hand") == true)
 
         h.finish(load, phase: "Complete")
         #expect(await h.lifted("first"))
@@ -163,7 +173,7 @@ struct WarmUpControllerTests {
         let outcome = pod["metadata"]?["annotations"]?["locus.dev/warm-outcome"]?.stringValue ?? ""
         #expect(outcome.hasPrefix("loaded after ") && outcome.contains("DataLoad \(load.metadata.name ?? "") completed"), "\(outcome)")
         #expect(pod["spec"]?["schedulingGates"] == nil, "no gate left: the field goes")
-        let complete = try await h.events("first").first { $0.reason == "WarmUpComplete" }
+        let complete = await h.event("first", "WarmUpComplete")
         #expect(complete?.type == "Normal" && complete?.involvedObject.uid == pod["metadata"]?["uid"]?.stringValue)
         #expect(await eventually { h.metrics.lifts.sorted() == ["loaded", "loaded"] && h.metrics.warmUps == ["started", "completed"] })
         #expect(try await h.gates("third") == ["locus.dev/dataset-warm"], "imagenet's warm-up still runs")
@@ -178,13 +188,13 @@ struct WarmUpControllerTests {
         try await Task.sleep(for: .milliseconds(500))
         h.finish(try #require(try await h.dataLoads("imagenet").first), phase: "Failed", message: "the loader job failed: OOMKilled")
         #expect(await h.lifted("failing"))
-        let failed = try await h.events("failing").first { $0.reason == "WarmUpFailed" }
+        let failed = await h.event("failing", "WarmUpFailed")
         #expect(failed?.type == "Warning" && failed?.message.contains("the loader job failed: OOMKilled") == true, "\(failed?.message ?? "none")")
 
         // Deadline: the warm-up never ends.
         try await h.create("late", claims: ["llama-weights"], annotations: ["locus.dev/warm-deadline": "2s"])
         #expect(await h.lifted("late"))
-        let late = try await h.events("late").first { $0.reason == "WarmUpDeadline" }
+        let late = await h.event("late", "WarmUpDeadline")
         #expect(late?.type == "Warning" && late?.message.contains("the pod starts cold") == true, "\(late?.message ?? "none")")
 
         // Warm where the extender would place it: node-b holds all of llama-weights.
@@ -197,7 +207,7 @@ struct WarmUpControllerTests {
         #expect(await h.lifted("warming"))
         let outcome = try await h.pod("warming")["metadata"]?["annotations"]?["locus.dev/warm-outcome"]?.stringValue ?? ""
         #expect(outcome.hasPrefix("warm after") && outcome.contains("on node-b, the node the extender picks"), "\(outcome)")
-        #expect(try await h.events("warming").contains { $0.reason == "DatasetWarm" && $0.type == "Normal" })
+        #expect(await h.event("warming", "DatasetWarm")?.type == "Normal")
         #expect(await eventually { Set(h.metrics.lifts) == ["failed", "deadline", "warm"] })
         await h.stop()
     }
@@ -217,7 +227,7 @@ struct WarmUpControllerTests {
         try await Task.sleep(for: .milliseconds(300))
         h.cache.datasets.delete(try #require(h.cache.datasets.get(namespace: "ml", name: "llama-weights")))
         #expect(await h.lifted("orphan"))
-        #expect(try await h.events("orphan").contains { $0.reason == "WarmUpAbandoned" && $0.message.contains("ml/llama-weights is gone") })
+        #expect(await h.event("orphan", "WarmUpAbandoned")?.message.contains("ml/llama-weights is gone") == true)
 
         // Someone lifts the gate by hand: the label is cleared, the pod told.
         h.index.replace(source: .alluxio, with: [:])
@@ -230,7 +240,7 @@ struct WarmUpControllerTests {
                 guard let pod = try? await h.pod("manual") else { return false }
                 return pod["metadata"]?["labels"]?["locus.dev/warm-gated"] == nil
             })
-        #expect(try await h.events("manual").contains { $0.reason == "WarmUpGateRemoved" })
+        #expect(await h.event("manual", "WarmUpGateRemoved") != nil)
         await h.stop()
     }
 
@@ -250,7 +260,7 @@ struct WarmUpControllerTests {
         leading.append("second")
         let (_, second) = h.replica { leading.all.last == "second" }
         #expect(await h.lifted("hurried"), "the deadline written at admission holds across the failover")
-        #expect(try await h.events("hurried").contains { $0.reason == "WarmUpDeadline" })
+        #expect(await h.event("hurried", "WarmUpDeadline") != nil)
         try await Task.sleep(for: .milliseconds(500))
         let loads = try await h.dataLoads("llama-weights")
         #expect(loads.count == 1, "the running warm-up is reused: \(loads.map(\.metadata.name))")

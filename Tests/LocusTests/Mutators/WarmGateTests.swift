@@ -62,7 +62,7 @@ struct WarmGateTests {
         let wait = try #require(r.pod?["metadata"]?["annotations"]?["locus.dev/warm-waiting"]?.stringValue.flatMap(WarmWait.init(text:)))
         #expect(wait.datasets == [Self.llama] && wait.threshold == .share(0.9))
         #expect(wait.deadline == Self.now.addingTimeInterval(600), "the default deadline is 10 minutes")
-        #expect(r.warmWait == wait && r.readLocality)
+        #expect(r.warmWait == wait && r.readsLiveState)
         let warning = r.response.warnings.joined(separator: "\n")
         #expect(warning.contains("holds the pod") && warning.contains("ml/llama-weights: nothing cached"), "\(warning)")
         // The patch the API server applies carries the gate (an add of spec.schedulingGates).
@@ -74,7 +74,7 @@ struct WarmGateTests {
         let warm = Self.view([Self.llama: ("node-b", 25 * gib)])  // ≥ 90% of 26 GiB
         let r = try Self.decide(Self.warmPod(), view: warm)
         #expect(Self.gates(r).isEmpty && r.warmWait == nil)
-        #expect(r.readLocality, "the decision read the view all the same")
+        #expect(r.readsLiveState, "the decision read the view all the same")
         #expect(r.pod?["metadata"]?["labels"]?["locus.dev/warm-gated"] == nil)
         // A stricter share, then bytes.
         #expect(Self.gates(try Self.decide(Self.warmPod(annotations: ["locus.dev/warm-threshold": "99%"]), view: warm)) != [])
@@ -112,12 +112,12 @@ struct WarmGateTests {
     @Test func sharedMemoryDatasetsNeverGate() throws {
         // Vineyard's bytes are written by producers; Fluid has no DataLoad for it.
         let r = try Self.decide(Self.warmPod(["features"]))
-        #expect(r.outcome == .mutated && Self.gates(r).isEmpty && !r.readLocality)
+        #expect(r.outcome == .mutated && Self.gates(r).isEmpty && !r.readsLiveState)
     }
 
     @Test func onlyPodsThatAskAreGatedAndOnlyWithWarmUpOn() throws {
         #expect(Self.gates(try Self.decide(Self.warmPod(warm: nil))).isEmpty, "no opt-in")
-        #expect(!(try Self.decide(Self.warmPod(warm: nil))).readLocality)
+        #expect(!(try Self.decide(Self.warmPod(warm: nil))).readsLiveState)
         #expect(Self.gates(try Self.decide(Self.warmPod(), policy: policy())).isEmpty, "warm-up off: no one would lift the gate")
         let byDefault = Self.warmPolicy { $0.warm.byDefault = true }
         #expect(Self.gates(try Self.decide(Self.warmPod(warm: nil), policy: byDefault)) != [])
@@ -130,6 +130,14 @@ struct WarmGateTests {
         var bound = Self.warmPod()
         bound["spec"]?["nodeName"] = "node-a"
         #expect(Self.gates(try Self.decide(bound)).isEmpty)
+    }
+
+    /// No replica leads the warm-up controller (its Lease is not renewed: RBAC missing, every
+    /// replica down but this one's webhook): a gate would never be lifted, so none is added.
+    @Test func noGateWithoutALiveWarmUpController() throws {
+        let r = try Self.decide(Self.warmPod(), policy: Self.warmPolicy { $0.warm.controllerAlive = false })
+        #expect(Self.gates(r).isEmpty && r.warmWait == nil && r.readsLiveState)
+        #expect(r.response.warnings.contains { $0.contains("no live leader") }, "\(r.response.warnings)")
     }
 
     @Test func runningTheWebhookOnItsOutputChangesNothing() throws {

@@ -175,7 +175,7 @@ struct WarmUpDataPathTests {
         #expect(await gateLifted("failing", within: 60))
         let failedOutcome = try await outcome("failing")
         #expect(failedOutcome.hasPrefix("failed after") && failedOutcome.contains("juicefs warmup"), "\(failedOutcome)")
-        #expect(try await events("failing").contains { $0.reason == "WarmUpFailed" && $0.type == "Warning" })
+        #expect(await eventually { (try? await events("failing"))?.contains { $0.reason == "WarmUpFailed" && $0.type == "Warning" } == true })
 
         // 2. Nothing warms it in time: lifted at the deadline, starting cold. Its DataLoad stays
         // pending (the stand-in is paused), for the next pod to reuse.
@@ -185,7 +185,10 @@ struct WarmUpDataPathTests {
         #expect(late.gated)
         #expect(await gateLifted("late", within: 30))
         #expect(try await outcome("late").hasPrefix("deadline after"))
-        #expect(try await events("late").contains { $0.reason == "WarmUpDeadline" && $0.message.contains("starts cold") })
+        #expect(
+            await eventually {
+                (try? await events("late"))?.contains { $0.reason == "WarmUpDeadline" && $0.message.contains("starts cold") } == true
+            })
 
         // 3. The warm-up runs for real: the worker's cached bytes rise, the gate is lifted, and
         // the extender then puts the pod on the warm node.
