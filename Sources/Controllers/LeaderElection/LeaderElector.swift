@@ -49,7 +49,8 @@ public final class LeaderElector: Sendable {
             _ = isLeader
             try? await Task.sleep(for: .milliseconds(Int64(period * 1000)))
         }
-        await release()
+        // The calls of a cancelled task are cancelled too: the release runs in a task of its own.
+        await Task { await self.release() }.value
     }
 
     /// One read and, if this replica may hold the lease, one write.

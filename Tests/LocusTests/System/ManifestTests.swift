@@ -109,7 +109,7 @@ struct ManifestTests {
         #expect(await eventually { (try? await h.dataLoads("llama-weights").count) == 1 })
         h.finish(try #require(try await h.dataLoads("llama-weights").first), phase: "Complete")
         #expect(await h.lifted("uses-rbac"))
-        try await Task.sleep(for: .milliseconds(600))
+        #expect(await eventually { h.api.requests.contains { $0.method == "PUT" && $0.path.hasSuffix("/leases/locus") } }, "renewed")
         electing.cancel()
         await electing.value
         // The test's own calls (creating the pod, reading what happened) are not the controller's.
