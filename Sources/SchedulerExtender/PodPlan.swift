@@ -19,12 +19,7 @@ public struct PodPlan: Sendable {
         let meta = pod["metadata"]
         let namespace = meta?["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         let name = meta?["name"]?.stringValue ?? meta?["generateName"]?.stringValue ?? ""
-        let resolver = DatasetResolver(catalog: cache, memo: memo)
-        let (refs, malformed) = PodReferences.references(pod: pod, namespace: namespace) {
-            resolver.isDatasetClaim(namespace: namespace, claim: $0)
-        }
-        guard !refs.isEmpty else { return PodPlan(namespace: namespace, name: name, datasets: [], problems: malformed) }
-        let (datasets, problems) = resolver.resolve(refs, podNamespace: namespace)
-        return PodPlan(namespace: namespace, name: name, datasets: datasets, problems: malformed + problems.map(\.description))
+        let found = DatasetResolver(catalog: cache, memo: memo).resolve(pod: pod, namespace: namespace)
+        return PodPlan(namespace: namespace, name: name, datasets: found.datasets, problems: found.problemTexts)
     }
 }

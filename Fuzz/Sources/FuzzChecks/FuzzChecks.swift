@@ -1,1 +1,1 @@
-../../../Tests/LocusTests/Fuzz/FuzzRegressionTests.swift
+../../../Tests/LocusTests/Fuzz/FuzzChecks.swift

@@ -1,4 +1,5 @@
 import Foundation
+public import JSON
 import KubeClient
 
 /// Turns a pod's dataset references into resolved datasets, from the catalog only.
@@ -131,5 +132,31 @@ public struct DatasetResolver: Sendable {
                 envConfigMap: dataset.metadata.annotations?[Keys.envConfigMap],
                 claim: ref.namespace == podNamespace && catalog.persistentVolumeClaim(namespace: podNamespace, name: ref.name) != nil
                     ? ref.name : nil))
+    }
+}
+
+extension DatasetResolver {
+    /// A pod's datasets: the references it makes (`PodReferences`), resolved. The one reading of
+    /// a pod's datasets, for the webhook and the extender alike.
+    public func resolve(pod: JSONValue, namespace: String) -> PodDatasets {
+        let (refs, malformed) = PodReferences.references(pod: pod, namespace: namespace) {
+            isDatasetClaim(namespace: namespace, claim: $0)
+        }
+        guard !refs.isEmpty else { return PodDatasets(datasets: [], problems: [], malformed: malformed) }
+        let (datasets, problems) = resolve(refs, podNamespace: namespace)
+        return PodDatasets(datasets: datasets, problems: problems, malformed: malformed)
+    }
+}
+
+/// What `DatasetResolver.resolve(pod:namespace:)` found.
+public struct PodDatasets: Sendable {
+    public var datasets: [ResolvedDataset]
+    public var problems: [ResolutionProblem]
+    /// `locus.dev/datasets` entries that are not a dataset name or `namespace/name`.
+    public var malformed: [String]
+
+    /// Every problem as a sentence: the malformed entries first, then the resolution problems.
+    public var problemTexts: [String] {
+        malformed.map { "annotation \(Keys.datasets): \"\($0)\" is not a dataset name or namespace/name" } + problems.map(\.description)
     }
 }

@@ -36,11 +36,8 @@ public enum Admission {
         else {
             return AdmissionResult(response: .allow(uid: uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
         }
-        let (refs, malformed) = PodReferences.references(pod: pod, namespace: namespace) {
-            resolver.isDatasetClaim(namespace: namespace, claim: $0)
-        }
-        let (resolved, resolutionProblems) = resolver.resolve(refs, podNamespace: namespace)
-        var datasets = resolved
+        let found = resolver.resolve(pod: pod, namespace: namespace)
+        var datasets = found.datasets
         var socketProblems: [String] = []
         datasets.removeAll { d in
             guard case .sharedMemory(let endpoint) = d.access, !policy.mutation.socketDirectoryAllowed(endpoint.socketDirectory) else {
@@ -52,9 +49,7 @@ public enum Admission {
             )
             return true
         }
-        let problems =
-            malformed.map { "annotation \(Keys.datasets): \"\($0)\" is not a dataset name or namespace/name" }
-            + resolutionProblems.map(\.description) + socketProblems
+        let problems = found.problemTexts + socketProblems
         let engines = Array(Set(datasets.map(\.engine))).sorted()
         if !problems.isEmpty, policy.onFailure == .deny {
             return denial(uid: uid, problems: problems, engines: engines)

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -9,9 +8,7 @@ import Mutators
 import NIOCore
 import NIOSSL
 import SchedulerExtender
-import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 /// With a client CA configured, the webhook and extender routes answer only clients that
 /// presented a certificate (TLS already checked it chains to the CA): kube-apiserver through

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -8,9 +7,7 @@ import Logging
 import Mutators
 import NIOCore
 import SchedulerExtender
-import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 extension LocusRoutes {
     /// `POST /mutate`: an AdmissionReview in, an AdmissionReview out (same version and uid).

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 public import Hummingbird
 import HummingbirdCore
@@ -8,9 +7,7 @@ public import Logging
 public import Mutators
 import NIOCore
 public import SchedulerExtender
-import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 /// Builds the router: every route Locus serves, and the body limit on the POST routes.
 public struct LocusRoutes: Sendable {

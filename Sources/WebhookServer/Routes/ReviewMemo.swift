@@ -1,4 +1,5 @@
 import Foundation
+public import Mutators
 import Synchronization
 
 /// Whole answers to earlier reviews, for a review that is an earlier one byte for byte but for
