@@ -68,25 +68,6 @@ public enum Extender {
         return rules.allSatisfy { !$0.needsWorker && $0.fuseSelector.isEmpty } && index.exclusiveHolders().isEmpty
     }
 
-    /// Every node's verdict, as `/filter` and then `/prioritize` decide it: the nodes that pass,
-    /// scored with the bytes (or topology) behind each score, and those filtered out with why.
-    /// Passing nodes come first, best score first, then by name. The routes answer filter and
-    /// prioritize separately (`filter`, `scores`) without building verdicts.
-    public static func verdicts(
-        _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig, view: NodeView
-    ) -> [NodeVerdict] {
-        let filtered = filter(plan, nodes: nodes, labels: view.labels)
-        var verdicts = prioritize(plan, nodes: filtered.passed, locality: locality, config: config, view: view)
-        for (failures, unresolvable) in [(filtered.failed, false), (filtered.unresolvable, true)] {
-            for (node, reason) in failures {
-                verdicts.append(
-                    NodeVerdict(node: node, failure: reason, unresolvable: unresolvable, score: 0, bytes: [:], sharedMemory: []))
-            }
-        }
-        verdicts.sort { ($0.failure == nil ? 0 : 1, -$0.score, $0.node) < ($1.failure == nil ? 0 : 1, -$1.score, $1.node) }
-        return verdicts
-    }
-
     /// What one dataset asks of a node, worked out once per request rather than once per node
     /// (a class: the loop over thousands of nodes must not copy the dataset each time).
     final class NodeRule: Sendable {
@@ -155,32 +136,44 @@ public enum Extender {
         _ plan: PodPlan, nodes: [String], locality: LocalityIndex.Snapshot, config: ExtenderConfig, detailed: Bool = true,
         view: NodeView? = nil
     ) -> [NodeVerdict] {
-        guard !plan.isEmpty else {
-            return nodes.map { NodeVerdict(node: $0, failure: nil, unresolvable: false, score: 0, bytes: [:], sharedMemory: []) }
+        let (scores, basis) = scores(plan, nodes: NodeNameList(nodes), locality: locality, config: config, view: view)
+        guard detailed else {
+            return nodes.indices.map {
+                NodeVerdict(node: nodes[$0], failure: nil, unresolvable: false, score: scores[$0], bytes: [:], sharedMemory: [])
+            }
         }
-        var verdicts: [NodeVerdict] = []
-        verdicts.reserveCapacity(nodes.count)
+        return details(plan, nodes: nodes, scores: scores, basis: basis, locality: locality, config: config, view: view)
+    }
+
+    /// Verdicts of nodes already scored (`scores`, the one scoring path), with what each score
+    /// rests on: the fresh bytes per dataset and the shared-memory copies, or the topology.
+    static func details(
+        _ plan: PodPlan, nodes: [String], scores: [Int], basis: Basis, locality: LocalityIndex.Snapshot, config: ExtenderConfig,
+        view: NodeView?
+    ) -> [NodeVerdict] {
+        var verdicts = nodes.indices.map {
+            NodeVerdict(node: nodes[$0], failure: nil, unresolvable: false, score: scores[$0], bytes: [:], sharedMemory: [])
+        }
+        guard !plan.isEmpty else { return verdicts }
+        if basis == .topology, let view,
+            let topology = topologyScores(plan, nodes: nodes, view: view, config: config, detailed: true)
+        {
+            for i in verdicts.indices { verdicts[i].topology = topology[i].why }
+        }
         let refs = plan.datasets.map(\.ref)
-        let (weights, bonus) = weigh(plan, nodes: NodeNameList(nodes), locality: locality, config: config) { node, found, ipc in
-            var bytes: [DatasetRef: TierBytes] = [:]
-            var shm: [DatasetRef] = []
-            if detailed {
-                for (i, o) in found.enumerated() {
+        let ipc = plan.datasets.map { d -> Bool in if case .sharedMemory = d.access { return true } else { return false } }
+        let numbered = locality.numbered(refs)
+        var found = [Observation?](repeating: nil, count: refs.count)
+        locality.reading { reader in
+            for i in verdicts.indices {
+                reader.observations(node: nodes[i], of: numbered, into: &found)
+                for (k, o) in found.enumerated() {
                     guard let o else { continue }
-                    bytes[refs[i]] = o.bytes
-                    if ipc[i] && o.sharedMemory { shm.append(refs[i]) }
+                    verdicts[i].bytes[refs[k]] = o.bytes
+                    if ipc[k] && o.sharedMemory { verdicts[i].sharedMemory.append(refs[k]) }
                 }
             }
-            verdicts.append(NodeVerdict(node: nodes[node], failure: nil, unresolvable: false, score: 0, bytes: bytes, sharedMemory: shm))
         }
-        let best = weights.max() ?? 0
-        if best == 0, let view {
-            if let topology = topologyScores(plan, nodes: nodes, view: view, config: config, detailed: detailed) {
-                for i in verdicts.indices { (verdicts[i].score, verdicts[i].topology) = topology[i] }
-            }
-            return verdicts
-        }
-        for i in verdicts.indices { verdicts[i].score = score(weights[i], best: best, bonus: bonus[i], config: config) }
         return verdicts
     }
 

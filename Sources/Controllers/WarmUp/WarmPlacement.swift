@@ -17,9 +17,9 @@ public struct WarmPlacement: Sendable {
 
     /// For each dataset of `wait` warm on the picked node, a sentence saying so.
     public func warmDatasets(pod: JSONValue, wait: WarmWait, locality: LocalityIndex.Snapshot) -> [DatasetRef: String] {
-        let plan = PodPlan.of(pod: pod, cache: cache)
         let nodes = cache.nodes.list().compactMap(\.metadata.name)
-        let verdicts = Extender.verdicts(plan, nodes: nodes, locality: locality, config: extender, view: .cluster(cache))
+        let verdicts = Extender.verdicts(ExtenderArgs(pod: pod, nodeNames: nodes), cluster: cache, locality: locality, config: extender)
+            .verdicts
         guard let picked = verdicts.first(where: { $0.failure == nil }), picked.score > 0 else { return [:] }
         var warm: [DatasetRef: String] = [:]
         for ref in wait.datasets {

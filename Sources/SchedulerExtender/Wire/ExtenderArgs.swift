@@ -89,3 +89,11 @@ public struct ExtenderArgs: Sendable {
         }
     }
 }
+
+extension ExtenderArgs {
+    /// A names-only request (`nodeCacheCapable: true`), as kube-scheduler sends it.
+    public init(pod: JSONValue, nodeNames: [String]) {
+        self.pod = pod
+        self.nodes = NodeNameList(nodeNames)
+    }
+}

@@ -31,9 +31,8 @@ public struct Score: ParsableCommand {
             cache: cache, index: LocalityIndex(ttl: c.localityTTLSeconds), staticEntries: state.cacheEntries)
         feeds.refresh()
         let nodes = cache.nodes.list().compactMap(\.metadata.name).sorted()
-        let plan = PodPlan.of(pod: manifest, cache: cache)
-        let verdicts = Extender.verdicts(
-            plan, nodes: nodes, locality: feeds.index.snapshot(), config: c.extenderConfig, view: NodeView.cluster(cache))
+        let (plan, verdicts) = Extender.verdicts(
+            ExtenderArgs(pod: manifest, nodeNames: nodes), cluster: cache, locality: feeds.index.snapshot(), config: c.extenderConfig)
         switch output {
         case .json: print(Self.json(plan, verdicts).jsonString)
         case .yaml: print(YAMLBridge.yaml(Self.json(plan, verdicts)), terminator: "")

@@ -46,15 +46,14 @@ extension LocusRoutes {
         case .success(let a): args = a
         case .failure(let e): return (.badRequest, [ByteBuffer(bytes: FilterResult(passed: [], error: e.description).encoded(for: nil))])
         }
-        let plan = PodPlan.of(pod: args.pod, cache: backend.cache, memo: resolutions)
-        let index = NodeView.index(backend.cache, given: args.nodeLabels)
-        if let index, Extender.passesEverywhere(plan, index: index), let answer = FilterResult.allPassing(args.nodes) {
-            metrics.recordExtender(verb: "filter", outcome: plan.isEmpty ? "no_datasets" : (args.nodes.isEmpty ? "no_node" : "ok"))
+        let decision = Extender.filter(args, cluster: backend.cache, memo: resolutions)
+        let plan = decision.plan
+        metrics.recordExtender(verb: "filter", outcome: decision.outcome(nodeCount: args.nodes.count))
+        guard let result = decision.result else {
+            // No node can fail the pod: the names as sent.
+            let answer = FilterResult.allPassing(args.nodes) ?? FilterResult(passed: args.nodeNames).encoded(for: args)
             return (.ok, [ByteBuffer(bytes: answer)])
         }
-        let result = Extender.filter(
-            plan, nodes: args.nodeNames, labels: NodeView.labels(backend.cache, given: args.nodeLabels), index: index)
-        metrics.recordExtender(verb: "filter", outcome: plan.isEmpty ? "no_datasets" : (result.passed.isEmpty ? "no_node" : "ok"))
         metrics.recordFiltered(nodes: result.unresolvable.count)
         if !result.unresolvable.isEmpty {
             logger.info(
@@ -83,11 +82,10 @@ extension LocusRoutes {
         case .success(let a): args = a
         case .failure(let e): return (.badRequest, ByteBuffer(bytes: Self.errorBytes(e.description)))
         }
-        let plan = PodPlan.of(pod: args.pod, cache: backend.cache, memo: resolutions)
-        let (scores, basis) = Extender.scores(
-            plan, nodes: args.nodes, locality: locality.snapshot(), config: extender,
-            view: NodeView.cluster(backend.cache, given: args.nodeLabels))
-        metrics.recordPrioritize(basis: basis.rawValue, bestScore: scores.max())
+        let decision = Extender.prioritize(
+            args, cluster: backend.cache, locality: locality.snapshot(), config: extender, memo: resolutions)
+        let scores = decision.scores
+        metrics.recordPrioritize(basis: decision.basis.rawValue, bestScore: scores.max())
         let score = { (i: Int) in scores[i] }
         guard let size = plainHostPrioritiesSize(names: args.nodes, score: score) else {
             var out: [UInt8] = []
