@@ -23,20 +23,6 @@ extension LocusRoutes {
         }
     }
 
-    /// `POST /filter`: `ExtenderArgs` in, `ExtenderFilterResult` out.
-    func filter(_ request: inout Request) async throws -> Response {
-        try Self.requireJSON(request)
-        let (status, buffers) = answerFilter(try await readBody(&request, limit: maxExtenderRequestBytes))
-        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(contentsOf: buffers))
-    }
-
-    /// `POST /prioritize`: `ExtenderArgs` in, `HostPriorityList` out.
-    func prioritize(_ request: inout Request) async throws -> Response {
-        try Self.requireJSON(request)
-        let (status, buffer) = answerPrioritize(try await readBody(&request, limit: maxExtenderRequestBytes))
-        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
-    }
-
     /// The answer to one `/filter` body: 200 with the result, or 400 with why the body is not
     /// ExtenderArgs (in `Error`). Synchronous and without I/O, so it can run on the connection's
     /// event loop. Passing nodes of a full NodeList are answered with slices of the body.

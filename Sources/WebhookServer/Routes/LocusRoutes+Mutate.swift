@@ -10,16 +10,6 @@ import SchedulerExtender
 import Synchronization
 
 extension LocusRoutes {
-    /// `POST /mutate`: an AdmissionReview in, an AdmissionReview out (same version and uid).
-    /// A body that is not an AdmissionReview gets 400 with the reason; every decision is 200.
-    /// (Most reviews are answered on the event loop by `AnswerOnEventLoop`, with the same `answerMutate`.)
-    func mutate(_ request: inout Request) async throws -> Response {
-        try Self.requireJSON(request)
-        let body = try await readBody(&request)
-        let (status, bytes) = answerMutate(body)
-        return Self.jsonBytes(status, bytes)
-    }
-
     /// The answer to one `/mutate` body: 200 with the AdmissionReview, or 400 with why the body
     /// is not one. Synchronous and without I/O, so it can run on the connection's event loop.
     /// A review that repeats an earlier one but for what the API server writes anew for each pod

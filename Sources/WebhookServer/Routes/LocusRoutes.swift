@@ -65,17 +65,11 @@ public struct LocusRoutes: Sendable {
         // metrics stay open to kubelet probes and Prometheus.
         let deciding =
             requireClientCertificate ? router.group().add(middleware: ClientCertificateMiddleware(logger: logger)) : router.group()
-        deciding.post(RouterPath(Route.mutate.rawValue)) { request, _ -> Response in
-            var request = request
-            return try await self.mutate(&request)
-        }
-        deciding.post(RouterPath(Route.filter.rawValue)) { request, _ -> Response in
-            var request = request
-            return try await self.filter(&request)
-        }
-        deciding.post(RouterPath(Route.prioritize.rawValue)) { request, _ -> Response in
-            var request = request
-            return try await self.prioritize(&request)
+        for route in Self.deciding {
+            deciding.post(RouterPath(route.rawValue)) { request, _ -> Response in
+                var request = request
+                return try await self.serve(route, &request)
+            }
         }
         router.get(RouterPath(Route.healthz.rawValue)) { _, _ in Self.text(.ok, "ok\n") }
         router.get(RouterPath(Route.readyz.rawValue)) { _, _ in self.readiness() }

@@ -11,8 +11,9 @@ import NIOSSL
 /// over in-memory caches (tens to hundreds of microseconds), so the hops a routed request takes
 /// (event loop → connection task → back to the event loop to write) cost about as much as the
 /// answer itself. This handler sits between Hummingbird's connection-state handler and the
-/// router: for a request it can answer here, it collects the body and writes the answer computed
-/// by the same `LocusRoutes.answerMutate`, `answerFilter` or `answerPrioritize` the routes use.
+/// router: for a request it can answer here, it collects the body and writes the answer of the
+/// route's own definition (`LocusRoutes.answer`, with its body limit and JSON check, as the
+/// router serves it; `LocusRoutes+Deciding.swift`).
 /// Everything else passes through untouched, and so does one of these requests whenever the
 /// router must keep the order or the rules of the connection:
 /// - a routed request on this connection is still being answered (answers stay in request order);
@@ -85,9 +86,8 @@ final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
     /// The body's announced length and the route when this request is answered here; nil to
     /// route it.
     private func answerable(_ head: HTTPRequest, context: ChannelHandlerContext) -> (Int, Route)? {
-        guard head.method == .post, let path = head.path, let route = Self.answeredRoute(path),
-            let length = Self.answerableBodyLength(head.headerFields),
-            length <= min(maxBytes, route == .mutate ? routes.maxRequestBytes : routes.maxExtenderRequestBytes),
+        guard head.method == .post, let path = head.path, let route = LocusRoutes.decidingRoute(path),
+            let length = Self.answerableBodyLength(head.headerFields), length <= min(maxBytes, routes.bodyLimit(route)),
             context.channel.isWritable
         else { return nil }
         if routes.requireClientCertificate {
@@ -125,30 +125,8 @@ final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
         return Int(length)
     }
 
-    /// `/mutate`, `/filter` or `/prioritize`, with or without a query (kube-apiserver adds
-    /// `?timeout=10s`); nil for any other target.
-    static func answeredRoute(_ target: String) -> Route? {
-        let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? Substring(target)
-        switch path {
-        case Route.mutate.rawValue: return .mutate
-        case Route.filter.rawValue: return .filter
-        case Route.prioritize.rawValue: return .prioritize
-        default: return nil
-        }
-    }
-
     private func answer(_ body: ByteBuffer, route: Route, start: ContinuousClock.Instant, context: ChannelHandlerContext) {
-        let status: HTTPResponse.Status
-        let buffers: [ByteBuffer]
-        switch route {
-        case .filter: (status, buffers) = routes.answerFilter(body)
-        case .prioritize:
-            let (s, buffer) = routes.answerPrioritize(body)
-            (status, buffers) = (s, [buffer])
-        default:
-            let (s, bytes) = routes.answerMutate(body)
-            (status, buffers) = (s, [context.channel.allocator.buffer(bytes: bytes)])
-        }
+        let (status, buffers) = routes.answer(route, body: body)
         let length = buffers.reduce(0) { $0 + $1.readableBytes }
         let fields: HTTPFields = [.contentType: "application/json", .contentLength: String(length), .date: date.now()]
         context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
