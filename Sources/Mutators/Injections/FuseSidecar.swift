@@ -40,85 +40,128 @@ extension PodDraft {
         _ d: ResolvedDataset, template: FuseTemplate, config: MutationConfig, options: FuseSidecarOptions,
         podNamespace: String, warnings: inout [String]
     ) -> Result<(Wiring, [Explanation]), SidecarProblem> {
-        var container: JSONObject
-        let sourceVolumes: [JSONValue]
-        let origin: String
-        /// Where the container's security context comes from, for a problem with it.
-        let contextSource: String
+        var sidecar: SidecarSource
+        let share: SharedMountPoint
+        switch Self.sidecarSource(d, template: template, config: config, options: options, podNamespace: podNamespace)
+            .flatMap({ source in Self.sharedMountPoint(source.container, template: template).map { (source, $0) } })
+        {
+        case .failure(let problem): return .failure(problem)
+        case .success(let (source, mountPoint)): (sidecar, share) = (source, mountPoint)
+        }
+        let datasetVolume = d.volumes[0]
+        let volumes = addDaemonSetVolumes(sidecar.volumes, except: share.volume, options: options)
+        sidecar.container["volumeMounts"] = .array(
+            Self.sidecarMounts(sidecar.container, share: share, renamed: volumes.renamed, datasetVolume: datasetVolume, options: options))
+        Self.adaptForThePod(&sidecar.container, options: options, config: config)
+        let (hostPath, appMounts) = wireDatasetVolume(
+            datasetVolume, of: d, template: template, share: share, options: options, warnings: &warnings)
+        let placed = placeSidecar(&sidecar.container, for: d, template: template, config: config, options: options)
+        guard explain else { return .success((placed.wiring, [])) }
+        return .success(
+            (
+                placed.wiring,
+                Self.sidecarExplanations(
+                    d, sidecar: sidecar, placed: placed, share: share, volumes: volumes, datasetVolume: datasetVolume,
+                    hostPath: hostPath, appMounts: appMounts, config: config, options: options)
+            ))
+    }
+
+    /// The container to copy and the volumes it mounts, with where they come from; why not, when
+    /// the pod cannot run it (another namespace's ConfigMaps or Secrets, an unprivileged
+    /// security context).
+    static func sidecarSource(
+        _ d: ResolvedDataset, template: FuseTemplate, config: MutationConfig, options: FuseSidecarOptions, podNamespace: String
+    ) -> Result<SidecarSource, SidecarProblem> {
+        let source: SidecarSource
         switch template.sidecar {
         case .unavailable(let why):
             return .failure(SidecarProblem(why))
         case .daemonSet(let ns, let name, let c, let v):
-            (container, sourceVolumes) = (c, v)
-            origin = "copied from the first container of FUSE DaemonSet \(ns)/\(name), as Fluid's webhook does"
-            contextSource = "its FUSE DaemonSet \(ns)/\(name)'s container"
-            if ns != podNamespace, let refs = Self.namespacedReferences(container: c, volumes: v) {
+            source = SidecarSource(
+                container: c, volumes: v, origin: "copied from the first container of FUSE DaemonSet \(ns)/\(name), as Fluid's webhook does",
+                contextSource: "its FUSE DaemonSet \(ns)/\(name)'s container")
+            if ns != podNamespace, let refs = namespacedReferences(container: c, volumes: v) {
                 return .failure(
                     SidecarProblem(
                         "its FUSE container (DaemonSet \(ns)/\(name)) reads \(refs) of namespace \(ns), which a pod in namespace "
                             + "\(podNamespace) cannot reach; use serverful mode (label \(Keys.fluidServerfulInject)=true)"
                     ))
             }
-        case .runtimeSpec(let c, let v):
-            (container, sourceVolumes) = (c, v)
-            if container["resources"] == nil { container["resources"] = config.fuseResources }
-            contextSource = "its runtime's spec.fuse"
-            origin =
-                "built from \(d.kind.rawValue) \(d.runtime.metadata.key)'s spec.fuse, because the cluster state carries no DaemonSets: "
-                + "not the container Fluid's FUSE DaemonSet runs (no mount script, no credentials unless spec.fuse names them)"
+        case .runtimeSpec(var c, let v):
+            if c["resources"] == nil { c["resources"] = config.fuseResources }
+            source = SidecarSource(
+                container: c, volumes: v,
+                origin: "built from \(d.kind.rawValue) \(d.runtime.metadata.key)'s spec.fuse, because the cluster state carries no "
+                    + "DaemonSets: not the container Fluid's FUSE DaemonSet runs (no mount script, no credentials unless spec.fuse "
+                    + "names them)",
+                contextSource: "its runtime's spec.fuse")
         }
         if !options.unprivileged,
-            let field = ["privileged", "allowPrivilegeEscalation"].first(where: { container["securityContext"]?[$0] == false })
+            let field = ["privileged", "allowPrivilegeEscalation"].first(where: { source.container["securityContext"]?[$0] == false })
         {
             return .failure(
                 SidecarProblem(
-                    "\(contextSource).securityContext sets \(field): false, but a FUSE sidecar must be a privileged container (its mount "
-                        + "reaches the app containers only through Bidirectional mount propagation, which Kubernetes allows only in "
-                        + "privileged containers); use serverful mode (label \(Keys.fluidServerfulInject)=true) for this dataset"
+                    "\(source.contextSource).securityContext sets \(field): false, but a FUSE sidecar must be a privileged container (its "
+                        + "mount reaches the app containers only through Bidirectional mount propagation, which Kubernetes allows only "
+                        + "in privileged containers); use serverful mode (label \(Keys.fluidServerfulInject)=true) for this dataset"
                 ))
         }
-        var mounts = container["volumeMounts"]?.arrayValue ?? []
-        // The mount of the node's mount point: the deepest mount at or above where FUSE mounts the dataset.
-        let mountPoint = mounts.indices.filter { i in
-            guard let path = mounts[i]["mountPath"]?.stringValue else { return false }
-            return Self.path(template.mountPath, isAtOrBelow: path)
+        return .success(source)
+    }
+
+    /// The container's mount of the node's mount point: the deepest mount at or above where FUSE
+    /// mounts the dataset, and where the app containers find the dataset inside it.
+    static func sharedMountPoint(_ container: JSONObject, template: FuseTemplate) -> Result<SharedMountPoint, SidecarProblem> {
+        let mounts = container["volumeMounts"]?.arrayValue ?? []
+        let index = mounts.indices.filter { i in
+            guard let mounted = mounts[i]["mountPath"]?.stringValue else { return false }
+            return path(template.mountPath, isAtOrBelow: mounted)
         }.max { (mounts[$0]["mountPath"]?.stringValue ?? "").count < (mounts[$1]["mountPath"]?.stringValue ?? "").count }
-        guard let mountPoint, let mountPointPath = mounts[mountPoint]["mountPath"]?.stringValue else {
+        guard let index, let mountPath = mounts[index]["mountPath"]?.stringValue else {
             return .failure(
                 SidecarProblem(
                     "its FUSE container mounts no volume at or above \(template.mountPath), where it mounts the dataset, so its mount "
                         + "cannot be shared with the app containers"
                 ))
         }
-        let mountPointVolume = mounts[mountPoint]["name"]?.stringValue ?? ""
-        // Where the app containers find the dataset inside the shared volume.
-        let relative = ([String(template.mountPath.dropFirst(mountPointPath.count))] + [template.subPath ?? ""])
+        let relative = ([String(template.mountPath.dropFirst(mountPath.count))] + [template.subPath ?? ""])
             .flatMap { $0.split(separator: "/") }.joined(separator: "/")
+        return .success(
+            SharedMountPoint(index: index, path: mountPath, volume: mounts[index]["name"]?.stringValue ?? "", relative: relative))
+    }
 
-        // The DaemonSet's other volumes: Fluid's trims first, then each under a name the pod does not use.
-        var dropped: [String] = []
+    /// The DaemonSet's other volumes, added to the pod: Fluid's trims first, then each under a name
+    /// the pod does not use.
+    mutating func addDaemonSetVolumes(_ source: [JSONValue], except mountPoint: String, options: FuseSidecarOptions) -> SidecarVolumes {
+        var out = SidecarVolumes()
         let trimmed =
             (options.unprivileged ? fluidFuseDeviceVolumePrefixes : [])
             + (options.keepCacheDirectories ? [] : fluidCacheVolumePrefixes)
-        var renamed: [String: String] = [:]
-        var added: [JSONValue] = []
-        for volume in sourceVolumes {
-            guard let name = volume["name"]?.stringValue, name != mountPointVolume else { continue }
+        for volume in source {
+            guard let name = volume["name"]?.stringValue, name != mountPoint else { continue }
             if trimmed.contains(where: name.hasPrefix) {
-                dropped.append(name)
+                out.dropped.append(name)
                 continue
             }
             let fresh = Self.unique(name, taken: &takenVolumeNames)
-            renamed[name] = fresh
+            out.renamed[name] = fresh
             var v = volume
             v["name"] = .string(fresh)
-            added.append(v)
+            out.added.append(v)
         }
-        let datasetVolume = d.volumes[0]
-        mounts = mounts.enumerated().compactMap { i, m in
+        volumes += out.added
+        return out
+    }
+
+    /// The sidecar's mounts in the pod: the mount point on the dataset volume (`Bidirectional`;
+    /// none unprivileged, as Fluid drops it), the others on their renamed volumes.
+    static func sidecarMounts(
+        _ container: JSONObject, share: SharedMountPoint, renamed: [String: String], datasetVolume: String, options: FuseSidecarOptions
+    ) -> [JSONValue] {
+        (container["volumeMounts"]?.arrayValue ?? []).enumerated().compactMap { i, m in
             guard let name = m["name"]?.stringValue else { return nil }
             var m = m
-            if i == mountPoint {
+            if i == share.index {
                 if options.unprivileged { return nil }  // no propagation without privilege: Fluid drops the mount
                 m["name"] = .string(datasetVolume)
                 m["mountPropagation"] = "Bidirectional"
@@ -128,11 +171,12 @@ extension PodDraft {
             m["name"] = .string(fresh)
             return m
         }
-        container["volumeMounts"] = .array(mounts)
-        volumes += added
+    }
 
-        // Ports: no host ports (the DaemonSet runs on the host network; the pod does not), and no
-        // metrics ports, as Fluid's webhook leaves them out.
+    /// Ports without host ports (the DaemonSet runs on the host network; the pod does not) and
+    /// without metrics ports, as Fluid's webhook leaves them out; the security context; the FUSE
+    /// device from a device plugin for an unprivileged sidecar.
+    static func adaptForThePod(_ container: inout JSONObject, options: FuseSidecarOptions, config: MutationConfig) {
         if let ports = container["ports"]?.arrayValue {
             let kept = ports.filter { !($0["name"]?.stringValue ?? "").hasSuffix("-metrics") }.map { p -> JSONValue in
                 var p = p
@@ -144,8 +188,8 @@ extension PodDraft {
         }
         container["securityContext"] =
             options.unprivileged
-            ? Self.unprivilegedSecurityContext(container["securityContext"])
-            : Self.privilegedSecurityContext(container["securityContext"])
+            ? unprivilegedSecurityContext(container["securityContext"])
+            : privilegedSecurityContext(container["securityContext"])
         if options.unprivileged, !config.fuseDeviceResource.isEmpty {
             var resources = container["resources"]?.objectValue ?? [:]
             for key in ["limits", "requests"] {
@@ -155,9 +199,16 @@ extension PodDraft {
             }
             container["resources"] = .object(resources)
         }
+    }
 
-        // The dataset volume: pod-shared emptyDir (privileged), or Fluid's hostPath of the mount
-        // point for an unprivileged sidecar, whose platform makes the mount appear there.
+    /// The dataset volume: a pod-shared emptyDir (privileged), or Fluid's hostPath of the mount
+    /// point for an unprivileged sidecar, whose platform makes the mount appear there; the app
+    /// mounts of it read with `HostToContainer`, at the dataset's place. Returns that hostPath and
+    /// how many app mounts there are.
+    mutating func wireDatasetVolume(
+        _ datasetVolume: String, of d: ResolvedDataset, template: FuseTemplate, share: SharedMountPoint, options: FuseSidecarOptions,
+        warnings: inout [String]
+    ) -> (hostPath: String, appMounts: Int) {
         let hostPath = ([template.mountPath] + (template.subPath.map { [$0] } ?? [])).joined(separator: "/")
         if options.unprivileged {
             replaceVolume(named: datasetVolume, with: ("hostPath", ["path": .string(hostPath)]))
@@ -171,7 +222,7 @@ extension PodDraft {
             )
         }
         // App mounts first, before the sidecar (whose mount is Bidirectional) joins the pod.
-        let appRelative = options.unprivileged ? "" : relative
+        let appRelative = options.unprivileged ? "" : share.relative
         let n = rewriteMounts(of: datasetVolume, includeInit: true) { m in
             m["mountPropagation"] = "HostToContainer"
             guard !appRelative.isEmpty else { return }
@@ -182,7 +233,14 @@ extension PodDraft {
                 m["subPath"] = .string(sub.isEmpty ? appRelative : appRelative + "/" + sub)
             }
         }
+        return (hostPath, n)
+    }
 
+    /// Names the sidecar and puts it first: a native sidecar (init container with `restartPolicy:
+    /// Always` and a startup probe on the mount) or the first container (with a post-start check).
+    mutating func placeSidecar(
+        _ container: inout JSONObject, for d: ResolvedDataset, template: FuseTemplate, config: MutationConfig, options: FuseSidecarOptions
+    ) -> PlacedSidecar {
         let name = Self.unique("locus-fuse-\(d.ref.name)", taken: &takenContainerNames)
         container["name"] = .string(name)
         let check = "grep -q \(Self.shellQuote(" \(template.mountPath) fuse")) /proc/mounts"
@@ -209,17 +267,25 @@ extension PodDraft {
             containers.insert(.object(container), at: 0)
         }
         let wiring: Wiring = options.unprivileged ? .fuseUnprivilegedSidecar : (native ? .fuseNativeSidecar : .fuseSidecar)
-        guard explain else { return .success((wiring, [])) }
+        return PlacedSidecar(
+            name: name, image: container["image"]?.stringValue ?? "no image", native: native, checkWhy: checkWhy, wiring: wiring)
+    }
+
+    /// Why the pod looks as it does now, for `locus mutate`.
+    static func sidecarExplanations(
+        _ d: ResolvedDataset, sidecar: SidecarSource, placed: PlacedSidecar, share: SharedMountPoint, volumes: SidecarVolumes,
+        datasetVolume: String, hostPath: String, appMounts n: Int, config: MutationConfig, options: FuseSidecarOptions
+    ) -> [Explanation] {
         let placement =
-            native
+            placed.native
             ? "a native sidecar (init container with restartPolicy Always, so Jobs complete)"
             : "the first container (cluster without native sidecars)"
         var out = [
             Explanation(
-                dataset: d.ref.description, rule: wiring.rawValue,
+                dataset: d.ref.description, rule: placed.wiring.rawValue,
                 text:
-                    "added \(d.kind.rawValue) FUSE container \(name) (\(container["image"]?.stringValue ?? "no image")), \(origin), as "
-                    + "\(placement)\(checkWhy)"
+                    "added \(d.kind.rawValue) FUSE container \(placed.name) (\(placed.image)), \(sidecar.origin), as "
+                    + "\(placement)\(placed.checkWhy)"
             )
         ]
         if options.unprivileged {
@@ -235,22 +301,22 @@ extension PodDraft {
                 Explanation(
                     dataset: d.ref.description, rule: "fuse-volume",
                     text:
-                        "replaced PVC volume \(datasetVolume) with an emptyDir the sidecar mounts at \(mountPointPath) (Bidirectional, "
+                        "replaced PVC volume \(datasetVolume) with an emptyDir the sidecar mounts at \(share.path) (Bidirectional, "
                         + "so a privileged container) in place of the node's mount point; its \(n) app mount(s) get mountPropagation "
-                        + "HostToContainer\(relative.isEmpty ? "" : " and subPath \(relative), where FUSE mounts the dataset")"
+                        + "HostToContainer\(share.relative.isEmpty ? "" : " and subPath \(share.relative), where FUSE mounts the dataset")"
                 ))
         }
-        if !added.isEmpty || !dropped.isEmpty {
-            let moved = renamed.sorted { $0.key < $1.key }.map { $0.key == $0.value ? $0.key : "\($0.key) as \($0.value)" }
+        if !volumes.added.isEmpty || !volumes.dropped.isEmpty {
+            let moved = volumes.renamed.sorted { $0.key < $1.key }.map { $0.key == $0.value ? $0.key : "\($0.key) as \($0.value)" }
             out.append(
                 Explanation(
                     dataset: d.ref.description, rule: "fuse-volumes",
                     text:
                         "added the volumes the FUSE container mounts: "
-                        + "\(moved.isEmpty ? "none" : moved.joined(separator: ", "))\(dropped.isEmpty ? "" : "; left out \(dropped.joined(separator: ", ")) as Fluid does (label \(Keys.fluidCacheDirInject)=true keeps cache directories)")"
+                        + "\(moved.isEmpty ? "none" : moved.joined(separator: ", "))\(volumes.dropped.isEmpty ? "" : "; left out \(volumes.dropped.joined(separator: ", ")) as Fluid does (label \(Keys.fluidCacheDirInject)=true keeps cache directories)")"
                 ))
         }
-        return .success((wiring, out))
+        return out
     }
 
     /// Whether `path` is `ancestor` or lies below it (whole components).
@@ -312,6 +378,44 @@ extension PodDraft {
         }
         return .object(context)
     }
+}
+
+/// The container a FUSE sidecar is copied from, the volumes it mounts, and where they come from.
+struct SidecarSource {
+    var container: JSONObject
+    var volumes: [JSONValue]
+    /// Where the container comes from, for the explanation.
+    var origin: String
+    /// Where its security context comes from, for a problem with it.
+    var contextSource: String
+}
+
+/// The sidecar's mount of the node's mount point, which the pod shares with its app containers.
+struct SharedMountPoint {
+    /// Its place among the container's mounts.
+    var index: Int
+    var path: String
+    var volume: String
+    /// Where the app containers find the dataset inside it.
+    var relative: String
+}
+
+/// The DaemonSet's volumes as the pod got them.
+struct SidecarVolumes {
+    var renamed: [String: String] = [:]
+    var added: [JSONValue] = []
+    /// Left out as Fluid's webhook leaves them out.
+    var dropped: [String] = []
+}
+
+/// The sidecar as placed in the pod.
+struct PlacedSidecar {
+    var name: String
+    var image: String
+    var native: Bool
+    /// How the app containers wait for the mount, for the explanation.
+    var checkWhy: String
+    var wiring: Wiring
 }
 
 /// Why a FUSE sidecar cannot be made for a dataset.
