@@ -9,115 +9,55 @@ extension PodDraft {
     /// (`fluid.io/dataset.<name>.sched: required`). Pods without datasets are steered away from
     /// cache nodes. A locality level whose label key the pod already constrains is left to the pod.
     mutating func addSchedulingHints(datasets: [ResolvedDataset], podLabels: [String: String], config: MutationConfig) -> [Explanation] {
-        var out: [Explanation] = []
-        var affinity = spec["affinity"]?.objectValue ?? [:]
-        var nodeAffinity = affinity["nodeAffinity"]?.objectValue ?? [:]
-        var preferred = nodeAffinity["preferredDuringSchedulingIgnoredDuringExecution"]?.arrayValue ?? []
-        var required = nodeAffinity["requiredDuringSchedulingIgnoredDuringExecution"]?.objectValue
+        var affinity = NodeAffinityDraft(spec["affinity"]?["nodeAffinity"]?.objectValue ?? [:], explain: explain)
         let ownKeys = Self.constrainedKeys(spec: spec)
-        var changed = false
-
-        func prefer(_ expr: JSONValue, weight: Int64) -> Bool {
-            let term: JSONValue = ["weight": .integer(weight), "preference": ["matchExpressions": [expr]]]
-            guard !preferred.contains(term) else { return false }
-            preferred.append(term)
-            return true
-        }
-        func require(_ expr: JSONValue) -> Bool {
-            var r = required ?? [:]
-            var terms = r["nodeSelectorTerms"]?.arrayValue ?? []
-            if terms.isEmpty { terms = [[:]] }
-            var added = false
-            for i in terms.indices {
-                var exprs = terms[i]["matchExpressions"]?.arrayValue ?? []
-                if !exprs.contains(expr) {
-                    exprs.append(expr)
-                    terms[i]["matchExpressions"] = .array(exprs)
-                    added = true
-                }
-            }
-            r["nodeSelectorTerms"] = .array(terms)
-            required = r
-            return added
-        }
-        func explainOnce(_ e: Explanation) { if explain { out.append(e) } }
-
         let tiers = config.tieredLocality
         for d in datasets {
-            let uid = d.dataset.metadata.uid
-            let cacheKey = Keys.fluidCacheNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: uid)
             let isIPC: Bool
             if case .sharedMemory = d.access { isIPC = true } else { isIPC = false }
-            let asked = podLabels[Keys.fluidSchedulingLabel(dataset: d.ref.name)] == "required"
-            /// The label expressions a locality level stands for.
-            func expressions(_ level: String) -> [JSONValue] {
-                switch level {
-                case "fluid.io/node": [["key": .string(cacheKey), "operator": "In", "values": ["true"]]]
-                case "fluid.io/fuse":
-                    [
-                        [
-                            "key": .string(Keys.fluidFuseNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: uid)),
-                            "operator": "In", "values": ["true"],
-                        ]
-                    ]
-                default: Self.cacheAffinityExpressions(d.runtime, key: level)
-                }
-            }
-            if isIPC || asked {
+            if isIPC || podLabels[Keys.fluidSchedulingLabel(dataset: d.ref.name)] == "required" {
                 // Shared memory needs the engine on the node: its cache nodes, whatever the configuration.
                 let levels = isIPC && !tiers.required.contains("fluid.io/node") ? ["fluid.io/node"] + tiers.required : tiers.required
                 for level in levels where !ownKeys.contains(level) || level.hasPrefix("fluid.io/") {
-                    for expr in expressions(level) where require(expr) {
-                        changed = true
-                        let key = expr["key"]?.stringValue ?? level
-                        explainOnce(
-                            Explanation(
-                                dataset: d.ref.description, rule: "affinity-required",
-                                text: isIPC && level == "fluid.io/node"
-                                    ? "required node affinity \(key)=true: \(d.ref) is read over a shared-memory socket, which exists "
-                                        + "only on nodes running its engine"
-                                    : "required node affinity on \(key) (\(level); pod label "
-                                        + "\(Keys.fluidSchedulingLabel(dataset: d.ref.name))=required)"
-                            ))
-                    }
+                    affinity.require(Self.localityExpressions(d, level: level), of: d, level: level, sharedMemory: isIPC)
                 }
             } else {
                 for (level, weight) in tiers.preferred where !ownKeys.contains(level) || level.hasPrefix("fluid.io/") {
-                    for expr in expressions(level) where prefer(expr, weight: weight) {
-                        changed = true
-                        let key = expr["key"]?.stringValue ?? level
-                        explainOnce(
-                            Explanation(
-                                dataset: d.ref.description, rule: "affinity-preferred",
-                                text: level == "fluid.io/node"
-                                    ? "preferred node affinity (weight \(weight)) towards nodes Fluid labels \(key)=true, where "
-                                        + "\(d.ref)'s cache lives"
-                                    : "preferred node affinity (weight \(weight)) towards \(key) \(Self.describe(expr)), where "
-                                        + "\(d.ref)'s cache workers run (runtime status.cacheAffinity)"
-                            ))
-                    }
+                    affinity.prefer(Self.localityExpressions(d, level: level), of: d, level: level, weight: weight)
                 }
             }
         }
-        if datasets.isEmpty, config.avoidCacheNodes {
-            let expr: JSONValue = ["key": .string(Keys.fluidDatasetNum), "operator": "DoesNotExist"]
-            if prefer(expr, weight: 100) {
-                changed = true
-                explainOnce(
-                    Explanation(
-                        dataset: nil, rule: "affinity-avoid-cache-nodes",
-                        text:
-                            "the pod uses no dataset: preferred node affinity (weight 100) towards nodes without "
-                            + "\(Keys.fluidDatasetNum), keeping cache nodes for pods that read their data"
-                    ))
-            }
+        if datasets.isEmpty, config.avoidCacheNodes { affinity.avoidCacheNodes() }
+        guard affinity.changed else { return [] }
+        var outer = spec["affinity"]?.objectValue ?? [:]
+        outer["nodeAffinity"] = .object(affinity.finished)
+        spec["affinity"] = .object(outer)
+        return affinity.explanations
+    }
+
+    /// The label expressions a locality level stands for, for dataset `d`: its cache nodes
+    /// (`fluid.io/node`), its FUSE nodes (`fluid.io/fuse`), or a node label key from the runtime's
+    /// `status.cacheAffinity`.
+    static func localityExpressions(_ d: ResolvedDataset, level: String) -> [JSONValue] {
+        let uid = d.dataset.metadata.uid
+        switch level {
+        case "fluid.io/node":
+            return [
+                [
+                    "key": .string(Keys.fluidCacheNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: uid)), "operator": "In",
+                    "values": ["true"],
+                ]
+            ]
+        case "fluid.io/fuse":
+            return [
+                [
+                    "key": .string(Keys.fluidFuseNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: uid)), "operator": "In",
+                    "values": ["true"],
+                ]
+            ]
+        default:
+            return cacheAffinityExpressions(d.runtime, key: level)
         }
-        guard changed else { return [] }
-        if !preferred.isEmpty { nodeAffinity["preferredDuringSchedulingIgnoredDuringExecution"] = .array(preferred) }
-        if let required { nodeAffinity["requiredDuringSchedulingIgnoredDuringExecution"] = .object(required) }
-        affinity["nodeAffinity"] = .object(nodeAffinity)
-        spec["affinity"] = .object(affinity)
-        return out
     }
 
     /// The expressions on `key` of the required terms of the runtime's `status.cacheAffinity` (a
@@ -156,5 +96,106 @@ extension PodDraft {
     static func describe(_ expr: JSONValue) -> String {
         let values = (expr["values"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",")
         return "\(expr["operator"]?.stringValue ?? "") [\(values)]"
+    }
+}
+
+/// A pod's node affinity as the scheduling hints add to it, with why each term was added.
+struct NodeAffinityDraft {
+    var nodeAffinity: JSONObject
+    var preferred: [JSONValue]
+    var required: JSONObject?
+    var changed = false
+    let explain: Bool
+    var explanations: [Explanation] = []
+
+    init(_ nodeAffinity: JSONObject, explain: Bool) {
+        self.nodeAffinity = nodeAffinity
+        preferred = nodeAffinity["preferredDuringSchedulingIgnoredDuringExecution"]?.arrayValue ?? []
+        required = nodeAffinity["requiredDuringSchedulingIgnoredDuringExecution"]?.objectValue
+        self.explain = explain
+    }
+
+    /// The node affinity with what was added.
+    var finished: JSONObject {
+        var out = nodeAffinity
+        if !preferred.isEmpty { out["preferredDuringSchedulingIgnoredDuringExecution"] = .array(preferred) }
+        if let required { out["requiredDuringSchedulingIgnoredDuringExecution"] = .object(required) }
+        return out
+    }
+
+    /// Adds a preferred term of `expr` unless there is one; whether it was added.
+    mutating func addPreferred(_ expr: JSONValue, weight: Int64) -> Bool {
+        let term: JSONValue = ["weight": .integer(weight), "preference": ["matchExpressions": [expr]]]
+        guard !preferred.contains(term) else { return false }
+        preferred.append(term)
+        changed = true
+        return true
+    }
+
+    /// Adds `expr` to every required term that lacks it; whether it was added anywhere.
+    mutating func addRequired(_ expr: JSONValue) -> Bool {
+        var r = required ?? [:]
+        var terms = r["nodeSelectorTerms"]?.arrayValue ?? []
+        if terms.isEmpty { terms = [[:]] }
+        var added = false
+        for i in terms.indices {
+            var exprs = terms[i]["matchExpressions"]?.arrayValue ?? []
+            if !exprs.contains(expr) {
+                exprs.append(expr)
+                terms[i]["matchExpressions"] = .array(exprs)
+                added = true
+            }
+        }
+        r["nodeSelectorTerms"] = .array(terms)
+        required = r
+        changed = changed || added
+        return added
+    }
+
+    mutating func note(_ e: Explanation) { if explain { explanations.append(e) } }
+
+    /// Requires each of `exprs`, a locality level of `d` (shared memory, or the pod asked).
+    mutating func require(_ exprs: [JSONValue], of d: ResolvedDataset, level: String, sharedMemory: Bool) {
+        for expr in exprs where addRequired(expr) {
+            let key = expr["key"]?.stringValue ?? level
+            note(
+                Explanation(
+                    dataset: d.ref.description, rule: "affinity-required",
+                    text: sharedMemory && level == "fluid.io/node"
+                        ? "required node affinity \(key)=true: \(d.ref) is read over a shared-memory socket, which exists "
+                            + "only on nodes running its engine"
+                        : "required node affinity on \(key) (\(level); pod label "
+                            + "\(Keys.fluidSchedulingLabel(dataset: d.ref.name))=required)"
+                ))
+        }
+    }
+
+    /// Prefers each of `exprs`, a locality level of `d`, with `weight`.
+    mutating func prefer(_ exprs: [JSONValue], of d: ResolvedDataset, level: String, weight: Int64) {
+        for expr in exprs where addPreferred(expr, weight: weight) {
+            let key = expr["key"]?.stringValue ?? level
+            note(
+                Explanation(
+                    dataset: d.ref.description, rule: "affinity-preferred",
+                    text: level == "fluid.io/node"
+                        ? "preferred node affinity (weight \(weight)) towards nodes Fluid labels \(key)=true, where "
+                            + "\(d.ref)'s cache lives"
+                        : "preferred node affinity (weight \(weight)) towards \(key) \(PodDraft.describe(expr)), where "
+                            + "\(d.ref)'s cache workers run (runtime status.cacheAffinity)"
+                ))
+        }
+    }
+
+    /// A pod without datasets prefers nodes without caches (Fluid's `fluid.io/dataset-num`).
+    mutating func avoidCacheNodes() {
+        let expr: JSONValue = ["key": .string(Keys.fluidDatasetNum), "operator": "DoesNotExist"]
+        guard addPreferred(expr, weight: 100) else { return }
+        note(
+            Explanation(
+                dataset: nil, rule: "affinity-avoid-cache-nodes",
+                text:
+                    "the pod uses no dataset: preferred node affinity (weight 100) towards nodes without "
+                    + "\(Keys.fluidDatasetNum), keeping cache nodes for pods that read their data"
+            ))
     }
 }
