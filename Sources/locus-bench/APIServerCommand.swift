@@ -47,7 +47,8 @@ func apiServer(_ args: [String]) async throws {
     for o in objects { server.apply(o.resource.path(), kind: o.resource.kind, o.object) }
     objects = []
     if args.contains("--unanswering-workers") {
-        let pods = UnansweringWorkers.pods(shape, hangingPort: try UnansweringWorkers.hangingListener(), refusedPort: try UnansweringWorkers.refusedPort())
+        let pods = UnansweringWorkers.pods(
+            shape, hangingPort: try UnansweringWorkers.hangingListener(), refusedPort: try UnansweringWorkers.refusedPort())
         for pod in pods { server.apply(Resource.pods.path(), kind: "Pod", pod) }
     }
     server.prepareListItems()

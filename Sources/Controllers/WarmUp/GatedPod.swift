@@ -51,7 +51,9 @@ public struct GatedPod: Sendable {
             ops.append(["op": "remove", "path": .string("/metadata/labels/\(JSONPatch.escape(Keys.warmGated))")])
         }
         if json["metadata"]?["annotations"]?.objectValue != nil {
-            ops.append(["op": "add", "path": .string("/metadata/annotations/\(JSONPatch.escape(Keys.warmOutcome))"), "value": .string(outcome)])
+            ops.append([
+                "op": "add", "path": .string("/metadata/annotations/\(JSONPatch.escape(Keys.warmOutcome))"), "value": .string(outcome),
+            ])
         } else {
             ops.append(["op": "add", "path": "/metadata/annotations", "value": [Keys.warmOutcome: .string(outcome)]])
         }

@@ -1,8 +1,8 @@
 public import Foundation
+import JSON
 public import KubeClient
 public import Locality
 public import Logging
-import JSON
 import Synchronization
 
 /// The warm-up controller: for every pod that waits behind Locus's gate, it starts or reuses one

@@ -62,9 +62,10 @@ public enum WarmUpStep: Sendable, Equatable {
         if let gone = progress.first(where: { $0.1 == .gone }) {
             return .lift(.abandoned, "dataset \(gone.0) is gone")
         }
-        if let failure = progress.compactMap({ p -> String? in if case .failed(let why) = p.1 { return "\(p.0): \(why)" } else { return nil } })
-            .first
-        {
+        if let failure = progress.compactMap({ p -> String? in
+            if case .failed(let why) = p.1 { return "\(p.0): \(why)" } else { return nil }
+        })
+        .first {
             return .lift(.failed, "the warm-up failed, so the pod starts with the cache as it is: \(failure)")
         }
         let done = progress.compactMap { p -> (dataset: DatasetRef, warm: Bool, text: String)? in
@@ -82,7 +83,8 @@ public enum WarmUpStep: Sendable, Equatable {
             let waiting = progress.filter { p in !done.contains { $0.dataset == p.0 } }.map(\.0.description)
             return .lift(
                 .deadline,
-                "the deadline \(WarmWait.timestamp(wait.deadline)) passed with \(waiting.joined(separator: ", ")) not warm: the pod starts cold")
+                "the deadline \(WarmWait.timestamp(wait.deadline)) passed with \(waiting.joined(separator: ", ")) not warm: the pod starts cold"
+            )
         }
         let idle = progress.filter { $0.1 == .idle }.map(\.0)
         return idle.isEmpty ? .wait : .start(idle)

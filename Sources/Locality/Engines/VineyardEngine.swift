@@ -54,7 +54,9 @@ public struct VineyardEngine: EnginePlugin {
                 let words = (container.command ?? []) + (container.args ?? [])
                 for (i, word) in words.enumerated() {
                     let path: String? =
-                        if word == "--socket" || word == "-socket" { i + 1 < words.count ? words[i + 1] : nil } else if word.hasPrefix("--socket=") {
+                        if word == "--socket" || word == "-socket" {
+                            i + 1 < words.count ? words[i + 1] : nil
+                        } else if word.hasPrefix("--socket=") {
                             String(word.dropFirst("--socket=".count))
                         } else { nil }
                     if let path, let file = path.split(separator: "/").last, file.hasSuffix(".sock") { return String(file) }
@@ -70,7 +72,8 @@ public struct VineyardEngine: EnginePlugin {
         if let annotated = runtime.metadata.annotations?[endpointsAnnotation] {
             text = annotated
         } else {
-            let data = try await cache.configMapData(namespace: runtime.metadata.namespace ?? "", name: "\(runtime.metadata.name ?? "")-rpc-conf")
+            let data = try await cache.configMapData(
+                namespace: runtime.metadata.namespace ?? "", name: "\(runtime.metadata.name ?? "")-rpc-conf")
             text = data?["VINEYARD_RPC_ENDPOINT"] ?? ""
         }
         return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

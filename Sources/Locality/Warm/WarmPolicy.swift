@@ -44,7 +44,8 @@ public struct WarmPolicy: Sendable, Equatable {
                 deadline = d
             } else {
                 problems.append(
-                    "annotation \(Keys.warmDeadline): \"\(text)\" is not a duration (90s, 10m, 1h); using \(Self.duration(deadlineSeconds))")
+                    "annotation \(Keys.warmDeadline): \"\(text)\" is not a duration (90s, 10m, 1h); using \(Self.duration(deadlineSeconds))"
+                )
             }
         }
         return (threshold, deadline, problems)

@@ -42,7 +42,8 @@ public struct Warmth: Sendable, CustomStringConvertible {
         switch (needed, threshold, total) {
         case (let n?, .share, let t?): asked = "\(ByteQuantity.format(n)) needed (\(threshold) of \(ByteQuantity.format(t)))"
         case (let n?, _, _): asked = "\(ByteQuantity.format(n)) needed"
-        case (nil, _, _): asked = "\(threshold) needed of a size Fluid has not reported (status.ufsTotal), so only a finished warm-up counts"
+        case (nil, _, _):
+            asked = "\(threshold) needed of a size Fluid has not reported (status.ufsTotal), so only a finished warm-up counts"
         }
         return "\(dataset): \(held), \(asked)"
     }

@@ -78,7 +78,8 @@ extension PodDraft {
             return .failure(SidecarProblem(why))
         case .daemonSet(let ns, let name, let c, let v):
             source = SidecarSource(
-                container: c, volumes: v, origin: "copied from the first container of FUSE DaemonSet \(ns)/\(name), as Fluid's webhook does",
+                container: c, volumes: v,
+                origin: "copied from the first container of FUSE DaemonSet \(ns)/\(name), as Fluid's webhook does",
                 contextSource: "its FUSE DaemonSet \(ns)/\(name)'s container")
             if ns != podNamespace, let refs = namespacedReferences(container: c, volumes: v) {
                 return .failure(

@@ -148,7 +148,8 @@ extension LocusServer {
 
     /// The pod's name where the Deployment passes it (`POD_NAME`), else host and process.
     static var identity: String {
-        ProcessInfo.processInfo.environment["POD_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        ProcessInfo.processInfo.environment["POD_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
     }
 
     /// Leader election and the warm-up controller: every replica runs both, the leader alone acts.

@@ -15,7 +15,10 @@ struct LeaderElectionTests {
 
     @Test func aCandidateCreatesTakesOverExpiredLeasesAndRenews() throws {
         var a = LeaseCandidate(identity: "a", timings: Self.timings)
-        guard case .create(let created) = a.next(current: nil, now: Self.t0) else { Issue.record("no create"); return }
+        guard case .create(let created) = a.next(current: nil, now: Self.t0) else {
+            Issue.record("no create")
+            return
+        }
         #expect(created.holderIdentity == "a" && created.leaseDurationSeconds == 15 && created.leaseTransitions == 0)
         a.wrote(created, at: Self.t0)
         #expect(a.isLeader(at: Self.t0.addingTimeInterval(9)))

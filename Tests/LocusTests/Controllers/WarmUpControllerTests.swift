@@ -71,7 +71,8 @@ final class WarmUpHarness: Sendable {
     /// Admits `name` as the webhook does (warm-up on) and creates it through the API.
     @discardableResult
     func create(_ name: String, claims: [String], annotations: [String: String] = [:], gates: [String] = []) async throws -> JSONValue {
-        var pod = makePod(name: name, labels: ["locus.dev/inject": "true", "locus.dev/warm": "true"], annotations: annotations, claims: claims)
+        var pod = makePod(
+            name: name, labels: ["locus.dev/inject": "true", "locus.dev/warm": "true"], annotations: annotations, claims: claims)
         if !gates.isEmpty { pod["spec"]?["schedulingGates"] = .array(gates.map { ["name": .string($0)] }) }
         var policy = AdmissionPolicy()
         policy.warm.enabled = true
@@ -130,7 +131,9 @@ final class WarmUpHarness: Sendable {
         api.apply(
             Resource.dataLoads.path(), kind: "DataLoad",
             [
-                "metadata": ["name": .string("\(dataset)-by-hand"), "namespace": "ml", "creationTimestamp": .string(WarmWait.timestamp(Date()))],
+                "metadata": [
+                    "name": .string("\(dataset)-by-hand"), "namespace": "ml", "creationTimestamp": .string(WarmWait.timestamp(Date())),
+                ],
                 "spec": ["dataset": ["name": .string(dataset), "namespace": "ml"]],
                 "status": ["phase": "Executing"],
             ])
@@ -189,7 +192,9 @@ struct WarmUpControllerTests {
         h.finish(try #require(try await h.dataLoads("imagenet").first), phase: "Failed", message: "the loader job failed: OOMKilled")
         #expect(await h.lifted("failing"))
         let failed = await h.event("failing", "WarmUpFailed")
-        #expect(failed?.type == "Warning" && failed?.message.contains("the loader job failed: OOMKilled") == true, "\(failed?.message ?? "none")")
+        #expect(
+            failed?.type == "Warning" && failed?.message.contains("the loader job failed: OOMKilled") == true,
+            "\(failed?.message ?? "none")")
 
         // Deadline: the warm-up never ends.
         try await h.create("late", claims: ["llama-weights"], annotations: ["locus.dev/warm-deadline": "2s"])
@@ -203,7 +208,12 @@ struct WarmUpControllerTests {
         #expect(try await h.gates("warming") == ["locus.dev/dataset-warm"])
         h.index.replace(
             source: .juicefs,
-            with: ["node-b": [DatasetRef(namespace: "ml", name: "llama-weights"): Observation(bytes: TierBytes(ssd: 26 << 30), confirmedAt: Date(), source: .juicefs)]])
+            with: [
+                "node-b": [
+                    DatasetRef(namespace: "ml", name: "llama-weights"): Observation(
+                        bytes: TierBytes(ssd: 26 << 30), confirmedAt: Date(), source: .juicefs)
+                ]
+            ])
         #expect(await h.lifted("warming"))
         let outcome = try await h.pod("warming")["metadata"]?["annotations"]?["locus.dev/warm-outcome"]?.stringValue ?? ""
         #expect(outcome.hasPrefix("warm after") && outcome.contains("on node-b, the node the extender picks"), "\(outcome)")
@@ -218,7 +228,12 @@ struct WarmUpControllerTests {
         #expect(try await h.gates("quota") == ["example.com/quota", "locus.dev/dataset-warm"])
         h.index.replace(
             source: .alluxio,
-            with: ["node-a": [DatasetRef(namespace: "ml", name: "imagenet"): Observation(bytes: TierBytes(ssd: 140 << 30), confirmedAt: Date(), source: .alluxio)]])
+            with: [
+                "node-a": [
+                    DatasetRef(namespace: "ml", name: "imagenet"): Observation(
+                        bytes: TierBytes(ssd: 140 << 30), confirmedAt: Date(), source: .alluxio)
+                ]
+            ])
         #expect(await h.lifted("quota"))
         #expect(try await h.gates("quota") == ["example.com/quota"], "only Locus's gate is removed")
 
@@ -284,7 +299,8 @@ struct WarmUpControllerTests {
             body: Data(#"[{"op":"replace","path":"/spec/schedulingGates","value":[{"name":"locus.dev/dataset-warm"}]}]"#.utf8),
             patchType: .json)
         do {
-            _ = try await h.client.patch(ObjectHeader.self, .pods, namespace: "ml", name: "raced", body: try lift.encoded(), patchType: .json)
+            _ = try await h.client.patch(
+                ObjectHeader.self, .pods, namespace: "ml", name: "raced", body: try lift.encoded(), patchType: .json)
             Issue.record("a lift over changed gates applied")
         } catch let error as KubeAPIError {
             // Refused by the patch's own test, before any validation of what it would write.

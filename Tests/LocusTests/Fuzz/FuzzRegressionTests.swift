@@ -9,8 +9,8 @@ import JSON
 import KubeTestServer
 import Mutators
 import SchedulerExtender
-import WebhookServer
 import Testing
+import WebhookServer
 
 @Suite("Fuzz regressions: saved inputs replayed through the fuzzers' checks")
 struct FuzzRegressionTests {

@@ -209,7 +209,8 @@ struct KubeAPIClientTests {
             do {
                 _ = try await client.patch(
                     RawPod.self, .pods, namespace: "ml", name: "p",
-                    body: Data(#"[{"op":"test","path":"/metadata/labels/app","value":"trainer"},{"op":"remove","path":"/metadata/labels"}]"#.utf8),
+                    body: Data(
+                        #"[{"op":"test","path":"/metadata/labels/app","value":"trainer"},{"op":"remove","path":"/metadata/labels"}]"#.utf8),
                     patchType: .json)
                 Issue.record("a failed test applied")
             } catch let error as KubeAPIError {

@@ -63,7 +63,10 @@ struct MetadataOnlyCacheTests {
         #expect(gets() == 1, "kept while unchanged")
         api.apply(
             configMaps, kind: "ConfigMap",
-            ["metadata": ["name": "features-rpc-conf", "namespace": "ml"], "data": ["VINEYARD_RPC_ENDPOINT": "10.0.0.7:9600,10.0.0.8:9600"]])
+            [
+                "metadata": ["name": "features-rpc-conf", "namespace": "ml"],
+                "data": ["VINEYARD_RPC_ENDPOINT": "10.0.0.7:9600,10.0.0.8:9600"],
+            ])
         #expect(
             await eventually(timeout: .seconds(5)) {
                 (try? await VineyardEngine.endpoints(runtime: features, cache: cache)) == ["10.0.0.7:9600", "10.0.0.8:9600"]
@@ -73,9 +76,13 @@ struct MetadataOnlyCacheTests {
         // A ConfigMap that appears after start is seen; one that is deleted is gone.
         api.apply(
             configMaps, kind: "ConfigMap", ["metadata": ["name": "late-env", "namespace": "ml"], "data": ["LATE": "yes"]])
-        #expect(await eventually(timeout: .seconds(5)) { (try? await cache.configMapData(namespace: "ml", name: "late-env")) == ["LATE": "yes"] })
+        #expect(
+            await eventually(timeout: .seconds(5)) {
+                (try? await cache.configMapData(namespace: "ml", name: "late-env")) == ["LATE": "yes"]
+            })
         _ = api.delete(configMaps, kind: "ConfigMap", namespace: "ml", name: "late-env")
-        #expect(await eventually(timeout: .seconds(5)) { (try? await cache.configMapData(namespace: "ml", name: "late-env")) == .some(nil) })
+        #expect(
+            await eventually(timeout: .seconds(5)) { (try? await cache.configMapData(namespace: "ml", name: "late-env")) == .some(nil) })
         #expect(!api.requests.contains { $0.path.hasSuffix("/grafana-dashboard") }, "nothing reads the dashboard")
         run.cancel()
         await kube.shutdown()
@@ -89,7 +96,9 @@ struct MetadataOnlyCacheTests {
             var container: JSONObject = ["name": "vineyard-worker", "command": .array(words.map { .string($0) })]
             if let args { container["args"] = .array(args.map { .string($0) }) }
             let json: JSONValue = [
-                "metadata": ["name": "features-worker-0", "namespace": "ml", "labels": ["role": "vineyard-worker", "release": "features"]],
+                "metadata": [
+                    "name": "features-worker-0", "namespace": "ml", "labels": ["role": "vineyard-worker", "release": "features"],
+                ],
                 "spec": ["containers": [.object(container)]],
             ]
             return try JSONDecoder().decode(Pod.self, from: try json.encoded())
@@ -98,7 +107,9 @@ struct MetadataOnlyCacheTests {
         let features = try #require(cache.runtimes.get(namespace: "ml", name: "features"))
         let dataset = try #require(cache.datasets.get(namespace: "ml", name: "features"))
         func socketFile() throws -> String? {
-            guard case .sharedMemory(let endpoint) = try VineyardEngine().access(dataset: dataset, runtime: features, volume: nil, catalog: cache)
+            guard
+                case .sharedMemory(let endpoint) = try VineyardEngine().access(
+                    dataset: dataset, runtime: features, volume: nil, catalog: cache)
             else { return nil }
             return endpoint.socketFile
         }

@@ -99,7 +99,8 @@ struct WarmGateTests {
     @Test func severalDatasetsWaitOnlyForTheColdOnes() throws {
         let gib: Int64 = 1 << 30
         let r = try Self.decide(
-            Self.warmPod(["imagenet", "llama-weights"]), view: Self.view([Self.llama: ("node-b", 26 * gib), Self.imagenet: ("node-a", gib)]))
+            Self.warmPod(["imagenet", "llama-weights"]),
+            view: Self.view([Self.llama: ("node-b", 26 * gib), Self.imagenet: ("node-a", gib)]))
         #expect(Self.gates(r) == ["locus.dev/dataset-warm"])
         #expect(r.warmWait?.datasets == [Self.imagenet])
         // Both warm: no gate.
@@ -172,7 +173,9 @@ struct WarmGateTests {
             return try JSONValue.parse(bytes: bytes)
         }
         func gated(_ review: JSONValue) -> Bool {
-            let patch = review["response"]?["patch"]?.stringValue.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
+            let patch = review["response"]?["patch"]?.stringValue.flatMap { Data(base64Encoded: $0) }.map {
+                String(decoding: $0, as: UTF8.self)
+            }
             return patch?.contains("locus.dev/dataset-warm") ?? false
         }
         #expect(gated(try answer(uid: "a1b2c3d4-0000-0000-0000-000000000001")))

@@ -302,7 +302,8 @@ struct ExtenderTests {
     @Test func theIndexedFilterAgreesWithTheOneReadingEveryNode() throws {
         let cache = try exampleCache()
         cache.nodes.upsert(Node(metadata: ObjectMeta(name: "held", labels: ["fluid_exclusive": "other_weights"])))
-        cache.nodes.upsert(Node(metadata: ObjectMeta(name: "mine", labels: ["fluid_exclusive": "ml_features", "fluid.io/s-ml-features": "true"])))
+        cache.nodes.upsert(
+            Node(metadata: ObjectMeta(name: "mine", labels: ["fluid_exclusive": "ml_features", "fluid.io/s-ml-features": "true"])))
         let nodes = cache.nodes.keys.sorted() + ["unknown"]
         let labels = NodeView.labels(cache)
         let index = try #require(NodeView.index(cache))
@@ -313,7 +314,12 @@ struct ExtenderTests {
         ] {
             let plan = PodPlan.of(pod: pod, cache: cache)
             let read = Extender.filter(plan, nodes: nodes, labels: labels)
-            let indexed = Extender.filter(plan, nodes: nodes, labels: { _ in Issue.record("a label was read"); return nil }, index: index)
+            let indexed = Extender.filter(
+                plan, nodes: nodes,
+                labels: { _ in
+                    Issue.record("a label was read")
+                    return nil
+                }, index: index)
             #expect(indexed.passed == read.passed && indexed.unresolvable == read.unresolvable, "\(plan.datasets.map { $0.ref })")
             failing += read.unresolvable.count
         }

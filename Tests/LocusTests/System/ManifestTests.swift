@@ -72,7 +72,8 @@ struct ManifestTests {
         let dir = "components/warm-up"
         let component = try #require(try Self.documents("\(dir)/kustomization.yaml").first)
         #expect(component["kind"] == "Component" && component["apiVersion"] == "kustomize.config.k8s.io/v1alpha1")
-        let named = (component["resources"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let named =
+            (component["resources"]?.arrayValue ?? []).compactMap(\.stringValue)
             + (component["patches"]?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }
         let files = try FileManager.default.contentsOfDirectory(atPath: "\(Self.dir)/\(dir)").filter { $0 != "kustomization.yaml" }
         #expect(Set(named) == Set(files))

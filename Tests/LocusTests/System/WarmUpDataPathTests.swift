@@ -98,7 +98,8 @@ struct WarmUpDataPathTests {
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         let metricsPort = freePort()
         let mount = try startBackground(
-            juicefs, ["mount", "--metrics", "127.0.0.1:\(metricsPort)", "--cache-dir", volume.dir.file("cache-a"), volume.metaURL, mountPoint],
+            juicefs,
+            ["mount", "--metrics", "127.0.0.1:\(metricsPort)", "--cache-dir", volume.dir.file("cache-a"), volume.metaURL, mountPoint],
             log: volume.dir.file("mount.log"))
         defer {
             _ = try? runProcess(juicefs, ["umount", mountPoint])
@@ -139,7 +140,9 @@ struct WarmUpDataPathTests {
         let standIn = FluidDataLoadStandIn(api: api, client: kube, juicefs: juicefs, mountPoint: mountPoint)
         let standInRun = Task { await standIn.run() }
         func get(_ path: String) async throws -> String {
-            String(buffer: try await http.execute(HTTPClientRequest(url: "\(locus.url)\(path)"), timeout: .seconds(5)).body.collect(upTo: 4 << 20))
+            String(
+                buffer: try await http.execute(HTTPClientRequest(url: "\(locus.url)\(path)"), timeout: .seconds(5)).body.collect(
+                    upTo: 4 << 20))
         }
         #expect(await eventually(timeout: .seconds(15)) { (try? await get("/readyz"))?.hasPrefix("ready") == true })
 
@@ -175,7 +178,8 @@ struct WarmUpDataPathTests {
         #expect(await gateLifted("failing", within: 60))
         let failedOutcome = try await outcome("failing")
         #expect(failedOutcome.hasPrefix("failed after") && failedOutcome.contains("juicefs warmup"), "\(failedOutcome)")
-        #expect(await eventually { (try? await events("failing"))?.contains { $0.reason == "WarmUpFailed" && $0.type == "Warning" } == true })
+        #expect(
+            await eventually { (try? await events("failing"))?.contains { $0.reason == "WarmUpFailed" && $0.type == "Warning" } == true })
 
         // 2. Nothing warms it in time: lifted at the deadline, starting cold. Its DataLoad stays
         // pending (the stand-in is paused), for the next pod to reuse.
@@ -207,14 +211,16 @@ struct WarmUpDataPathTests {
         let cached = live.cache.workerPods.count == 1
         #expect(cached)
         let warmed = await eventually(timeout: .seconds(10)) {
-            (locus.server.locality.index.snapshot().observation(node: "node-a", dataset: DatasetRef(namespace: "ml", name: "llama-weights"))?
+            (locus.server.locality.index.snapshot().observation(
+                node: "node-a", dataset: DatasetRef(namespace: "ml", name: "llama-weights"))?
                 .bytes.total ?? 0) >= Int64(Self.size) * 9 / 10
         }
         let seen = locus.server.locality.index.snapshot().holders(of: DatasetRef(namespace: "ml", name: "llama-weights"))
         let metricsText = (try? String(contentsOf: URL(string: "http://127.0.0.1:\(metricsPort)/metrics")!, encoding: .utf8)) ?? ""
         #expect(
             warmed,
-            "node-a's worker reports the warmed bytes: \(seen); \(metricsText.split(separator: "\n").filter { $0.contains("blockcache_bytes") })")
+            "node-a's worker reports the warmed bytes: \(seen); \(metricsText.split(separator: "\n").filter { $0.contains("blockcache_bytes") })"
+        )
         var args: JSONValue = ["Pod": cold.pod, "NodeNames": ["node-a", "node-b", "node-c"]]
         args["Pod"]?["spec"]?["schedulingGates"] = nil
         var req = HTTPClientRequest(url: "\(locus.url)/prioritize")
@@ -224,7 +230,9 @@ struct WarmUpDataPathTests {
         let scores = try JSONValue.parse(
             bytes: Array(buffer: try await http.execute(req, timeout: .seconds(5)).body.collect(upTo: 1 << 20)))
         let byNode = Dictionary(
-            uniqueKeysWithValues: (scores.arrayValue ?? []).compactMap { e in e["Host"]?.stringValue.map { ($0, Int(e["Score"]?.int64Value ?? -1)) } })
+            uniqueKeysWithValues: (scores.arrayValue ?? []).compactMap { e in
+                e["Host"]?.stringValue.map { ($0, Int(e["Score"]?.int64Value ?? -1)) }
+            })
         #expect(byNode["node-a"] == 10 && (byNode["node-b"] ?? 10) < 10, "\(byNode)")
 
         // 4. The same pod now that the cache is warm: not gated, schedulable once admitted.

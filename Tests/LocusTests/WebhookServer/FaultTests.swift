@@ -373,7 +373,8 @@ struct FaultTests {
         #expect(ready.contains("HTTP 403 Forbidden") && ready.contains(#"cannot list resource "daemonsets""#), "\(ready)")
         let (_, metrics) = try await get("/metrics")
         let failures = metrics.split(separator: "\n").first {
-            $0.hasPrefix("locus_informer_failures_count{") && $0.contains(#"resource="daemonsets.apps""#) && $0.contains(#"kind="HTTP 403""#)
+            $0.hasPrefix("locus_informer_failures_count{") && $0.contains(#"resource="daemonsets.apps""#)
+                && $0.contains(#"kind="HTTP 403""#)
         }
         #expect((failures?.split(separator: " ").last.flatMap { Double($0) } ?? 0) >= 5, "\(failures ?? "no failure count")")
 
