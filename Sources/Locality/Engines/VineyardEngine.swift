@@ -90,10 +90,41 @@ public struct VineyardEngine: EnginePlugin {
         guard !endpoints.isEmpty else { return nil }
         let pattern = dataset.metadata.annotations?[Self.namesAnnotation] ?? runtime.metadata.annotations?[Self.namesAnnotation] ?? "*"
         var report = EngineReport(source: .vineyard)
-        let timeout = probe.timeout
-        // One session per endpoint, all at once: each reports its own shared memory, and the first
-        // also where the dataset's objects are (the metadata is shared by all instances).
-        let answers = await withTaskGroup(of: (Int, Result<EndpointAnswer, any Error>).self) { group in
+        let answers = await Self.ask(endpoints, pattern: pattern, timeout: probe.timeout)
+        var placement: Placement?
+        for (endpoint, answer) in zip(endpoints, answers).sorted(by: { $0.0 < $1.0 }) {
+            switch answer {
+            case .failure(let e)?: report.problems.append("vineyardd \(endpoint): \(e)")
+            case .success(let a)?:
+                switch a.placement {
+                case .success(let p)?: placement = p
+                case .failure(let e)?: report.problems.append("vineyardd \(endpoint): \(e)")
+                case nil: break
+                }
+            case nil: break
+            }
+        }
+        // The first endpoint could not say: ask the others that answered, in order, until one does.
+        for (i, endpoint) in endpoints.enumerated().dropFirst() where placement == nil {
+            guard case .success? = answers[i] else { continue }
+            do {
+                placement = try await VineyardRPC.withSession(endpoint: endpoint, timeout: probe.timeout) {
+                    try await Self.placement(&$0, pattern: pattern)
+                }
+            } catch {
+                report.problems.append("vineyardd \(endpoint): \(error)")
+            }
+        }
+        guard let placement else { return report }
+        Self.record(placement, answers: answers, of: dataset, at: probe.now(), into: &report)
+        return report
+    }
+
+    /// One session per endpoint, all at once: each reports its own shared memory, and the first
+    /// also where the dataset's objects are (the metadata is shared by all instances). In
+    /// `endpoints` order.
+    static func ask(_ endpoints: [String], pattern: String, timeout: Duration) async -> [Result<EndpointAnswer, any Error>?] {
+        await withTaskGroup(of: (Int, Result<EndpointAnswer, any Error>).self) { group in
             for (i, endpoint) in endpoints.enumerated() {
                 group.addTask {
                     do {
@@ -118,32 +149,14 @@ public struct VineyardEngine: EnginePlugin {
                 $0[$1.0] = $1.1
             }
         }
-        var placement: Placement?
-        for (endpoint, answer) in zip(endpoints, answers).sorted(by: { $0.0 < $1.0 }) {
-            switch answer {
-            case .failure(let e)?: report.problems.append("vineyardd \(endpoint): \(e)")
-            case .success(let a)?:
-                switch a.placement {
-                case .success(let p)?: placement = p
-                case .failure(let e)?: report.problems.append("vineyardd \(endpoint): \(e)")
-                case nil: break
-                }
-            case nil: break
-            }
-        }
-        // The first endpoint could not say: ask the others that answered, in order, until one does.
-        for (i, endpoint) in endpoints.enumerated().dropFirst() where placement == nil {
-            guard case .success? = answers[i] else { continue }
-            do {
-                placement = try await VineyardRPC.withSession(endpoint: endpoint, timeout: timeout) {
-                    try await Self.placement(&$0, pattern: pattern)
-                }
-            } catch {
-                report.problems.append("vineyardd \(endpoint): \(error)")
-            }
-        }
-        guard let placement else { return report }
-        let now = probe.now()
+    }
+
+    /// Each node's bytes of the dataset and its instances' shared memory, from `placement` and the
+    /// endpoints' status; bytes on an instance the metadata does not list are a problem.
+    static func record(
+        _ placement: Placement, answers: [Result<EndpointAnswer, any Error>?], of dataset: Dataset, at now: Date,
+        into report: inout EngineReport
+    ) {
         let nodeOf = Dictionary(placement.instances.map { ($0.id, $0.nodename) }, uniquingKeysWith: { a, _ in a })
         for instance in placement.instances {
             let bytes = placement.bytes[instance.id] ?? 0
@@ -163,7 +176,6 @@ public struct VineyardEngine: EnginePlugin {
                     + "\(instance), which the cluster metadata does not list"
             )
         }
-        return report
     }
 
     /// Which instance holds how many bytes of the dataset's named objects.
