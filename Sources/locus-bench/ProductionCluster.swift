@@ -87,7 +87,8 @@ enum ProductionCluster {
 
     // MARK: Nodes
 
-    static let instanceTypes: [(type: String, gpu: String, count: Int, memory: String, cpu: String)] = [
+    typealias InstanceType = (type: String, gpu: String, count: Int, memory: String, cpu: String)
+    static let instanceTypes: [InstanceType] = [
         ("p4d.24xlarge", "NVIDIA-A100-SXM4-40GB", 8, "1176493248Ki", "96"),
         ("p5.48xlarge", "NVIDIA-H100-80GB-HBM3", 8, "2097152000Ki", "192"),
         ("g5.48xlarge", "NVIDIA-A10G", 8, "784119132Ki", "192"),
@@ -123,28 +124,7 @@ enum ProductionCluster {
         let type = instanceTypes[(n / 7) % instanceTypes.count]
         let instanceID = "i-0\(rng.hex(16))"
         let ip = "10.\(32 + n / 250).\(n % 250 + 2).\(10 + (n * 7) % 240)"
-        var labels: JSONObject = [
-            "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/instance-type": .string(type.type), "beta.kubernetes.io/os": "linux",
-            "eks.amazonaws.com/capacityType": "ON_DEMAND",
-            "eks.amazonaws.com/nodegroup": "gpu-\(type.type.split(separator: ".")[0])-\(zone)",
-            "failure-domain.beta.kubernetes.io/region": "us-east-1",
-            "failure-domain.beta.kubernetes.io/zone": .string(zone),
-            "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux",
-            "node.kubernetes.io/instance-type": .string(type.type), "nvidia.com/gpu.count": "\(type.count)",
-            "nvidia.com/gpu.product": .string(type.gpu), "nvidia.com/gpu.present": "true",
-            "topology.ebs.csi.aws.com/zone": .string(zone), "topology.kubernetes.io/region": "us-east-1",
-            "topology.kubernetes.io/zone": .string(zone),
-        ]
-        let cached = shape.cachedDatasets(onNode: n)
-        for d in cached {
-            let ns = shape.datasetNamespace(d)
-            let ds = ProductionShape.datasetName(d)
-            labels["fluid.io/s-\(ns)-\(ds)"] = "true"
-            labels["fluid.io/s-juicefs-\(ns)-\(ds)"] = "true"
-            labels["fluid.io/s-h-juicefs-d-\(ns)-\(ds)"] = "500GiB"
-            labels["fluid.io/s-h-juicefs-t-\(ns)-\(ds)"] = "500GiB"
-        }
-        if !cached.isEmpty { labels["fluid.io/dataset-num"] = "\(cached.count)" }
+        let labels = nodeLabels(n, shape, name: name, zone: zone, type: type)
         let annotations: JSONObject = [
             "alpha.kubernetes.io/provided-node-ip": .string(ip),
             "csi.volume.kubernetes.io/nodeid": "{\"ebs.csi.aws.com\":\"\(instanceID)\",\"fuse.csi.fluid.io\":\"\(name)\"}",
@@ -152,28 +132,8 @@ enum ProductionCluster {
             "nvidia.com/gpu-driver-upgrade-enabled": "true",
             "cluster-autoscaler.kubernetes.io/scale-down-disabled": "true",
         ]
-        let conditionSpecs: [(String, String, String, String)] = [
-            ("KernelDeadlock", "False", "KernelHasNoDeadlock", "kernel has no deadlock"),
-            ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-            ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-            ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-            ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
-        ]
-        let conditions: [JSONValue] = conditionSpecs.map { c in
-            [
-                "type": .string(c.0), "status": .string(c.1), "reason": .string(c.2), "message": .string(c.3),
-                "lastHeartbeatTime": .string(heartbeat), "lastTransitionTime": .string(created),
-            ]
-        }
-        let catalog = imageCatalog
-        var images: [JSONValue] = []
-        for i in 0..<40 {
-            let image = catalog[i < 16 ? i : 16 + (i + n) % (catalog.count - 16)]
-            images.append([
-                "names": [.string("\(image.repo)@sha256:\(image.digest)"), .string("\(image.repo):\(image.tag)")],
-                "sizeBytes": .integer(Int64(image.size)),
-            ])
-        }
+        let conditions = nodeConditions
+        let images = nodeImages(n)
         let capacity: JSONValue = [
             "cpu": .string(type.cpu), "ephemeral-storage": "1992289260Ki",
             "memory": .string(type.memory), "nvidia.com/gpu": "\(type.count)", "pods": "250", "vpc.amazonaws.com/efa": "4",
@@ -182,50 +142,7 @@ enum ProductionCluster {
             "cpu": "\(Int(type.cpu)! * 1000 - 1930)m", "ephemeral-storage": "1835037740594",
             "memory": .string(type.memory), "nvidia.com/gpu": "\(type.count)", "pods": "250", "vpc.amazonaws.com/efa": "4",
         ]
-        let managedFields: [JSONValue] = [
-            [
-                "manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": .string(created), "fieldsType": "FieldsV1",
-                "fieldsV1": [
-                    "f:metadata": [
-                        "f:annotations": fieldsV1([
-                            "alpha.kubernetes.io/provided-node-ip", "node.alpha.kubernetes.io/ttl",
-                            "volumes.kubernetes.io/controller-managed-attach-detach",
-                        ]),
-                        "f:labels": fieldsV1([
-                            "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "beta.kubernetes.io/os",
-                            "eks.amazonaws.com/capacityType", "eks.amazonaws.com/nodegroup",
-                            "failure-domain.beta.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
-                            "kubernetes.io/arch", "kubernetes.io/hostname", "kubernetes.io/os", "node.kubernetes.io/instance-type",
-                            "topology.kubernetes.io/region", "topology.kubernetes.io/zone",
-                        ]),
-                    ],
-                    "f:spec": ["f:providerID": [:], "f:taints": [:]],
-                ],
-            ],
-            [
-                "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": .string(created),
-                "fieldsType": "FieldsV1",
-                "fieldsV1": ["f:spec": ["f:podCIDR": [:], "f:podCIDRs": [".": [:], "v:\"100.64.\(n % 256).0/24\"": [:]]]],
-            ],
-            [
-                "manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": .string(heartbeat), "fieldsType": "FieldsV1",
-                "subresource": "status",
-                "fieldsV1": [
-                    "f:metadata": ["f:annotations": ["f:csi.volume.kubernetes.io/nodeid": [:]]],
-                    "f:status": [
-                        "f:allocatable": ["f:ephemeral-storage": [:], "f:nvidia.com/gpu": [:], "f:vpc.amazonaws.com/efa": [:]],
-                        "f:capacity": ["f:ephemeral-storage": [:], "f:nvidia.com/gpu": [:], "f:vpc.amazonaws.com/efa": [:]],
-                        "f:conditions": [
-                            "k:{\"type\":\"DiskPressure\"}": ["f:lastHeartbeatTime": [:]],
-                            "k:{\"type\":\"MemoryPressure\"}": ["f:lastHeartbeatTime": [:]],
-                            "k:{\"type\":\"PIDPressure\"}": ["f:lastHeartbeatTime": [:]],
-                            "k:{\"type\":\"Ready\"}": ["f:lastHeartbeatTime": [:], "f:lastTransitionTime": [:], "f:message": [:]],
-                        ],
-                        "f:images": [:], "f:nodeInfo": ["f:bootID": [:]],
-                    ],
-                ],
-            ],
-        ]
+        let managedFields = nodeManagedFields(n)
         return [
             "metadata": [
                 "name": .string(name), "uid": .string(rng.uuid()), "creationTimestamp": .string(created), "labels": .object(labels),
@@ -253,6 +170,113 @@ enum ProductionCluster {
                 "images": .array(images),
             ],
         ]
+    }
+
+    /// A GPU node's labels: EKS's and NVIDIA's, and Fluid's for each dataset it caches.
+    static func nodeLabels(_ n: Int, _ shape: ProductionShape, name: String, zone: String, type: InstanceType) -> JSONObject {
+    var labels: JSONObject = [
+        "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/instance-type": .string(type.type), "beta.kubernetes.io/os": "linux",
+        "eks.amazonaws.com/capacityType": "ON_DEMAND",
+        "eks.amazonaws.com/nodegroup": "gpu-\(type.type.split(separator: ".")[0])-\(zone)",
+        "failure-domain.beta.kubernetes.io/region": "us-east-1",
+        "failure-domain.beta.kubernetes.io/zone": .string(zone),
+        "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux",
+        "node.kubernetes.io/instance-type": .string(type.type), "nvidia.com/gpu.count": "\(type.count)",
+        "nvidia.com/gpu.product": .string(type.gpu), "nvidia.com/gpu.present": "true",
+        "topology.ebs.csi.aws.com/zone": .string(zone), "topology.kubernetes.io/region": "us-east-1",
+        "topology.kubernetes.io/zone": .string(zone),
+    ]
+    let cached = shape.cachedDatasets(onNode: n)
+    for d in cached {
+        let ns = shape.datasetNamespace(d)
+        let ds = ProductionShape.datasetName(d)
+        labels["fluid.io/s-\(ns)-\(ds)"] = "true"
+        labels["fluid.io/s-juicefs-\(ns)-\(ds)"] = "true"
+        labels["fluid.io/s-h-juicefs-d-\(ns)-\(ds)"] = "500GiB"
+        labels["fluid.io/s-h-juicefs-t-\(ns)-\(ds)"] = "500GiB"
+    }
+    if !cached.isEmpty { labels["fluid.io/dataset-num"] = "\(cached.count)" }
+        return labels
+    }
+
+    /// The kubelet's conditions, all healthy.
+    static var nodeConditions: [JSONValue] {
+    let conditionSpecs: [(String, String, String, String)] = [
+        ("KernelDeadlock", "False", "KernelHasNoDeadlock", "kernel has no deadlock"),
+        ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+    ]
+    let conditions: [JSONValue] = conditionSpecs.map { c in
+        [
+            "type": .string(c.0), "status": .string(c.1), "reason": .string(c.2), "message": .string(c.3),
+            "lastHeartbeatTime": .string(heartbeat), "lastTransitionTime": .string(created),
+        ]
+    }
+        return conditions
+    }
+
+    /// The 40 images a node reports, the first 16 shared by every node.
+    static func nodeImages(_ n: Int) -> [JSONValue] {
+    let catalog = imageCatalog
+    var images: [JSONValue] = []
+    for i in 0..<40 {
+        let image = catalog[i < 16 ? i : 16 + (i + n) % (catalog.count - 16)]
+        images.append([
+            "names": [.string("\(image.repo)@sha256:\(image.digest)"), .string("\(image.repo):\(image.tag)")],
+            "sizeBytes": .integer(Int64(image.size)),
+        ])
+    }
+        return images
+    }
+
+    /// The managed fields the kubelet and the controller manager write on a node.
+    static func nodeManagedFields(_ n: Int) -> [JSONValue] {
+    [
+        [
+            "manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": .string(created), "fieldsType": "FieldsV1",
+            "fieldsV1": [
+                "f:metadata": [
+                    "f:annotations": fieldsV1([
+                        "alpha.kubernetes.io/provided-node-ip", "node.alpha.kubernetes.io/ttl",
+                        "volumes.kubernetes.io/controller-managed-attach-detach",
+                    ]),
+                    "f:labels": fieldsV1([
+                        "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "beta.kubernetes.io/os",
+                        "eks.amazonaws.com/capacityType", "eks.amazonaws.com/nodegroup",
+                        "failure-domain.beta.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
+                        "kubernetes.io/arch", "kubernetes.io/hostname", "kubernetes.io/os", "node.kubernetes.io/instance-type",
+                        "topology.kubernetes.io/region", "topology.kubernetes.io/zone",
+                    ]),
+                ],
+                "f:spec": ["f:providerID": [:], "f:taints": [:]],
+            ],
+        ],
+        [
+            "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": .string(created),
+            "fieldsType": "FieldsV1",
+            "fieldsV1": ["f:spec": ["f:podCIDR": [:], "f:podCIDRs": [".": [:], "v:\"100.64.\(n % 256).0/24\"": [:]]]],
+        ],
+        [
+            "manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": .string(heartbeat), "fieldsType": "FieldsV1",
+            "subresource": "status",
+            "fieldsV1": [
+                "f:metadata": ["f:annotations": ["f:csi.volume.kubernetes.io/nodeid": [:]]],
+                "f:status": [
+                    "f:allocatable": ["f:ephemeral-storage": [:], "f:nvidia.com/gpu": [:], "f:vpc.amazonaws.com/efa": [:]],
+                    "f:capacity": ["f:ephemeral-storage": [:], "f:nvidia.com/gpu": [:], "f:vpc.amazonaws.com/efa": [:]],
+                    "f:conditions": [
+                        "k:{\"type\":\"DiskPressure\"}": ["f:lastHeartbeatTime": [:]],
+                        "k:{\"type\":\"MemoryPressure\"}": ["f:lastHeartbeatTime": [:]],
+                        "k:{\"type\":\"PIDPressure\"}": ["f:lastHeartbeatTime": [:]],
+                        "k:{\"type\":\"Ready\"}": ["f:lastHeartbeatTime": [:], "f:lastTransitionTime": [:], "f:message": [:]],
+                    ],
+                    "f:images": [:], "f:nodeInfo": ["f:bootID": [:]],
+                ],
+            ],
+        ],
+    ]
     }
 
     // MARK: Namespaces and ConfigMaps
@@ -606,237 +630,251 @@ enum ProductionCluster {
 
     static func fluid(_ shape: ProductionShape, _ rng: inout SeededRandom) -> [ProductionObject] {
         var out: [ProductionObject] = []
-        let runtimes = Resource.fluidRuntime(.juicefs)
         for d in 0..<shape.datasets {
-            let ns = shape.datasetNamespace(d)
-            let name = ProductionShape.datasetName(d)
-            let id = "\(ns)-\(name)"
-            let root = "/runtime-mnt/juicefs/\(ns)/\(name)"
-            let cachedGiB = 100 + (d * 37) % 900
-            let datasetUID = rng.uuid()
-            let owner: JSONValue = [
-                [
-                    "apiVersion": "data.fluid.io/v1alpha1", "kind": "Dataset", "name": .string(name), "uid": .string(datasetUID),
-                    "blockOwnerDeletion": true, "controller": true,
-                ]
-            ]
-            out.append(
-                ProductionObject(
-                    resource: .datasets,
-                    object: [
-                        "metadata": [
-                            "name": .string(name), "namespace": .string(ns), "uid": .string(datasetUID), "generation": 2,
-                            "creationTimestamp": .string(created), "finalizers": ["fluid-dataset-controller-finalizer"],
-                        ],
-                        "spec": [
-                            "accessModes": ["ReadOnlyMany"], "placement": "Exclusive",
-                            "mounts": [
-                                [
-                                    "mountPoint": "juicefs:///", "name": .string(name),
-                                    "options": ["bucket": "s3://ml-datasets-prod/\(name)", "storage": "s3"],
-                                    "encryptOptions": [
-                                        ["name": "metaurl", "valueFrom": ["secretKeyRef": ["name": "jfs-secret", "key": "metaurl"]]],
-                                        [
-                                            "name": "access-key",
-                                            "valueFrom": ["secretKeyRef": ["name": "jfs-secret", "key": "access-key"]],
-                                        ],
-                                        [
-                                            "name": "secret-key",
-                                            "valueFrom": ["secretKeyRef": ["name": "jfs-secret", "key": "secret-key"]],
-                                        ],
-                                    ],
-                                ]
-                            ],
-                        ],
-                        "status": [
-                            "phase": "Bound",
-                            "runtimes": [
-                                [
-                                    "name": .string(name), "namespace": .string(ns), "type": "juicefs", "category": "Accelerate",
-                                    "masterReplicas": 1,
-                                ]
-                            ],
-                            "cacheStates": [
-                                "cacheCapacity": "1.46TiB", "cached": "\(cachedGiB).00GiB",
-                                "cachedPercentage": "\(cachedGiB * 100 / 1000).0%",
-                                "cacheHitRatio": "87.3%", "cacheThroughputRatio": "91.2%", "localHitRatio": "42.0%",
-                                "remoteHitRatio": "45.3%",
-                            ],
-                            "conditions": [
-                                [
-                                    "type": "Ready", "status": "True", "reason": "DatasetReady", "message": "The ddc runtime is ready.",
-                                    "lastTransitionTime": .string(created), "lastUpdateTime": .string(created),
-                                ]
-                            ],
-                            "ufsTotal": "1000.00GiB", "fileNum": "\(1_000_000 + d * 1000)",
-                            "hcfs": ["endpoint": "N/A", "underlayerFileSystemVersion": ""],
-                            "mounts": [["mountPoint": "juicefs:///", "name": .string(name)]],
-                        ],
-                    ]))
-            out.append(
-                ProductionObject(
-                    resource: runtimes,
-                    object: [
-                        "metadata": [
-                            "name": .string(name), "namespace": .string(ns), "uid": .string(rng.uuid()), "generation": 1,
-                            "creationTimestamp": .string(created), "finalizers": ["juicefs-runtime-controller-finalizer"],
-                            "ownerReferences": owner,
-                        ],
-                        "spec": [
-                            "replicas": 3,
-                            "tieredstore": ["levels": [["mediumtype": "SSD", "path": "/var/jfsCache", "quota": "500Gi", "low": "0.1"]]],
-                            "fuse": [
-                                "image": "juicedata/juicefs-fuse", "imageTag": "ce-v1.1.0", "imagePullPolicy": "IfNotPresent",
-                                "cleanPolicy": "OnRuntimeDeleted",
-                            ],
-                            "worker": ["options": ["metrics": "0.0.0.0:9567"]],
-                        ],
-                        "status": [
-                            "workerPhase": "Ready", "fusePhase": "Ready", "workerNumberReady": 3, "fuseNumberReady": 40,
-                            "selector": "app=juicefs,release=\(name),role=juicefs-worker,fluid.io/dataset-id=\(id)",
-                            "valueFile": "\(name)-juicefs-values",
-                            "cacheAffinity": [
-                                "requiredDuringSchedulingIgnoredDuringExecution": [
-                                    "nodeSelectorTerms": [
-                                        ["matchExpressions": [["key": "fluid.io/s-\(id)", "operator": "In", "values": ["true"]]]]
-                                    ]
-                                ]
-                            ],
-                        ],
-                    ]))
-            let fluidLabels: JSONValue = ["fluid.io/s-\(id)": "true", "fluid.io/dataset-id": .string(id)]
-            out.append(
-                ProductionObject(
-                    resource: .persistentVolumeClaims,
-                    object: [
-                        "metadata": [
-                            "name": .string(name), "namespace": .string(ns), "uid": .string(rng.uuid()),
-                            "creationTimestamp": .string(created),
-                            "labels": fluidLabels,
-                            "annotations": ["CreatedBy": "fluid", "pv.kubernetes.io/bind-completed": "yes"],
-                            "finalizers": ["kubernetes.io/pvc-protection"],
-                        ],
-                        "spec": [
-                            "accessModes": ["ReadOnlyMany"], "resources": ["requests": ["storage": "100Pi"]],
-                            "selector": [
-                                "matchLabels": ["fluid.io/s-\(id)": "true"]
-                            ], "storageClassName": "fluid", "volumeMode": "Filesystem", "volumeName": .string(id),
-                        ],
-                        "status": ["phase": "Bound", "accessModes": ["ReadOnlyMany"], "capacity": ["storage": "100Pi"]],
-                    ]))
-            out.append(
-                ProductionObject(
-                    resource: .persistentVolumes,
-                    object: [
-                        "metadata": [
-                            "name": .string(id), "uid": .string(rng.uuid()), "creationTimestamp": .string(created), "labels": fluidLabels,
-                            "annotations": ["CreatedBy": "fluid"], "finalizers": ["kubernetes.io/pv-protection"],
-                        ],
-                        "spec": [
-                            "accessModes": ["ReadOnlyMany"], "capacity": ["storage": "100Pi"],
-                            "claimRef": [
-                                "apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": .string(name), "namespace": .string(ns),
-                            ],
-                            "csi": [
-                                "driver": "fuse.csi.fluid.io", "volumeHandle": .string(id),
-                                "volumeAttributes": [
-                                    "fluid_path": "\(root)/juicefs-fuse", "mount_type": "fuse.juicefs", "runtime_name": .string(name),
-                                    "runtime_namespace": .string(ns),
-                                ],
-                            ],
-                            "nodeAffinity": [
-                                "required": [
-                                    "nodeSelectorTerms": [
-                                        ["matchExpressions": [["key": "fluid.io/s-\(id)", "operator": "In", "values": ["true"]]]]
-                                    ]
-                                ]
-                            ],
-                            "persistentVolumeReclaimPolicy": "Retain", "storageClassName": "fluid", "volumeMode": "Filesystem",
-                        ],
-                        "status": ["phase": "Bound"],
-                    ]))
-            let dsLabels: JSONValue = [
-                "app": "juicefs", "chart": "juicefs-0.2.18", "heritage": "Helm", "release": .string(name), "role": "juicefs-fuse",
-                "fluid.io/dataset-id": .string(id), "fluid.io/managed-by": "fluid",
-            ]
-            let secret = { (key: String, env: String) -> JSONValue in
-                ["name": .string(env), "valueFrom": ["secretKeyRef": ["name": "jfs-secret", "key": .string(key)]]]
-            }
-            out.append(
-                ProductionObject(
-                    resource: .daemonSets,
-                    object: [
-                        "metadata": [
-                            "name": "\(name)-fuse", "namespace": .string(ns), "uid": .string(rng.uuid()), "generation": 1,
-                            "creationTimestamp": .string(created), "labels": dsLabels,
-                            "annotations": [
-                                "deprecated.daemonset.template.generation": "1", "meta.helm.sh/release-name": .string(name),
-                                "meta.helm.sh/release-namespace": .string(ns),
-                            ],
-                            "ownerReferences": owner,
-                        ],
-                        "spec": [
-                            "selector": ["matchLabels": ["app": "juicefs", "release": .string(name), "role": "juicefs-fuse"]],
-                            "updateStrategy": ["type": "OnDelete"], "revisionHistoryLimit": 10,
-                            "template": [
-                                "metadata": ["labels": dsLabels, "annotations": ["sidecar.istio.io/inject": "false"]],
-                                "spec": [
-                                    "hostNetwork": true, "dnsPolicy": "ClusterFirstWithHostNet", "enableServiceLinks": false,
-                                    "nodeSelector": ["fluid.io/f-\(id)": "true"], "restartPolicy": "Always",
-                                    "schedulerName": "default-scheduler",
-                                    "terminationGracePeriodSeconds": 30,
-                                    "containers": [
-                                        [
-                                            "name": "juicefs-fuse", "image": "juicedata/juicefs-fuse:ce-v1.1.0",
-                                            "imagePullPolicy": "IfNotPresent",
-                                            "command": ["sh", "/root/script/script.sh"],
-                                            "env": [
-                                                ["name": "FLUID_RUNTIME_TYPE", "value": "juicefs"],
-                                                ["name": "FLUID_RUNTIME_NS", "value": .string(ns)],
-                                                ["name": "FLUID_RUNTIME_NAME", "value": .string(name)], secret("metaurl", "METAURL"),
-                                                secret("access-key", "ACCESS_KEY"), secret("secret-key", "SECRET_KEY"),
-                                            ],
-                                            "lifecycle": ["preStop": ["exec": ["command": ["sh", "-c", "umount \(root)/juicefs-fuse"]]]],
-                                            "ports": [["name": "metrics", "containerPort": 9567, "protocol": "TCP"]],
-                                            "readinessProbe": [
-                                                "exec": [
-                                                    "command": [
-                                                        "sh", "-c",
-                                                        "if [ x$(mount -t fuse.juicefs | grep \(root)/juicefs-fuse) = x ]; then exit 1; fi",
-                                                    ]
-                                                ],
-                                                "initialDelaySeconds": 1, "periodSeconds": 1, "failureThreshold": 500,
-                                            ],
-                                            "resources": [
-                                                "limits": ["cpu": "4", "memory": "8Gi"], "requests": ["cpu": "500m", "memory": "1Gi"],
-                                            ],
-                                            "securityContext": ["privileged": true, "runAsUser": 0],
-                                            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
-                                            "volumeMounts": [
-                                                [
-                                                    "name": "juicefs-fuse-mount", "mountPath": .string(root),
-                                                    "mountPropagation": "Bidirectional",
-                                                ],
-                                                ["name": "cache-dir-1", "mountPath": "/var/jfsCache"],
-                                                ["name": "script", "mountPath": "/root/script"],
-                                            ],
-                                        ]
-                                    ],
-                                    "volumes": [
-                                        ["name": "juicefs-fuse-mount", "hostPath": ["path": .string(root), "type": "DirectoryOrCreate"]],
-                                        ["name": "cache-dir-1", "hostPath": ["path": "/var/jfsCache", "type": "DirectoryOrCreate"]],
-                                        ["name": "script", "configMap": ["name": "\(name)-juicefs-script", "defaultMode": 493]],
-                                    ],
-                                ],
-                            ],
-                        ],
-                        "status": [
-                            "currentNumberScheduled": 40, "desiredNumberScheduled": 40, "numberAvailable": 40, "numberMisscheduled": 0,
-                            "numberReady": 40, "observedGeneration": 1, "updatedNumberScheduled": 40,
-                        ],
-                    ]))
+            let f = FluidDatasetShape(d, shape: shape, uid: rng.uuid())
+            out.append(fluidDataset(f))
+            out.append(fluidRuntime(f, &rng))
+            out.append(fluidClaim(f, &rng))
+            out.append(fluidVolume(f, &rng))
+            out.append(fuseDaemonSet(f, &rng))
         }
         return out
+    }
+
+    /// The Dataset, Bound, with its cache states.
+    static func fluidDataset(_ f: FluidDatasetShape) -> ProductionObject {
+        let (ns, name, cachedGiB, datasetUID) = (f.ns, f.name, f.cachedGiB, f.datasetUID)
+        return ProductionObject(
+            resource: .datasets,
+            object: [
+                "metadata": [
+                    "name": .string(name), "namespace": .string(ns), "uid": .string(datasetUID), "generation": 2,
+                    "creationTimestamp": .string(created), "finalizers": ["fluid-dataset-controller-finalizer"],
+                ],
+                "spec": [
+                    "accessModes": ["ReadOnlyMany"], "placement": "Exclusive",
+                    "mounts": [
+                        [
+                            "mountPoint": "juicefs:///", "name": .string(name),
+                            "options": ["bucket": "s3://ml-datasets-prod/\(name)", "storage": "s3"],
+                            "encryptOptions": [
+                                ["name": "metaurl", "valueFrom": ["secretKeyRef": ["name": "jfs-secret", "key": "metaurl"]]],
+                                [
+                                    "name": "access-key",
+                                    "valueFrom": ["secretKeyRef": ["name": "jfs-secret", "key": "access-key"]],
+                                ],
+                                [
+                                    "name": "secret-key",
+                                    "valueFrom": ["secretKeyRef": ["name": "jfs-secret", "key": "secret-key"]],
+                                ],
+                            ],
+                        ]
+                    ],
+                ],
+                "status": [
+                    "phase": "Bound",
+                    "runtimes": [
+                        [
+                            "name": .string(name), "namespace": .string(ns), "type": "juicefs", "category": "Accelerate",
+                            "masterReplicas": 1,
+                        ]
+                    ],
+                    "cacheStates": [
+                        "cacheCapacity": "1.46TiB", "cached": "\(cachedGiB).00GiB",
+                        "cachedPercentage": "\(cachedGiB * 100 / 1000).0%",
+                        "cacheHitRatio": "87.3%", "cacheThroughputRatio": "91.2%", "localHitRatio": "42.0%",
+                        "remoteHitRatio": "45.3%",
+                    ],
+                    "conditions": [
+                        [
+                            "type": "Ready", "status": "True", "reason": "DatasetReady", "message": "The ddc runtime is ready.",
+                            "lastTransitionTime": .string(created), "lastUpdateTime": .string(created),
+                        ]
+                    ],
+                    "ufsTotal": "1000.00GiB", "fileNum": "\(1_000_000 + f.index * 1000)",
+                    "hcfs": ["endpoint": "N/A", "underlayerFileSystemVersion": ""],
+                    "mounts": [["mountPoint": "juicefs:///", "name": .string(name)]],
+                ],
+            ])
+    }
+
+    /// The JuiceFSRuntime with its tiered store and status.
+    static func fluidRuntime(_ f: FluidDatasetShape, _ rng: inout SeededRandom) -> ProductionObject {
+        let (ns, name, id, owner, runtimes) = (f.ns, f.name, f.id, f.owner, f.runtimes)
+        return ProductionObject(
+            resource: runtimes,
+            object: [
+                "metadata": [
+                    "name": .string(name), "namespace": .string(ns), "uid": .string(rng.uuid()), "generation": 1,
+                    "creationTimestamp": .string(created), "finalizers": ["juicefs-runtime-controller-finalizer"],
+                    "ownerReferences": owner,
+                ],
+                "spec": [
+                    "replicas": 3,
+                    "tieredstore": ["levels": [["mediumtype": "SSD", "path": "/var/jfsCache", "quota": "500Gi", "low": "0.1"]]],
+                    "fuse": [
+                        "image": "juicedata/juicefs-fuse", "imageTag": "ce-v1.1.0", "imagePullPolicy": "IfNotPresent",
+                        "cleanPolicy": "OnRuntimeDeleted",
+                    ],
+                    "worker": ["options": ["metrics": "0.0.0.0:9567"]],
+                ],
+                "status": [
+                    "workerPhase": "Ready", "fusePhase": "Ready", "workerNumberReady": 3, "fuseNumberReady": 40,
+                    "selector": "app=juicefs,release=\(name),role=juicefs-worker,fluid.io/dataset-id=\(id)",
+                    "valueFile": "\(name)-juicefs-values",
+                    "cacheAffinity": [
+                        "requiredDuringSchedulingIgnoredDuringExecution": [
+                            "nodeSelectorTerms": [
+                                ["matchExpressions": [["key": "fluid.io/s-\(id)", "operator": "In", "values": ["true"]]]]
+                            ]
+                        ]
+                    ],
+                ],
+            ])
+    }
+
+    /// The dataset's claim, which Fluid names after it.
+    static func fluidClaim(_ f: FluidDatasetShape, _ rng: inout SeededRandom) -> ProductionObject {
+        let (ns, name, id) = (f.ns, f.name, f.id)
+        let fluidLabels: JSONValue = ["fluid.io/s-\(id)": "true", "fluid.io/dataset-id": .string(id)]
+        return ProductionObject(
+            resource: .persistentVolumeClaims,
+            object: [
+                "metadata": [
+                    "name": .string(name), "namespace": .string(ns), "uid": .string(rng.uuid()),
+                    "creationTimestamp": .string(created),
+                    "labels": fluidLabels,
+                    "annotations": ["CreatedBy": "fluid", "pv.kubernetes.io/bind-completed": "yes"],
+                    "finalizers": ["kubernetes.io/pvc-protection"],
+                ],
+                "spec": [
+                    "accessModes": ["ReadOnlyMany"], "resources": ["requests": ["storage": "100Pi"]],
+                    "selector": [
+                        "matchLabels": ["fluid.io/s-\(id)": "true"]
+                    ], "storageClassName": "fluid", "volumeMode": "Filesystem", "volumeName": .string(id),
+                ],
+                "status": ["phase": "Bound", "accessModes": ["ReadOnlyMany"], "capacity": ["storage": "100Pi"]],
+            ])
+    }
+
+    /// The volume of that claim, on Fluid's CSI driver.
+    static func fluidVolume(_ f: FluidDatasetShape, _ rng: inout SeededRandom) -> ProductionObject {
+        let (ns, name, id, root) = (f.ns, f.name, f.id, f.root)
+        let fluidLabels: JSONValue = ["fluid.io/s-\(id)": "true", "fluid.io/dataset-id": .string(id)]
+        return ProductionObject(
+            resource: .persistentVolumes,
+            object: [
+                "metadata": [
+                    "name": .string(id), "uid": .string(rng.uuid()), "creationTimestamp": .string(created), "labels": fluidLabels,
+                    "annotations": ["CreatedBy": "fluid"], "finalizers": ["kubernetes.io/pv-protection"],
+                ],
+                "spec": [
+                    "accessModes": ["ReadOnlyMany"], "capacity": ["storage": "100Pi"],
+                    "claimRef": [
+                        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": .string(name), "namespace": .string(ns),
+                    ],
+                    "csi": [
+                        "driver": "fuse.csi.fluid.io", "volumeHandle": .string(id),
+                        "volumeAttributes": [
+                            "fluid_path": "\(root)/juicefs-fuse", "mount_type": "fuse.juicefs", "runtime_name": .string(name),
+                            "runtime_namespace": .string(ns),
+                        ],
+                    ],
+                    "nodeAffinity": [
+                        "required": [
+                            "nodeSelectorTerms": [
+                                ["matchExpressions": [["key": "fluid.io/s-\(id)", "operator": "In", "values": ["true"]]]]
+                            ]
+                        ]
+                    ],
+                    "persistentVolumeReclaimPolicy": "Retain", "storageClassName": "fluid", "volumeMode": "Filesystem",
+                ],
+                "status": ["phase": "Bound"],
+            ])
+    }
+
+    /// The runtime's FUSE DaemonSet, as Fluid's chart renders it.
+    static func fuseDaemonSet(_ f: FluidDatasetShape, _ rng: inout SeededRandom) -> ProductionObject {
+        let (ns, name, id, root, owner) = (f.ns, f.name, f.id, f.root, f.owner)
+        let dsLabels: JSONValue = [
+            "app": "juicefs", "chart": "juicefs-0.2.18", "heritage": "Helm", "release": .string(name), "role": "juicefs-fuse",
+            "fluid.io/dataset-id": .string(id), "fluid.io/managed-by": "fluid",
+        ]
+        let secret = { (key: String, env: String) -> JSONValue in
+            ["name": .string(env), "valueFrom": ["secretKeyRef": ["name": "jfs-secret", "key": .string(key)]]]
+        }
+        return ProductionObject(
+            resource: .daemonSets,
+            object: [
+                "metadata": [
+                    "name": "\(name)-fuse", "namespace": .string(ns), "uid": .string(rng.uuid()), "generation": 1,
+                    "creationTimestamp": .string(created), "labels": dsLabels,
+                    "annotations": [
+                        "deprecated.daemonset.template.generation": "1", "meta.helm.sh/release-name": .string(name),
+                        "meta.helm.sh/release-namespace": .string(ns),
+                    ],
+                    "ownerReferences": owner,
+                ],
+                "spec": [
+                    "selector": ["matchLabels": ["app": "juicefs", "release": .string(name), "role": "juicefs-fuse"]],
+                    "updateStrategy": ["type": "OnDelete"], "revisionHistoryLimit": 10,
+                    "template": [
+                        "metadata": ["labels": dsLabels, "annotations": ["sidecar.istio.io/inject": "false"]],
+                        "spec": [
+                            "hostNetwork": true, "dnsPolicy": "ClusterFirstWithHostNet", "enableServiceLinks": false,
+                            "nodeSelector": ["fluid.io/f-\(id)": "true"], "restartPolicy": "Always",
+                            "schedulerName": "default-scheduler",
+                            "terminationGracePeriodSeconds": 30,
+                            "containers": [
+                                [
+                                    "name": "juicefs-fuse", "image": "juicedata/juicefs-fuse:ce-v1.1.0",
+                                    "imagePullPolicy": "IfNotPresent",
+                                    "command": ["sh", "/root/script/script.sh"],
+                                    "env": [
+                                        ["name": "FLUID_RUNTIME_TYPE", "value": "juicefs"],
+                                        ["name": "FLUID_RUNTIME_NS", "value": .string(ns)],
+                                        ["name": "FLUID_RUNTIME_NAME", "value": .string(name)], secret("metaurl", "METAURL"),
+                                        secret("access-key", "ACCESS_KEY"), secret("secret-key", "SECRET_KEY"),
+                                    ],
+                                    "lifecycle": ["preStop": ["exec": ["command": ["sh", "-c", "umount \(root)/juicefs-fuse"]]]],
+                                    "ports": [["name": "metrics", "containerPort": 9567, "protocol": "TCP"]],
+                                    "readinessProbe": [
+                                        "exec": [
+                                            "command": [
+                                                "sh", "-c",
+                                                "if [ x$(mount -t fuse.juicefs | grep \(root)/juicefs-fuse) = x ]; then exit 1; fi",
+                                            ]
+                                        ],
+                                        "initialDelaySeconds": 1, "periodSeconds": 1, "failureThreshold": 500,
+                                    ],
+                                    "resources": [
+                                        "limits": ["cpu": "4", "memory": "8Gi"], "requests": ["cpu": "500m", "memory": "1Gi"],
+                                    ],
+                                    "securityContext": ["privileged": true, "runAsUser": 0],
+                                    "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+                                    "volumeMounts": [
+                                        [
+                                            "name": "juicefs-fuse-mount", "mountPath": .string(root),
+                                            "mountPropagation": "Bidirectional",
+                                        ],
+                                        ["name": "cache-dir-1", "mountPath": "/var/jfsCache"],
+                                        ["name": "script", "mountPath": "/root/script"],
+                                    ],
+                                ]
+                            ],
+                            "volumes": [
+                                ["name": "juicefs-fuse-mount", "hostPath": ["path": .string(root), "type": "DirectoryOrCreate"]],
+                                ["name": "cache-dir-1", "hostPath": ["path": "/var/jfsCache", "type": "DirectoryOrCreate"]],
+                                ["name": "script", "configMap": ["name": "\(name)-juicefs-script", "defaultMode": 493]],
+                            ],
+                        ],
+                    ],
+                ],
+                "status": [
+                    "currentNumberScheduled": 40, "desiredNumberScheduled": 40, "numberAvailable": 40, "numberMisscheduled": 0,
+                    "numberReady": 40, "observedGeneration": 1, "updatedNumberScheduled": 40,
+                ],
+            ])
     }
 
     static func systemDaemonSet(_ name: String, _ rng: inout SeededRandom) -> JSONValue {
@@ -892,5 +930,39 @@ enum ProductionCluster {
         guard i % 2 == 0 else { return [first] }
         let second = (first + shape.datasetNamespaces * (1 + i % 7)) % shape.datasets  // same namespace
         return second == first ? [first] : [first, second]
+    }
+}
+
+/// One Fluid dataset of the production-shaped cluster: the names and figures every object made
+/// for it shares.
+struct FluidDatasetShape {
+    /// Its number among the cluster's datasets.
+    let index: Int
+    let ns: String
+    let name: String
+    /// Fluid's dataset id, `<namespace>-<name>`.
+    let id: String
+    /// Where the runtime mounts it on the node.
+    let root: String
+    let cachedGiB: Int
+    let datasetUID: String
+    /// The owner reference Fluid puts on what it makes for the dataset.
+    let owner: JSONValue
+    let runtimes = Resource.fluidRuntime(.juicefs)
+
+    init(_ d: Int, shape: ProductionShape, uid: String) {
+        index = d
+        ns = shape.datasetNamespace(d)
+        name = ProductionShape.datasetName(d)
+        id = "\(ns)-\(name)"
+        root = "/runtime-mnt/juicefs/\(ns)/\(name)"
+        cachedGiB = 100 + (d * 37) % 900
+        datasetUID = uid
+        owner = [
+            [
+                "apiVersion": "data.fluid.io/v1alpha1", "kind": "Dataset", "name": .string(name), "uid": .string(uid),
+                "blockOwnerDeletion": true, "controller": true,
+            ]
+        ]
     }
 }
