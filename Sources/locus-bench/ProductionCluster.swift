@@ -488,143 +488,147 @@ enum ProductionCluster {
     static func volumes(_ shape: ProductionShape, _ rng: inout SeededRandom) -> [ProductionObject] {
         var out: [ProductionObject] = []
         for i in 0..<shape.volumes {
-            let ns = "ns-\(i % shape.namespaces)"
-            let app = ["postgres", "redis", "kafka", "elasticsearch", "minio", "prometheus"][i % 6]
-            let claim = "data-\(app)-\(i / shape.namespaces)"
-            let claimUID = rng.uuid()
-            let pv = "pvc-\(claimUID)"
-            let node = ProductionShape.nodeName((i * 7919) % max(1, shape.nodes))
-            let zone = shape.zones[((i * 7919) % max(1, shape.nodes)) % shape.zones.count]
-            let size = "\([20, 50, 100, 200, 500][i % 5])Gi"
-            out.append(
-                ProductionObject(
-                    resource: .persistentVolumeClaims,
-                    object: [
-                        "metadata": [
-                            "name": .string(claim), "namespace": .string(ns), "uid": .string(claimUID),
-                            "creationTimestamp": .string(created),
-                            "labels": [
-                                "app.kubernetes.io/name": .string(app), "app.kubernetes.io/instance": "\(app)-\(i / shape.namespaces)",
-                            ],
-                            "annotations": [
-                                "pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes",
-                                "volume.beta.kubernetes.io/storage-provisioner": "ebs.csi.aws.com",
-                                "volume.kubernetes.io/selected-node": .string(node),
-                                "volume.kubernetes.io/storage-provisioner": "ebs.csi.aws.com",
-                            ],
-                            "finalizers": ["kubernetes.io/pvc-protection"],
-                            "managedFields": [
-                                [
-                                    "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
-                                    "time": .string(created),
-                                    "fieldsType": "FieldsV1",
-                                    "fieldsV1": [
-                                        "f:metadata": [
-                                            "f:annotations": [
-                                                "f:pv.kubernetes.io/bind-completed": [:], "f:pv.kubernetes.io/bound-by-controller": [:],
-                                                "f:volume.beta.kubernetes.io/storage-provisioner": [:],
-                                                "f:volume.kubernetes.io/storage-provisioner": [:],
-                                            ]
-                                        ],
-                                        "f:spec": ["f:volumeName": [:]],
-                                    ],
-                                ],
-                                [
-                                    "manager": "kube-scheduler", "operation": "Update", "apiVersion": "v1", "time": .string(created),
-                                    "fieldsType": "FieldsV1",
-                                    "fieldsV1": ["f:metadata": ["f:annotations": [".": [:], "f:volume.kubernetes.io/selected-node": [:]]]],
-                                ],
-                                [
-                                    "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
-                                    "time": .string(created),
-                                    "fieldsType": "FieldsV1", "subresource": "status",
-                                    "fieldsV1": [
-                                        "f:status": ["f:accessModes": [:], "f:capacity": [".": [:], "f:storage": [:]], "f:phase": [:]]
-                                    ],
-                                ],
-                            ],
-                        ],
-                        "spec": [
-                            "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": .string(size)]],
-                            "storageClassName": "gp3", "volumeMode": "Filesystem", "volumeName": .string(pv),
-                        ],
-                        "status": ["phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": ["storage": .string(size)]],
-                    ]))
-            out.append(
-                ProductionObject(
-                    resource: .persistentVolumes,
-                    object: [
-                        "metadata": [
-                            "name": .string(pv), "uid": .string(rng.uuid()), "creationTimestamp": .string(created),
-                            "annotations": [
-                                "pv.kubernetes.io/provisioned-by": "ebs.csi.aws.com",
-                                "volume.kubernetes.io/provisioner-deletion-secret-name": "",
-                                "volume.kubernetes.io/provisioner-deletion-secret-namespace": "",
-                            ],
-                            "finalizers": [
-                                "external-provisioner.volume.kubernetes.io/finalizer", "kubernetes.io/pv-protection",
-                                "external-attacher/ebs-csi-aws-com",
-                            ],
-                            "managedFields": [
-                                [
-                                    "manager": "csi-provisioner", "operation": "Update", "apiVersion": "v1", "time": .string(created),
-                                    "fieldsType": "FieldsV1",
-                                    "fieldsV1": [
-                                        "f:metadata": [
-                                            "f:annotations": fieldsV1([
-                                                "pv.kubernetes.io/provisioned-by", "volume.kubernetes.io/provisioner-deletion-secret-name",
-                                                "volume.kubernetes.io/provisioner-deletion-secret-namespace",
-                                            ]),
-                                            "f:finalizers": [".": [:], "v:\"external-provisioner.volume.kubernetes.io/finalizer\"": [:]],
-                                        ],
-                                        "f:spec": [
-                                            "f:accessModes": [:], "f:capacity": [".": [:], "f:storage": [:]], "f:claimRef": [".": [:]],
-                                            "f:csi": [
-                                                ".": [:], "f:driver": [:], "f:fsType": [:], "f:volumeAttributes": [:],
-                                                "f:volumeHandle": [:],
-                                            ],
-                                            "f:nodeAffinity": [".": [:], "f:required": [:]], "f:persistentVolumeReclaimPolicy": [:],
-                                            "f:storageClassName": [:], "f:volumeMode": [:],
-                                        ],
-                                    ],
-                                ],
-                                [
-                                    "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
-                                    "time": .string(created),
-                                    "fieldsType": "FieldsV1", "subresource": "status",
-                                    "fieldsV1": ["f:status": ["f:phase": [:]]],
-                                ],
-                            ],
-                        ],
-                        "spec": [
-                            "accessModes": ["ReadWriteOnce"], "capacity": ["storage": .string(size)],
-                            "claimRef": [
-                                "apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": .string(claim), "namespace": .string(ns),
-                                "resourceVersion": "\(100_000 + i)", "uid": .string(claimUID),
-                            ],
-                            "csi": [
-                                "driver": "ebs.csi.aws.com", "fsType": "ext4",
-                                "volumeAttributes": ["storage.kubernetes.io/csiProvisionerIdentity": "1757836867146-8081-ebs.csi.aws.com"],
-                                "volumeHandle": "vol-0\(rng.hex(16))",
-                            ],
-                            "nodeAffinity": [
-                                "required": [
-                                    "nodeSelectorTerms": [
-                                        [
-                                            "matchExpressions": [
-                                                ["key": "topology.kubernetes.io/zone", "operator": "In", "values": [.string(zone)]]
-                                            ]
-                                        ]
-                                    ]
-                                ]
-                            ],
-                            "persistentVolumeReclaimPolicy": "Delete", "storageClassName": "gp3", "volumeMode": "Filesystem",
-                        ],
-                        "status": ["phase": "Bound", "lastPhaseTransitionTime": .string(created)],
-                    ]))
+            let v = EBSVolumeShape(i, shape: shape, claimUID: rng.uuid())
+            out.append(claimObject(v))
+            out.append(volumeObject(v, &rng))
         }
         return out
     }
+
+    /// An application's EBS claim, bound.
+    static func claimObject(_ v: EBSVolumeShape) -> ProductionObject {
+        let (ns, app, claim, claimUID, pv, node, size) = (v.ns, v.app, v.claim, v.claimUID, v.pv, v.node, v.size)
+        return ProductionObject(
+            resource: .persistentVolumeClaims,
+            object: [
+                "metadata": [
+                    "name": .string(claim), "namespace": .string(ns), "uid": .string(claimUID),
+                    "creationTimestamp": .string(created),
+                    "labels": [
+                        "app.kubernetes.io/name": .string(app), "app.kubernetes.io/instance": "\(v.instance)",
+                    ],
+                    "annotations": [
+                        "pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes",
+                        "volume.beta.kubernetes.io/storage-provisioner": "ebs.csi.aws.com",
+                        "volume.kubernetes.io/selected-node": .string(node),
+                        "volume.kubernetes.io/storage-provisioner": "ebs.csi.aws.com",
+                    ],
+                    "finalizers": ["kubernetes.io/pvc-protection"],
+                    "managedFields": [
+                        [
+                            "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
+                            "time": .string(created),
+                            "fieldsType": "FieldsV1",
+                            "fieldsV1": [
+                                "f:metadata": [
+                                    "f:annotations": [
+                                        "f:pv.kubernetes.io/bind-completed": [:], "f:pv.kubernetes.io/bound-by-controller": [:],
+                                        "f:volume.beta.kubernetes.io/storage-provisioner": [:],
+                                        "f:volume.kubernetes.io/storage-provisioner": [:],
+                                    ]
+                                ],
+                                "f:spec": ["f:volumeName": [:]],
+                            ],
+                        ],
+                        [
+                            "manager": "kube-scheduler", "operation": "Update", "apiVersion": "v1", "time": .string(created),
+                            "fieldsType": "FieldsV1",
+                            "fieldsV1": ["f:metadata": ["f:annotations": [".": [:], "f:volume.kubernetes.io/selected-node": [:]]]],
+                        ],
+                        [
+                            "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
+                            "time": .string(created),
+                            "fieldsType": "FieldsV1", "subresource": "status",
+                            "fieldsV1": [
+                                "f:status": ["f:accessModes": [:], "f:capacity": [".": [:], "f:storage": [:]], "f:phase": [:]]
+                            ],
+                        ],
+                    ],
+                ],
+                "spec": [
+                    "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": .string(size)]],
+                    "storageClassName": "gp3", "volumeMode": "Filesystem", "volumeName": .string(pv),
+                ],
+                "status": ["phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": ["storage": .string(size)]],
+            ])
+    }
+
+    /// Its EBS volume on the CSI driver, with the node affinity of its zone.
+    static func volumeObject(_ v: EBSVolumeShape, _ rng: inout SeededRandom) -> ProductionObject {
+        let (ns, claim, claimUID, pv, zone, size) = (v.ns, v.claim, v.claimUID, v.pv, v.zone, v.size)
+        return ProductionObject(
+            resource: .persistentVolumes,
+            object: [
+                "metadata": [
+                    "name": .string(pv), "uid": .string(rng.uuid()), "creationTimestamp": .string(created),
+                    "annotations": [
+                        "pv.kubernetes.io/provisioned-by": "ebs.csi.aws.com",
+                        "volume.kubernetes.io/provisioner-deletion-secret-name": "",
+                        "volume.kubernetes.io/provisioner-deletion-secret-namespace": "",
+                    ],
+                    "finalizers": [
+                        "external-provisioner.volume.kubernetes.io/finalizer", "kubernetes.io/pv-protection",
+                        "external-attacher/ebs-csi-aws-com",
+                    ],
+                    "managedFields": [
+                        [
+                            "manager": "csi-provisioner", "operation": "Update", "apiVersion": "v1", "time": .string(created),
+                            "fieldsType": "FieldsV1",
+                            "fieldsV1": [
+                                "f:metadata": [
+                                    "f:annotations": fieldsV1([
+                                        "pv.kubernetes.io/provisioned-by", "volume.kubernetes.io/provisioner-deletion-secret-name",
+                                        "volume.kubernetes.io/provisioner-deletion-secret-namespace",
+                                    ]),
+                                    "f:finalizers": [".": [:], "v:\"external-provisioner.volume.kubernetes.io/finalizer\"": [:]],
+                                ],
+                                "f:spec": [
+                                    "f:accessModes": [:], "f:capacity": [".": [:], "f:storage": [:]], "f:claimRef": [".": [:]],
+                                    "f:csi": [
+                                        ".": [:], "f:driver": [:], "f:fsType": [:], "f:volumeAttributes": [:],
+                                        "f:volumeHandle": [:],
+                                    ],
+                                    "f:nodeAffinity": [".": [:], "f:required": [:]], "f:persistentVolumeReclaimPolicy": [:],
+                                    "f:storageClassName": [:], "f:volumeMode": [:],
+                                ],
+                            ],
+                        ],
+                        [
+                            "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
+                            "time": .string(created),
+                            "fieldsType": "FieldsV1", "subresource": "status",
+                            "fieldsV1": ["f:status": ["f:phase": [:]]],
+                        ],
+                    ],
+                ],
+                "spec": [
+                    "accessModes": ["ReadWriteOnce"], "capacity": ["storage": .string(size)],
+                    "claimRef": [
+                        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": .string(claim), "namespace": .string(ns),
+                        "resourceVersion": "\(100_000 + v.index)", "uid": .string(claimUID),
+                    ],
+                    "csi": [
+                        "driver": "ebs.csi.aws.com", "fsType": "ext4",
+                        "volumeAttributes": ["storage.kubernetes.io/csiProvisionerIdentity": "1757836867146-8081-ebs.csi.aws.com"],
+                        "volumeHandle": "vol-0\(rng.hex(16))",
+                    ],
+                    "nodeAffinity": [
+                        "required": [
+                            "nodeSelectorTerms": [
+                                [
+                                    "matchExpressions": [
+                                        ["key": "topology.kubernetes.io/zone", "operator": "In", "values": [.string(zone)]]
+                                    ]
+                                ]
+                            ]
+                        ]
+                    ],
+                    "persistentVolumeReclaimPolicy": "Delete", "storageClassName": "gp3", "volumeMode": "Filesystem",
+                ],
+                "status": ["phase": "Bound", "lastPhaseTransitionTime": .string(created)],
+            ])
+    }
+
 
     // MARK: Fluid
 
@@ -964,5 +968,38 @@ struct FluidDatasetShape {
                 "blockOwnerDeletion": true, "controller": true,
             ]
         ]
+    }
+}
+
+/// One application volume of the production-shaped cluster (a StatefulSet's EBS claim and its
+/// volume): what its two objects share.
+struct EBSVolumeShape {
+    /// Its number among the cluster's volumes.
+    let index: Int
+    let ns: String
+    let app: String
+    let claim: String
+    let claimUID: String
+    /// The volume's name, after the claim's uid as the EBS provisioner names it.
+    let pv: String
+    /// The node it is attached to, and that node's zone.
+    let node: String
+    let zone: String
+    let size: String
+    /// The StatefulSet's instance, `<app>-<ordinal>`.
+    var instance: String { "\(app)-\(index / namespaces)" }
+    let namespaces: Int
+
+    init(_ i: Int, shape: ProductionShape, claimUID: String) {
+        index = i
+        namespaces = shape.namespaces
+        ns = "ns-\(i % shape.namespaces)"
+        app = ["postgres", "redis", "kafka", "elasticsearch", "minio", "prometheus"][i % 6]
+        claim = "data-\(app)-\(i / shape.namespaces)"
+        self.claimUID = claimUID
+        pv = "pvc-\(claimUID)"
+        node = ProductionShape.nodeName((i * 7919) % max(1, shape.nodes))
+        zone = shape.zones[((i * 7919) % max(1, shape.nodes)) % shape.zones.count]
+        size = "\([20, 50, 100, 200, 500][i % 5])Gi"
     }
 }
