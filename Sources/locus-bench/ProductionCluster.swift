@@ -389,6 +389,14 @@ enum ProductionCluster {
         + "internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."
 
     static func configMaps(_ shape: ProductionShape, namespaces: [String], _ rng: inout SeededRandom) -> [ProductionObject] {
+        var fixed = rootCAs(namespaces, &rng)
+        fixed += dashboards(shape, &rng)
+        fixed += fluidScripts(shape, &rng)
+        return fixed + applicationConfigMaps(shape, besides: fixed, &rng)
+    }
+
+    /// `kube-root-ca.crt` in every namespace, as the controller manager writes it.
+    static func rootCAs(_ namespaces: [String], _ rng: inout SeededRandom) -> [ProductionObject] {
         var fixed: [ProductionObject] = []
         for ns in namespaces {
             fixed.append(
@@ -400,7 +408,12 @@ enum ProductionCluster {
                             "kubernetes.io/description": .string(rootCADescription)
                         ], data: ["ca.crt": .string(caPEM)], manager: "kube-controller-manager", &rng)))
         }
-        // Grafana's dashboards, applied with kubectl: the last-applied annotation is the whole object again.
+        return fixed
+    }
+
+    /// Grafana's dashboards, applied with kubectl: the last-applied annotation is the whole object again.
+    static func dashboards(_ shape: ProductionShape, _ rng: inout SeededRandom) -> [ProductionObject] {
+        var fixed: [ProductionObject] = []
         for i in 0..<shape.dashboards {
             let name = "grafana-dashboard-\(i)"
             let labels: JSONObject = ["grafana_dashboard": "1", "app.kubernetes.io/part-of": "kube-prometheus"]
@@ -418,7 +431,12 @@ enum ProductionCluster {
                         annotations: ["kubectl.kubernetes.io/last-applied-configuration": .string(lastApplied)], data: data,
                         manager: "kubectl-client-side-apply", &rng)))
         }
-        // Fluid's script ConfigMap of each JuiceFS runtime.
+        return fixed
+    }
+
+    /// Fluid's script ConfigMap of each JuiceFS runtime.
+    static func fluidScripts(_ shape: ProductionShape, _ rng: inout SeededRandom) -> [ProductionObject] {
+        var fixed: [ProductionObject] = []
         for d in 0..<shape.datasets {
             let ns = shape.datasetNamespace(d)
             let name = ProductionShape.datasetName(d)
@@ -442,11 +460,17 @@ enum ProductionCluster {
                         labels: ["fluid.io/dataset-id": "\(ns)-\(name)", "app": "juicefs", "release": .string(name)],
                         data: ["script.sh": .string(script)], manager: "helm", &rng)))
         }
-        // Applications' ConfigMaps, 1–6 KB of data each (most near the small end), sized so that
-        // every ConfigMap together is `configMapBytes` as served.
+        return fixed
+    }
+
+    /// Applications' ConfigMaps, 1–6 KB of data each (most near the small end), sized so that
+    /// every ConfigMap together, `fixed` included, is `configMapBytes` as served.
+    static func applicationConfigMaps(_ shape: ProductionShape, besides fixed: [ProductionObject], _ rng: inout SeededRandom)
+        -> [ProductionObject]
+    {
         let fixedBytes = fixed.reduce(0) { $0 + $1.object.encodedBytes().count }
         let count = shape.configMaps - fixed.count
-        guard count > 0 else { return fixed }
+        guard count > 0 else { return [] }
         var apps: [(ns: String, name: String, labels: JSONObject, weight: Double)] = []
         for j in 0..<count {
             let app = ["api", "worker", "frontend", "ingest", "scheduler", "notebook"][j % 6]
@@ -474,7 +498,7 @@ enum ProductionCluster {
         let budget = shape.configMapBytes - fixedBytes - overheads - count * 1024 - shape.configMaps * 27
         let totalWeight = apps.reduce(0) { $0 + $1.weight }
         let perWeight = min(5120, max(0, Double(budget) / max(totalWeight, 1)))
-        var out = fixed
+        var out: [ProductionObject] = []
         for (a, o) in zip(apps, empty) {
             var o = o
             o["data"] = ["application.properties": .string(properties(bytes: 1024 + Int(a.weight * perWeight), &rng))]
