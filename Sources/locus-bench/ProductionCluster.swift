@@ -828,9 +828,6 @@ enum ProductionCluster {
             "app": "juicefs", "chart": "juicefs-0.2.18", "heritage": "Helm", "release": .string(name), "role": "juicefs-fuse",
             "fluid.io/dataset-id": .string(id), "fluid.io/managed-by": "fluid",
         ]
-        let secret = { (key: String, env: String) -> JSONValue in
-            ["name": .string(env), "valueFrom": ["secretKeyRef": ["name": "jfs-secret", "key": .string(key)]]]
-        }
         return ProductionObject(
             resource: .daemonSets,
             object: [
@@ -854,41 +851,7 @@ enum ProductionCluster {
                             "schedulerName": "default-scheduler",
                             "terminationGracePeriodSeconds": 30,
                             "containers": [
-                                [
-                                    "name": "juicefs-fuse", "image": "juicedata/juicefs-fuse:ce-v1.1.0",
-                                    "imagePullPolicy": "IfNotPresent",
-                                    "command": ["sh", "/root/script/script.sh"],
-                                    "env": [
-                                        ["name": "FLUID_RUNTIME_TYPE", "value": "juicefs"],
-                                        ["name": "FLUID_RUNTIME_NS", "value": .string(ns)],
-                                        ["name": "FLUID_RUNTIME_NAME", "value": .string(name)], secret("metaurl", "METAURL"),
-                                        secret("access-key", "ACCESS_KEY"), secret("secret-key", "SECRET_KEY"),
-                                    ],
-                                    "lifecycle": ["preStop": ["exec": ["command": ["sh", "-c", "umount \(root)/juicefs-fuse"]]]],
-                                    "ports": [["name": "metrics", "containerPort": 9567, "protocol": "TCP"]],
-                                    "readinessProbe": [
-                                        "exec": [
-                                            "command": [
-                                                "sh", "-c",
-                                                "if [ x$(mount -t fuse.juicefs | grep \(root)/juicefs-fuse) = x ]; then exit 1; fi",
-                                            ]
-                                        ],
-                                        "initialDelaySeconds": 1, "periodSeconds": 1, "failureThreshold": 500,
-                                    ],
-                                    "resources": [
-                                        "limits": ["cpu": "4", "memory": "8Gi"], "requests": ["cpu": "500m", "memory": "1Gi"],
-                                    ],
-                                    "securityContext": ["privileged": true, "runAsUser": 0],
-                                    "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
-                                    "volumeMounts": [
-                                        [
-                                            "name": "juicefs-fuse-mount", "mountPath": .string(root),
-                                            "mountPropagation": "Bidirectional",
-                                        ],
-                                        ["name": "cache-dir-1", "mountPath": "/var/jfsCache"],
-                                        ["name": "script", "mountPath": "/root/script"],
-                                    ],
-                                ]
+                                fuseContainer(f)
                             ],
                             "volumes": [
                                 ["name": "juicefs-fuse-mount", "hostPath": ["path": .string(root), "type": "DirectoryOrCreate"]],
@@ -903,6 +866,50 @@ enum ProductionCluster {
                     "numberReady": 40, "observedGeneration": 1, "updatedNumberScheduled": 40,
                 ],
             ])
+    }
+
+    /// The FUSE container of Fluid's JuiceFS chart: the mount script, the volume's secrets, the
+    /// unmount on stop, the mount's readiness.
+    static func fuseContainer(_ f: FluidDatasetShape) -> JSONValue {
+        let (ns, name, root) = (f.ns, f.name, f.root)
+        let secret = { (key: String, env: String) -> JSONValue in
+            ["name": .string(env), "valueFrom": ["secretKeyRef": ["name": "jfs-secret", "key": .string(key)]]]
+        }
+        return [
+            "name": "juicefs-fuse", "image": "juicedata/juicefs-fuse:ce-v1.1.0",
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["sh", "/root/script/script.sh"],
+            "env": [
+                ["name": "FLUID_RUNTIME_TYPE", "value": "juicefs"],
+                ["name": "FLUID_RUNTIME_NS", "value": .string(ns)],
+                ["name": "FLUID_RUNTIME_NAME", "value": .string(name)], secret("metaurl", "METAURL"),
+                secret("access-key", "ACCESS_KEY"), secret("secret-key", "SECRET_KEY"),
+            ],
+            "lifecycle": ["preStop": ["exec": ["command": ["sh", "-c", "umount \(root)/juicefs-fuse"]]]],
+            "ports": [["name": "metrics", "containerPort": 9567, "protocol": "TCP"]],
+            "readinessProbe": [
+                "exec": [
+                    "command": [
+                        "sh", "-c",
+                        "if [ x$(mount -t fuse.juicefs | grep \(root)/juicefs-fuse) = x ]; then exit 1; fi",
+                    ]
+                ],
+                "initialDelaySeconds": 1, "periodSeconds": 1, "failureThreshold": 500,
+            ],
+            "resources": [
+                "limits": ["cpu": "4", "memory": "8Gi"], "requests": ["cpu": "500m", "memory": "1Gi"],
+            ],
+            "securityContext": ["privileged": true, "runAsUser": 0],
+            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+            "volumeMounts": [
+                [
+                    "name": "juicefs-fuse-mount", "mountPath": .string(root),
+                    "mountPropagation": "Bidirectional",
+                ],
+                ["name": "cache-dir-1", "mountPath": "/var/jfsCache"],
+                ["name": "script", "mountPath": "/root/script"],
+            ],
+        ]
     }
 
     static func systemDaemonSet(_ name: String, _ rng: inout SeededRandom) -> JSONValue {
