@@ -22,12 +22,7 @@ import WebhookServer
 ///                        an ERROR 410 event, so that every informer lists again.
 func apiServer(_ args: [String]) async throws {
     guard let dir = argument("--out", args) else { fail("--out DIR is required") }
-    var shape = ProductionShape(nodes: argument("--nodes", args).flatMap(Int.init) ?? 15_000)
-    if let v = argument("--volumes", args).flatMap(Int.init) { shape.volumes = v }
-    if let v = argument("--config-maps", args).flatMap(Int.init) { shape.configMaps = v }
-    if let v = argument("--config-map-bytes", args).flatMap(Int.init) { shape.configMapBytes = v }
-    if let v = argument("--namespaces", args).flatMap(Int.init) { shape.namespaces = v }
-    if let v = argument("--dashboards", args).flatMap(Int.init) { shape.dashboards = v }
+    let shape = productionShape(args)
     let port = argument("--port", args).flatMap(Int.init) ?? 0
     let token = "bench-token-\(UInt32.random(in: 0...UInt32.max))"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -54,8 +49,32 @@ func apiServer(_ args: [String]) async throws {
     server.prepareListItems()
     let prepared = ContinuousClock.now
 
+    server.control = benchControls(server)
+
+    reportCluster(server, generated: generated - started, prepared: prepared - generated)
+
+    try writeBenchFiles(dir: dir, shape: shape, server: server, token: token)
+    say("port \(server.port)")
+    while true { try await Task.sleep(for: .seconds(3600)) }
+}
+
+/// The shape of the production cluster the flags ask for (15,000 nodes by default).
+func productionShape(_ args: [String]) -> ProductionShape {
+    var shape = ProductionShape(nodes: argument("--nodes", args).flatMap(Int.init) ?? 15_000)
+    if let v = argument("--volumes", args).flatMap(Int.init) { shape.volumes = v }
+    if let v = argument("--config-maps", args).flatMap(Int.init) { shape.configMaps = v }
+    if let v = argument("--config-map-bytes", args).flatMap(Int.init) { shape.configMapBytes = v }
+    if let v = argument("--namespaces", args).flatMap(Int.init) { shape.namespaces = v }
+    if let v = argument("--dashboards", args).flatMap(Int.init) { shape.dashboards = v }
+    return shape
+}
+
+/// The benchmark's controls under `/bench/`: the bytes served since the last mark (per
+/// collection, or in all), a mark, and a forced relist of every informer (compaction, then a
+/// 410 on every watch).
+func benchControls(_ server: FakeAPIServer) -> @Sendable (FakeAPIServer.Request) -> (status: Int, body: [UInt8])? {
     let marks = Marks()
-    server.control = { request in
+    return { request in
         guard request.path.hasPrefix("/bench/") else { return nil }
         func mark() {
             let (bytes, requests) = (server.servedBytes, server.requests.count)
@@ -94,14 +113,16 @@ func apiServer(_ args: [String]) async throws {
             return (404, Array("unknown control \(request.method) \(request.path)\n".utf8))
         }
     }
+}
 
-    // What the cluster is: per collection, objects and their bytes as list items.
+/// What the cluster is: per collection, objects and their bytes as list items.
+func reportCluster(_ server: FakeAPIServer, generated: Duration, prepared: Duration) {
     let sizes = server.listItemSizes()
     func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
     say(
         String(
-            format: "cluster generated in %.1f s, stored and written as list items in %.1f s", seconds(generated - started),
-            seconds(prepared - generated)))
+            format: "cluster generated in %.1f s, stored and written as list items in %.1f s", seconds(generated),
+            seconds(prepared)))
     say(pad("collection", 46) + " objects    as served   metadata-only   avg bytes")
     for (path, s) in sizes.sorted(by: { $0.key < $1.key }) where s.count > 0 {
         say(
@@ -110,8 +131,10 @@ func apiServer(_ args: [String]) async throws {
                     format: " %7d %9.1f MB %12.1f MB %11d", s.count, Double(s.bytes) / 1e6, Double(s.metadataBytes) / 1e6,
                     s.bytes / max(1, s.count)))
     }
+}
 
-    // The files the benchmark reads.
+/// The files the benchmark reads: every node's name, a `/prioritize` body, a kubeconfig, the port.
+func writeBenchFiles(dir: String, shape: ProductionShape, server: FakeAPIServer, token: String) throws {
     let names = (0..<shape.nodes).map(ProductionShape.nodeName)
     let namesJSON = JSONValue.array(names.map { .string($0) }).encodedBytes()
     try Data(namesJSON).write(to: URL(fileURLWithPath: "\(dir)/node-names.json"))
@@ -138,8 +161,6 @@ func apiServer(_ args: [String]) async throws {
     try kubeconfig.write(toFile: "\(dir)/kubeconfig", atomically: true, encoding: .utf8)
     try "\(server.port)\n".write(toFile: "\(dir)/port", atomically: true, encoding: .utf8)
     try "ready\n".write(toFile: "\(dir)/ready", atomically: true, encoding: .utf8)
-    say("port \(server.port)")
-    while true { try await Task.sleep(for: .seconds(3600)) }
 }
 
 /// The served bytes and request count at the last mark.
