@@ -7,94 +7,120 @@ import Mutators
 import SchedulerExtender
 import WebhookServer
 
+/// Times a stage: `n` runs after `n / 10` to warm up, the mean printed in microseconds; stages
+/// other than `only` (a name prefix) are skipped.
+struct StageTimer {
+    let n: Int
+    let only: String?
+
+    func callAsFunction(_ name: String, _ f: () throws -> Void) rethrows {
+        if let only, !name.hasPrefix(only) { return }
+        for _ in 0..<(n / 10) { try f() }
+        let start = ContinuousClock.now
+        for _ in 0..<n { try f() }
+        print(String(format: "%-28@ %8.2f µs", name as NSString, Self.microseconds(ContinuousClock.now - start) / Double(n)))
+    }
+
+    static func microseconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12
+    }
+}
+
+/// What every /mutate stage runs on: the review, the example's caches, the webhook's policy.
+struct MutateStages {
+    let bytes: [UInt8]
+    let cache: ClusterCache
+    let policy: AdmissionPolicy
+    let memo: ResolutionMemo?
+
+    func answer(_ raw: UnsafeRawBufferPointer) throws -> (AdmissionRequest, AdmissionResult) {
+        let r = try AdmissionRequest.parse(raw)
+        return (r, Admission.review(r, catalog: cache, policy: policy, memo: memo))
+    }
+}
+
 /// In-process cost of each stage of a /mutate answer (no network): where the time goes.
 func stages(_ args: [String]) throws {
     guard let bodyFile = argument("--body", args), let body = FileManager.default.contents(atPath: bodyFile) else {
         fail("--body FILE is required")
     }
-    let n = argument("--iterations", args).flatMap(Int.init) ?? 20_000
-    let cache = try ExampleState.clusterState().makeClusterCache()
-    let policy = {
-        var p = AdmissionPolicy()
-        p.explain = false  // as the webhook answers: nothing on the wire carries explanations
-        return p
-    }()
-    let memo = args.contains("--no-memo") ? nil : ResolutionMemo()
-    let bytes = Array(body)
-    let only = argument("--only", args)
-    func time(_ name: String, _ f: () throws -> Void) rethrows {
-        if let only, !name.hasPrefix(only) { return }
-        for _ in 0..<(n / 10) { try f() }
-        let start = ContinuousClock.now
-        for _ in 0..<n { try f() }
-        let d = ContinuousClock.now - start
-        let us = (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(n)
-        print(String(format: "%-28@ %8.2f µs", name as NSString, us))
-    }
-    let request = try AdmissionRequest.parse(bytes)
-    let result = Admission.review(request, catalog: cache, policy: policy, memo: memo)
-    try time("parse AdmissionReview") { _ = try AdmissionRequest.parse(bytes) }
+    var policy = AdmissionPolicy()
+    policy.explain = false  // as the webhook answers: nothing on the wire carries explanations
+    let stages = MutateStages(
+        bytes: Array(body), cache: try ExampleState.clusterState().makeClusterCache(), policy: policy,
+        memo: args.contains("--no-memo") ? nil : ResolutionMemo())
+    let time = StageTimer(n: argument("--iterations", args).flatMap(Int.init) ?? 20_000, only: argument("--only", args))
+    let (request, result) = try stages.bytes.withUnsafeBytes { try stages.answer($0) }
+    try time("parse AdmissionReview") { _ = try AdmissionRequest.parse(stages.bytes) }
     try time("JSONDecoder (for scale)") { _ = try JSONDecoder().decode(JSONValue.self, from: body) }
-    time("decide + mutate + diff") { _ = Admission.review(request, catalog: cache, policy: policy, memo: memo) }
+    time("decide + mutate + diff") { _ = Admission.review(request, catalog: stages.cache, policy: policy, memo: stages.memo) }
     time("write response") { _ = result.response.review(apiVersion: request.apiVersion) }
     try time("whole answer") {
-        let r = try AdmissionRequest.parse(bytes)
-        _ = Admission.review(r, catalog: cache, policy: policy, memo: memo).response.review(apiVersion: r.apiVersion)
+        let (r, result) = try stages.bytes.withUnsafeBytes { try stages.answer($0) }
+        _ = result.response.review(apiVersion: r.apiVersion)
     }
-    // A workload's replica: the same review again, answered from the memo of whole answers.
     let answers = ReviewMemo()
+    timeReplicas(stages, request: request, result: result, answers: answers, time: time)
+    try timeAnotherPod(stages, answers: answers, time: time)
+    timeThreads(stages, threads: argument("--threads", args).flatMap(Int.init) ?? 2, time: time)
+}
+
+/// A workload's replica: the same review again, answered from the memo of whole answers.
+func timeReplicas(_ stages: MutateStages, request: AdmissionRequest, result: AdmissionResult, answers: ReviewMemo, time: StageTimer) {
     let (answerBytes, uidInAnswer, patch) = result.response.reviewMarkingUID(apiVersion: request.apiVersion)
     let answer = ReviewMemo.Answer(bytes: answerBytes, uid: request.uid, result: result, namespace: request.namespace)
+    let revision = stages.cache.revision
     func remember() {
-        bytes.withUnsafeBytes {
+        stages.bytes.withUnsafeBytes {
             answers.remember(
-                review: $0, uidInReview: request.uidBytes, answer: answer, uidInAnswer: uidInAnswer, patch: patch,
-                revision: cache.revision)
+                review: $0, uidInReview: request.uidBytes, answer: answer, uidInAnswer: uidInAnswer, patch: patch, revision: revision)
         }
     }
     time("remember the answer") { remember() }
     remember()
     time("a replica's answer") {
-        guard bytes.withUnsafeBytes({ answers.answer(to: $0, revision: cache.revision) }) != nil else { fail("not remembered") }
+        guard stages.bytes.withUnsafeBytes({ answers.answer(to: $0, revision: revision) }) != nil else { fail("not remembered") }
     }
-    // Another pod every time (its generateName changed): looked up in vain, decided, then kept,
-    // as the webhook answers it. Against "whole answer": what the memo costs pods it cannot help.
-    if let name = bytes.firstRange(of: Array(#""generateName":""#.utf8))?.upperBound {
-        var other = bytes
-        var count = 0
-        let hex = Array("0123456789abcdef".utf8)
-        try time("another pod's answer") {
-            count += 1
-            var n = count
-            for i in 0..<6 {
-                other[name + i] = hex[n & 15]
-                n >>= 4
-            }
-            try other.withUnsafeBytes { raw in
-                if answers.answer(to: raw, revision: cache.revision) != nil { fail("remembered") }
-                let r = try AdmissionRequest.parse(raw)
-                let result = Admission.review(r, catalog: cache, policy: policy, memo: memo)
-                let (bytes, uid, patch) = result.response.reviewMarkingUID(apiVersion: r.apiVersion)
-                let answer = ReviewMemo.Answer(bytes: bytes, uid: r.uid, result: result, namespace: r.namespace)
-                answers.remember(
-                    review: raw, uidInReview: r.uidBytes, answer: answer, uidInAnswer: uid, patch: patch, revision: cache.revision)
-            }
+}
+
+/// Another pod every time (its generateName changed): looked up in vain, decided, then kept, as
+/// the webhook answers it. Against "whole answer": what the memo costs pods it cannot help.
+func timeAnotherPod(_ stages: MutateStages, answers: ReviewMemo, time: StageTimer) throws {
+    guard let name = stages.bytes.firstRange(of: Array(#""generateName":""#.utf8))?.upperBound else { return }
+    var other = stages.bytes
+    var count = 0
+    let hex = Array("0123456789abcdef".utf8)
+    let revision = stages.cache.revision
+    try time("another pod's answer") {
+        count += 1
+        var n = count
+        for i in 0..<6 {
+            other[name + i] = hex[n & 15]
+            n >>= 4
+        }
+        try other.withUnsafeBytes { raw in
+            if answers.answer(to: raw, revision: revision) != nil { fail("remembered") }
+            let (r, result) = try stages.answer(raw)
+            let (bytes, uid, patch) = result.response.reviewMarkingUID(apiVersion: r.apiVersion)
+            let answer = ReviewMemo.Answer(bytes: bytes, uid: r.uid, result: result, namespace: r.namespace)
+            answers.remember(review: raw, uidInReview: r.uidBytes, answer: answer, uidInAnswer: uid, patch: patch, revision: revision)
         }
     }
-    // The whole answer on several threads at once over the same caches: what sharing costs.
-    let threads = argument("--threads", args).flatMap(Int.init) ?? 2
-    if only == nil || only == "threads" {
-        let start = ContinuousClock.now
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            for _ in 0..<n {
-                guard let r = try? AdmissionRequest.parse(bytes) else { return }
-                _ = Admission.review(r, catalog: cache, policy: policy, memo: memo).response.review(apiVersion: r.apiVersion)
-            }
+}
+
+/// The whole answer on several threads at once over the same caches: what sharing costs.
+func timeThreads(_ stages: MutateStages, threads: Int, time: StageTimer) {
+    guard time.only == nil || time.only == "threads" else { return }
+    let n = time.n
+    let start = ContinuousClock.now
+    DispatchQueue.concurrentPerform(iterations: threads) { _ in
+        for _ in 0..<n {
+            guard let (r, result) = try? stages.bytes.withUnsafeBytes({ try stages.answer($0) }) else { return }
+            _ = result.response.review(apiVersion: r.apiVersion)
         }
-        let d = ContinuousClock.now - start
-        let us = (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(n)
-        print(String(format: "%-28@ %8.2f µs", "whole answer, \(threads) threads" as NSString, us))
     }
+    let us = StageTimer.microseconds(ContinuousClock.now - start) / Double(n)
+    print(String(format: "%-28@ %8.2f µs", "whole answer, \(threads) threads" as NSString, us))
 }
 
 /// In-process cost of each stage of a /prioritize answer over a cluster state.
