@@ -25,81 +25,105 @@ func schedule(_ args: [String]) async throws {
     var shape = ProductionShape(nodes: names.count)
     if let d = argument("--datasets", args).flatMap(Int.init) { shape.datasets = d }
     if let d = argument("--dataset-namespaces", args).flatMap(Int.init) { shape.datasetNamespaces = d }
-
-    var tls = TLSConfiguration.makeClientConfiguration()
-    if let ca = argument("--ca", args) { tls.trustRoots = .file(ca) } else { tls.certificateVerification = .none }
-    let context = try NIOSSLContext(configuration: tls)
-    let loop = MultiThreadedEventLoopGroup.singleton.next()
-    let trips = try await loop.submit { NIOLoopBound(RoundTrips(), eventLoop: loop) }.get()
-    let channel = try await ClientBootstrap(group: loop)
-        .channelOption(.socketOption(.tcp_nodelay), value: 1)
-        .connectTimeout(.seconds(5))
-        .channelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
-                try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                try channel.pipeline.syncOperations.addHandler(WholeResponse())
-                try channel.pipeline.syncOperations.addHandler(trips.value)
-            }
+    let connection = try await ExtenderConnection.open(port: port, ca: argument("--ca", args))
+    var times = ScheduleTimes()
+    let allNames = JSONValue.array(names.map { .string($0) }).encodedBytes()
+    for i in 0..<(warmup + pods) {
+        let pod = ProductionCluster.pod(i, datasets: ProductionCluster.podDatasets(i, shape), shape)
+        let (filterAnswer, filterMs) = try await connection.call("/filter", extenderArgs(pod: pod, names: allNames))
+        // kube-scheduler asks for scores of the nodes the filters passed.
+        let result = try filterAnswer.body.withUnsafeReadableBytes { try JSONValue.parse(bytes: $0) }
+        let feasible = result["NodeNames"]?.arrayValue ?? []
+        let feasibleNames = feasible.count == names.count ? allNames : JSONValue.array(feasible).encodedBytes()
+        let (prioritizeAnswer, prioritizeMs) = try await connection.call("/prioritize", extenderArgs(pod: pod, names: feasibleNames))
+        guard i >= warmup else { continue }
+        times.perPod.append(filterMs + prioritizeMs)
+        times.filter.append(filterMs)
+        times.prioritize.append(prioritizeMs)
+        if i == warmup {
+            let scores = try prioritizeAnswer.body.withUnsafeReadableBytes { try JSONValue.parse(bytes: $0) }.arrayValue ?? []
+            times.passed = feasible.count
+            times.scored = scores.filter { score($0) > 0 }.count
         }
-        .connect(host: "127.0.0.1", port: port).get()
+        if feasible.isEmpty { times.failed += 1 }
+    }
+    try await connection.channel.close()
+    times.report(pods: pods, warmup: warmup, names: names.count)
+}
 
+/// ExtenderArgs with `pod` and the node names already written as a JSON array.
+func extenderArgs(pod: JSONValue, names: [UInt8]) -> [UInt8] {
+    var out = Array(#"{"Pod":"#.utf8)
+    pod.write(into: &out)
+    out += Array(#","Nodes":null,"NodeNames":"#.utf8)
+    out += names
+    out.append(UInt8(ascii: "}"))
+    return out
+}
+
+/// What `schedule` measured.
+struct ScheduleTimes {
+    var perPod: [Double] = []
+    var filter: [Double] = []
+    var prioritize: [Double] = []
+    /// Of the first measured pod: nodes the filter passed, nodes scored above 0.
+    var passed = 0
+    var scored = 0
+    /// Pods no node passed.
+    var failed = 0
+
+    func report(pods: Int, warmup: Int, names: Int) {
+        let sorted = perPod.sorted()
+        let mean = { (v: [Double]) in v.reduce(0, +) / Double(max(1, v.count)) }
+        print(
+            "schedule: \(pods) pods (after \(warmup) warm-up), \(names) names each, one keep-alive TLS connection; first pod: "
+                + "\(passed) nodes passed the filter, \(scored) scored above 0")
+        print(
+            String(
+                format:
+                    "per pod (filter+prioritize): mean %.3f ms  p50 %.3f ms  p99 %.3f ms  max %.3f ms   (filter mean %.3f ms, prioritize mean %.3f ms)",
+                mean(perPod), percentile(sorted, 0.5), percentile(sorted, 0.99), sorted.last ?? 0, mean(filter), mean(prioritize)))
+        if failed > 0 { print("pods no node passed: \(failed)") }
+    }
+}
+
+/// One keep-alive TLS connection to the extender, each round trip timed on its event loop.
+struct ExtenderConnection {
+    let loop: any EventLoop
+    let trips: NIOLoopBound<RoundTrips>
+    let channel: any Channel
+
+    static func open(port: Int, ca: String?) async throws -> ExtenderConnection {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let ca { tls.trustRoots = .file(ca) } else { tls.certificateVerification = .none }
+        let context = try NIOSSLContext(configuration: tls)
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let trips = try await loop.submit { NIOLoopBound(RoundTrips(), eventLoop: loop) }.get()
+        let channel = try await ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(WholeResponse())
+                    try channel.pipeline.syncOperations.addHandler(trips.value)
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return ExtenderConnection(loop: loop, trips: trips, channel: channel)
+    }
+
+    /// POSTs `body` to `path`; the answer and the milliseconds from writing to the whole answer.
     func call(_ path: String, _ body: [UInt8]) async throws -> (Answer, Double) {
         let buffer = ByteBuffer(bytes: body)
         let promise = loop.makePromise(of: (Answer, Int64).self)
+        let trips = self.trips
         loop.execute { trips.value.send(path: path, body: buffer, promise: promise) }
         let (answer, ns) = try await promise.futureResult.get()
         guard answer.status == 200 else { fail("\(path): HTTP \(answer.status): \(String(buffer: answer.body).prefix(300))") }
         return (answer, Double(ns) / 1e6)
     }
-    func extenderArgs(pod: JSONValue, names: [UInt8]) -> [UInt8] {
-        var out = Array(#"{"Pod":"#.utf8)
-        pod.write(into: &out)
-        out += Array(#","Nodes":null,"NodeNames":"#.utf8)
-        out += names
-        out.append(UInt8(ascii: "}"))
-        return out
-    }
-    let allNames = JSONValue.array(names.map { .string($0) }).encodedBytes()
-
-    var perPod: [Double] = []
-    var filterTimes: [Double] = []
-    var prioritizeTimes: [Double] = []
-    var passed = 0
-    var scored = 0
-    var failed = 0
-    for i in 0..<(warmup + pods) {
-        let pod = ProductionCluster.pod(i, datasets: ProductionCluster.podDatasets(i, shape), shape)
-        let (filterAnswer, filterMs) = try await call("/filter", extenderArgs(pod: pod, names: allNames))
-        // kube-scheduler asks for scores of the nodes the filters passed.
-        let result = try filterAnswer.body.withUnsafeReadableBytes { try JSONValue.parse(bytes: $0) }
-        let feasible = result["NodeNames"]?.arrayValue ?? []
-        let feasibleNames = feasible.count == names.count ? allNames : JSONValue.array(feasible).encodedBytes()
-        let (prioritizeAnswer, prioritizeMs) = try await call("/prioritize", extenderArgs(pod: pod, names: feasibleNames))
-        guard i >= warmup else { continue }
-        perPod.append(filterMs + prioritizeMs)
-        filterTimes.append(filterMs)
-        prioritizeTimes.append(prioritizeMs)
-        if i == warmup {
-            let scores = try prioritizeAnswer.body.withUnsafeReadableBytes { try JSONValue.parse(bytes: $0) }.arrayValue ?? []
-            passed = feasible.count
-            scored = scores.filter { score($0) > 0 }.count
-        }
-        if feasible.isEmpty { failed += 1 }
-    }
-    try await channel.close()
-
-    let sorted = perPod.sorted()
-    let mean = { (v: [Double]) in v.reduce(0, +) / Double(max(1, v.count)) }
-    print(
-        "schedule: \(pods) pods (after \(warmup) warm-up), \(names.count) names each, one keep-alive TLS connection; first pod: "
-            + "\(passed) nodes passed the filter, \(scored) scored above 0")
-    print(
-        String(
-            format:
-                "per pod (filter+prioritize): mean %.3f ms  p50 %.3f ms  p99 %.3f ms  max %.3f ms   (filter mean %.3f ms, prioritize mean %.3f ms)",
-            mean(perPod), percentile(sorted, 0.5), percentile(sorted, 0.99), sorted.last ?? 0, mean(filterTimes), mean(prioritizeTimes)))
-    if failed > 0 { print("pods no node passed: \(failed)") }
 }
 
 /// A HostPriority's score (0 when it is not an integer).
