@@ -6,10 +6,21 @@ import Mutators
 import SchedulerExtender
 import WebhookServer
 
+/// A cluster state of `--datasets` Alluxio datasets (1,000), their runtimes, `--pvcs` claims and
+/// volumes (10,000) and `--daemonsets` FUSE DaemonSets, as YAML on stdout.
 func state(_ args: [String]) {
     let pvcs = argument("--pvcs", args).flatMap(Int.init) ?? 10_000
     let datasets = argument("--datasets", args).flatMap(Int.init) ?? 1_000
     let daemonSets = argument("--daemonsets", args).flatMap(Int.init) ?? datasets
+    var out = stateDatasets(datasets) + stateClaims(pvcs, datasets: datasets)
+    out += "namespaces:\n"
+    for n in 0..<50 { out += "  - metadata: {name: ns-\(n)}\n" }
+    out += stateFuseDaemonSets(daemonSets)
+    print(out, terminator: "")
+}
+
+/// The datasets and their runtimes.
+func stateDatasets(_ datasets: Int) -> String {
     var out = "datasets:\n"
     for d in 0..<datasets {
         out += "  - metadata: {name: ds-\(d), namespace: ns-\(d % 50), uid: uid-\(d)}\n"
@@ -24,6 +35,12 @@ func state(_ args: [String]) {
             "  - {kind: AlluxioRuntime, metadata: {name: ds-\(d), namespace: ns-\(d % 50)}, spec: {replicas: 2, fuse: {image: "
             + "fluidcloudnative/alluxio-fuse, imageTag: \"2.9.0\"}}}\n"
     }
+    return out
+}
+
+/// The dataset claims and their volumes on Fluid's CSI driver.
+func stateClaims(_ pvcs: Int, datasets: Int) -> String {
+    var out = ""
     out += "persistentVolumeClaims:\n"
     for p in 0..<pvcs {
         let d = p % datasets
@@ -41,9 +58,12 @@ func state(_ args: [String]) {
             "    spec: {csi: {driver: fuse.csi.fluid.io, volumeHandle: ns-\(d % 50)-pvc-\(p), volumeAttributes: {fluid_path: "
             + "/runtime-mnt/alluxio/ns-\(d % 50)/ds-\(d)/alluxio-fuse, mount_type: fuse.alluxio-fuse}}}\n"
     }
-    out += "namespaces:\n"
-    for n in 0..<50 { out += "  - metadata: {name: ns-\(n)}\n" }
-    // Each runtime's FUSE DaemonSet, shaped as Fluid's alluxio chart renders it.
+    return out
+}
+
+/// Each runtime's FUSE DaemonSet, shaped as Fluid's alluxio chart renders it.
+func stateFuseDaemonSets(_ daemonSets: Int) -> String {
+    var out = ""
     out += "daemonSets:\n"
     for d in 0..<daemonSets {
         let ns = "ns-\(d % 50)"
@@ -66,7 +86,7 @@ func state(_ args: [String]) {
             "volumes: [{name: alluxio-fuse-device, hostPath: {path: /dev/fuse, type: CharDevice}}, {name: alluxio-fuse-mount, hostPath: "
             + "{path: \(root), type: DirectoryOrCreate}}, {name: mem, hostPath: {path: /dev/shm, type: Directory}}]}}}\n"
     }
-    print(out, terminator: "")
+    return out
 }
 
 /// A cluster state for the extender benchmark: `nodes` nodes, 4 datasets (one Vineyard), each
@@ -77,6 +97,25 @@ func extenderFixtures(_ args: [String]) throws {
     guard let dir = argument("--out", args) else { fail("--out DIR is required") }
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let datasets = ["train-a", "train-b", "weights", "features"]
+    let state = extenderState(nodes: nodes, datasets: datasets)
+    try state.write(toFile: "\(dir)/state.yaml", atomically: true, encoding: .utf8)
+    let pod: [String: Any] = [
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": ["name": "reader", "namespace": "ml", "annotations": ["locus.dev/datasets": datasets.joined(separator: ",")]],
+        "spec": ["containers": [["name": "app", "image": "busybox"]]],
+    ]
+    let names: [String: Any] = ["Pod": pod, "Nodes": NSNull(), "NodeNames": (0..<nodes).map { "node-\($0)" }]
+    try JSONSerialization.data(withJSONObject: names).write(to: URL(fileURLWithPath: "\(dir)/prioritize-names.json"))
+    let items = fullNodeObjects(fullNodes)
+    let full: [String: Any] = [
+        "Pod": pod, "Nodes": ["kind": "NodeList", "apiVersion": "v1", "metadata": [:], "items": items], "NodeNames": NSNull(),
+    ]
+    try JSONSerialization.data(withJSONObject: full).write(to: URL(fileURLWithPath: "\(dir)/filter-full.json"))
+}
+
+/// The extender benchmark's cluster state: `nodes` nodes, each of `datasets` cached on a quarter
+/// of them (the Vineyard one, `features`, on every node's labels), with per-node figures.
+func extenderState(nodes: Int, datasets: [String]) -> String {
     var state = "datasets:\n"
     for (i, d) in datasets.enumerated() {
         let type = d == "features" ? "vineyard" : ["alluxio", "juicefs", "jindo"][i % 3]
@@ -103,15 +142,12 @@ func extenderFixtures(_ args: [String]) throws {
                 + "\(n % 13)Gi\(d == "features" ? ", sharedMemory: true" : "")}\n"
         }
     }
-    try state.write(toFile: "\(dir)/state.yaml", atomically: true, encoding: .utf8)
-    let pod: [String: Any] = [
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": ["name": "reader", "namespace": "ml", "annotations": ["locus.dev/datasets": datasets.joined(separator: ",")]],
-        "spec": ["containers": [["name": "app", "image": "busybox"]]],
-    ]
-    let names: [String: Any] = ["Pod": pod, "Nodes": NSNull(), "NodeNames": (0..<nodes).map { "node-\($0)" }]
-    try JSONSerialization.data(withJSONObject: names).write(to: URL(fileURLWithPath: "\(dir)/prioritize-names.json"))
-    // Full Node objects of about 5 KB each (18 images, as on a busy node), as kube-scheduler sends them without nodeCacheCapable.
+    return state
+}
+
+/// Full Node objects of about 5 KB each (18 images, as on a busy node), as kube-scheduler sends
+/// them without nodeCacheCapable.
+func fullNodeObjects(_ fullNodes: Int) -> [[String: Any]] {
     let images = (0..<18).map { i in
         [
             "names": [
@@ -120,7 +156,7 @@ func extenderFixtures(_ args: [String]) throws {
             ], "sizeBytes": 100_000_000 + i,
         ] as [String: Any]
     }
-    let items: [[String: Any]] = (0..<fullNodes).map { n in
+    return (0..<fullNodes).map { n in
         [
             "metadata": [
                 "name": "node-\(n)", "uid": UUID().uuidString, "resourceVersion": "\(1000 + n)",
@@ -151,8 +187,4 @@ func extenderFixtures(_ args: [String]) throws {
             ],
         ]
     }
-    let full: [String: Any] = [
-        "Pod": pod, "Nodes": ["kind": "NodeList", "apiVersion": "v1", "metadata": [:], "items": items], "NodeNames": NSNull(),
-    ]
-    try JSONSerialization.data(withJSONObject: full).write(to: URL(fileURLWithPath: "\(dir)/filter-full.json"))
 }
