@@ -25,7 +25,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [.package(path: "..")],
     targets: [
-        // The checks, shared with Tests/LocusTests/Fuzz/FuzzRegressionTests.swift (a symlink to that
+        // The checks, shared with Tests/FuzzTests/FuzzChecks.swift (a symlink to that
         // file: the regression tests replay saved inputs through exactly these checks).
         .target(name: "FuzzChecks", dependencies: locus, swiftSettings: strict + [.define("LOCUS_FUZZ")]),
         .executableTarget(name: "fuzz-admission", dependencies: ["FuzzChecks"], swiftSettings: strict),

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the fuzzers' seed corpus (Fuzz/corpus/<target>/) from real inputs in the repository,
-and the hand-made nasty inputs the regression tests replay (Tests/LocusTests/Fixtures/fuzz/<target>/).
+and the hand-made nasty inputs the regression tests replay (Tests/Fixtures/fuzz/<target>/).
 
 Run from anywhere: python3 Fuzz/make-seeds.py (needs PyYAML for examples/*.yaml). The output is
 committed; scripts/fuzz does not run this.
@@ -9,7 +9,7 @@ import base64, json, os, re, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "Fuzz", "corpus")
-NASTY = os.path.join(ROOT, "Tests", "LocusTests", "Fixtures", "fuzz")
+NASTY = os.path.join(ROOT, "Tests", "Fixtures", "fuzz")
 
 
 def write(directory, name, data):
@@ -95,7 +95,7 @@ def admission_seeds():
     except ImportError:
         print("PyYAML missing: examples/*.yaml skipped", file=sys.stderr)
     # Pods as the API server lists them (Fixtures/kube), wrapped in a review and opted in.
-    for item in json.loads(read("Tests/LocusTests/Fixtures/kube/pods-list-page1.json"))["items"][:2]:
+    for item in json.loads(read("Tests/Fixtures/kube/pods-list-page1.json"))["items"][:2]:
         item.setdefault("metadata", {}).setdefault("labels", {})["serverless.fluid.io/inject"] = "true"
         write(d, "kube-pod-" + item["metadata"]["name"] + ".json", review(item, namespace=item["metadata"].get("namespace", "ml")))
 
@@ -121,7 +121,7 @@ def extender_seeds():
         write(d, "names-" + name + ".json", {"Pod": p, "Nodes": None, "NodeNames": names})
     write(d, "nodelist-example.json", {"Pod": EXAMPLE_POD, "Nodes": {"apiVersion": "v1", "kind": "NodeList", "metadata": {},
                                                                      "items": EXAMPLE_NODES}, "NodeNames": None})
-    fixture = json.loads(read("Tests/LocusTests/Fixtures/kube/node.json"))
+    fixture = json.loads(read("Tests/Fixtures/kube/node.json"))
     write(d, "nodelist-fixture-node.json", {"Pod": SCENARIOS["vineyard-annotation"], "Nodes": {"items": [fixture] + EXAMPLE_NODES[1:]}})
     write(d, "names-unknown-nodes.json", {"Pod": SCENARIOS["everything"], "NodeNames": ["node-a", "node-x", "node-a"]})
     write(d, "lowercase-keys.json", {"pod": SCENARIOS["vineyard-annotation"], "nodes": None, "nodenames": ["node-b", "node-c"]})
@@ -130,7 +130,7 @@ def extender_seeds():
 def json_seeds():
     d = os.path.join(CORPUS, "json")
     for f in ["dataset.json", "node.json", "pvc.json", "configmap.json", "alluxioruntime.json", "status-410-gone.json"]:
-        write(d, "kube-" + f, read("Tests/LocusTests/Fixtures/kube/" + f))
+        write(d, "kube-" + f, read("Tests/Fixtures/kube/" + f))
     write(d, "review-small.json", read("bench/review-small.json"))
     write(d, "nodelist.json", {"Pod": {}, "Nodes": {"items": EXAMPLE_NODES}})
     write(d, "scalars.json", '[0,-0,1.5e300,-1E-300,9223372036854775807,-9223372036854775808,true,false,null,"\\u00e9\\ud83d\\ude00\\n\\/"]')

@@ -1,1 +1,1 @@
-../../../Tests/LocusTests/Fuzz/FuzzChecks.swift
+../../../Tests/FuzzTests/FuzzChecks.swift

@@ -1,7 +1,0 @@
-import WebhookServer
-
-enum WebhookServerTestCerts {
-    static func make(dns: [String] = ["localhost"], ip: [String] = ["127.0.0.1"]) throws -> GeneratedCertificates {
-        try CertGenerator.generate(dnsNames: dns, ipAddresses: ip)
-    }
-}

@@ -1,0 +1,212 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import JSON
+import KubeClient
+import Locality
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import NIOHTTPTypes
+import TestSupport
+import Testing
+
+@testable import WebhookServer
+
+/// Records what `AnswerOnEventLoop` hands on to the router.
+final class RouterStandIn: ChannelInboundHandler {
+    typealias InboundIn = HTTPRequestPart
+    var parts: [HTTPRequestPart] = []
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { parts.append(unwrapInboundIn(data)) }
+}
+
+@Suite("/mutate answered on the event loop")
+struct EventLoopMutateTests {
+    static let review = ExampleState.requests.first { $0.route == "/mutate" }!.body
+
+    static func routes(requireClientCertificate: Bool = false) throws -> LocusRoutes {
+        let cache = try ExampleState.clusterState().makeClusterCache()
+        return LocusRoutes(
+            backend: .fixed(cache), metrics: LocusMetrics(), certificates: nil, maxRequestBytes: 3 << 20,
+            requireClientCertificate: requireClientCertificate)
+    }
+
+    /// A channel with the handler in front of a stand-in for the router.
+    static func channel(_ routes: LocusRoutes, maxBytes: Int = 128 << 10) throws -> (EmbeddedChannel, RouterStandIn) {
+        let router = RouterStandIn()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(AnswerOnEventLoop(routes: routes, maxBytes: maxBytes))
+        try channel.pipeline.syncOperations.addHandler(router)
+        return (channel, router)
+    }
+
+    static func head(
+        _ method: HTTPRequest.Method = .post, _ path: String = "/mutate", type: String? = "application/json",
+        length: Int? = review.utf8.count, extra: HTTPFields = [:]
+    ) -> HTTPRequestPart {
+        var fields = extra
+        if let type { fields[.contentType] = type }
+        if let length { fields[.contentLength] = String(length) }
+        return .head(HTTPRequest(method: method, scheme: "https", authority: "localhost", path: path, headerFields: fields))
+    }
+
+    /// Sends one request; returns the answer written here (nil when it went to the router).
+    static func send(_ channel: EmbeddedChannel, _ head: HTTPRequestPart, body: String = review) throws -> (HTTPResponse, String)? {
+        try channel.writeInbound(head)
+        // In two pieces, as TLS records may cut it.
+        let bytes = Array(body.utf8)
+        try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(bytes: bytes[..<(bytes.count / 2)])))
+        try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(bytes: bytes[(bytes.count / 2)...])))
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        guard let first = try channel.readOutbound(as: HTTPResponsePart.self) else { return nil }
+        guard case .head(let response) = first, case .body(let answer) = try channel.readOutbound(as: HTTPResponsePart.self),
+            case .end = try channel.readOutbound(as: HTTPResponsePart.self)
+        else { throw TestFailure("not head, body, end") }
+        return (response, String(buffer: answer))
+    }
+
+    @Test func aReviewIsAnsweredHereWithTheRoutersAnswer() throws {
+        let routes = try Self.routes()
+        let (channel, router) = try Self.channel(routes)
+        for (path, extra) in [("/mutate", [:]), ("/mutate?timeout=10s", [:]), ("/mutate", [.connection: "keep-alive"] as HTTPFields)] {
+            let (response, body) = try #require(try Self.send(channel, Self.head(.post, path, extra: extra)))
+            #expect(router.parts.isEmpty, "nothing reached the router")
+            #expect(response.status == .ok)
+            #expect(response.headerFields[.contentType] == "application/json")
+            #expect(response.headerFields[.contentLength] == String(body.utf8.count))
+            #expect(response.headerFields[.date]?.hasSuffix(" GMT") == true)
+            // The very answer the routed /mutate gives.
+            let (status, routed) = routes.answerMutate(ByteBuffer(string: Self.review))
+            #expect(status == .ok)
+            #expect(body == String(decoding: routed, as: UTF8.self))
+            #expect(body.contains(#""uid":"0e3c6b8a-example-0001""#) && body.contains(#""patchType":"JSONPatch""#))
+        }
+        // A body that is not a review: 400 with the reason, here too.
+        let (bad, reason) = try #require(try Self.send(channel, Self.head(length: 2), body: "{}"))
+        #expect(bad.status == .badRequest)
+        #expect(reason.contains("kind must be AdmissionReview"))
+        let metrics = routes.metrics.render()
+        #expect(String(decoding: metrics, as: UTF8.self).contains(#"locus_http_requests_total{route="mutate",code="200"} 3"#))
+        #expect(String(decoding: metrics, as: UTF8.self).contains(#"locus_http_requests_total{route="mutate",code="400"} 1"#))
+    }
+
+    /// `/filter` and `/prioritize` bodies small enough are answered here too, with the routes' answers.
+    @Test func extenderRequestsAreAnsweredHereWithTheRoutersAnswers() throws {
+        let routes = try Self.routes()
+        let (channel, router) = try Self.channel(routes)
+        let args: JSONValue = ["Pod": makePod(claims: ["llama-weights"]), "NodeNames": ["node-a", "node-b", "node-c"], "Nodes": nil]
+        let body = String(decoding: try args.encoded(), as: UTF8.self)
+        for path in ["/filter", "/prioritize"] {
+            let (response, answer) = try #require(try Self.send(channel, Self.head(.post, path, length: body.utf8.count), body: body))
+            #expect(router.parts.isEmpty, "nothing reached the router")
+            #expect(response.status == .ok && response.headerFields[.contentLength] == String(answer.utf8.count))
+            let routed =
+                path == "/filter"
+                ? routes.answerFilter(ByteBuffer(string: body)).1.map { String(buffer: $0) }.joined()
+                : String(buffer: routes.answerPrioritize(ByteBuffer(string: body)).1)
+            #expect(answer == routed, "\(path)")
+            #expect(answer.contains("node-b"))
+        }
+        let metrics = String(decoding: routes.metrics.render(), as: UTF8.self)
+        #expect(metrics.contains(#"locus_http_requests_total{route="filter",code="200"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"locus_http_requests_total{route="prioritize",code="200"} 1"#))
+    }
+
+    @Test(arguments: [
+        ("another route", head(.post, "/readyz")),
+        ("a GET", head(.get, "/mutate", type: nil, length: nil)),
+        ("a path that only starts like /mutate", head(.post, "/mutates")),
+        ("a content type that is not JSON (the router answers 415)", head(type: "text/plain")),
+        ("no Content-Length (chunked: the router applies the limit as it reads)", head(length: nil)),
+        ("a body over the event-loop size", head(length: 200 << 10)),
+        ("Connection: close", head(extra: [.connection: "close"])),
+        ("Connection: Close", head(extra: [.connection: "Close"])),
+        (
+            "a second Connection field saying close",
+            head(extra: HTTPFields([HTTPField(name: .connection, value: "keep-alive"), HTTPField(name: .connection, value: "close")]))
+        ),
+        (
+            "Content-Length twice",
+            head(
+                length: nil,
+                extra: HTTPFields([
+                    HTTPField(name: .contentLength, value: String(review.utf8.count)),
+                    HTTPField(name: .contentLength, value: String(review.utf8.count)),
+                ]))
+        ),
+        (
+            "Content-Type twice",
+            head(
+                type: nil,
+                extra: HTTPFields([
+                    HTTPField(name: .contentType, value: "text/plain"), HTTPField(name: .contentType, value: "application/json"),
+                ]))
+        ),
+        ("Expect: 100-continue", head(extra: [.expect: "100-continue"])),
+    ])
+    func otherRequestsGoToTheRouter(_ what: String, _ head: HTTPRequestPart) throws {
+        let (channel, router) = try Self.channel(try Self.routes())
+        #expect(try Self.send(channel, head) == nil, "\(what)")
+        #expect(router.parts.count == 4, "head, two body parts and end reach the router: \(what)")
+        if case .head = router.parts.first {} else { Issue.record("the head first: \(what)") }
+        if case .end = router.parts.last {} else { Issue.record("the end last: \(what)") }
+    }
+
+    @Test func withoutAClientCertificateTheRouterRefuses() throws {
+        // Required, and this connection has none: the router's middleware answers 401.
+        let (channel, router) = try Self.channel(try Self.routes(requireClientCertificate: true))
+        #expect(try Self.send(channel, Self.head()) == nil)
+        #expect(router.parts.count == 4)
+    }
+
+    /// Answers leave in request order: while the router still owes an answer on this
+    /// connection, a review goes to the router too; once it answered, reviews are answered here again.
+    @Test func answersStayInRequestOrder() throws {
+        let (channel, router) = try Self.channel(try Self.routes())
+        try channel.writeInbound(Self.head(.get, "/metrics", type: nil, length: nil))
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        #expect(router.parts.count == 2)
+        #expect(try Self.send(channel, Self.head()) == nil, "the router owes the /metrics answer")
+        #expect(router.parts.count == 6)
+        // The router answers both.
+        for _ in 0..<2 {
+            try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+            try channel.writeOutbound(HTTPResponsePart.end(nil))
+        }
+        for _ in 0..<4 { _ = try channel.readOutbound(as: HTTPResponsePart.self) }
+        #expect(try Self.send(channel, Self.head()) != nil, "answered here again")
+        #expect(router.parts.count == 6)
+    }
+
+    /// Over real TLS: the answer on the event loop and the routed answer (event-loop path off)
+    /// are the same bytes, for every example review and a malformed one, and the connection
+    /// stays open across them.
+    @Test func sameAnswerOverTLSWithAndWithoutTheEventLoopPath() async throws {
+        let cache = try ExampleState.clusterState().makeClusterCache()
+        let fast = try await RunningLocus.start(backend: .fixed(cache))
+        let routed = try await RunningLocus.start(backend: .fixed(cache)) { $0.eventLoopReviewBytes = 0 }
+        var answers: [[String]] = []
+        for locus in [fast, routed] {
+            let client = try makeClient(caPEM: locus.certs.caCertificatePEM)
+            var got: [String] = []
+            for body in [Self.review, "{\"kind\":\"AdmissionReview\"}", Self.review] {
+                var post = HTTPClientRequest(url: "\(locus.url)/mutate?timeout=10s")
+                post.method = .POST
+                post.headers.add(name: "Content-Type", value: "application/json")
+                post.body = .bytes(ByteBuffer(string: body))
+                let r = try await client.execute(post, timeout: .seconds(5))
+                #expect(r.headers.first(name: "Date") != nil)
+                got.append(
+                    "\(r.status.code) \(r.headers.first(name: "Content-Type") ?? "") "
+                        + "\(String(buffer: try await r.body.collect(upTo: 1 << 20)))"
+                )
+            }
+            answers.append(got)
+            try await client.shutdown()
+            await locus.stop()
+        }
+        #expect(answers[0] == answers[1])
+        #expect(answers[0][0].hasPrefix("200 application/json {\"apiVersion\":\"admission.k8s.io/v1\""))
+        #expect(answers[0][1].hasPrefix("400 application/json {\"error\":"))
+    }
+}
