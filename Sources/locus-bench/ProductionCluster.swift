@@ -174,109 +174,109 @@ enum ProductionCluster {
 
     /// A GPU node's labels: EKS's and NVIDIA's, and Fluid's for each dataset it caches.
     static func nodeLabels(_ n: Int, _ shape: ProductionShape, name: String, zone: String, type: InstanceType) -> JSONObject {
-    var labels: JSONObject = [
-        "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/instance-type": .string(type.type), "beta.kubernetes.io/os": "linux",
-        "eks.amazonaws.com/capacityType": "ON_DEMAND",
-        "eks.amazonaws.com/nodegroup": "gpu-\(type.type.split(separator: ".")[0])-\(zone)",
-        "failure-domain.beta.kubernetes.io/region": "us-east-1",
-        "failure-domain.beta.kubernetes.io/zone": .string(zone),
-        "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux",
-        "node.kubernetes.io/instance-type": .string(type.type), "nvidia.com/gpu.count": "\(type.count)",
-        "nvidia.com/gpu.product": .string(type.gpu), "nvidia.com/gpu.present": "true",
-        "topology.ebs.csi.aws.com/zone": .string(zone), "topology.kubernetes.io/region": "us-east-1",
-        "topology.kubernetes.io/zone": .string(zone),
-    ]
-    let cached = shape.cachedDatasets(onNode: n)
-    for d in cached {
-        let ns = shape.datasetNamespace(d)
-        let ds = ProductionShape.datasetName(d)
-        labels["fluid.io/s-\(ns)-\(ds)"] = "true"
-        labels["fluid.io/s-juicefs-\(ns)-\(ds)"] = "true"
-        labels["fluid.io/s-h-juicefs-d-\(ns)-\(ds)"] = "500GiB"
-        labels["fluid.io/s-h-juicefs-t-\(ns)-\(ds)"] = "500GiB"
-    }
-    if !cached.isEmpty { labels["fluid.io/dataset-num"] = "\(cached.count)" }
+        var labels: JSONObject = [
+            "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/instance-type": .string(type.type), "beta.kubernetes.io/os": "linux",
+            "eks.amazonaws.com/capacityType": "ON_DEMAND",
+            "eks.amazonaws.com/nodegroup": "gpu-\(type.type.split(separator: ".")[0])-\(zone)",
+            "failure-domain.beta.kubernetes.io/region": "us-east-1",
+            "failure-domain.beta.kubernetes.io/zone": .string(zone),
+            "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux",
+            "node.kubernetes.io/instance-type": .string(type.type), "nvidia.com/gpu.count": "\(type.count)",
+            "nvidia.com/gpu.product": .string(type.gpu), "nvidia.com/gpu.present": "true",
+            "topology.ebs.csi.aws.com/zone": .string(zone), "topology.kubernetes.io/region": "us-east-1",
+            "topology.kubernetes.io/zone": .string(zone),
+        ]
+        let cached = shape.cachedDatasets(onNode: n)
+        for d in cached {
+            let ns = shape.datasetNamespace(d)
+            let ds = ProductionShape.datasetName(d)
+            labels["fluid.io/s-\(ns)-\(ds)"] = "true"
+            labels["fluid.io/s-juicefs-\(ns)-\(ds)"] = "true"
+            labels["fluid.io/s-h-juicefs-d-\(ns)-\(ds)"] = "500GiB"
+            labels["fluid.io/s-h-juicefs-t-\(ns)-\(ds)"] = "500GiB"
+        }
+        if !cached.isEmpty { labels["fluid.io/dataset-num"] = "\(cached.count)" }
         return labels
     }
 
     /// The kubelet's conditions, all healthy.
     static var nodeConditions: [JSONValue] {
-    let conditionSpecs: [(String, String, String, String)] = [
-        ("KernelDeadlock", "False", "KernelHasNoDeadlock", "kernel has no deadlock"),
-        ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-        ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
-    ]
-    let conditions: [JSONValue] = conditionSpecs.map { c in
-        [
-            "type": .string(c.0), "status": .string(c.1), "reason": .string(c.2), "message": .string(c.3),
-            "lastHeartbeatTime": .string(heartbeat), "lastTransitionTime": .string(created),
+        let conditionSpecs: [(String, String, String, String)] = [
+            ("KernelDeadlock", "False", "KernelHasNoDeadlock", "kernel has no deadlock"),
+            ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+            ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+            ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
         ]
-    }
+        let conditions: [JSONValue] = conditionSpecs.map { c in
+            [
+                "type": .string(c.0), "status": .string(c.1), "reason": .string(c.2), "message": .string(c.3),
+                "lastHeartbeatTime": .string(heartbeat), "lastTransitionTime": .string(created),
+            ]
+        }
         return conditions
     }
 
     /// The 40 images a node reports, the first 16 shared by every node.
     static func nodeImages(_ n: Int) -> [JSONValue] {
-    let catalog = imageCatalog
-    var images: [JSONValue] = []
-    for i in 0..<40 {
-        let image = catalog[i < 16 ? i : 16 + (i + n) % (catalog.count - 16)]
-        images.append([
-            "names": [.string("\(image.repo)@sha256:\(image.digest)"), .string("\(image.repo):\(image.tag)")],
-            "sizeBytes": .integer(Int64(image.size)),
-        ])
-    }
+        let catalog = imageCatalog
+        var images: [JSONValue] = []
+        for i in 0..<40 {
+            let image = catalog[i < 16 ? i : 16 + (i + n) % (catalog.count - 16)]
+            images.append([
+                "names": [.string("\(image.repo)@sha256:\(image.digest)"), .string("\(image.repo):\(image.tag)")],
+                "sizeBytes": .integer(Int64(image.size)),
+            ])
+        }
         return images
     }
 
     /// The managed fields the kubelet and the controller manager write on a node.
     static func nodeManagedFields(_ n: Int) -> [JSONValue] {
-    [
         [
-            "manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": .string(created), "fieldsType": "FieldsV1",
-            "fieldsV1": [
-                "f:metadata": [
-                    "f:annotations": fieldsV1([
-                        "alpha.kubernetes.io/provided-node-ip", "node.alpha.kubernetes.io/ttl",
-                        "volumes.kubernetes.io/controller-managed-attach-detach",
-                    ]),
-                    "f:labels": fieldsV1([
-                        "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "beta.kubernetes.io/os",
-                        "eks.amazonaws.com/capacityType", "eks.amazonaws.com/nodegroup",
-                        "failure-domain.beta.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
-                        "kubernetes.io/arch", "kubernetes.io/hostname", "kubernetes.io/os", "node.kubernetes.io/instance-type",
-                        "topology.kubernetes.io/region", "topology.kubernetes.io/zone",
-                    ]),
-                ],
-                "f:spec": ["f:providerID": [:], "f:taints": [:]],
-            ],
-        ],
-        [
-            "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": .string(created),
-            "fieldsType": "FieldsV1",
-            "fieldsV1": ["f:spec": ["f:podCIDR": [:], "f:podCIDRs": [".": [:], "v:\"100.64.\(n % 256).0/24\"": [:]]]],
-        ],
-        [
-            "manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": .string(heartbeat), "fieldsType": "FieldsV1",
-            "subresource": "status",
-            "fieldsV1": [
-                "f:metadata": ["f:annotations": ["f:csi.volume.kubernetes.io/nodeid": [:]]],
-                "f:status": [
-                    "f:allocatable": ["f:ephemeral-storage": [:], "f:nvidia.com/gpu": [:], "f:vpc.amazonaws.com/efa": [:]],
-                    "f:capacity": ["f:ephemeral-storage": [:], "f:nvidia.com/gpu": [:], "f:vpc.amazonaws.com/efa": [:]],
-                    "f:conditions": [
-                        "k:{\"type\":\"DiskPressure\"}": ["f:lastHeartbeatTime": [:]],
-                        "k:{\"type\":\"MemoryPressure\"}": ["f:lastHeartbeatTime": [:]],
-                        "k:{\"type\":\"PIDPressure\"}": ["f:lastHeartbeatTime": [:]],
-                        "k:{\"type\":\"Ready\"}": ["f:lastHeartbeatTime": [:], "f:lastTransitionTime": [:], "f:message": [:]],
+            [
+                "manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": .string(created), "fieldsType": "FieldsV1",
+                "fieldsV1": [
+                    "f:metadata": [
+                        "f:annotations": fieldsV1([
+                            "alpha.kubernetes.io/provided-node-ip", "node.alpha.kubernetes.io/ttl",
+                            "volumes.kubernetes.io/controller-managed-attach-detach",
+                        ]),
+                        "f:labels": fieldsV1([
+                            "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "beta.kubernetes.io/os",
+                            "eks.amazonaws.com/capacityType", "eks.amazonaws.com/nodegroup",
+                            "failure-domain.beta.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
+                            "kubernetes.io/arch", "kubernetes.io/hostname", "kubernetes.io/os", "node.kubernetes.io/instance-type",
+                            "topology.kubernetes.io/region", "topology.kubernetes.io/zone",
+                        ]),
                     ],
-                    "f:images": [:], "f:nodeInfo": ["f:bootID": [:]],
+                    "f:spec": ["f:providerID": [:], "f:taints": [:]],
                 ],
             ],
-        ],
-    ]
+            [
+                "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": .string(created),
+                "fieldsType": "FieldsV1",
+                "fieldsV1": ["f:spec": ["f:podCIDR": [:], "f:podCIDRs": [".": [:], "v:\"100.64.\(n % 256).0/24\"": [:]]]],
+            ],
+            [
+                "manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": .string(heartbeat), "fieldsType": "FieldsV1",
+                "subresource": "status",
+                "fieldsV1": [
+                    "f:metadata": ["f:annotations": ["f:csi.volume.kubernetes.io/nodeid": [:]]],
+                    "f:status": [
+                        "f:allocatable": ["f:ephemeral-storage": [:], "f:nvidia.com/gpu": [:], "f:vpc.amazonaws.com/efa": [:]],
+                        "f:capacity": ["f:ephemeral-storage": [:], "f:nvidia.com/gpu": [:], "f:vpc.amazonaws.com/efa": [:]],
+                        "f:conditions": [
+                            "k:{\"type\":\"DiskPressure\"}": ["f:lastHeartbeatTime": [:]],
+                            "k:{\"type\":\"MemoryPressure\"}": ["f:lastHeartbeatTime": [:]],
+                            "k:{\"type\":\"PIDPressure\"}": ["f:lastHeartbeatTime": [:]],
+                            "k:{\"type\":\"Ready\"}": ["f:lastHeartbeatTime": [:], "f:lastTransitionTime": [:], "f:message": [:]],
+                        ],
+                        "f:images": [:], "f:nodeInfo": ["f:bootID": [:]],
+                    ],
+                ],
+            ],
+        ]
     }
 
     // MARK: Namespaces and ConfigMaps
@@ -513,8 +513,7 @@ enum ProductionCluster {
         var out: [ProductionObject] = []
         for i in 0..<shape.volumes {
             let v = EBSVolumeShape(i, shape: shape, claimUID: rng.uuid())
-            out.append(claimObject(v))
-            out.append(volumeObject(v, &rng))
+            out += [claimObject(v), volumeObject(v, &rng)]
         }
         return out
     }
@@ -653,18 +652,15 @@ enum ProductionCluster {
             ])
     }
 
-
     // MARK: Fluid
 
     static func fluid(_ shape: ProductionShape, _ rng: inout SeededRandom) -> [ProductionObject] {
         var out: [ProductionObject] = []
         for d in 0..<shape.datasets {
             let f = FluidDatasetShape(d, shape: shape, uid: rng.uuid())
-            out.append(fluidDataset(f))
-            out.append(fluidRuntime(f, &rng))
-            out.append(fluidClaim(f, &rng))
-            out.append(fluidVolume(f, &rng))
-            out.append(fuseDaemonSet(f, &rng))
+            out += [
+                fluidDataset(f), fluidRuntime(f, &rng), fluidClaim(f, &rng), fluidVolume(f, &rng), fuseDaemonSet(f, &rng),
+            ]
         }
         return out
     }

@@ -14,8 +14,6 @@ import Testing
 
 @testable import WebhookServer
 
-
-
 @Suite("Warm before scheduling: the warm-up controller against the in-process API server")
 struct WarmUpControllerTests {
     @Test func oneDataLoadPerDatasetCreatedOnceReusedAndItsCompletionLiftsEveryWaitingPod() async throws {
@@ -82,14 +80,7 @@ struct WarmUpControllerTests {
         try await h.create("warming", claims: ["llama-weights"])
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await h.gates("warming") == ["locus.dev/dataset-warm"])
-        h.index.replace(
-            source: .juicefs,
-            with: [
-                "node-b": [
-                    DatasetRef(namespace: "ml", name: "llama-weights"): Observation(
-                        bytes: TierBytes(ssd: 26 << 30), confirmedAt: Date(), source: .juicefs)
-                ]
-            ])
+        h.cache("llama-weights", bytes: 26 << 30, on: "node-b", source: .juicefs)
         #expect(await h.lifted("warming"))
         let outcome = try await h.pod("warming")["metadata"]?["annotations"]?["locus.dev/warm-outcome"]?.stringValue ?? ""
         #expect(outcome.hasPrefix("warm after") && outcome.contains("on node-b, the node the extender picks"), "\(outcome)")
@@ -102,14 +93,7 @@ struct WarmUpControllerTests {
         let h = try await WarmUpHarness()
         try await h.create("quota", claims: ["imagenet"], gates: ["example.com/quota"])
         #expect(try await h.gates("quota") == ["example.com/quota", "locus.dev/dataset-warm"])
-        h.index.replace(
-            source: .alluxio,
-            with: [
-                "node-a": [
-                    DatasetRef(namespace: "ml", name: "imagenet"): Observation(
-                        bytes: TierBytes(ssd: 140 << 30), confirmedAt: Date(), source: .alluxio)
-                ]
-            ])
+        h.cache("imagenet", bytes: 140 << 30, on: "node-a", source: .alluxio)
         #expect(await h.lifted("quota"))
         #expect(try await h.gates("quota") == ["example.com/quota"], "only Locus's gate is removed")
 

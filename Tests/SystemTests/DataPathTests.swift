@@ -8,8 +8,6 @@ import Testing
 
 @testable import WebhookServer
 
-
-
 @Suite("Data path: mutated pods run with podman, reading real engines", .serialized)
 struct DataPathTests {
     static let text = "bytes through the FUSE sidecar\n"

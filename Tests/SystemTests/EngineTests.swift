@@ -13,13 +13,6 @@ import Testing
     import Glibc
 #endif
 
-
-
-
-
-
-
-
 /// A TCP listener on loopback that accepts and never answers: a hanging engine.
 func startHangingListener(port: Int) throws -> Process {
     try startBackground(
@@ -43,7 +36,6 @@ func startGarbageListener(port: Int) throws -> Process {
             """,
         ], log: nil)
 }
-
 
 @Suite("Locality from the real engines", .serialized)
 struct EngineTests {

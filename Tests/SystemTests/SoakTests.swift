@@ -25,7 +25,6 @@ struct SoakTests {
         ProcessInfo.processInfo.environment[name].flatMap(Double.init) ?? fallback
     }
 
-
     @Test func noFailedOrMalformedAnswerThroughRotationAndReconnects() async throws {
         let seconds = Self.setting("LOCUS_SOAK_SECONDS", 8)
         let mutateRate = Self.setting("LOCUS_SOAK_MUTATE_RATE", 150)

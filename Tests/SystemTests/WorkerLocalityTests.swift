@@ -12,7 +12,6 @@ import Testing
 
 @testable import WebhookServer
 
-
 @Suite("Locality from Fluid's cache-worker pods")
 struct WorkerLocalityTests {
     static func decodePod(_ json: JSONValue) throws -> Pod { try JSONDecoder().decode(Pod.self, from: try json.encoded()) }

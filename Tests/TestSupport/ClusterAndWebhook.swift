@@ -6,6 +6,7 @@ import KubeTestServer
 import NIOCore
 import NIOHTTP1
 import Testing
+
 @testable import WebhookServer
 
 /// The example cluster state, served by an in-process API server.
@@ -35,7 +36,8 @@ public enum WebhookClient: Sendable {
         public var text: String
     }
 
-    public static func post(_ client: HTTPClient, _ locus: RunningLocus, _ body: [UInt8], contentType: String? = "application/json") async throws
+    public static func post(_ client: HTTPClient, _ locus: RunningLocus, _ body: [UInt8], contentType: String? = "application/json")
+        async throws
         -> Answer
     {
         var req = HTTPClientRequest(url: "\(locus.url)/mutate")

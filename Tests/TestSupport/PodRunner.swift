@@ -42,7 +42,8 @@ public struct PodRunner: Sendable {
         public var secrets: [String: [String: String]] = [:]
         public var claims: [String: String] = [:]
 
-        public init(configMaps: [String: [String: String]] = [:], secrets: [String: [String: String]] = [:], claims: [String: String] = [:]) {
+        public init(configMaps: [String: [String: String]] = [:], secrets: [String: [String: String]] = [:], claims: [String: String] = [:])
+        {
             self.configMaps = configMaps
             self.secrets = secrets
             self.claims = claims

@@ -36,7 +36,8 @@ public func policy(_ change: (inout AdmissionPolicy) -> Void = { _ in }) -> Admi
     return p
 }
 
-public func decide(_ pod: JSONValue, namespace: String = "ml", cache: ClusterCache, policy: AdmissionPolicy = AdmissionPolicy()) -> AdmissionResult
+public func decide(_ pod: JSONValue, namespace: String = "ml", cache: ClusterCache, policy: AdmissionPolicy = AdmissionPolicy())
+    -> AdmissionResult
 {
     Admission.review(pod: pod, namespace: namespace, uid: "test", catalog: cache, policy: policy)
 }

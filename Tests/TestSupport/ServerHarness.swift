@@ -12,7 +12,7 @@ import Synchronization
 import WebhookServer
 
 /// A `LocusServer` running in this process on an ephemeral port, with certificates in a temp dir.
-public final class RunningLocus: Sendable {
+public struct RunningLocus: Sendable {
     public let port: Int
     public let dir: TempDir
     public let certs: GeneratedCertificates
@@ -20,19 +20,6 @@ public final class RunningLocus: Sendable {
     public let server: LocusServer
     public let group: ServiceGroup
     public let task: Task<Void, any Error>
-
-    public init(
-        port: Int, dir: TempDir, certs: GeneratedCertificates, certificates: CertificateStore, server: LocusServer, group: ServiceGroup,
-        task: Task<Void, any Error>
-    ) {
-        self.port = port
-        self.dir = dir
-        self.certs = certs
-        self.certificates = certificates
-        self.server = server
-        self.group = group
-        self.task = task
-    }
 
     public static func start(
         backend: ClusterBackend = .fixed(ClusterCache()), staticCache: [StaticCacheEntry] = [], engineProbe: EngineProbe? = nil,
@@ -79,8 +66,9 @@ public final class SingleConnection: @unchecked Sendable {
     public var inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator
     public let outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
 
-    public init(_ inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>, _ outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>)
-    {
+    public init(
+        _ inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>, _ outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
+    ) {
         self.inbound = inbound.makeAsyncIterator()
         self.outbound = outbound
     }

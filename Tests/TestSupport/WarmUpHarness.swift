@@ -67,7 +67,9 @@ public final class WarmUpHarness: Sendable {
 
     /// Admits `name` as the webhook does (warm-up on) and creates it through the API.
     @discardableResult
-    public func create(_ name: String, claims: [String], annotations: [String: String] = [:], gates: [String] = []) async throws -> JSONValue {
+    public func create(_ name: String, claims: [String], annotations: [String: String] = [:], gates: [String] = []) async throws
+        -> JSONValue
+    {
         var pod = makePod(
             name: name, labels: ["locus.dev/inject": "true", "locus.dev/warm": "true"], annotations: annotations, claims: claims)
         if !gates.isEmpty { pod["spec"]?["schedulingGates"] = .array(gates.map { ["name": .string($0)] }) }
@@ -105,6 +107,12 @@ public final class WarmUpHarness: Sendable {
             return found != nil
         }
         return found
+    }
+
+    /// An engine's figure: `bytes` of `dataset` (in `ml`) cached on `node`, now.
+    public func cache(_ dataset: String, bytes: Int64, on node: String, source: LocalitySource) {
+        let ref = DatasetRef(namespace: "ml", name: dataset)
+        index.replace(source: source, with: [node: [ref: Observation(bytes: TierBytes(ssd: bytes), confirmedAt: Date(), source: source)]])
     }
 
     /// Fluid's controller moving a DataLoad on.

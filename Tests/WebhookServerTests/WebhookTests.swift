@@ -122,7 +122,8 @@ struct WebhookTests {
         }
         // Operator's choice: admit without the dataset, warn.
         try await Self.withLocus({ $0.onFailure = .allow }) { client, locus in
-            let a = try await WebhookClient.post(client, locus, admissionReview(pod: makePod(annotations: ["locus.dev/datasets": "missing"])))
+            let a = try await WebhookClient.post(
+                client, locus, admissionReview(pod: makePod(annotations: ["locus.dev/datasets": "missing"])))
             #expect(a.body?["response"]?["allowed"] == true)
             #expect(a.body?["response"]?["warnings"]?[0]?.stringValue?.contains("ml/missing") == true)
         }
