@@ -593,36 +593,7 @@ enum ProductionCluster {
                         "external-provisioner.volume.kubernetes.io/finalizer", "kubernetes.io/pv-protection",
                         "external-attacher/ebs-csi-aws-com",
                     ],
-                    "managedFields": [
-                        [
-                            "manager": "csi-provisioner", "operation": "Update", "apiVersion": "v1", "time": .string(created),
-                            "fieldsType": "FieldsV1",
-                            "fieldsV1": [
-                                "f:metadata": [
-                                    "f:annotations": fieldsV1([
-                                        "pv.kubernetes.io/provisioned-by", "volume.kubernetes.io/provisioner-deletion-secret-name",
-                                        "volume.kubernetes.io/provisioner-deletion-secret-namespace",
-                                    ]),
-                                    "f:finalizers": [".": [:], "v:\"external-provisioner.volume.kubernetes.io/finalizer\"": [:]],
-                                ],
-                                "f:spec": [
-                                    "f:accessModes": [:], "f:capacity": [".": [:], "f:storage": [:]], "f:claimRef": [".": [:]],
-                                    "f:csi": [
-                                        ".": [:], "f:driver": [:], "f:fsType": [:], "f:volumeAttributes": [:],
-                                        "f:volumeHandle": [:],
-                                    ],
-                                    "f:nodeAffinity": [".": [:], "f:required": [:]], "f:persistentVolumeReclaimPolicy": [:],
-                                    "f:storageClassName": [:], "f:volumeMode": [:],
-                                ],
-                            ],
-                        ],
-                        [
-                            "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
-                            "time": .string(created),
-                            "fieldsType": "FieldsV1", "subresource": "status",
-                            "fieldsV1": ["f:status": ["f:phase": [:]]],
-                        ],
-                    ],
+                    "managedFields": volumeManagedFields,
                 ],
                 "spec": [
                     "accessModes": ["ReadWriteOnce"], "capacity": ["storage": .string(size)],
@@ -651,6 +622,38 @@ enum ProductionCluster {
                 "status": ["phase": "Bound", "lastPhaseTransitionTime": .string(created)],
             ])
     }
+
+    /// The managed fields of an EBS volume: the CSI provisioner's and the controller manager's.
+    static let volumeManagedFields: JSONValue = [
+        [
+            "manager": "csi-provisioner", "operation": "Update", "apiVersion": "v1", "time": .string(created),
+            "fieldsType": "FieldsV1",
+            "fieldsV1": [
+                "f:metadata": [
+                    "f:annotations": fieldsV1([
+                        "pv.kubernetes.io/provisioned-by", "volume.kubernetes.io/provisioner-deletion-secret-name",
+                        "volume.kubernetes.io/provisioner-deletion-secret-namespace",
+                    ]),
+                    "f:finalizers": [".": [:], "v:\"external-provisioner.volume.kubernetes.io/finalizer\"": [:]],
+                ],
+                "f:spec": [
+                    "f:accessModes": [:], "f:capacity": [".": [:], "f:storage": [:]], "f:claimRef": [".": [:]],
+                    "f:csi": [
+                        ".": [:], "f:driver": [:], "f:fsType": [:], "f:volumeAttributes": [:],
+                        "f:volumeHandle": [:],
+                    ],
+                    "f:nodeAffinity": [".": [:], "f:required": [:]], "f:persistentVolumeReclaimPolicy": [:],
+                    "f:storageClassName": [:], "f:volumeMode": [:],
+                ],
+            ],
+        ],
+        [
+            "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
+            "time": .string(created),
+            "fieldsType": "FieldsV1", "subresource": "status",
+            "fieldsV1": ["f:status": ["f:phase": [:]]],
+        ],
+    ]
 
     // MARK: Fluid
 

@@ -1,4 +1,3 @@
-import CoreFoundation  // timespec's fields (clock_gettime)
 import Foundation
 import JSON
 import KubeClient
@@ -191,9 +190,3 @@ func extenderStages(_ args: [String]) throws {
             index.picture(of: .fluidStatus).values.map(\.count).reduce(0, +) + engines.values.flatMap(\.values).map(\.count).reduce(0, +)))
 }
 
-/// CPU time this process has used, user and system.
-func processCPUSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-}
