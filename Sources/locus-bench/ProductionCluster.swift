@@ -606,21 +606,26 @@ enum ProductionCluster {
                         "volumeAttributes": ["storage.kubernetes.io/csiProvisionerIdentity": "1757836867146-8081-ebs.csi.aws.com"],
                         "volumeHandle": "vol-0\(rng.hex(16))",
                     ],
-                    "nodeAffinity": [
-                        "required": [
-                            "nodeSelectorTerms": [
-                                [
-                                    "matchExpressions": [
-                                        ["key": "topology.kubernetes.io/zone", "operator": "In", "values": [.string(zone)]]
-                                    ]
-                                ]
-                            ]
-                        ]
-                    ],
+                    "nodeAffinity": zoneAffinity(zone),
                     "persistentVolumeReclaimPolicy": "Delete", "storageClassName": "gp3", "volumeMode": "Filesystem",
                 ],
                 "status": ["phase": "Bound", "lastPhaseTransitionTime": .string(created)],
             ])
+    }
+
+    /// A volume's node affinity: the nodes of its zone.
+    static func zoneAffinity(_ zone: String) -> JSONValue {
+        [
+            "required": [
+                "nodeSelectorTerms": [
+                    [
+                        "matchExpressions": [
+                            ["key": "topology.kubernetes.io/zone", "operator": "In", "values": [.string(zone)]]
+                        ]
+                    ]
+                ]
+            ]
+        ]
     }
 
     /// The managed fields of an EBS volume: the CSI provisioner's and the controller manager's.
