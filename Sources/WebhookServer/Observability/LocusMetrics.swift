@@ -21,6 +21,9 @@ public final class LocusMetrics: Sendable {
 
     /// Made once: it is recorded on every `/prioritize`.
     private let bestScores: ValueHistogram
+    /// Made once: one of them is counted on every `/mutate` the memo of answers is asked about.
+    private let answersReplayed: Counter
+    private let answersDecided: Counter
 
     public init() {
         bestScores = registry.makeValueHistogram(
@@ -29,6 +32,21 @@ public final class LocusMetrics: Sendable {
                 unitName: "",
                 helpText: "Best node score (0-10) of each /prioritize answer; all-0 answers leave placement to the other plugins"),
             buckets: Self.scoreBuckets)
+        let registry = self.registry
+        let memo = { (result: String) in
+            registry.makeCounter(
+                descriptor: .init(
+                    namespace: "locus", metricName: "admission_memo", unitName: "total",
+                    helpText: "AdmissionReviews the memo of answers was asked about: hit (a replica's review, answered from it), miss (decided)"),
+                labels: [("result", result)])
+        }
+        answersReplayed = memo("hit")
+        answersDecided = memo("miss")
+    }
+
+    /// Whether the memo of answers answered a review (`true`) or it was decided.
+    public func recordMemo(hit: Bool) {
+        (hit ? answersReplayed : answersDecided).increment()
     }
 
     public func recordRequest(route: String, code: Int, duration: Duration) {

@@ -18,7 +18,9 @@ extension LocusRoutes {
     func answerMutate(_ body: ByteBuffer) -> (HTTPResponse.Status, [UInt8]) {
         let revision = backend.cache.revision
         let answer: ReviewMemo.Answer
-        if let answers, let known = body.withUnsafeReadableBytes({ answers.answer(to: $0, revision: revision) }) {
+        let known = answers.flatMap { answers in body.withUnsafeReadableBytes { answers.answer(to: $0, revision: revision) } }
+        if answers != nil { metrics.recordMemo(hit: known != nil) }
+        if let known {
             answer = known
         } else {
             let review: AdmissionRequest
