@@ -16,7 +16,7 @@ struct ReviewMemoTests {
     /// volume the ServiceAccount admission added (`mountName` in the container, when it differs).
     static func replica(
         uid: String, claims: [String] = ["imagenet"], apiVersion: String = "admission.k8s.io/v1", generateName: String = "train-7d9f8c-",
-        token: String = "x7k2p", mountToken: String? = nil
+        token: String = "x7k2p", mountToken: String? = nil, managedAt: String? = nil
     ) -> [UInt8] {
         let mounts: [JSONValue] =
             claims.map { ["name": .string($0), "mountPath": .string("/data/\($0)")] } + [
@@ -32,7 +32,7 @@ struct ReviewMemoTests {
                     "projected": ["defaultMode": 420, "sources": [["serviceAccountToken": ["expirationSeconds": 3607, "path": "token"]]]],
                 ]
             ]
-        let pod: JSONValue = [
+        var pod: JSONValue = [
             "apiVersion": "v1", "kind": "Pod",
             "metadata": [
                 "generateName": .string(generateName), "namespace": "ml", "labels": ["serverless.fluid.io/inject": "true", "app": "train"],
@@ -41,6 +41,16 @@ struct ReviewMemoTests {
                 "containers": [["name": "app", "image": "busybox:1.36", "volumeMounts": .array(mounts)]], "volumes": .array(volumes),
             ],
         ]
+        if let managedAt {
+            // As the API server's field manager writes it for a ReplicaSet's pod, before admission.
+            pod["metadata"]?["managedFields"] = [
+                [
+                    "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": .string(managedAt),
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": ["f:metadata": ["f:generateName": [:], "f:labels": [".": [:], "f:app": [:]]]],
+                ]
+            ]
+        }
         return admissionReview(pod: pod, uid: uid, apiVersion: apiVersion)
     }
 
@@ -81,6 +91,32 @@ struct ReviewMemoTests {
 
     /// A replica's review gets the first replica's answer with its own uid; any other change to the
     /// review, a uid the API server would not send, or a changed catalog is decided afresh.
+    /// Replicas created in different seconds differ in their managedFields' time, which the
+    /// decision never reads: they are answered from the memo. A managedFields value that is not
+    /// JSON, in the same place and of the same length, is not: it is decided, and refused.
+    @Test func managedFieldsAreOutsideTheMatch() throws {
+        let cache = try exampleCache()
+        let routes = Self.routes(cache)
+        let first = Self.replica(uid: Self.uid(1), managedAt: "2026-12-06T13:45:01Z")
+        let second = Self.replica(uid: Self.uid(2), token: "bcd45", managedAt: "2026-12-06T13:45:02Z")
+        let (status, answered) = Self.answer(routes, first)
+        #expect(status == 200)
+        let kept = try #require(second.withUnsafeBytes { routes.answers?.answer(to: $0, revision: cache.revision) })
+        #expect(kept.uid == Self.uid(2))
+        #expect(kept.bytes == Array(Self.answer(Self.routes(cache), second).1.utf8), "the answer decided afresh, byte for byte")
+        #expect(answered.contains(Self.uid(1)))
+        // The same bytes but for a managedFields value that is not JSON.
+        var broken = second
+        let at = try #require(broken.firstRange(of: Array(#""time":"2026"#.utf8)))
+        broken[at.lowerBound] = UInt8(ascii: "{")
+        #expect(broken.withUnsafeBytes { routes.answers?.answer(to: $0, revision: cache.revision) } == nil)
+        #expect(Self.answer(routes, broken).0 == 400)
+        // Without managedFields in the kept review, one with them is another review.
+        let plain = Self.routes(cache)
+        _ = Self.answer(plain, Self.replica(uid: Self.uid(3)))
+        #expect(second.withUnsafeBytes { plain.answers?.answer(to: $0, revision: cache.revision) } == nil)
+    }
+
     @Test func aReplicaGetsTheAnswerWithItsOwnUID() throws {
         let cache = try exampleCache()
         let memo = ReviewMemo(capacity: 4, maxReviewBytes: 8 << 10)

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 public import Mutators
 import Synchronization
 
@@ -16,8 +17,15 @@ import Synchronization
 /// An answer is kept under the catalog's `revision` at the time it was decided, and a change to
 /// the catalog empties the memo (as `ResolutionMemo` does).
 ///
-/// A review is matched by comparing bytes: every byte of the kept review outside the uid and the
-/// token name's suffixes; a new uid of the same length made only of letters, digits and `-` (what
+/// The API server writes the pod's `metadata.managedFields` before mutating admission runs (its
+/// field manager, in the create handler), with a `time` of one-second resolution, so replicas
+/// created in different seconds differ there too. The decision never reads managedFields (the
+/// review's parse checks them to be JSON without building them, and a patch is the diff of what
+/// was built), so they are outside the match as well: a review whose managedFields value differs,
+/// at the same place and of the same length, matches if that value is well-formed JSON.
+///
+/// A review is matched by comparing bytes: every byte of the kept review outside the uid, the
+/// token name's suffixes and the managedFields value; a new uid of the same length made only of letters, digits and `-` (what
 /// the API server sends); one suffix of lowercase letters and digits, the same at every place. So
 /// the new review is the same JSON, and its uid is written into the answer unescaped. Anything
 /// else is decided afresh.
@@ -57,18 +65,26 @@ public final class ReviewMemo: Sendable {
         let uidInAnswer: Range<Int>
         /// Where the token volume name's suffix is, at each place `review` writes the name.
         let tokenSuffixes: [Int]
+        /// The pod's managedFields value in `review`, if it has one.
+        let managedFields: Range<Int>?
         /// The rest of `review`: the ranges a matching review has the same bytes in.
         let fixed: [Range<Int>]
         let answer: Answer
 
-        init(review: [UInt8], uidInReview: Range<Int>, uidInAnswer: Range<Int>, tokenSuffixes: [Int], answer: Answer) {
+        init(
+            review: [UInt8], uidInReview: Range<Int>, uidInAnswer: Range<Int>, tokenSuffixes: [Int], managedFields: Range<Int>?,
+            answer: Answer
+        ) {
             self.review = review
             self.uidInReview = uidInReview
             self.uidInAnswer = uidInAnswer
             self.tokenSuffixes = tokenSuffixes
-            let varying = ([uidInReview] + tokenSuffixes.map { $0..<($0 + ReviewMemo.tokenSuffixLength) }).sorted {
-                $0.lowerBound < $1.lowerBound
-            }
+            self.managedFields = managedFields
+            let varying =
+                ([uidInReview] + tokenSuffixes.map { $0..<($0 + ReviewMemo.tokenSuffixLength) } + (managedFields.map { [$0] } ?? []))
+                .sorted {
+                    $0.lowerBound < $1.lowerBound
+                }
             var fixed: [Range<Int>] = []
             var start = 0
             for v in varying {
@@ -131,6 +147,12 @@ public final class ReviewMemo: Sendable {
             let tokenSuffixes = Self.tokenSuffixes(in: review),
             tokenSuffixes.allSatisfy({ !uidInReview.overlaps($0..<($0 + Self.tokenSuffixLength)) })
         else { return }
+        let managedFields = Self.managedFieldsValue(in: review)
+        if let managedFields {
+            guard !managedFields.overlaps(uidInReview),
+                tokenSuffixes.allSatisfy({ !managedFields.overlaps($0..<($0 + Self.tokenSuffixLength)) })
+            else { return }
+        }
         let uidInAnswer = (uidInAnswer.lowerBound + 1)..<(uidInAnswer.upperBound - 1)
         guard answer.bytes[uidInAnswer].elementsEqual(answer.uid.utf8) else { return }
         if let suffix = tokenSuffixes.first {
@@ -142,7 +164,8 @@ public final class ReviewMemo: Sendable {
         kept.result.pod = nil
         kept.result.explanations = []
         let entry = Entry(
-            review: Array(review), uidInReview: uidInReview, uidInAnswer: uidInAnswer, tokenSuffixes: tokenSuffixes, answer: kept)
+            review: Array(review), uidInReview: uidInReview, uidInAnswer: uidInAnswer, tokenSuffixes: tokenSuffixes,
+            managedFields: managedFields, answer: kept)
         state.withLock { s in
             if s.revision != revision || s.count >= capacity { s = State(revision: revision) }
             var sameLength = s.entries.removeValue(forKey: review.count) ?? []
@@ -154,6 +177,42 @@ public final class ReviewMemo: Sendable {
             s.entries[review.count] = sameLength
             s.count += 1
         }
+    }
+
+    static let managedFieldsKey = Array(#""managedFields":"#.utf8)
+
+    /// Where the value of the first `"managedFields":` key in `review` is: an array, from its `[`
+    /// to its `]`; nil when there is none. A `"` is escaped inside JSON strings, so these bytes
+    /// can only be a key; in an AdmissionReview of a pod, only the pod's metadata has one (an
+    /// UPDATE's `oldObject` too, but the memo keeps CREATE answers, and any other byte still must
+    /// match).
+    static func managedFieldsValue(in review: UnsafeRawBufferPointer) -> Range<Int>? {
+        guard let key = firstOffset(of: managedFieldsKey, in: review, from: 0) else { return nil }
+        var i = key + managedFieldsKey.count
+        while i < review.count, [0x20, 0x09, 0x0A, 0x0D].contains(review[i]) { i += 1 }
+        guard i < review.count, review[i] == UInt8(ascii: "[") else { return nil }
+        let start = i
+        var depth = 0
+        var inString = false
+        while i < review.count {
+            let b = review[i]
+            if inString {
+                if b == UInt8(ascii: "\\") {
+                    i += 1
+                } else if b == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if b == UInt8(ascii: "\"") {
+                inString = true
+            } else if b == UInt8(ascii: "[") || b == UInt8(ascii: "{") {
+                depth += 1
+            } else if b == UInt8(ascii: "]") || b == UInt8(ascii: "}") {
+                depth -= 1
+                if depth == 0 { return start..<(i + 1) }
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// A uid the API server would send: not empty, letters, digits and `-` only.
@@ -218,6 +277,12 @@ extension ReviewMemo.Entry {
         }
         let uid = UnsafeRawBufferPointer(rebasing: review[uidInReview])
         guard same, ReviewMemo.isPlainUID(uid) else { return nil }
+        if let managedFields {
+            // Another review's managedFields, in the same place: answered only if it is JSON (an array).
+            guard case .array? = try? JSONValue.parse(bytes: UnsafeRawBufferPointer(rebasing: review[managedFields])) else {
+                return nil
+            }
+        }
         if let first = tokenSuffixes.first {
             let n = ReviewMemo.tokenSuffixLength
             guard ReviewMemo.isTokenSuffix(UnsafeRawBufferPointer(rebasing: review[first..<(first + n)])),
