@@ -1,9 +1,10 @@
 -- wrk script: POST the AdmissionReview in $BODY to /mutate; count answers that are not a review.
--- Every request carries its own request.uid and its own service-account token volume name
--- (kube-api-access-xxxxx, in the volumes and the mounts), as the API server writes them for each
--- pod: with VARY=uid (the default) the reviews are those of one workload's replicas (the same pod,
--- not yet named); with VARY=pod each also names another pod (its generateName), so no two reviews
--- in a row are alike.
+-- Every request carries its own request.uid, its own service-account token volume name
+-- (kube-api-access-xxxxx, in the volumes and the mounts) and its own managedFields time (the
+-- field manager's, to the second), as the API server writes them for each pod: with VARY=uid
+-- (the default) the reviews are those of one workload's replicas created over a quarter of an
+-- hour (the same pod, not yet named); with VARY=pod each is another pod in every field a real
+-- cluster varies: its generateName, its pod-template-hash label, its image tag, and its time.
 -- The requests are built once per thread (1,000 of them, taken in turn), not per request.
 local f = assert(io.open(os.getenv("BODY"), "rb"))
 local body = f:read("*a")
@@ -30,9 +31,17 @@ function init(args)
       return string.sub("bcdfghjklm", tonumber(d) + 1, tonumber(d) + 1)
     end)
     b = b:gsub("kube%-api%-access%-%w%w%w%w%w", "kube-api-access-" .. token)
+    local t = (id * 1000 + i) % 900
+    b, n = b:gsub('"time":"2026%-12%-06T13:45:00Z"', string.format('"time":"2026-12-06T13:%02d:%02dZ"', 45 + math.floor(t / 60) % 15, t % 60), 1)
+    assert(n == 1, "no managedFields time in " .. os.getenv("BODY"))
     if vary == "pod" then
-      b, n = b:gsub('"generateName":"[^"]*"', string.format('"generateName":"reader-%09x-"', id * 1000000 + i), 1)
+      local pod = id * 1000000 + i
+      b, n = b:gsub('"generateName":"[^"]*"', string.format('"generateName":"reader-%09x-"', pod), 1)
       assert(n == 1, "no generateName in " .. os.getenv("BODY"))
+      b, n = b:gsub('"pod%-template%-hash":"[^"]*"', string.format('"pod-template-hash":"%09x"', pod), 1)
+      assert(n == 1, "no pod-template-hash label in " .. os.getenv("BODY"))
+      b, n = b:gsub('"image":"python:3%.12%-slim"', string.format('"image":"python:3.12.%d-slim"', pod % 1000), 1)
+      assert(n == 1, "no python image in " .. os.getenv("BODY"))
     end
     requests[i] = wrk.format(nil, nil, nil, b)
   end
