@@ -187,9 +187,9 @@ public final class ReviewMemo: Sendable {
     /// UPDATE's `oldObject` too, but the memo keeps CREATE answers, and any other byte still must
     /// match).
     static func managedFieldsValue(in review: UnsafeRawBufferPointer) -> Range<Int>? {
-        guard let key = firstOffset(of: managedFieldsKey, in: review, from: 0) else { return nil }
+        guard let key = firstOffset(of: managedFieldsKey, in: review, from: 0, anchor: 8) else { return nil }
         var i = key + managedFieldsKey.count
-        while i < review.count, [0x20, 0x09, 0x0A, 0x0D].contains(review[i]) { i += 1 }
+        while i < review.count, review[i] == 0x20 || review[i] == 0x09 || review[i] == 0x0A || review[i] == 0x0D { i += 1 }
         guard i < review.count, review[i] == UInt8(ascii: "[") else { return nil }
         let start = i
         var depth = 0
@@ -225,13 +225,15 @@ public final class ReviewMemo: Sendable {
     }
 
     /// Where `needle` (not empty) first appears in `haystack` at or after `from`.
-    static func firstOffset(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int) -> Int? {
-        guard let first = needle.first, let base = haystack.baseAddress else { return nil }
+    /// `anchor` is the place in `needle` of the byte searched for first: a rare one (the `F` of
+    /// `"managedFields":`) rather than a `"`, which would stop the search at every key.
+    static func firstOffset(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int, anchor: Int = 0) -> Int? {
+        guard anchor < needle.count, let base = haystack.baseAddress else { return nil }
         let last = haystack.count - needle.count
         var p = from
         while p <= last {
-            guard let hit = memchr(base + p, Int32(first), last - p + 1) else { return nil }
-            let at = base.distance(to: UnsafeRawPointer(hit))
+            guard let hit = memchr(base + p + anchor, Int32(needle[anchor]), last - p + 1) else { return nil }
+            let at = base.distance(to: UnsafeRawPointer(hit)) - anchor
             if needle.withUnsafeBytes({ memcmp(base + at, $0.baseAddress!, needle.count) }) == 0 { return at }
             p = at + 1
         }
