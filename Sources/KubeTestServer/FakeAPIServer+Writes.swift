@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import KubeClient
 import NIOHTTP1
 
 /// Writes, as kube-apiserver answers them (`staging/src/k8s.io/apiserver/pkg/endpoints/handlers`):
@@ -33,7 +34,7 @@ extension FakeAPIServer {
                     .conflict, status(code: 409, reason: "AlreadyExists", message: "\(resource) \"\(objectName)\" already exists"))
             }
             meta["uid"] = .string(UUID().uuidString.lowercased())
-            meta["creationTimestamp"] = .string(timestamp(Date()))
+            meta["creationTimestamp"] = .string(KubeTime.time(Date()))
             object["metadata"] = .object(meta)
             let stored = record(&s, collection, kind: kind, object, deleting: false).object
             return .json(.created, withKind(stored, kind))
@@ -121,11 +122,5 @@ extension FakeAPIServer {
     static func randomSuffix() -> String {
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
         return String((0..<5).map { _ in alphabet.randomElement()! })
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
     }
 }

@@ -127,8 +127,8 @@ struct JSONValueLease {
             "apiVersion": "coordination.k8s.io/v1",
             "metadata": ["name": "locus", "namespace": "locus-system"],
             "spec": [
-                "holderIdentity": .string(holder), "leaseDurationSeconds": 1, "acquireTime": .string(Lease.microTime(Date())),
-                "renewTime": .string(Lease.microTime(Date())), "leaseTransitions": 0,
+                "holderIdentity": .string(holder), "leaseDurationSeconds": 1, "acquireTime": .string(KubeTime.microTime(Date())),
+                "renewTime": .string(KubeTime.microTime(Date())), "leaseTransitions": 0,
             ],
         ]
     }

@@ -63,7 +63,7 @@ final class FluidDataLoadStandIn: Sendable {
 
     func write(_ load: DataLoad, phase: String, message: String?) {
         var json = (try? JSONValue.parse(bytes: Array(JSONEncoder().encode(load)))) ?? [:]
-        let stamp = WarmWait.timestamp(Date())
+        let stamp = KubeTime.time(Date())
         var status: JSONObject = ["phase": .string(phase)]
         if phase == "Complete" || phase == "Failed" {
             status["conditions"] = [

@@ -118,7 +118,7 @@ public final class WarmUpHarness: Sendable {
     /// Fluid's controller moving a DataLoad on.
     public func finish(_ load: DataLoad, phase: String, message: String? = nil) {
         var json: JSONValue = (try? JSONValue.parse(bytes: Array(JSONEncoder().encode(load)))) ?? [:]
-        let stamp = WarmWait.timestamp(Date())
+        let stamp = KubeTime.time(Date())
         json["status"] = [
             "phase": .string(phase), "duration": "3s",
             "conditions": [
@@ -137,7 +137,7 @@ public final class WarmUpHarness: Sendable {
             Resource.dataLoads.path(), kind: "DataLoad",
             [
                 "metadata": [
-                    "name": .string("\(dataset)-by-hand"), "namespace": "ml", "creationTimestamp": .string(WarmWait.timestamp(Date())),
+                    "name": .string("\(dataset)-by-hand"), "namespace": "ml", "creationTimestamp": .string(KubeTime.time(Date())),
                 ],
                 "spec": ["dataset": ["name": .string(dataset), "namespace": "ml"]],
                 "status": ["phase": "Executing"],

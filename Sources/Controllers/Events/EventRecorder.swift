@@ -17,15 +17,13 @@ public struct EventRecorder: Sendable {
 
     public func record(pod namespace: String, _ name: String, uid: String, reason: String, type: String, message: String) async {
         let now = Date()
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
         // client-go names an event after its object and the time in hex nanoseconds.
         let eventName = "\(name).\(String(UInt64(now.timeIntervalSince1970 * 1e9), radix: 16))"
         let event = KubeEvent(
             metadata: ObjectMeta(name: eventName, namespace: namespace),
             involvedObject: .init(apiVersion: "v1", kind: "Pod", namespace: namespace, name: name, uid: uid),
             reason: reason, message: String(message.prefix(1024)), type: type, component: "locus", instance: instance,
-            at: f.string(from: now))
+            at: KubeTime.time(now))
         do {
             _ = try await client.create(KubeEvent.self, .events, namespace: namespace, body: try JSONEncoder().encode(event))
         } catch {

@@ -33,7 +33,7 @@ public struct LeaseCandidate: Sendable {
 
     /// What to do with `current`, the lease as read at `now` (nil: there is none).
     public mutating func next(current: Lease.Spec?, now: Date) -> Action {
-        let stamp = Lease.microTime(now)
+        let stamp = KubeTime.microTime(now)
         guard let current else {
             return .create(
                 Lease.Spec(
@@ -90,7 +90,7 @@ public struct LeaseCandidate: Sendable {
         var record = current
         record.holderIdentity = nil
         record.leaseDurationSeconds = 1
-        record.renewTime = Lease.microTime(now)
+        record.renewTime = KubeTime.microTime(now)
         return record
     }
 }

@@ -23,7 +23,7 @@ public struct GatedPod: Sendable {
         uid = meta.uid ?? ""
         json = raw.json
         gates = raw.json["spec"]?["schedulingGates"]?.arrayValue ?? []
-        createdAt = meta.creationTimestamp.flatMap(WarmWait.date)
+        createdAt = meta.creationTimestamp.flatMap(KubeTime.date)
         wait = meta.annotations?[Keys.warmWaiting].flatMap { WarmWait(text: $0) }
     }
 

@@ -54,7 +54,7 @@ public enum WarmUpStep: Sendable, Equatable {
     static func finishedAt(_ load: DataLoad) -> Date? {
         guard let phase = load.status?.phase, phase == "Complete" || phase == "Failed" else { return nil }
         let condition = load.status?.conditions?.last { $0.type == phase }
-        return (condition?.lastTransitionTime ?? load.metadata.creationTimestamp).flatMap(WarmWait.date)
+        return (condition?.lastTransitionTime ?? load.metadata.creationTimestamp).flatMap(KubeTime.date)
     }
 
     /// The next step for a pod waiting for `wait`, with each dataset's progress, at `now`.
@@ -83,7 +83,7 @@ public enum WarmUpStep: Sendable, Equatable {
             let waiting = progress.filter { p in !done.contains { $0.dataset == p.0 } }.map(\.0.description)
             return .lift(
                 .deadline,
-                "the deadline \(WarmWait.timestamp(wait.deadline)) passed with \(waiting.joined(separator: ", ")) not warm: the pod starts cold"
+                "the deadline \(KubeTime.time(wait.deadline)) passed with \(waiting.joined(separator: ", ")) not warm: the pod starts cold"
             )
         }
         let idle = progress.filter { $0.1 == .idle }.map(\.0)

@@ -1,4 +1,5 @@
 public import Foundation
+import KubeClient
 
 /// What a gated pod waits for, as written in its `locus.dev/warm-waiting` annotation at admission
 /// and read back by the warm-up controller (of any replica, after any restart):
@@ -17,7 +18,7 @@ public struct WarmWait: Sendable, Equatable {
 
     public var text: String {
         "datasets=\(datasets.map(\.description).joined(separator: ",")); threshold=\(thresholdText); "
-            + "deadline=\(Self.timestamp(deadline))"
+            + "deadline=\(KubeTime.time(deadline))"
     }
 
     /// The threshold exactly (a share to the basis point, bytes to the byte).
@@ -37,25 +38,11 @@ public struct WarmWait: Sendable, Equatable {
             fields[kv[0].trimmingCharacters(in: .whitespaces)] = kv[1].trimmingCharacters(in: .whitespaces)
         }
         guard let list = fields["datasets"], let t = fields["threshold"].flatMap(WarmThreshold.init),
-            let deadline = fields["deadline"].flatMap(Self.date)
+            let deadline = fields["deadline"].flatMap(KubeTime.date)
         else { return nil }
         let refs = list.split(separator: ",").map { DatasetRef(parsing: $0, defaultNamespace: "") }
         guard !refs.isEmpty, refs.allSatisfy({ $0 != nil }) else { return nil }
         self.init(datasets: refs.compactMap { $0 }, threshold: t, deadline: deadline)
     }
 
-    /// RFC 3339 in UTC to the second, as Kubernetes writes times.
-    public static func timestamp(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
-    }
-
-    public static func date(_ text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: text) { return d }
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: text)
-    }
 }

@@ -59,7 +59,7 @@ public enum WarmGate {
         decision.warnings.append(
             "Locus holds the pod (scheduling gate \(Keys.warmGate)) while it warms "
                 + cold.map(\.description).joined(separator: "; ")
-                + "; it is scheduled when the data is warm, the warm-up ends, or at \(WarmWait.timestamp(wait.deadline)) at the latest")
+                + "; it is scheduled when the data is warm, the warm-up ends, or at \(KubeTime.time(wait.deadline)) at the latest")
         return decision
     }
 
