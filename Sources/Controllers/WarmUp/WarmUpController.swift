@@ -87,12 +87,15 @@ public final class WarmUpController: Sendable {
         let snapshot = locality.snapshot(now: now)
         let gated = pods.store.list().map(GatedPod.init)
         metrics?.setGatedPods(gated.filter(\.isGated).count)
+        guard !gated.isEmpty else { return }
+        let nodes = placement.nodeNames()
         for pod in gated {
-            await step(pod, loads: dataLoads.store.list(), snapshot: snapshot, now: now)
+            // The DataLoads as of now: a warm-up this pass started for an earlier pod is seen.
+            await step(pod, loads: dataLoads.store.list(), nodes: nodes, snapshot: snapshot, now: now)
         }
     }
 
-    func step(_ pod: GatedPod, loads: [DataLoad], snapshot: LocalityIndex.Snapshot, now: Date) async {
+    func step(_ pod: GatedPod, loads: [DataLoad], nodes: [String], snapshot: LocalityIndex.Snapshot, now: Date) async {
         guard pod.isGated else {
             await lift(pod, .byHand, "the gate \(Keys.warmGate) was removed by someone else", now: now)
             return
@@ -101,7 +104,7 @@ public final class WarmUpController: Sendable {
             await lift(pod, .abandoned, "its annotation \(Keys.warmWaiting) is missing or not Locus's", now: now)
             return
         }
-        let warm = placement.warmDatasets(pod: pod.json, wait: wait, locality: snapshot)
+        let warm = placement.warmDatasets(pod: pod.json, wait: wait, nodes: nodes, locality: snapshot)
         let progress = wait.datasets.map { ref in
             (
                 ref,
