@@ -146,34 +146,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], path: "Tests/TestSupport", swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
-        .testTarget(
-            name: "JSONTests",
-            dependencies: testDependencies, swiftSettings: strict),
-        .testTarget(
-            name: "KubeClientTests",
-            dependencies: testDependencies, swiftSettings: strict),
-        .testTarget(
-            name: "LocalityTests",
-            dependencies: testDependencies, swiftSettings: strict),
-        .testTarget(
-            name: "MutatorsTests",
-            dependencies: testDependencies, swiftSettings: strict),
-        .testTarget(
-            name: "SchedulerExtenderTests",
-            dependencies: testDependencies, swiftSettings: strict),
-        .testTarget(
-            name: "ControllersTests",
-            dependencies: testDependencies, swiftSettings: strict),
-        .testTarget(
-            name: "WebhookServerTests",
-            dependencies: testDependencies, swiftSettings: strict),
-        // The fuzzers' checks (Fuzz/ links FuzzChecks.swift) and the saved inputs replayed through them.
-        .testTarget(
-            name: "FuzzTests",
-            dependencies: testDependencies, swiftSettings: strict),
-        // Real processes, pods (podman), engines and the image, end to end.
-        .testTarget(
-            name: "SystemTests",
-            dependencies: testDependencies, swiftSettings: strict),
     ]
+        // One test target per module; the fuzzers' checks (Fuzz/ links FuzzChecks.swift) and the
+        // saved inputs replayed through them; real processes, pods (podman), engines and the image.
+        + [
+            "JSONTests", "KubeClientTests", "LocalityTests", "MutatorsTests", "SchedulerExtenderTests", "ControllersTests",
+            "WebhookServerTests", "FuzzTests", "SystemTests",
+        ].map { .testTarget(name: $0, dependencies: testDependencies, swiftSettings: strict) }
 )

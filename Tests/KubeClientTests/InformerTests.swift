@@ -9,7 +9,7 @@ import Testing
 
 /// Records what an informer reports, in order.
 final class EventLog: Sendable {
-    let lines = Mutex<[String]>([])
+    let lines = Lines()
     func record(_ e: StoreEvent<Pod>) {
         let line: String
         switch e {
@@ -17,9 +17,9 @@ final class EventLog: Sendable {
         case .updated(_, let p): line = "MODIFIED \(p.metadata.name!) \(p.metadata.resourceVersion!)"
         case .deleted(let p): line = "DELETED \(p.metadata.name!) \(p.metadata.resourceVersion!)"
         }
-        lines.withLock { $0.append(line) }
+        lines.append(line)
     }
-    var all: [String] { lines.withLock { $0 } }
+    var all: [String] { lines.all }
 }
 
 func startInformer(

@@ -202,16 +202,11 @@ struct FaultTests {
     }
 
     /// The JSON lines a `capturingLogger` wrote.
-    final class LogLines: Sendable {
-        let lines = Mutex<[String]>([])
-        func withLock<R>(_ body: (inout [String]) -> R) -> R { lines.withLock { body(&$0) } }
-    }
-
     /// A logger of the informers' label whose JSON lines (info and above) are kept.
-    static func capturingLogger() -> (Logger, LogLines) {
-        let lines = LogLines()
+    static func capturingLogger() -> (Logger, Lines) {
+        let lines = Lines()
         let logger = Logger(label: "locus.informer") { label in
-            var h = JSONLogHandler(label: label) { line in lines.withLock { $0.append(line) } }
+            var h = JSONLogHandler(label: label) { line in lines.append(line) }
             h.logLevel = .info
             return h
         }
@@ -286,7 +281,7 @@ struct FaultTests {
             let r = try await client.execute(HTTPClientRequest(url: "\(locus.url)\(path)"), timeout: .seconds(5))
             return (Int(r.status.code), String(buffer: try await r.body.collect(upTo: 1 << 20)))
         }
-        func logged(_ text: String) -> [String] { lines.withLock { $0 }.filter { $0.contains(text) } }
+        func logged(_ text: String) -> [String] { lines.all.filter { $0.contains(text) } }
         #expect(await eventually(timeout: .seconds(15)) { (try? await get("/readyz"))?.0 == 200 })
         let informers = live.syncState.count
         #expect(await eventually(timeout: .seconds(10)) { api.openWatches == informers })
@@ -356,7 +351,7 @@ struct FaultTests {
             return (Int(r.status.code), String(buffer: try await r.body.collect(upTo: 1 << 20)))
         }
         func warnings(_ text: String) -> [String] {
-            lines.withLock { $0 }.filter { $0.contains(#""level":"warning""#) && $0.contains(text) }
+            lines.all.filter { $0.contains(#""level":"warning""#) && $0.contains(text) }
         }
         #expect(await eventually { (live.status.first { $0.resource == "daemonsets.apps" }?.status.stats.failures["HTTP 403"] ?? 0) >= 5 })
         let message =
