@@ -8,6 +8,7 @@ import NIOCore
 import Synchronization
 import TestSupport
 import Testing
+import WebhookServer
 
 @Suite("Leader election over a coordination.k8s.io/v1 Lease")
 struct LeaderElectionTests {
@@ -114,6 +115,38 @@ struct LeaderElectionTests {
         _ = await runC.value
         #expect(changes.all.starts(with: ["replica-a true"]))
         #expect(changes.all.contains("replica-b true"))
+        await client.shutdown()
+        await api.stop()
+    }
+}
+
+extension LeaderElectionTests {
+    /// A refused Lease (no warm-up RBAC) is said once at warning, not every retry period, and
+    /// once more, at notice, when it answers again.
+    @Test func aRefusedLeaseIsSaidOnce() async throws {
+        let api = try await FakeAPIServer.start()
+        api.serve(Resource.leases.path(), kind: "Lease")
+        api.forbid(Resource.leases.path(), verb: "get")
+        let lines = Lines()
+        let logger = Logger(label: "test") { label in
+            var h = JSONLogHandler(label: label) { lines.append($0) }
+            h.logLevel = .info
+            return h
+        }
+        let client = try KubeAPIClient(config: api.kubeConfig(token: "t"), requestTimeout: .seconds(2))
+        let elector = LeaderElector(
+            client: client, namespace: "locus-system", name: "locus", identity: "a",
+            timings: LeaseTimings(leaseDuration: 4, renewDeadline: 3, retryPeriod: 0.2), logger: logger)
+        let run = Task { await elector.run() }
+        #expect(await eventually { api.requests.filter { $0.path.hasSuffix("/leases/locus") }.count >= 5 })
+        let refused = lines.all.filter { $0.contains("cannot read the leader lease") }
+        #expect(refused.count == 1 && refused[0].contains(#""level":"warning""#) && refused[0].contains("403"), "\(lines.all)")
+        #expect(!elector.isLeader && !elector.someoneLeads)
+        api.allow(Resource.leases.path())
+        #expect(await eventually { elector.isLeader })
+        #expect(lines.all.contains { $0.contains("the leader lease answers again") })
+        run.cancel()
+        await run.value
         await client.shutdown()
         await api.stop()
     }

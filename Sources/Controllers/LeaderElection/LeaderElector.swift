@@ -15,6 +15,8 @@ public final class LeaderElector: Sendable {
     let logger: Logger
     let onChange: @Sendable (Bool) -> Void
     private let leading = Atomic<Bool>(false)
+    /// The kind of the last failed call (`KubeAPIError.kind`), until a call succeeds.
+    private let failing = Mutex<String?>(nil)
 
     public init(
         client: KubeAPIClient, namespace: String, name: String, identity: String, timings: LeaseTimings,
@@ -61,9 +63,10 @@ public final class LeaderElector: Sendable {
         } catch let error as KubeAPIError where error.isNotFound {
             current = nil
         } catch {
-            logger.debug("cannot read the leader lease", metadata: ["lease": "\(namespace)/\(name)", "error": "\(error)"])
+            failed("cannot read the leader lease", error)
             return
         }
+        succeeded()
         let at = now()
         let action = candidate.withLock { $0.next(current: current?.spec, now: at) }
         let record: Lease.Spec
@@ -86,12 +89,35 @@ public final class LeaderElector: Sendable {
                 _ = try await client.update(Lease.self, .leases, namespace: namespace, name: name, body: body)
             }
             candidate.withLock { $0.wrote(record, at: at) }
+            succeeded()
         } catch let error as KubeAPIError where error.isConflict {
             // Another replica wrote first: read again next period.
             logger.debug("the leader lease changed under this replica's write", metadata: ["lease": "\(namespace)/\(name)"])
         } catch {
-            logger.warning("cannot write the leader lease", metadata: ["lease": "\(namespace)/\(name)", "error": "\(error)"])
+            failed("cannot write the leader lease", error)
         }
+    }
+
+    /// Says a failed call at warning once per kind of failure (RBAC without the warm-up
+    /// component's Role is refused every retry period); at debug while it goes on.
+    private func failed(_ what: String, _ error: any Error) {
+        let kind = (error as? KubeAPIError)?.kind ?? "\(type(of: error))"
+        let new = failing.withLock { last in
+            defer { last = kind }
+            return last != kind
+        }
+        let metadata: Logger.Metadata = ["lease": "\(namespace)/\(name)", "error": "\(error)"]
+        if new {
+            logger.warning("\(what); no pod is gated while no replica holds the lease", metadata: metadata)
+        } else {
+            logger.debug("\(what)", metadata: metadata)
+        }
+    }
+
+    /// A call succeeded: said once after failures.
+    private func succeeded() {
+        guard failing.withLock({ $0.take() }) != nil else { return }
+        logger.notice("the leader lease answers again", metadata: ["lease": "\(namespace)/\(name)"])
     }
 
     /// Gives the lease up, if this replica holds it, so another takes over at once.
