@@ -144,7 +144,7 @@ extension LeaderElectionTests {
         #expect(!elector.isLeader && !elector.someoneLeads)
         api.allow(Resource.leases.path())
         #expect(await eventually { elector.isLeader })
-        #expect(lines.all.contains { $0.contains("the leader lease answers again") })
+        #expect(lines.all.contains { $0.contains("leader lease: succeeds again") })
         run.cancel()
         await run.value
         await client.shutdown()

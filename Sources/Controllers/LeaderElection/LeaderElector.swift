@@ -15,8 +15,7 @@ public final class LeaderElector: Sendable {
     let logger: Logger
     let onChange: @Sendable (Bool) -> Void
     private let leading = Atomic<Bool>(false)
-    /// The kind of the last failed call (`KubeAPIError.kind`), until a call succeeds.
-    private let failing = Mutex<String?>(nil)
+    let failures: FailureNotes
 
     public init(
         client: KubeAPIClient, namespace: String, name: String, identity: String, timings: LeaseTimings,
@@ -28,6 +27,7 @@ public final class LeaderElector: Sendable {
         self.candidate = Mutex(LeaseCandidate(identity: identity, timings: timings))
         self.now = now
         self.logger = logger
+        self.failures = FailureNotes(logger: logger)
         self.onChange = onChange
     }
 
@@ -98,27 +98,13 @@ public final class LeaderElector: Sendable {
         }
     }
 
-    /// Says a failed call at warning once per kind of failure (RBAC without the warm-up
-    /// component's Role is refused every retry period); at debug while it goes on.
     private func failed(_ what: String, _ error: any Error) {
-        let kind = (error as? KubeAPIError)?.kind ?? "\(type(of: error))"
-        let new = failing.withLock { last in
-            defer { last = kind }
-            return last != kind
-        }
-        let metadata: Logger.Metadata = ["lease": "\(namespace)/\(name)", "error": "\(error)"]
-        if new {
-            logger.warning("\(what); no pod is gated while no replica holds the lease", metadata: metadata)
-        } else {
-            logger.debug("\(what)", metadata: metadata)
-        }
+        failures.failed(
+            "leader lease", error, consequence: "\(what); no pod is gated while no replica holds the lease",
+            metadata: ["lease": "\(namespace)/\(name)"])
     }
 
-    /// A call succeeded: said once after failures.
-    private func succeeded() {
-        guard failing.withLock({ $0.take() }) != nil else { return }
-        logger.notice("the leader lease answers again", metadata: ["lease": "\(namespace)/\(name)"])
-    }
+    private func succeeded() { failures.succeeded("leader lease", metadata: ["lease": "\(namespace)/\(name)"]) }
 
     /// Gives the lease up, if this replica holds it, so another takes over at once.
     func release() async {

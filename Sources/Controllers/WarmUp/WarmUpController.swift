@@ -29,6 +29,7 @@ public final class WarmUpController: Sendable {
     let metrics: (any WarmUpMetrics)?
     let period: Duration
     let logger: Logger
+    let failures: FailureNotes
     let state = Mutex(State())
 
     struct State {
@@ -56,6 +57,7 @@ public final class WarmUpController: Sendable {
         self.metrics = metrics
         self.period = period
         self.logger = logger
+        self.failures = FailureNotes(logger: logger)
         pods = Informer(
             client: client, resource: .pods, labelSelector: Self.gatedPodSelector, backoff: backoff, named: "pods (warm-up gated)",
             logger: logger)
@@ -148,12 +150,15 @@ public final class WarmUpController: Sendable {
                 DataLoad.self, .dataLoads, namespace: ref.namespace, body: try JSONEncoder().encode(body))
             dataLoads.store.upsert(created)
             _ = state.withLock { $0.failedAt.removeValue(forKey: ref) }
+            failures.succeeded("create DataLoad")
             metrics?.recordWarmUp("started")
             logger.info("started a warm-up", metadata: ["dataset": "\(ref)", "dataload": "\(created.metadata.name ?? "")"])
             await announce(pod, ref, "Locus started DataLoad \(ref.namespace)/\(created.metadata.name ?? "") to warm \(ref)")
         } catch {
             state.withLock { $0.failedAt[ref] = now }
-            logger.warning("cannot start a warm-up", metadata: ["dataset": "\(ref)", "error": "\(error)"])
+            failures.failed(
+                "create DataLoad", error, consequence: "pods waiting for \(ref) start at their deadline unless it warms otherwise",
+                metadata: ["dataset": "\(ref)"])
         }
     }
 
@@ -177,9 +182,12 @@ public final class WarmUpController: Sendable {
             logger.debug("gate not lifted this pass", metadata: ["pod": "\(pod.key)", "error": "\(error)"])
             return
         } catch {
-            logger.warning("cannot lift a warm-up gate", metadata: ["pod": "\(pod.key)", "error": "\(error)"])
+            failures.failed(
+                "lift a warm-up gate", error, consequence: "the pod stays gated until the gate can be lifted or is removed by hand",
+                metadata: ["pod": "\(pod.key)"])
             return
         }
+        failures.succeeded("lift a warm-up gate")
         metrics?.recordLift(reason: reason, waitedSeconds: waited)
         let level: Logger.Level = reason.eventType == "Warning" ? .warning : .info
         logger.log(level: level, "warm-up gate lifted", metadata: ["pod": "\(pod.key)", "reason": "\(reason.rawValue)", "why": "\(text)"])
