@@ -7,44 +7,56 @@ public enum JSONPatch {
     /// others is one `add`, not a rewrite of every container. Fields never touched are never named.
     public static func diff(from old: JSONValue, to new: JSONValue) -> [PatchOperation] {
         var ops: [PatchOperation] = []
-        diff(old, new, path: "", into: &ops)
+        var path: [UInt8] = []
+        path.reserveCapacity(128)
+        diff(old, new, path: &path, into: &ops)
         return ops
     }
 
-    static func diff(_ old: JSONValue, _ new: JSONValue, path: String, into ops: inout [PatchOperation]) {
+    /// `path` is the JSON pointer of `old` and `new`, as bytes: each level appends its token and
+    /// takes it off again, so only the paths of operations become strings.
+    static func diff(_ old: JSONValue, _ new: JSONValue, path: inout [UInt8], into ops: inout [PatchOperation]) {
         // Untouched subtrees share storage with the original, so `==` is cheap where nothing changed.
         if old == new { return }
-        diffKnownDifferent(old, new, path: path, into: &ops)
+        diffKnownDifferent(old, new, path: &path, into: &ops)
     }
 
     /// `old != new` is known here, so the (deep) comparison is not repeated at every level.
-    static func diffKnownDifferent(_ old: JSONValue, _ new: JSONValue, path: String, into ops: inout [PatchOperation]) {
+    static func diffKnownDifferent(_ old: JSONValue, _ new: JSONValue, path: inout [UInt8], into ops: inout [PatchOperation]) {
         switch (old, new) {
         case (.object(let a), .object(let b)):
-            // Both are sorted by key: one merge walk finds the removed, added and changed members,
-            // each in key order (removals first, for a stable patch).
-            var changed: [(String, JSONValue?, JSONValue)] = []
+            // Both are sorted by key: a merge walk finds the removed members, then another the added
+            // and changed ones, each in key order (removals first, for a stable patch).
             var i = a.startIndex
             var j = b.startIndex
-            while i < a.endIndex || j < b.endIndex {
-                if j == b.endIndex || (i < a.endIndex && a[i].key < b[j].key) {
-                    ops.append(PatchOperation(op: .remove, path: child(path, a[i].key)))
+            while i < a.endIndex {
+                if j == b.endIndex || a[i].key < b[j].key {
+                    ops.append(PatchOperation(op: .remove, path: string(path, child: a[i].key)))
                     i += 1
-                } else if i == a.endIndex || a[i].key != b[j].key {
-                    changed.append((b[j].key, nil, b[j].value))
+                } else if a[i].key == b[j].key {
+                    i += 1
                     j += 1
                 } else {
-                    if a[i].value != b[j].value { changed.append((b[j].key, a[i].value, b[j].value)) }
-                    i += 1
                     j += 1
                 }
             }
-            for (key, av, bv) in changed {
-                let p = child(path, key)
-                if let av {
-                    diffKnownDifferent(av, bv, path: p, into: &ops)
+            i = a.startIndex
+            j = b.startIndex
+            while j < b.endIndex {
+                if i < a.endIndex, a[i].key < b[j].key {
+                    i += 1
+                } else if i < a.endIndex, a[i].key == b[j].key {
+                    if a[i].value != b[j].value {
+                        let mark = path.count
+                        appendToken(b[j].key, to: &path)
+                        diffKnownDifferent(a[i].value, b[j].value, path: &path, into: &ops)
+                        path.removeSubrange(mark...)
+                    }
+                    i += 1
+                    j += 1
                 } else {
-                    ops.append(PatchOperation(op: .add, path: p, value: bv))
+                    ops.append(PatchOperation(op: .add, path: string(path, child: b[j].key), value: b[j].value))
+                    j += 1
                 }
             }
         case (.array(let a), .array(let b)):
@@ -55,33 +67,63 @@ public enum JSONPatch {
             let oldMiddle = a.count - head - tail
             let newMiddle = b.count - head - tail
             let common = min(oldMiddle, newMiddle)
+            let mark = path.count
             for i in 0..<common {
-                diff(a[head + i], b[head + i], path: "\(path)/\(head + i)", into: &ops)
+                appendIndex(head + i, to: &path)
+                diff(a[head + i], b[head + i], path: &path, into: &ops)
+                path.removeSubrange(mark...)
             }
             if oldMiddle > newMiddle {
                 // Remove from the highest index down so earlier indexes stay valid.
                 for i in stride(from: head + oldMiddle - 1, through: head + common, by: -1) {
-                    ops.append(PatchOperation(op: .remove, path: "\(path)/\(i)"))
+                    appendIndex(i, to: &path)
+                    ops.append(PatchOperation(op: .remove, path: String(decoding: path, as: UTF8.self)))
+                    path.removeSubrange(mark...)
                 }
             } else {
                 for i in common..<newMiddle {
-                    ops.append(PatchOperation(op: .add, path: "\(path)/\(head + i)", value: b[head + i]))
+                    appendIndex(head + i, to: &path)
+                    ops.append(PatchOperation(op: .add, path: String(decoding: path, as: UTF8.self), value: b[head + i]))
+                    path.removeSubrange(mark...)
                 }
             }
         default:
-            ops.append(PatchOperation(op: .replace, path: path, value: new))
+            ops.append(PatchOperation(op: .replace, path: String(decoding: path, as: UTF8.self), value: new))
         }
     }
 
-    /// `path` followed by the reference token for `key`, built in one string.
-    static func child(_ path: String, _ key: String) -> String {
-        let token = escape(key)
-        var p = ""
-        p.reserveCapacity(path.utf8.count + 1 + token.utf8.count)
-        p += path
-        p += "/"
-        p += token
-        return p
+    /// `path` followed by the reference token for `key`, as a string.
+    static func string(_ path: [UInt8], child key: String) -> String {
+        var p = path
+        appendToken(key, to: &p)
+        return String(decoding: p, as: UTF8.self)
+    }
+
+    /// Appends `/` and `key` as an RFC 6901 reference token.
+    static func appendToken(_ key: String, to path: inout [UInt8]) {
+        path.append(UInt8(ascii: "/"))
+        var key = key
+        key.withUTF8 { bytes in
+            for b in bytes {
+                switch b {
+                case UInt8(ascii: "~"): path += [UInt8(ascii: "~"), UInt8(ascii: "0")]
+                case UInt8(ascii: "/"): path += [UInt8(ascii: "~"), UInt8(ascii: "1")]
+                default: path.append(b)
+                }
+            }
+        }
+    }
+
+    /// Appends `/` and the decimal `index`.
+    static func appendIndex(_ index: Int, to path: inout [UInt8]) {
+        path.append(UInt8(ascii: "/"))
+        let start = path.count
+        var n = index
+        repeat {
+            path.append(UInt8(ascii: "0") + UInt8(n % 10))
+            n /= 10
+        } while n > 0
+        path[start...].reverse()
     }
 
     /// RFC 6901 escaping of one reference token.

@@ -17,6 +17,15 @@ enum JSONReader {
         return v
     }
 
+    /// Whether `buffer` is exactly one JSON value, checked as `parse` checks it but not built.
+    static func isWellFormed(_ buffer: UnsafeRawBufferPointer) -> Bool {
+        var r = Cursor(bytes: buffer.bindMemory(to: UInt8.self))
+        r.skipSpace()
+        guard (try? r.skip(depth: 0)) != nil else { return false }
+        r.skipSpace()
+        return r.pos == r.bytes.count
+    }
+
     /// Parses what `selection` names; `located` is where the last value read for a `.located`
     /// selection has its raw string bytes (nil when that value is not a string).
     static func parse(
@@ -421,7 +430,7 @@ enum JSONReader {
                 let b = bytes[pos]
                 if b == UInt8(ascii: "\"") {
                     let raw = UnsafeBufferPointer(rebasing: bytes[start..<pos])
-                    let s = ascii ? String(decoding: raw, as: UTF8.self) : try validated(raw, at: start)
+                    let s = ascii ? KnownStrings.string(raw) ?? String(decoding: raw, as: UTF8.self) : try validated(raw, at: start)
                     pos += 1
                     return s
                 }

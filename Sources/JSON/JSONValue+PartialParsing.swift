@@ -70,6 +70,9 @@ public struct JSONSelectionMembers: Sendable, ExpressibleByDictionaryLiteral {
 }
 
 extension JSONValue {
+    /// Whether `bytes` are exactly one JSON value: what `parse(bytes:)` accepts, nothing built.
+    public static func isWellFormed(bytes: UnsafeRawBufferPointer) -> Bool { JSONReader.isWellFormed(bytes) }
+
     /// Parses JSON, building only what `selection` names (every byte is still checked to be JSON).
     public static func parse(bytes: UnsafeRawBufferPointer, selecting selection: JSONSelection) throws -> JSONValue {
         try JSONReader.parse(bytes, selecting: selection).value

@@ -1,5 +1,5 @@
 import Foundation
-import JSON
+@testable import JSON
 import KubeClient
 import KubeTestServer
 import Mutators
@@ -89,6 +89,7 @@ struct JSONTests {
         } throws: { error in
             (error as? JSONParseError)?.reason == reason
         }
+        #expect(!Array(input.utf8).withUnsafeBytes { JSONValue.isWellFormed(bytes: $0) }, "checked without building")
     }
 
     /// Strings are scanned eight bytes at a time: a quote, backslash, control character or
@@ -110,6 +111,7 @@ struct JSONTests {
                         #expect((foundation != nil) == valid, "Foundation on \(json)")
                         let whole = try? JSONValue.parse(data)
                         #expect((whole != nil) == valid, "reading \(json)")
+                        #expect(data.withUnsafeBytes { JSONValue.isWellFormed(bytes: $0) } == valid, "checking \(json)")
                         let lazy = try? data.withUnsafeBytes { try JSONValue.parse(bytes: $0, lazyArrayAt: ["items"], keep: ["keep"]) }
                         #expect((lazy != nil) == valid, "skipping \(json)")
                         guard let whole, let lazy, let expected = (foundation as? [String: Any])?["s"] as? String else { continue }
@@ -130,6 +132,24 @@ struct JSONTests {
         #expect { try JSONValue.parse(Data(deep.utf8)) } throws: { ($0 as? JSONParseError)?.reason.contains("nested deeper") == true }
         let ok = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
         #expect(throws: Never.self) { try JSONValue.parse(Data(ok.utf8)) }
+        #expect(!Array(deep.utf8).withUnsafeBytes { JSONValue.isWellFormed(bytes: $0) })
+        #expect(Array(ok.utf8).withUnsafeBytes { JSONValue.isWellFormed(bytes: $0) })
+        #expect(![UInt8]([0x22, 0xFF, 0xFE, 0x22]).withUnsafeBytes { JSONValue.isWellFormed(bytes: $0) })
+    }
+
+    /// Strings Kubernetes spells the same in most pods are read as kept literals: the same values
+    /// as any other string, whether known, one byte off, or written with an escape.
+    @Test func knownStringsReadAsTheirBytesSay() throws {
+        let known = "/var/run/secrets/kubernetes.io/serviceaccount"
+        for text in [known, "/var/run/secrets/kubernetes.io/serviceaccounT", "terminationMessagePath", "terminationMessagePatH"] {
+            let json = #"{"\#(text)":"\#(text)","short":"a"}"#
+            let value = try JSONValue.parse(Data(json.utf8))
+            #expect(value[text]?.stringValue == text)
+            #expect(value.objectValue?.map(\.key).contains(text) == true)
+        }
+        let escaped = try JSONValue.parse(Data(#"{"k":"\/var\/run\/secrets\/kubernetes.io\/serviceaccount"}"#.utf8))
+        #expect(escaped["k"]?.stringValue == known)
+        #expect(KnownStrings.byLength.joined().allSatisfy { $0.bytes.count > 15 && String(decoding: $0.bytes, as: UTF8.self) == $0.string })
     }
 
     /// Objects keep their members sorted and each key once, whatever order they are built in.

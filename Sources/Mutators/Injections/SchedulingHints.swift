@@ -152,7 +152,8 @@ struct NodeAffinityDraft {
         return added
     }
 
-    mutating func note(_ e: Explanation) { if explain { explanations.append(e) } }
+    /// Keeps `e` when explaining; otherwise its text is never built.
+    mutating func note(_ e: @autoclosure () -> Explanation) { if explain { explanations.append(e()) } }
 
     /// Requires each of `exprs`, a locality level of `d` (shared memory, or the pod asked).
     mutating func require(_ exprs: [JSONValue], of d: ResolvedDataset, level: String, sharedMemory: Bool) {

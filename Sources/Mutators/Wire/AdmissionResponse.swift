@@ -48,7 +48,8 @@ public struct AdmissionResponse: Sendable, Equatable {
         if !warnings.isEmpty {
             // The API server shows warnings to the user; it truncates long ones, so keep each short and few.
             out.append(contentsOf: #","warnings":"#.utf8)
-            JSONValue.array(warnings.prefix(10).map { .string(String($0.prefix(240))) }).write(into: &out)
+            // (A string of at most 240 bytes has at most 240 characters: it is not walked.)
+            JSONValue.array(warnings.prefix(10).map { .string($0.utf8.count <= 240 ? $0 : String($0.prefix(240))) }).write(into: &out)
         }
         out.append(contentsOf: "}}".utf8)
         return (out, uidRange, patchJSON)

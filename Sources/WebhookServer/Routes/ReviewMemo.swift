@@ -281,9 +281,8 @@ extension ReviewMemo.Entry {
         guard same, ReviewMemo.isPlainUID(uid) else { return nil }
         if let managedFields {
             // Another review's managedFields, in the same place: answered only if it is JSON (an array).
-            guard case .array? = try? JSONValue.parse(bytes: UnsafeRawBufferPointer(rebasing: review[managedFields])) else {
-                return nil
-            }
+            let value = UnsafeRawBufferPointer(rebasing: review[managedFields])
+            guard value.first == UInt8(ascii: "["), JSONValue.isWellFormed(bytes: value) else { return nil }
         }
         if let first = tokenSuffixes.first {
             let n = ReviewMemo.tokenSuffixLength
