@@ -187,6 +187,7 @@ struct WarmGateTests {
         // Without warm-up a replica's review is still answered from the memo.
         let plain = LocusRoutes(backend: .fixed(cache), metrics: LocusMetrics(), certificates: nil, maxRequestBytes: 3 << 20)
         _ = plain.answerMutate(ByteBuffer(bytes: admissionReview(pod: Self.warmPod(), uid: "a1b2c3d4-0000-0000-0000-000000000003")))
+        _ = plain.answerMutate(ByteBuffer(bytes: admissionReview(pod: Self.warmPod(), uid: "a1b2c3d4-0000-0000-0000-000000000005")))
         let review = admissionReview(pod: Self.warmPod(), uid: "a1b2c3d4-0000-0000-0000-000000000004")
         #expect(review.withUnsafeBytes { plain.answers?.answer(to: $0, revision: cache.revision) } != nil)
     }

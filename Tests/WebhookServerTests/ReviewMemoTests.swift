@@ -101,6 +101,8 @@ struct ReviewMemoTests {
         let second = Self.replica(uid: Self.uid(2), token: "bcd45", managedAt: "2026-12-06T13:45:02Z")
         let (status, answered) = Self.answer(routes, first)
         #expect(status == 200)
+        // Decided again at its second sighting, and kept then.
+        #expect(Self.answer(routes, Self.replica(uid: Self.uid(4), token: "fgh67", managedAt: "2026-12-06T13:46:07Z")).0 == 200)
         let kept = try #require(second.withUnsafeBytes { routes.answers?.answer(to: $0, revision: cache.revision) })
         #expect(kept.uid == Self.uid(2))
         #expect(kept.bytes == Array(Self.answer(Self.routes(cache), second).1.utf8), "the answer decided afresh, byte for byte")
@@ -114,7 +116,38 @@ struct ReviewMemoTests {
         // Without managedFields in the kept review, one with them is another review.
         let plain = Self.routes(cache)
         _ = Self.answer(plain, Self.replica(uid: Self.uid(3)))
+        _ = Self.answer(plain, Self.replica(uid: Self.uid(5), token: "jkl89"))
+        #expect(Self.replica(uid: Self.uid(6)).withUnsafeBytes { plain.answers?.answer(to: $0, revision: cache.revision) } != nil)
         #expect(second.withUnsafeBytes { plain.answers?.answer(to: $0, revision: cache.revision) } == nil)
+    }
+
+    /// The webhook keeps an answer when its review is decided the second time: a pod no other
+    /// review repeats is noted by a fingerprint only, and any number of them leave a workload's
+    /// kept answer where it is.
+    @Test func anAnswerIsKeptAtItsReviewsSecondSighting() throws {
+        let cache = try exampleCache()
+        let routes = Self.routes(cache)
+        func known(_ review: [UInt8]) -> Bool {
+            review.withUnsafeBytes { routes.answers?.answer(to: $0, revision: cache.revision) } != nil
+        }
+        #expect(routes.answers?.keepFromSecondSighting == true)
+        let first = Self.replica(uid: Self.uid(1), managedAt: "2026-12-06T13:45:01Z")
+        #expect(Self.answer(routes, first).0 == 200)
+        #expect(!known(Self.replica(uid: Self.uid(2), token: "bcd45", managedAt: "2026-12-06T13:45:02Z")), "seen once: not kept")
+        #expect(Self.answer(routes, Self.replica(uid: Self.uid(3), token: "cdf56", managedAt: "2026-12-06T13:45:03Z")).0 == 200)
+        #expect(known(Self.replica(uid: Self.uid(4), token: "dfg67", managedAt: "2026-12-06T13:45:04Z")), "kept at the second")
+        // Pods that no other review repeats, many more than the memo keeps.
+        let many = 4 * routes.answers!.capacity + 8
+        for n in 0..<many {
+            #expect(Self.answer(routes, Self.replica(uid: Self.uid(100 + n), generateName: String(format: "solo-%06d-", n))).0 == 200)
+        }
+        #expect(known(Self.replica(uid: Self.uid(5), token: "fgh78", managedAt: "2026-12-06T13:59:59Z")), "the workload's answer stays")
+        #expect(!known(Self.replica(uid: Self.uid(6), generateName: "solo-000007-")), "each of those seen once")
+        // One of them seen again is kept; one whose fingerprint was pushed out by newer ones is not.
+        #expect(Self.answer(routes, Self.replica(uid: Self.uid(7), generateName: String(format: "solo-%06d-", many - 1))).0 == 200)
+        #expect(known(Self.replica(uid: Self.uid(8), generateName: String(format: "solo-%06d-", many - 1))))
+        #expect(Self.answer(routes, Self.replica(uid: Self.uid(9), generateName: "solo-000000-")).0 == 200)
+        #expect(!known(Self.replica(uid: Self.uid(10), generateName: "solo-000000-")))
     }
 
     @Test func aReplicaGetsTheAnswerWithItsOwnUID() throws {
@@ -219,6 +252,7 @@ struct ReviewMemoTests {
         }
         #expect(try check("first").contains(#""patch""#))
         #expect(try check("second").contains(#""patch""#))
+        #expect(try check("third, from the memo").contains(#""patch""#))
 
         var dataset = try #require(cache.datasets.get(namespace: "ml", name: "imagenet"))
         let bound = dataset

@@ -41,7 +41,7 @@ public struct LocusRoutes: Sendable {
         logger: Logger = Logger(label: "locus")
     ) {
         self.warmUpAlive = warmUpAlive
-        self.answers = rememberAnswers ? ReviewMemo() : nil
+        self.answers = rememberAnswers ? ReviewMemo(keepFromSecondSighting: true) : nil
         self.serving = serving
         self.connections = connections
         self.requireClientCertificate = requireClientCertificate

@@ -33,6 +33,14 @@ import Synchronization
 /// Bounded: at most `capacity` reviews of at most `maxReviewBytes` each; when full, it starts over.
 /// A review that matches nothing is compared with at most `perLength` kept reviews of its length
 /// (the oldest of those makes room), so pods that are all different cost little.
+///
+/// With `keepFromSecondSighting` (as the webhook runs it), a review's answer is kept only when a
+/// review with the same bytes but for the uid, the token name and managedFields was decided
+/// before: the first is remembered by a 64-bit fingerprint of those bytes alone (the last
+/// `capacity * 4` fingerprints). A workload's second replica is decided again, the third on are
+/// answered from the memo; a pod no other review repeats (a StatefulSet's, a bare pod, an indexed
+/// Job's) costs a fingerprint instead of a copy of its review, and does not push a workload's
+/// answer out. A fingerprint only decides whether to keep: a review is matched by its bytes.
 public final class ReviewMemo: Sendable {
     /// An answer and what was decided, for metrics and logs.
     public struct Answer: Sendable {
@@ -80,21 +88,54 @@ public final class ReviewMemo: Sendable {
             self.uidInAnswer = uidInAnswer
             self.tokenSuffixes = tokenSuffixes
             self.managedFields = managedFields
-            let varying =
-                ([uidInReview] + tokenSuffixes.map { $0..<($0 + ReviewMemo.tokenSuffixLength) } + (managedFields.map { [$0] } ?? []))
-                .sorted {
-                    $0.lowerBound < $1.lowerBound
-                }
-            var fixed: [Range<Int>] = []
-            var start = 0
-            for v in varying {
-                fixed.append(start..<v.lowerBound)
-                start = v.upperBound
-            }
-            fixed.append(start..<review.count)
-            self.fixed = fixed
+            self.fixed = ReviewMemo.fixedRanges(
+                count: review.count, uidInReview: uidInReview, tokenSuffixes: tokenSuffixes, managedFields: managedFields)
             self.answer = answer
         }
+    }
+
+    /// The ranges of a review of `count` bytes outside its uid, token name suffixes and managedFields.
+    static func fixedRanges(count: Int, uidInReview: Range<Int>, tokenSuffixes: [Int], managedFields: Range<Int>?) -> [Range<Int>] {
+        var varying = [uidInReview]
+        varying.reserveCapacity(tokenSuffixes.count + 2)
+        for suffix in tokenSuffixes { varying.append(suffix..<(suffix + tokenSuffixLength)) }
+        if let managedFields { varying.append(managedFields) }
+        varying.sort { $0.lowerBound < $1.lowerBound }
+        var fixed: [Range<Int>] = []
+        fixed.reserveCapacity(varying.count + 1)
+        var start = 0
+        for v in varying {
+            fixed.append(start..<v.lowerBound)
+            start = v.upperBound
+        }
+        fixed.append(start..<count)
+        return fixed
+    }
+
+    /// A fingerprint of `review`'s bytes in `fixed` and of where those ranges are (eight bytes at
+    /// a time, multiplied and rotated: fast, not meant to resist a chosen collision, which only
+    /// keeps an answer one sighting early).
+    static func fingerprint(of review: UnsafeRawBufferPointer, fixed: [Range<Int>]) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(review.count)
+        @inline(__always) func mix(_ w: UInt64) {
+            h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+        }
+        for r in fixed {
+            mix(UInt64(r.lowerBound) << 32 | UInt64(r.count))
+            var p = r.lowerBound
+            while p + 8 <= r.upperBound {
+                mix(review.loadUnaligned(fromByteOffset: p, as: UInt64.self))
+                p += 8
+            }
+            var tail: UInt64 = 0
+            while p < r.upperBound {
+                tail = tail << 8 | UInt64(review[p])
+                p += 1
+            }
+            mix(tail)
+        }
+        return h
     }
 
     struct State {
@@ -102,6 +143,10 @@ public final class ReviewMemo: Sendable {
         /// By the review's length: replicas' reviews have the same length.
         var entries: [Int: [Entry]] = [:]
         var count = 0
+        /// Fingerprints of reviews decided once and not kept (with `keepFromSecondSighting`), oldest
+        /// overwritten first.
+        var seen: [UInt64] = []
+        var nextSeen = 0
     }
 
     private let state = Mutex(State())
@@ -109,11 +154,14 @@ public final class ReviewMemo: Sendable {
     public let maxReviewBytes: Int
     /// How many kept reviews of one length a review is compared with.
     public let perLength: Int
+    /// Whether an answer is kept only when its review is decided the second time (see above).
+    public let keepFromSecondSighting: Bool
 
-    public init(capacity: Int = 64, maxReviewBytes: Int = 64 << 10, perLength: Int = 8) {
+    public init(capacity: Int = 64, maxReviewBytes: Int = 64 << 10, perLength: Int = 8, keepFromSecondSighting: Bool = false) {
         self.capacity = capacity
         self.maxReviewBytes = maxReviewBytes
         self.perLength = perLength
+        self.keepFromSecondSighting = keepFromSecondSighting
     }
 
     /// The answer to `review` when it repeats a review answered at `revision` but for its uid and
@@ -153,6 +201,11 @@ public final class ReviewMemo: Sendable {
                 tokenSuffixes.allSatisfy({ !managedFields.overlaps($0..<($0 + Self.tokenSuffixLength)) })
             else { return }
         }
+        if keepFromSecondSighting {
+            let fixed = Self.fixedRanges(
+                count: review.count, uidInReview: uidInReview, tokenSuffixes: tokenSuffixes, managedFields: managedFields)
+            guard seenBefore(Self.fingerprint(of: review, fixed: fixed)) else { return }
+        }
         let uidInAnswer = (uidInAnswer.lowerBound + 1)..<(uidInAnswer.upperBound - 1)
         guard answer.bytes[uidInAnswer].elementsEqual(answer.uid.utf8) else { return }
         if let suffix = tokenSuffixes.first {
@@ -167,7 +220,11 @@ public final class ReviewMemo: Sendable {
             review: Array(review), uidInReview: uidInReview, uidInAnswer: uidInAnswer, tokenSuffixes: tokenSuffixes,
             managedFields: managedFields, answer: kept)
         state.withLock { s in
-            if s.revision != revision || s.count >= capacity { s = State(revision: revision) }
+            if s.revision != revision || s.count >= capacity {
+                s.revision = revision
+                s.entries = [:]
+                s.count = 0
+            }
             var sameLength = s.entries.removeValue(forKey: review.count) ?? []
             if sameLength.count >= perLength {
                 sameLength.removeFirst()
@@ -176,6 +233,24 @@ public final class ReviewMemo: Sendable {
             sameLength.append(entry)
             s.entries[review.count] = sameLength
             s.count += 1
+        }
+    }
+
+    /// Whether `fingerprint` was noted before (it is then forgotten: its answer is about to be
+    /// kept); notes it otherwise.
+    private func seenBefore(_ fingerprint: UInt64) -> Bool {
+        state.withLock { s in
+            if let at = s.seen.firstIndex(of: fingerprint) {
+                s.seen[at] = 0
+                return true
+            }
+            if s.seen.count < capacity * 4 {
+                s.seen.append(fingerprint)
+            } else {
+                s.seen[s.nextSeen] = fingerprint
+                s.nextSeen = (s.nextSeen + 1) % s.seen.count
+            }
+            return false
         }
     }
 
