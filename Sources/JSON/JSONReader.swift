@@ -27,16 +27,17 @@ enum JSONReader {
     }
 
     /// Parses what `selection` names; `located` is where the last value read for a `.located`
-    /// selection has its raw string bytes (nil when that value is not a string).
+    /// selection has its raw string bytes (nil when that value is not a string), `unbuilt` where
+    /// the last value skipped for a `.locatedUnbuilt` one is.
     static func parse(
         _ buffer: UnsafeRawBufferPointer, selecting selection: JSONSelection
-    ) throws -> (value: JSONValue, located: Range<Int>?) {
+    ) throws -> (value: JSONValue, located: Range<Int>?, unbuilt: Range<Int>?) {
         var r = Cursor(bytes: buffer.bindMemory(to: UInt8.self))
         r.skipSpace()
         let v = try r.selected(selection, depth: 0)
         r.skipSpace()
         guard r.pos == r.bytes.count else { throw r.error("unexpected data after the JSON value") }
-        return (v, r.located)
+        return (v, r.located, r.unbuilt)
     }
 
     /// Parses `buffer`, except the array found by following `lazyPath` (object keys, matched
@@ -69,6 +70,8 @@ enum JSONReader {
         var pos = 0
         /// Where the last value read for a `.located` selection has its string's raw bytes.
         var located: Range<Int>?
+        /// Where the last value skipped for a `.locatedUnbuilt` selection is.
+        var unbuilt: Range<Int>?
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -111,6 +114,12 @@ enum JSONReader {
         /// A value, built as far as `selection` asks.
         mutating func selected(_ selection: JSONSelection, depth: Int) throws -> JSONValue {
             guard case .members(let wanted) = selection, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else {
+                if case .locatedUnbuilt = selection {
+                    let start = pos
+                    try skip(depth: depth)
+                    unbuilt = start..<pos
+                    return .null
+                }
                 guard case .located = selection else { return try value(depth: depth) }
                 let start = pos
                 let v = try value(depth: depth)
@@ -128,7 +137,9 @@ enum JSONReader {
                     return wanted.entry(forKey: try r.string())
                 }
             ) { r, entry in
-                if let entry {
+                if let entry, case .locatedUnbuilt = entry.selection {
+                    _ = try r.selected(entry.selection, depth: depth + 1)
+                } else if let entry {
                     members.append((entry.key, try r.selected(entry.selection, depth: depth + 1)))
                 } else {
                     try r.skip(depth: depth + 1)

@@ -24,12 +24,14 @@ extension JSONValue {
 
 /// Which parts of a JSON document to build: `.all` of a value, or of an object only the named
 /// members (each with its own selection); members not named are checked and skipped, unbuilt.
-/// `.located` builds all of a value and, when it is a string, tells where its bytes are (see
+/// `.located` builds all of a value and, when it is a string, tells where its bytes are;
+/// `.locatedUnbuilt` checks a member's value, leaves it out and tells where its bytes are (see
 /// `parseLocating`).
 public indirect enum JSONSelection: Sendable {
     case all
     case members(JSONSelectionMembers)
     case located
+    case locatedUnbuilt
 }
 
 /// The members an object selection names, written as a dictionary literal. The reader finds a
@@ -80,10 +82,11 @@ extension JSONValue {
 
     /// `parse(bytes:selecting:)`, and where the string the `.located` selection found sits in
     /// `bytes`: the range of its raw bytes between the quotes, escapes unread. Of duplicate keys the
-    /// value kept is the last, and so is the range; nil when that value is not a string.
+    /// value kept is the last, and so is the range; nil when that value is not a string. `unbuilt`
+    /// is the whole value the `.locatedUnbuilt` selection found last (nil: none).
     public static func parseLocating(
         bytes: UnsafeRawBufferPointer, selecting selection: JSONSelection
-    ) throws -> (value: JSONValue, located: Range<Int>?) {
+    ) throws -> (value: JSONValue, located: Range<Int>?, unbuilt: Range<Int>?) {
         try JSONReader.parse(bytes, selecting: selection)
     }
 }

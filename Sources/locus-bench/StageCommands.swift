@@ -103,7 +103,9 @@ func timeAnotherPod(_ stages: MutateStages, answers: ReviewMemo, time: StageTime
             let (r, result) = try stages.answer(raw)
             let (bytes, uid, patch) = result.response.reviewMarkingUID(apiVersion: r.apiVersion)
             let answer = ReviewMemo.Answer(bytes: bytes, uid: r.uid, result: result, namespace: r.namespace)
-            answers.remember(review: raw, uidInReview: r.uidBytes, answer: answer, uidInAnswer: uid, patch: patch, revision: revision)
+            answers.remember(
+                review: raw, uidInReview: r.uidBytes, answer: answer, uidInAnswer: uid, patch: patch, revision: revision,
+                managedFields: r.managedFieldsBytes)
         }
     }
 }

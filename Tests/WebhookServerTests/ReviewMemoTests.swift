@@ -71,7 +71,7 @@ struct ReviewMemoTests {
         let selection = JSONSelection.members(["request": .members(["uid": .located, "kind": .all])])
         func located(_ json: String) throws -> String? {
             let bytes = Array(json.utf8)
-            let (value, range) = try bytes.withUnsafeBytes { try JSONValue.parseLocating(bytes: $0, selecting: selection) }
+            let (value, range, _) = try bytes.withUnsafeBytes { try JSONValue.parseLocating(bytes: $0, selecting: selection) }
             guard let range else { return nil }
             let raw = String(decoding: bytes[range], as: UTF8.self)
             if !raw.contains("\\") { #expect(value["request"]?["uid"]?.stringValue == raw, "the parsed value is these bytes") }
@@ -87,6 +87,29 @@ struct ReviewMemoTests {
         #expect(try located(#"{"request":{"uid":"a","uid":7}}"#) == nil, "a key twice, the last no string")
         #expect(try located(#"{"request":{"uid":"a"},"request":{"uid":"cc"}}"#) == "cc", "a key twice higher up")
         #expect(throws: JSONParseError.self) { try located(#"{"request":{"uid":"a"}"#) }
+    }
+
+    /// A `.locatedUnbuilt` member is checked, left out of the value, and found where its bytes are:
+    /// of duplicate keys the last. An AdmissionReview's managedFields are found so.
+    @Test func anUnbuiltMemberIsWhereItsBytesAre() throws {
+        let selection = JSONSelection.members(["metadata": .members(["name": .all, "managedFields": .locatedUnbuilt])])
+        func unbuilt(_ json: String) throws -> (JSONValue, String?) {
+            let bytes = Array(json.utf8)
+            let (value, _, range) = try bytes.withUnsafeBytes { try JSONValue.parseLocating(bytes: $0, selecting: selection) }
+            return (value, range.map { String(decoding: bytes[$0], as: UTF8.self) })
+        }
+        let (value, found) = try unbuilt(#"{"metadata":{"name":"a","managedFields": [ {"time":"x"} ] ,"uid":"u"}}"#)
+        #expect(value == ["metadata": ["name": "a"]])
+        #expect(found == #"[ {"time":"x"} ]"#)
+        #expect(try unbuilt(#"{"metadata":{"managedFields":[1],"managedFields":{"b":2}}}"#).1 == #"{"b":2}"#, "a key twice: the last")
+        #expect(try unbuilt(#"{"metadata":{"name":"a"},"managedFields":[1]}"#).1 == nil, "only where the selection names it")
+        #expect(throws: JSONParseError.self) { try unbuilt(#"{"metadata":{"managedFields":[1,]}}"#) }
+        for body in ["small", "10k"] {
+            let review = try #require(FileManager.default.contents(atPath: Repository.root + "/bench/review-\(body).json"))
+            let request = try AdmissionRequest.parse(review)
+            #expect(request.managedFieldsBytes != nil)
+            #expect(request.managedFieldsBytes == Array(review).withUnsafeBytes { ReviewMemo.managedFieldsValue(in: $0) })
+        }
     }
 
     /// A replica's review gets the first replica's answer with its own uid; any other change to the

@@ -11,6 +11,8 @@ public struct AdmissionRequest: Sendable {
     public var uid: String
     /// Where the uid's raw bytes (between its quotes) are in the body this was read from.
     public var uidBytes: Range<Int>?
+    /// Where the pod's `metadata.managedFields` value is in that body (nil: it has none).
+    public var managedFieldsBytes: Range<Int>?
     public var group: String
     public var kind: String
     public var subResource: String?
@@ -30,7 +32,9 @@ public struct AdmissionRequest: Sendable {
             "uid": .located, "kind": .all, "subResource": .all, "operation": .all, "namespace": .all, "name": .all,
             "object": .members([
                 "apiVersion": .all, "kind": .all, "spec": .all,
-                "metadata": .members(["name": .all, "namespace": .all, "labels": .all, "annotations": .all]),
+                "metadata": .members([
+                    "name": .all, "namespace": .all, "labels": .all, "annotations": .all, "managedFields": .locatedUnbuilt,
+                ]),
             ]),
             "dryRun": .all,
         ]),
@@ -40,8 +44,11 @@ public struct AdmissionRequest: Sendable {
     public static func parse<Bytes: ContiguousBytes>(_ body: Bytes) throws -> AdmissionRequest {
         let json: JSONValue
         let uidBytes: Range<Int>?
+        let managedFieldsBytes: Range<Int>?
         do {
-            (json, uidBytes) = try body.withUnsafeBytes { try JSONValue.parseLocating(bytes: $0, selecting: selection) }
+            (json, uidBytes, managedFieldsBytes) = try body.withUnsafeBytes {
+                try JSONValue.parseLocating(bytes: $0, selecting: selection)
+            }
         } catch {
             throw AdmissionReviewError(description: "body is not an AdmissionReview: \(error)")
         }
@@ -71,7 +78,7 @@ public struct AdmissionRequest: Sendable {
             throw AdmissionReviewError(description: "request.object is not an object")
         }
         return AdmissionRequest(
-            apiVersion: version, uid: uid, uidBytes: uidBytes, group: kind["group"]?.stringValue ?? "", kind: kindName,
+            apiVersion: version, uid: uid, uidBytes: uidBytes, managedFieldsBytes: managedFieldsBytes, group: kind["group"]?.stringValue ?? "", kind: kindName,
             subResource: request["subResource"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
             operation: operation, namespace: request["namespace"]?.stringValue, name: request["name"]?.stringValue,
             object: object?.isNull == false ? object : nil, dryRun: request["dryRun"]?.boolValue ?? false)

@@ -43,7 +43,7 @@ extension LocusRoutes {
                 body.withUnsafeReadableBytes {
                     answers?.remember(
                         review: $0, uidInReview: review.uidBytes, answer: answer, uidInAnswer: uidInAnswer, patch: patch,
-                        revision: revision)
+                        revision: revision, managedFields: review.managedFieldsBytes)
                 }
             }
         }

@@ -182,12 +182,14 @@ public final class ReviewMemo: Sendable {
     /// Keeps `answer`, the answer to `review` decided at `revision`, whose uid's raw bytes are at
     /// `uidInReview` in `review` (`AdmissionRequest.uidBytes`) and whose JSON string (quotes
     /// included) is at `uidInAnswer` in the answer; `patch` is the answer's JSON patch, unencoded.
+    /// `managedFields` is where the review's parse found the pod's managedFields value
+    /// (`AdmissionRequest.managedFieldsBytes`); without it, it is looked for.
     /// Does nothing for a review it could not match byte for byte later (too large, a uid written
     /// with escapes or other characters, token volume names that differ) or whose answer names the
     /// token volume.
     public func remember(
         review: UnsafeRawBufferPointer, uidInReview: Range<Int>?, answer: Answer, uidInAnswer: Range<Int>, patch: [UInt8],
-        revision: UInt64
+        revision: UInt64, managedFields located: Range<Int>? = nil
     ) {
         guard review.count <= maxReviewBytes, uidInAnswer.count >= 2, let uidInReview, uidInReview.upperBound <= review.count,
             Self.isPlainUID(UnsafeRawBufferPointer(rebasing: review[uidInReview])),
@@ -195,7 +197,9 @@ public final class ReviewMemo: Sendable {
             let tokenSuffixes = Self.tokenSuffixes(in: review),
             tokenSuffixes.allSatisfy({ !uidInReview.overlaps($0..<($0 + Self.tokenSuffixLength)) })
         else { return }
-        let managedFields = Self.managedFieldsValue(in: review)
+        let managedFields = (located ?? Self.managedFieldsValue(in: review)).flatMap { r in
+            r.upperBound <= review.count && review[r.lowerBound] == UInt8(ascii: "[") ? r : nil
+        }
         if let managedFields {
             guard !managedFields.overlaps(uidInReview),
                 tokenSuffixes.allSatisfy({ !managedFields.overlaps($0..<($0 + Self.tokenSuffixLength)) })
