@@ -133,14 +133,14 @@ enum JSONReader {
             try eachMember(
                 depth: depth + 1,
                 key: { r in
-                    if let key = r.plainKey() { return wanted.entry(forKeyBytes: key) }
-                    return wanted.entry(forKey: try r.string())
+                    if let key = r.plainKey() { return wanted.index(forKeyBytes: key) }
+                    return wanted.index(forKey: try r.string())
                 }
-            ) { r, entry in
-                if let entry, case .locatedUnbuilt = entry.selection {
-                    _ = try r.selected(entry.selection, depth: depth + 1)
-                } else if let entry {
-                    members.append((entry.key, try r.selected(entry.selection, depth: depth + 1)))
+            ) { r, index in
+                if let index, case .locatedUnbuilt = wanted.entries[index].selection {
+                    _ = try r.selected(.locatedUnbuilt, depth: depth + 1)
+                } else if let index {
+                    members.append((wanted.entries[index].key, try r.selected(wanted.entries[index].selection, depth: depth + 1)))
                 } else {
                     try r.skip(depth: depth + 1)
                 }

@@ -37,38 +37,71 @@ public indirect enum JSONSelection: Sendable {
 /// The members an object selection names, written as a dictionary literal. The reader finds a
 /// key among them by comparing its bytes, so a key that is not named is neither hashed nor made
 /// into a `String`; a named one reuses the `String` kept here.
-public struct JSONSelectionMembers: Sendable, ExpressibleByDictionaryLiteral {
+///
+/// A selection is usually one constant read by every request on every thread at once, so the
+/// keys' bytes are compared where `KeyBytes` keeps them, through plain pointers: looking a key
+/// up touches no reference count (a count shared by two cores is written by both, and each
+/// write takes the cache line from the other). Those bytes are written once, by `init`, and only
+/// read after: sharing them between threads is safe (hence `@unchecked Sendable`).
+public struct JSONSelectionMembers: @unchecked Sendable, ExpressibleByDictionaryLiteral {
     struct Entry: Sendable {
         let key: String
-        let utf8: [UInt8]
         let selection: JSONSelection
     }
 
+    /// Every key's bytes one after another, and where each begins (one more: the end).
+    final class KeyBytes: @unchecked Sendable {
+        let bytes: UnsafeMutableBufferPointer<UInt8>
+        let starts: UnsafeMutableBufferPointer<Int>
+
+        init(_ keys: [String]) {
+            let all = keys.flatMap(\.utf8)
+            bytes = .allocate(capacity: max(1, all.count))
+            _ = bytes.initialize(from: all)
+            starts = .allocate(capacity: keys.count + 1)
+            var at = 0
+            for (i, key) in keys.enumerated() {
+                starts[i] = at
+                at += key.utf8.count
+            }
+            starts[keys.count] = at
+        }
+
+        deinit {
+            bytes.deallocate()
+            starts.deallocate()
+        }
+    }
+
     let entries: [Entry]
+    /// Keeps the memory `keyBase` and `keyStarts` point into.
+    private let keyBytes: KeyBytes
+    private let keyBase: UnsafePointer<UInt8>
+    private let keyStarts: UnsafePointer<Int>
 
     /// A key named twice keeps its last selection.
     public init(dictionaryLiteral elements: (String, JSONSelection)...) {
         var entries: [Entry] = []
         for (key, selection) in elements {
             entries.removeAll { $0.key == key }
-            entries.append(Entry(key: key, utf8: Array(key.utf8), selection: selection))
+            entries.append(Entry(key: key, selection: selection))
         }
         self.entries = entries
+        keyBytes = KeyBytes(entries.map(\.key))
+        keyBase = UnsafePointer(keyBytes.bytes.baseAddress!)
+        keyStarts = UnsafePointer(keyBytes.starts.baseAddress!)
     }
 
-    /// The entry whose key is exactly these (unescaped) bytes.
-    func entry(forKeyBytes bytes: UnsafeBufferPointer<UInt8>) -> Entry? {
-        for entry in entries where entry.utf8.count == bytes.count {
-            let equal = entry.utf8.withUnsafeBufferPointer { key in
-                bytes.isEmpty || memcmp(key.baseAddress!, bytes.baseAddress!, bytes.count) == 0
-            }
-            if equal { return entry }
+    /// The index of the entry whose key is exactly these (unescaped) bytes.
+    func index(forKeyBytes bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        for i in 0..<entries.count where keyStarts[i + 1] - keyStarts[i] == bytes.count {
+            if bytes.isEmpty || memcmp(keyBase + keyStarts[i], bytes.baseAddress!, bytes.count) == 0 { return i }
         }
         return nil
     }
 
-    /// The entry named `key`.
-    func entry(forKey key: String) -> Entry? { entries.first { $0.key == key } }
+    /// The index of the entry named `key`.
+    func index(forKey key: String) -> Int? { entries.firstIndex { $0.key == key } }
 }
 
 extension JSONValue {
