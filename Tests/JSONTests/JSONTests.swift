@@ -37,6 +37,7 @@ struct JSONTests {
         #expect(try parse(text) == ["kind": "AdmissionReview", "request": ["uid": "b", "object": ["x": [1]]]])
         #expect(try parse(#"{"request":1,"request":{"uid":"c"}}"#) == ["request": ["uid": "c"]])
         #expect(try parse(#"{}"#) == [:])
+        #expect(try parse(#"{"kinD":1,"Kind":2,"requesT":{"uid":"x"},"request":{"uiD":"y","xid":"z"}}"#) == ["request": [:]], "every byte counts")
         #expect(try parse(#"{"request":[1,2]}"#) == ["request": [1, 2]], "a selection over a non-object builds it whole")
         for bad in [#"{"kind":"A","x":[1,}"#, #"{"request":{"uid":"a","skip":tru}}"#, #"{"k\#u{1}":1}"#, #"{"kind" 1}"#, #"{"kind":1"#] {
             #expect(throws: JSONParseError.self, "\(bad)") { try parse(bad) }
