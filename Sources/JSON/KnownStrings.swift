@@ -33,22 +33,51 @@ enum KnownStrings {
         "fuse.serverful.fluid.io/inject", "serverless.fluid.io/inject", "fluid.io/datasets-in-use",
     ]
 
-    /// By length: the strings of each length from 16 on, with their bytes.
-    static let byLength: [[(bytes: [UInt8], string: String)]] = {
-        var table = [[(bytes: [UInt8], string: String)]](repeating: [], count: 64)
-        for string in all where string.utf8.count > 15 && string.utf8.count < table.count {
-            table[string.utf8.count].append((Array(string.utf8), string))
+    /// One kept string: its first and last eight bytes (most strings of its length differ there),
+    /// where its bytes are, and the string.
+    struct Known {
+        let head: UInt64
+        let tail: UInt64
+        let bytes: UnsafePointer<UInt8>
+        let string: String
+    }
+
+    /// The kept strings, by length, in memory that lives as long as the process and is only read
+    /// after it is made: a lookup copies no array and touches no reference count (every request
+    /// on every thread reads it). `firstOfLength[n]..<firstOfLength[n + 1]` are those of length n.
+    nonisolated(unsafe) static let table: (known: UnsafeBufferPointer<Known>, firstOfLength: UnsafeBufferPointer<Int>) = {
+        let maxLength = 64
+        let strings = all.filter { $0.utf8.count > 15 && $0.utf8.count < maxLength }.sorted { $0.utf8.count < $1.utf8.count }
+        let known = UnsafeMutableBufferPointer<Known>.allocate(capacity: strings.count)
+        let first = UnsafeMutableBufferPointer<Int>.allocate(capacity: maxLength + 1)
+        var next = 0
+        for length in 0...maxLength {
+            first[length] = next
+            while next < strings.count, strings[next].utf8.count == length {
+                let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: length)
+                _ = bytes.initialize(from: strings[next].utf8)
+                let (head, tail) = ends(of: UnsafeRawBufferPointer(bytes))
+                (known.baseAddress! + next).initialize(
+                    to: Known(head: head, tail: tail, bytes: UnsafePointer(bytes.baseAddress!), string: strings[next]))
+                next += 1
+            }
         }
-        return table
+        return (UnsafeBufferPointer(known), UnsafeBufferPointer(first))
     }()
+
+    @inline(__always)
+    static func ends(of bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+        (bytes.loadUnaligned(as: UInt64.self), bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self))
+    }
 
     /// The kept string with exactly `bytes`, if there is one.
     @inline(__always)
     static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        guard bytes.count > 15, bytes.count < byLength.count else { return nil }
-        for known in byLength[bytes.count] {
-            let same = known.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
-            if same { return known.string }
+        let (known, first) = table
+        guard bytes.count > 15, bytes.count + 1 < first.count else { return nil }
+        let (head, tail) = ends(of: UnsafeRawBufferPointer(bytes))
+        for i in first[bytes.count]..<first[bytes.count + 1] where known[i].head == head && known[i].tail == tail {
+            if memcmp(known[i].bytes, bytes.baseAddress!, bytes.count) == 0 { return known[i].string }
         }
         return nil
     }

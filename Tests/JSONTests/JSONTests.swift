@@ -150,7 +150,14 @@ struct JSONTests {
         }
         let escaped = try JSONValue.parse(Data(#"{"k":"\/var\/run\/secrets\/kubernetes.io\/serviceaccount"}"#.utf8))
         #expect(escaped["k"]?.stringValue == known)
-        #expect(KnownStrings.byLength.joined().allSatisfy { $0.bytes.count > 15 && String(decoding: $0.bytes, as: UTF8.self) == $0.string })
+        let (table, firstOfLength) = KnownStrings.table
+        #expect(table.count == KnownStrings.all.filter { $0.utf8.count > 15 }.count)
+        for length in 0..<(firstOfLength.count - 1) {
+            for known in table[firstOfLength[length]..<firstOfLength[length + 1]] {
+                #expect(known.string.utf8.count == length && length > 15)
+                #expect(KnownStrings.string(UnsafeBufferPointer(start: known.bytes, count: length)) == known.string)
+            }
+        }
     }
 
     /// Objects keep their members sorted and each key once, whatever order they are built in.
