@@ -50,7 +50,9 @@ public enum Admission {
             return true
         }
         let problems = found.problemTexts + socketProblems
-        let engines = Array(Set(datasets.map(\.engine))).sorted()
+        var engines: [String] = []
+        for d in datasets where !engines.contains(d.engine) { engines.append(d.engine) }
+        engines.sort()
         if !problems.isEmpty, policy.onFailure == .deny {
             return denial(uid: uid, problems: problems, engines: engines)
         }
@@ -66,10 +68,14 @@ public enum Admission {
             policy: policy.warm, locality: locality, now: now)
         let admitted = warm.wait.map { WarmGate.gated(mutation.pod, $0) } ?? mutation.pod
         let patch = JSONPatch.diff(from: pod, to: admitted)
-        var warnings = allProblems.map { "Locus admitted the pod without this dataset: \($0)" } + mutation.warnings + warm.warnings
+        var warnings: [String] = []
+        warnings.reserveCapacity(1 + allProblems.count + mutation.warnings.count + warm.warnings.count)
         if policy.announceInjections, !mutation.injections.isEmpty {
-            warnings.insert(announcement(mutation.injections), at: 0)
+            warnings.append(announcement(mutation.injections))
         }
+        for problem in allProblems { warnings.append("Locus admitted the pod without this dataset: \(problem)") }
+        warnings += mutation.warnings
+        warnings += warm.warnings
         var response = AdmissionResponse.allow(uid: uid, warnings: warnings)
         response.patch = patch
         let outcome: AdmissionResult.Outcome = !allProblems.isEmpty ? .allowedWithProblems : (patch.isEmpty ? .unchanged : .mutated)
@@ -91,7 +97,20 @@ extension Admission {
 
     /// One line for the pod's owner: each dataset wired, by which engine, and how.
     static func announcement(_ injections: [Injection]) -> String {
-        "Locus wired " + injections.map { "\($0.dataset) (\($0.engine)) through \($0.how.phrase)" }.joined(separator: "; ")
-            + " (recorded in annotation \(Keys.injected))"
+        // Appended into one string made large enough at once (this runs for every pod wired).
+        var text = "Locus wired "
+        text.reserveCapacity(96 + 96 * injections.count)
+        for (i, injection) in injections.enumerated() {
+            if i > 0 { text += "; " }
+            text += injection.dataset
+            text += " ("
+            text += injection.engine
+            text += ") through "
+            text += injection.how.phrase
+        }
+        text += " (recorded in annotation "
+        text += Keys.injected
+        text += ")"
+        return text
     }
 }
