@@ -119,6 +119,12 @@ struct MutatorTests {
             containers(allowed.pod, "initContainers").isEmpty && volume(allowed.pod, dataset)?["persistentVolumeClaim"] != nil,
             "admitted without the sidecar, the PVC untouched")
         #expect(allowed.response.warnings.contains { $0.contains("Locus admitted the pod without this dataset: dataset ml/\(dataset)") })
+        // With a dataset wired as well, the owner reads first what was wired, then what was not.
+        let both = decide(
+            makePod(labels: ["serverless.fluid.io/inject": "true"], claims: [dataset, "imagenet"]), cache: cache,
+            policy: policy { $0.onFailure = .allow })
+        #expect(both.response.warnings.first?.hasPrefix("Locus wired ml/imagenet") == true, "\(both.response.warnings)")
+        #expect(both.response.warnings.count >= 2 && both.response.warnings[1].hasPrefix("Locus admitted the pod without this dataset"))
         let serverful = decide(makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: [dataset]), cache: cache)
         #expect(serverful.outcome == .mutated && mount(containers(serverful.pod)[0], dataset)?["mountPropagation"] == "HostToContainer")
     }
