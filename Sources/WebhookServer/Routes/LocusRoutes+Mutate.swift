@@ -30,11 +30,17 @@ extension LocusRoutes {
                 logger.notice("malformed AdmissionReview", metadata: ["error": "\(error)"])
                 return (.badRequest, Self.errorBytes("\(error)"))
             }
-            var policy = self.policy
-            if policy.warm.enabled, let alive = warmUpAlive { policy.warm.controllerAlive = alive() }
-            let result = Admission.review(
-                review, catalog: backend.cache, policy: policy, memo: resolutions,
-                locality: policy.warm.enabled ? locality.snapshot() : nil, now: Date())
+            let result: AdmissionResult
+            if policy.warm.enabled {
+                var policy = self.policy
+                if let alive = warmUpAlive { policy.warm.controllerAlive = alive() }
+                result = Admission.review(
+                    review, catalog: backend.cache, policy: policy, memo: resolutions, locality: locality.snapshot(), now: Date())
+            } else {
+                // The policy as it is, not a copy: a copy retains each of its arrays and strings,
+                // counts every request on both event loops writes (the cache line goes back and forth).
+                result = Admission.review(review, catalog: backend.cache, policy: policy, memo: resolutions, locality: nil, now: Date())
+            }
             let (bytes, uidInAnswer, patch) = result.response.reviewMarkingUID(apiVersion: review.apiVersion)
             answer = ReviewMemo.Answer(bytes: bytes, uid: review.uid, result: result, namespace: review.namespace)
             // A warm-up gate was weighed on the locality view, which moves without the cache's
