@@ -116,8 +116,8 @@ public struct ServeConfig: Sendable, Equatable {
         ConfigKey(
             "rememberAnswers", \.rememberAnswers, .bool,
             """
-            keep whole /mutate answers for a workload's replicas (reviews alike but for their uid and token volume name) \
-            while the cluster cache is unchanged; false: every review is decided
+            keep whole /mutate answers for a workload's replicas (reviews alike but for their uid, token volume name and \
+            managedFields) while the cluster cache is unchanged, from a review's second sighting; false: every review is decided
             """),
         ConfigKey("idleTimeoutSeconds", \.idleTimeoutSeconds, .seconds, "idle keep-alive connections are closed after this"),
         ConfigKey(
