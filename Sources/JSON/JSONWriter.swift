@@ -39,13 +39,40 @@ enum JSONWriter {
 
     static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Whether `bytes` need no escaping in a JSON string: no quote, backslash or control character.
+    /// Eight bytes at a time (a byte is zero exactly when `(x - 1) & ~x` has its high bit; below
+    /// 0x20 when `(x - 0x20) & ~x` has it, for any byte under 0x80, and a byte from 0x80 has its
+    /// own high bit in `~x` clear): strings are most of a patch's bytes.
+    @inline(__always)
+    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var p = 0
+        while p + 8 <= bytes.count {
+            let v = raw.loadUnaligned(fromByteOffset: p, as: UInt64.self)
+            let quote = v ^ (ones &* 0x22)
+            let backslash = v ^ (ones &* 0x5C)
+            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v)
+            if special & highs != 0 { return false }
+            p += 8
+        }
+        while p < bytes.count {
+            let b = bytes[p]
+            if b < 0x20 || b == 0x22 || b == 0x5C { return false }
+            p += 1
+        }
+        return true
+    }
+
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most strings (names, labels, paths) need no escaping: copy them whole, scanned and
         // copied as one contiguous buffer (a native string's own storage, no copy).
         var s = s
         let copied = s.withUTF8 { bytes -> Bool in
-            for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C { return false }
+            guard isPlain(bytes) else { return false }
             out.append(contentsOf: bytes)
             return true
         }

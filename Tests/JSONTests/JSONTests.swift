@@ -127,6 +127,24 @@ struct JSONTests {
         }
     }
 
+    /// Strings are checked for what needs escaping eight bytes at a time: a quote, backslash or
+    /// control character at any position is escaped (Foundation reads the string back), and a
+    /// string without any is written as its bytes, non-ASCII and DEL included.
+    @Test func eightByteEscapeCheckingAtEveryOffset() throws {
+        for special in ["\"", "\\", "\u{01}", "\u{1F}", "\n", "\u{7F}", "é", "😀"] {
+            for before in 0..<18 {
+                for after in [0, 1, 7, 8, 9] {
+                    let text = String(repeating: "a", count: before) + special + String(repeating: "é", count: after)
+                    let written = JSONValue.string(text).encodedBytes()
+                    let back = try JSONSerialization.jsonObject(with: Data(written), options: .fragmentsAllowed) as? String
+                    #expect(back == text, "\(text.debugDescription)")
+                    let plain = !["\"", "\\", "\u{01}", "\u{1F}", "\n"].contains(special)
+                    #expect((written == Array("\"\(text)\"".utf8)) == plain, "\(text.debugDescription) written as its bytes")
+                }
+            }
+        }
+    }
+
     @Test func invalidUTF8AndDeepNestingAreErrorsNotCrashes() {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Data([0x22, 0xFF, 0xFE, 0x22])) }
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)

@@ -6,7 +6,11 @@ enum Base64 {
 
     static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
         let length = (bytes.count + 2) / 3 * 4
-        let encoded = [UInt8](unsafeUninitializedCapacity: length) { target, count in
+        // Written in place at the end of `out` (room made first), not into an array then copied.
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: length))
+        out.withUnsafeMutableBufferPointer { whole in
+            let target = UnsafeMutableBufferPointer(rebasing: whole[start...])
             bytes.withUnsafeBufferPointer { source in
                 alphabet.withUnsafeBufferPointer { a in
                     var i = 0
@@ -29,10 +33,8 @@ enum Base64 {
                         target[o + 3] = UInt8(ascii: "=")
                         o += 4
                     }
-                    count = o
                 }
             }
         }
-        out.append(contentsOf: encoded)
     }
 }
