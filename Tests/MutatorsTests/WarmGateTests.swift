@@ -155,6 +155,9 @@ struct WarmGateTests {
         let merged = try Self.decide(
             Self.warmPod(["llama-weights"], annotations: ["fluid.io/datasets-in-use": "zeta, alpha"], warm: nil))
         #expect(merged.pod?["metadata"]?["annotations"]?["fluid.io/datasets-in-use"] == "alpha,llama-weights,zeta")
+        let again = try Self.decide(
+            Self.warmPod(["llama-weights"], annotations: ["fluid.io/datasets-in-use": "zeta,llama-weights, zeta"], warm: nil))
+        #expect(again.pod?["metadata"]?["annotations"]?["fluid.io/datasets-in-use"] == "llama-weights,zeta", "each name once")
         let none = try Self.decide(makePod(claims: []), policy: policy())
         #expect(none.pod?["metadata"]?["annotations"]?["fluid.io/datasets-in-use"] == nil)
     }

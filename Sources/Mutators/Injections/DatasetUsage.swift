@@ -8,12 +8,17 @@ extension PodDraft {
     /// comma-separated), so Fluid's controllers see which pods use a dataset.
     mutating func recordDatasetUsage(_ datasets: [ResolvedDataset]) {
         let existing = pod["metadata"]?["annotations"]?[Keys.fluidDatasetsInUse]?.stringValue
-        var names = Set(datasets.map(\.ref.name))
+        var names = datasets.map(\.ref.name)
         for name in (existing ?? "").split(separator: ",") {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
-            if !trimmed.isEmpty { names.insert(trimmed) }
+            if !trimmed.isEmpty { names.append(trimmed) }
         }
-        let value = names.sorted().joined(separator: ",")
+        // Sorted, each once (a pod has a few datasets: no set to hash them into).
+        names.sort()
+        var unique: [String] = []
+        unique.reserveCapacity(names.count)
+        for name in names where unique.last != name { unique.append(name) }
+        let value = unique.joined(separator: ",")
         if value != existing { setAnnotation(Keys.fluidDatasetsInUse, value) }
     }
 }
