@@ -72,7 +72,8 @@ func timeReplicas(_ stages: MutateStages, request: AdmissionRequest, result: Adm
     func remember() {
         stages.bytes.withUnsafeBytes {
             answers.remember(
-                review: $0, uidInReview: request.uidBytes, answer: answer, uidInAnswer: uidInAnswer, patch: patch, revision: revision)
+                review: $0, uidInReview: request.uidBytes, answer: answer, uidInAnswer: uidInAnswer, patch: patch, revision: revision,
+                managedFields: request.managedFieldsBytes)
         }
     }
     time("remember the answer") { remember() }

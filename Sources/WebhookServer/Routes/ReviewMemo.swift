@@ -81,15 +81,14 @@ public final class ReviewMemo: Sendable {
 
         init(
             review: [UInt8], uidInReview: Range<Int>, uidInAnswer: Range<Int>, tokenSuffixes: [Int], managedFields: Range<Int>?,
-            answer: Answer
+            fixed: [Range<Int>], answer: Answer
         ) {
             self.review = review
             self.uidInReview = uidInReview
             self.uidInAnswer = uidInAnswer
             self.tokenSuffixes = tokenSuffixes
             self.managedFields = managedFields
-            self.fixed = ReviewMemo.fixedRanges(
-                count: review.count, uidInReview: uidInReview, tokenSuffixes: tokenSuffixes, managedFields: managedFields)
+            self.fixed = fixed
             self.answer = answer
         }
     }
@@ -183,13 +182,13 @@ public final class ReviewMemo: Sendable {
     /// `uidInReview` in `review` (`AdmissionRequest.uidBytes`) and whose JSON string (quotes
     /// included) is at `uidInAnswer` in the answer; `patch` is the answer's JSON patch, unencoded.
     /// `managedFields` is where the review's parse found the pod's managedFields value
-    /// (`AdmissionRequest.managedFieldsBytes`); without it, it is looked for.
+    /// (`AdmissionRequest.managedFieldsBytes`; nil: it has none).
     /// Does nothing for a review it could not match byte for byte later (too large, a uid written
     /// with escapes or other characters, token volume names that differ) or whose answer names the
     /// token volume.
     public func remember(
         review: UnsafeRawBufferPointer, uidInReview: Range<Int>?, answer: Answer, uidInAnswer: Range<Int>, patch: [UInt8],
-        revision: UInt64, managedFields located: Range<Int>? = nil
+        revision: UInt64, managedFields located: Range<Int>?
     ) {
         guard review.count <= maxReviewBytes, uidInAnswer.count >= 2, let uidInReview, uidInReview.upperBound <= review.count,
             Self.isPlainUID(UnsafeRawBufferPointer(rebasing: review[uidInReview])),
@@ -197,18 +196,12 @@ public final class ReviewMemo: Sendable {
             let tokenSuffixes = Self.tokenSuffixes(in: review),
             tokenSuffixes.allSatisfy({ !uidInReview.overlaps($0..<($0 + Self.tokenSuffixLength)) })
         else { return }
-        let managedFields = (located ?? Self.managedFieldsValue(in: review)).flatMap { r in
-            r.upperBound <= review.count && review[r.lowerBound] == UInt8(ascii: "[") ? r : nil
-        }
+        // The API server writes managedFields as an array; anything else is matched like the rest.
+        let managedFields = located.flatMap { r in r.upperBound <= review.count && review[r.lowerBound] == UInt8(ascii: "[") ? r : nil }
         if let managedFields {
             guard !managedFields.overlaps(uidInReview),
                 tokenSuffixes.allSatisfy({ !managedFields.overlaps($0..<($0 + Self.tokenSuffixLength)) })
             else { return }
-        }
-        if keepFromSecondSighting {
-            let fixed = Self.fixedRanges(
-                count: review.count, uidInReview: uidInReview, tokenSuffixes: tokenSuffixes, managedFields: managedFields)
-            guard seenBefore(Self.fingerprint(of: review, fixed: fixed)) else { return }
         }
         let uidInAnswer = (uidInAnswer.lowerBound + 1)..<(uidInAnswer.upperBound - 1)
         guard answer.bytes[uidInAnswer].elementsEqual(answer.uid.utf8) else { return }
@@ -217,12 +210,17 @@ public final class ReviewMemo: Sendable {
             let contains = { (bytes: [UInt8]) in bytes.withUnsafeBytes { Self.firstOffset(of: name, in: $0, from: 0) != nil } }
             guard !contains(answer.bytes), !contains(patch) else { return }
         }
+        let fixed = Self.fixedRanges(
+            count: review.count, uidInReview: uidInReview, tokenSuffixes: tokenSuffixes, managedFields: managedFields)
+        if keepFromSecondSighting {
+            guard seenBefore(Self.fingerprint(of: review, fixed: fixed)) else { return }
+        }
         var kept = answer
         kept.result.pod = nil
         kept.result.explanations = []
         let entry = Entry(
             review: Array(review), uidInReview: uidInReview, uidInAnswer: uidInAnswer, tokenSuffixes: tokenSuffixes,
-            managedFields: managedFields, answer: kept)
+            managedFields: managedFields, fixed: fixed, answer: kept)
         state.withLock { s in
             if s.revision != revision || s.count >= capacity {
                 s.revision = revision
@@ -258,42 +256,6 @@ public final class ReviewMemo: Sendable {
         }
     }
 
-    static let managedFieldsKey = Array(#""managedFields":"#.utf8)
-
-    /// Where the value of the first `"managedFields":` key in `review` is: an array, from its `[`
-    /// to its `]`; nil when there is none. A `"` is escaped inside JSON strings, so these bytes
-    /// can only be a key; in an AdmissionReview of a pod, only the pod's metadata has one (an
-    /// UPDATE's `oldObject` too, but the memo keeps CREATE answers, and any other byte still must
-    /// match).
-    static func managedFieldsValue(in review: UnsafeRawBufferPointer) -> Range<Int>? {
-        guard let key = firstOffset(of: managedFieldsKey, in: review, from: 0, anchor: 8) else { return nil }
-        var i = key + managedFieldsKey.count
-        while i < review.count, review[i] == 0x20 || review[i] == 0x09 || review[i] == 0x0A || review[i] == 0x0D { i += 1 }
-        guard i < review.count, review[i] == UInt8(ascii: "[") else { return nil }
-        let start = i
-        var depth = 0
-        var inString = false
-        while i < review.count {
-            let b = review[i]
-            if inString {
-                if b == UInt8(ascii: "\\") {
-                    i += 1
-                } else if b == UInt8(ascii: "\"") {
-                    inString = false
-                }
-            } else if b == UInt8(ascii: "\"") {
-                inString = true
-            } else if b == UInt8(ascii: "[") || b == UInt8(ascii: "{") {
-                depth += 1
-            } else if b == UInt8(ascii: "]") || b == UInt8(ascii: "}") {
-                depth -= 1
-                if depth == 0 { return start..<(i + 1) }
-            }
-            i += 1
-        }
-        return nil
-    }
-
     /// A uid the API server would send: not empty, letters, digits and `-` only.
     static func isPlainUID(_ bytes: UnsafeRawBufferPointer) -> Bool {
         !bytes.isEmpty
@@ -304,15 +266,13 @@ public final class ReviewMemo: Sendable {
     }
 
     /// Where `needle` (not empty) first appears in `haystack` at or after `from`.
-    /// `anchor` is the place in `needle` of the byte searched for first: a rare one (the `F` of
-    /// `"managedFields":`) rather than a `"`, which would stop the search at every key.
-    static func firstOffset(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int, anchor: Int = 0) -> Int? {
-        guard anchor < needle.count, let base = haystack.baseAddress else { return nil }
+    static func firstOffset(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard !needle.isEmpty, let base = haystack.baseAddress else { return nil }
         let last = haystack.count - needle.count
         var p = from
         while p <= last {
-            guard let hit = memchr(base + p + anchor, Int32(needle[anchor]), last - p + 1) else { return nil }
-            let at = base.distance(to: UnsafeRawPointer(hit)) - anchor
+            guard let hit = memchr(base + p, Int32(needle[0]), last - p + 1) else { return nil }
+            let at = base.distance(to: UnsafeRawPointer(hit))
             if needle.withUnsafeBytes({ memcmp(base + at, $0.baseAddress!, needle.count) }) == 0 { return at }
             p = at + 1
         }
