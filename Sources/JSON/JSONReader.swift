@@ -258,28 +258,22 @@ enum JSONReader {
         }
 
         /// The position of the first byte at or after `start` that ends a plain run inside a string:
-        /// a quote, a backslash, a control character or a non-ASCII byte (or the end). Eight bytes
-        /// at a time: long strings (names, images, base64) are most of a Kubernetes object's bytes.
+        /// a quote, a backslash, a control character or a non-ASCII byte (or the end), eight bytes
+        /// at a time (`EscapeScan`; a high bit set anywhere stops too).
         @inline(__always) func plainRun(from start: Int) -> Int {
             var p = start
             let end = bytes.count
             if let base = bytes.baseAddress {
                 let raw = UnsafeRawPointer(base)
-                let ones: UInt64 = 0x0101_0101_0101_0101
-                let highs: UInt64 = 0x8080_8080_8080_8080
                 while p + 8 <= end {
                     let v = raw.loadUnaligned(fromByteOffset: p, as: UInt64.self)
-                    let quote = v ^ (ones &* 0x22)
-                    let backslash = v ^ (ones &* 0x5C)
-                    // Exact "some byte is zero / below 0x20" tests; a high bit set anywhere stops too.
-                    let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v) | v
-                    if special & highs != 0 { break }
+                    if EscapeScan.specials(v) | (v & EscapeScan.highs) != 0 { break }
                     p += 8
                 }
             }
             while p < end {
                 let b = bytes[p]
-                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
+                if EscapeScan.isSpecial(b) || b >= 0x80 { break }
                 p += 1
             }
             return p

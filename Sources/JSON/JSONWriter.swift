@@ -39,28 +39,19 @@ enum JSONWriter {
 
     static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Whether `bytes` need no escaping in a JSON string: no quote, backslash or control character.
-    /// Eight bytes at a time (a byte is zero exactly when `(x - 1) & ~x` has its high bit; below
-    /// 0x20 when `(x - 0x20) & ~x` has it, for any byte under 0x80, and a byte from 0x80 has its
-    /// own high bit in `~x` clear): strings are most of a patch's bytes.
+    /// Whether `bytes` need no escaping in a JSON string: no quote, backslash or control character
+    /// (eight bytes at a time, `EscapeScan`).
     @inline(__always)
     static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return true }
         let raw = UnsafeRawPointer(base)
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         var p = 0
         while p + 8 <= bytes.count {
-            let v = raw.loadUnaligned(fromByteOffset: p, as: UInt64.self)
-            let quote = v ^ (ones &* 0x22)
-            let backslash = v ^ (ones &* 0x5C)
-            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v)
-            if special & highs != 0 { return false }
+            if EscapeScan.specials(raw.loadUnaligned(fromByteOffset: p, as: UInt64.self)) != 0 { return false }
             p += 8
         }
         while p < bytes.count {
-            let b = bytes[p]
-            if b < 0x20 || b == 0x22 || b == 0x5C { return false }
+            if EscapeScan.isSpecial(bytes[p]) { return false }
             p += 1
         }
         return true
