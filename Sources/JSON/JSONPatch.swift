@@ -102,13 +102,18 @@ public enum JSONPatch {
     /// Appends `/` and `key` as an RFC 6901 reference token.
     static func appendToken(_ key: String, to path: inout [UInt8]) {
         path.append(UInt8(ascii: "/"))
-        var key = key
-        key.withUTF8 { bytes in
+        appendEscaped(key, to: &path)
+    }
+
+    /// Appends `token` with RFC 6901's escapes: `~` as `~0`, `/` as `~1`.
+    static func appendEscaped(_ token: String, to out: inout [UInt8]) {
+        var token = token
+        token.withUTF8 { bytes in
             for b in bytes {
                 switch b {
-                case UInt8(ascii: "~"): path += [UInt8(ascii: "~"), UInt8(ascii: "0")]
-                case UInt8(ascii: "/"): path += [UInt8(ascii: "~"), UInt8(ascii: "1")]
-                default: path.append(b)
+                case UInt8(ascii: "~"): out += [UInt8(ascii: "~"), UInt8(ascii: "0")]
+                case UInt8(ascii: "/"): out += [UInt8(ascii: "~"), UInt8(ascii: "1")]
+                default: out.append(b)
                 }
             }
         }
@@ -134,13 +139,7 @@ public enum JSONPatch {
         guard !plain else { return token }
         var out: [UInt8] = []
         out.reserveCapacity(token.utf8.count + 4)
-        for b in token.utf8 {
-            switch b {
-            case UInt8(ascii: "~"): out += [UInt8(ascii: "~"), UInt8(ascii: "0")]
-            case UInt8(ascii: "/"): out += [UInt8(ascii: "~"), UInt8(ascii: "1")]
-            default: out.append(b)
-            }
-        }
+        appendEscaped(token, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
