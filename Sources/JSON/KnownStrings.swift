@@ -19,8 +19,8 @@ enum KnownStrings {
         "shareProcessNamespace", "priorityClassName", "runtimeClassName", "supplementalGroups", "fsGroupChangePolicy",
         "resourceFieldRef", "activeDeadlineSeconds", "creationTimestamp", "blockOwnerDeletion",
         "deletionGracePeriodSeconds", "localhostProfile",
-        "successThreshold", "failureThreshold", "initialDelaySeconds", "terminationGracePeriod", "restartPolicyRules", "whenUnsatisfiable",
-        "podAffinityTerm", "requiredDropCapabilities", "setHostnameAsFQDN", "ephemeralContainers",
+        "successThreshold", "failureThreshold", "initialDelaySeconds", "restartPolicyRules", "whenUnsatisfiable",
+        "podAffinityTerm", "setHostnameAsFQDN", "ephemeralContainers",
         "volumeClaimTemplate",
         // Values the API server and its controllers write into most pods.
         "/dev/termination-log", "FallbackToLogsOnError", "default-scheduler", "PreemptLowerPriority",
