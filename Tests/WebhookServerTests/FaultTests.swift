@@ -154,6 +154,32 @@ struct FaultTests {
         await locus.stop()
     }
 
+    /// A keep-alive connection idle for `idleTimeoutSeconds` after its last answer is closed,
+    /// whether that answer came from the event loop (a review) or from the router (a health
+    /// check); one that keeps sending reviews for longer is not, and is not counted as slow.
+    @Test func idleConnectionsAreClosedAtTheIdleTimeout() async throws {
+        let locus = try await RunningLocus.start { $0.idleTimeoutSeconds = 1 }
+        let ca = locus.certs.caCertificatePEM
+        let review = String(decoding: admissionReview(pod: makePod(claims: ["imagenet"])), as: UTF8.self)
+        let post = "POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(review.utf8.count)\r\n\r\n\(review)"
+        for request in [post, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"] {
+            let idle = try await RawTLS.timeUntilClosed(port: locus.port, caPEM: ca, limit: .seconds(8)) { out in
+                try await out.write(ByteBuffer(string: request))
+            }
+            #expect(idle > .milliseconds(900) && idle < .milliseconds(3000), "closed about 1 s after the answer: \(idle)")
+        }
+        // Reviews back to back for 2.5 s, 100 ms apart, then idle: closed only after the last one.
+        let busy = try await RawTLS.timeUntilClosed(port: locus.port, caPEM: ca, limit: .seconds(8)) { out in
+            for _ in 0..<25 {
+                try await out.write(ByteBuffer(string: post))
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        #expect(busy > .milliseconds(3300) && busy < .milliseconds(5500), "closed about 1 s after the last review: \(busy)")
+        #expect(try await Self.metric("locus_http_slow_requests_closed_count", locus) == 0)
+        await locus.stop()
+    }
+
     /// Past `maxConnections` new connections wait (they are not accepted) until one closes;
     /// the open ones keep being served.
     @Test func aConnectionFloodWaitsAtTheLimit() async throws {

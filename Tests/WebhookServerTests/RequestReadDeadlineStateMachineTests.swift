@@ -12,8 +12,10 @@ struct RequestReadDeadlineStateMachineTests {
 
     static func at(_ ms: Int64) -> NIODeadline { t0 + .milliseconds(ms) }
 
-    static func machine(head: TimeAmount = .seconds(1), body: TimeAmount = .seconds(1)) -> RequestReadDeadlineStateMachine {
-        RequestReadDeadlineStateMachine(head: head, body: body)
+    static func machine(
+        head: TimeAmount = .seconds(1), body: TimeAmount = .seconds(1), idle: TimeAmount? = nil
+    ) -> RequestReadDeadlineStateMachine {
+        RequestReadDeadlineStateMachine(head: head, body: body, idle: idle)
     }
 
     /// A head that trickles in from the connection's start is closed at its deadline, not a
@@ -63,8 +65,8 @@ struct RequestReadDeadlineStateMachineTests {
         #expect(m.timer == Self.at(1500))
     }
 
-    /// Between requests there is no deadline: a timer still scheduled stops when it fires, and
-    /// nothing is scheduled until the next request's first bytes.
+    /// Without an idle timeout there is no deadline between requests: a timer still scheduled
+    /// stops when it fires, and nothing is scheduled until the next request's first bytes.
     @Test func noTimerBetweenRequests() {
         var m = Self.machine()
         _ = m.connectionStarted(at: Self.t0)
@@ -73,7 +75,7 @@ struct RequestReadDeadlineStateMachineTests {
         #expect(m.phase == .answering)
         #expect(m.deadline == nil)
         #expect(m.bytesRead(at: Self.at(150)) == .none, "bytes during the answer do not start a deadline")
-        m.responseWritten()
+        #expect(m.responseWritten(at: Self.at(200)) == .none)
         #expect(m.phase == .idle)
         #expect(m.timerFired(at: Self.at(1000)) == .none, "no deadline: the timer stops")
         #expect(m.timer == nil)
@@ -101,11 +103,60 @@ struct RequestReadDeadlineStateMachineTests {
             note(m.headRead(at: Self.at(t + 100)))
             if let timer = m.timer, timer <= Self.at(t + 250) { note(m.timerFired(at: timer)) }
             m.requestRead()
-            m.responseWritten()
+            note(m.responseWritten(at: Self.at(t + 200)))
             t += 300
             if let timer = m.timer, timer <= Self.at(t) { note(m.timerFired(at: timer)) }
         }
         #expect(scheduled.count < 10, "one timer re-armed now and then, not one per request: \(scheduled.count)")
+    }
+
+    /// Once every request read is answered, the connection may stay idle for `idle`: the timer
+    /// follows the idle deadline and closes the connection there, not counted as slow.
+    @Test func anIdleConnectionIsClosedAtTheIdleDeadline() {
+        var m = Self.machine(idle: .seconds(5))
+        #expect(m.connectionStarted(at: Self.t0) == .scheduleTimer(at: Self.at(1000)))
+        _ = m.headRead(at: Self.at(100))
+        m.requestRead()
+        #expect(m.responseWritten(at: Self.at(200)) == .none, "the scheduled timer fires first, then follows")
+        #expect(m.phase == .idle && m.deadline == Self.at(5200))
+        #expect(m.timerFired(at: Self.at(1000)) == .scheduleTimer(at: Self.at(5200)))
+        #expect(m.timerFired(at: Self.at(5200) - .nanoseconds(1)) == .scheduleTimer(at: Self.at(5200)))
+        #expect(m.timerFired(at: Self.at(5200)) == .closeAsIdle)
+    }
+
+    /// The next request's first bytes replace the idle deadline with its head's; the answer
+    /// starts a new idle deadline from its own time.
+    @Test func eachAnswerStartsTheIdleDeadlineAgain() {
+        var m = Self.machine(idle: .seconds(5))
+        _ = m.connectionStarted(at: Self.t0)
+        _ = m.headRead(at: Self.at(100))
+        m.requestRead()
+        _ = m.responseWritten(at: Self.at(200))
+        _ = m.timerFired(at: Self.at(1000))
+        #expect(m.bytesRead(at: Self.at(4000)) == .scheduleTimer(at: Self.at(5000)), "the head's deadline is earlier than the idle one")
+        #expect(m.deadline == Self.at(5000) && m.phase == .head)
+        _ = m.headRead(at: Self.at(4100))
+        m.requestRead()
+        #expect(m.deadline == nil, "no deadline while answering")
+        _ = m.responseWritten(at: Self.at(4200))
+        #expect(m.deadline == Self.at(9200))
+        #expect(m.timerFired(at: Self.at(5000)) == .scheduleTimer(at: Self.at(9200)), "the timer follows the new idle deadline")
+    }
+
+    /// With requests pipelined, the idle deadline starts only when the last one read is answered.
+    @Test func pipelinedRequestsAreAllAnsweredBeforeTheIdleDeadline() {
+        var m = Self.machine(idle: .seconds(5))
+        _ = m.connectionStarted(at: Self.t0)
+        _ = m.headRead(at: Self.at(100))
+        m.requestRead()
+        _ = m.headRead(at: Self.at(110))
+        m.requestRead()
+        #expect(m.unanswered == 2)
+        #expect(m.responseWritten(at: Self.at(200)) == .none)
+        #expect(m.phase == .answering && m.deadline == nil, "one request still owes its answer")
+        _ = m.responseWritten(at: Self.at(300))
+        #expect(m.phase == .idle && m.deadline == Self.at(5300))
+        #expect(m.unanswered == 0)
     }
 
     /// A closed connection cancels its timer; one that fires afterwards does nothing.

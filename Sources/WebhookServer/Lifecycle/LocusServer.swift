@@ -89,10 +89,11 @@ public struct LocusServer: Sendable {
             extender: config.extenderConfig,
             connections: connections, requireClientCertificate: certificates.clientCAPath != nil, serving: serving,
             rememberAnswers: config.rememberAnswers, warmUpAlive: warmUpAlive, logger: logger)
-        let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount.milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
+        let http1 = HTTP1Channel.Configuration()
         let deadlines = ReadDeadlines(
             head: .milliseconds(Int64(config.requestHeaderTimeoutSeconds * 1000)),
-            body: .milliseconds(Int64(config.requestBodyTimeoutSeconds * 1000)), stats: connections)
+            body: .milliseconds(Int64(config.requestBodyTimeoutSeconds * 1000)),
+            idle: .milliseconds(Int64(config.idleTimeoutSeconds * 1000)), stats: connections)
         let app = Application(
             router: routes.router(),
             server: .reloadingTLS(

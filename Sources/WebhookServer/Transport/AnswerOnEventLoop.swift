@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 import NIOSSL
 
 /// Answers `POST /mutate`, `/filter` and `/prioritize` on the connection's event loop, without
@@ -10,13 +10,20 @@ import NIOSSL
 /// An admission review, and a filter or prioritize over a thousand nodes, is pure computation
 /// over in-memory caches (tens to hundreds of microseconds), so the hops a routed request takes
 /// (event loop → connection task → back to the event loop to write) cost about as much as the
-/// answer itself. This handler sits between Hummingbird's connection-state handler and the
-/// router: for a request it can answer here, it collects the body and writes the answer of the
-/// route's own definition (`LocusRoutes.answer`, with its body limit and JSON check, as the
-/// router serves it; `LocusRoutes+Deciding.swift`).
+/// answer itself. So does the conversion of each request and response between NIO's HTTP/1 parts
+/// and HTTP types. This handler sits right behind the HTTP/1 decoder's own handlers (pipelining,
+/// `RequestReadDeadline`), in front of that conversion, Hummingbird's connection-state handler
+/// and the router: for a request it can answer here, it collects the body and writes the answer
+/// of the route's own definition (`LocusRoutes.answer`, with its body limit and JSON check, as
+/// the router serves it; `LocusRoutes+Deciding.swift`).
+/// The connection-state handler never sees these requests, so what it would do for them is done
+/// by the handlers in front of this one, which see every request and response: the idle timeout
+/// is `RequestReadDeadline`'s, and a request to quiesce (graceful shutdown) is taken by NIO's
+/// pipelining handler, which closes the connection once the request being read is answered.
 /// Everything else passes through untouched, and so does one of these requests whenever the
 /// router must keep the order or the rules of the connection:
 /// - a routed request on this connection is still being answered (answers stay in request order);
+/// - the request is not HTTP/1.1;
 /// - the body has no `Content-Length`, or one over the router's limit (413 stays the router's)
 ///   or over `maxBytes` (a very large pod, or thousands of node names, is answered off the event
 ///   loop, so it cannot hold up the loop's other connections);
@@ -24,10 +31,10 @@ import NIOSSL
 /// - a client certificate is required and the client did not present one (401);
 /// - the connection is not writable (the router applies back-pressure).
 final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         case idle
@@ -85,9 +92,9 @@ final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The body's announced length and the route when this request is answered here; nil to
     /// route it.
-    private func answerable(_ head: HTTPRequest, context: ChannelHandlerContext) -> (Int, Route)? {
-        guard head.method == .post, let path = head.path, let route = LocusRoutes.decidingRoute(path),
-            let length = Self.answerableBodyLength(head.headerFields), length <= min(maxBytes, routes.bodyLimit(route)),
+    private func answerable(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> (Int, Route)? {
+        guard head.method == .POST, head.version == .http1_1, let route = LocusRoutes.decidingRoute(head.uri),
+            let length = Self.answerableBodyLength(head.headers), length <= min(maxBytes, routes.bodyLimit(route)),
             context.channel.isWritable
         else { return nil }
         if routes.requireClientCertificate {
@@ -102,35 +109,44 @@ final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
     /// The `Content-Length` of a JSON body sent without `Expect` or `Connection: close`; nil
     /// otherwise (also for a repeated `Content-Type` or `Content-Length`, which the router
     /// judges). One pass over the fields: a lookup by name would build the fields' index first.
-    static func answerableBodyLength(_ fields: HTTPFields) -> Int? {
+    static func answerableBodyLength(_ headers: HTTPHeaders) -> Int? {
         var type: String?
         var length: String?
-        for field in fields {
-            switch field.name {
-            case .contentType:
+        for (name, value) in headers {
+            if name.utf8.count == 12, isName(name, "content-type") {
                 guard type == nil else { return nil }
-                type = field.value
-            case .contentLength:
+                type = value
+            } else if name.utf8.count == 14, isName(name, "content-length") {
                 guard length == nil else { return nil }
-                length = field.value
-            case .expect:
+                length = value
+            } else if name.utf8.count == 6, isName(name, "expect") {
                 return nil
-            case .connection where field.value.lowercased() == "close":
+            } else if name.utf8.count == 10, isName(name, "connection"), value.lowercased() == "close" {
                 return nil
-            default:
-                continue
             }
         }
         guard let type, LocusRoutes.isJSON(type), let length else { return nil }
         return Int(length)
     }
 
+    /// Whether the field name `name` is `lowercase` (ASCII, in any case).
+    private static func isName(_ name: String, _ lowercase: StaticString) -> Bool {
+        var it = name.utf8.makeIterator()
+        for i in 0..<lowercase.utf8CodeUnitCount {
+            guard let c = it.next() else { return false }
+            guard c | 0x20 == lowercase.utf8Start[i] else { return false }
+        }
+        return it.next() == nil
+    }
+
     private func answer(_ body: ByteBuffer, route: Route, start: ContinuousClock.Instant, context: ChannelHandlerContext) {
         let (status, buffers) = routes.answer(route, body: body)
         let length = buffers.reduce(0) { $0 + $1.readableBytes }
-        let fields: HTTPFields = [.contentType: "application/json", .contentLength: String(length), .date: date.now()]
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
-        for buffer in buffers { context.write(wrapOutboundOut(.body(buffer)), promise: nil) }
+        let headers: HTTPHeaders = ["Content-Type": "application/json", "Content-Length": String(length), "Date": date.now()]
+        let head = HTTPResponseHead(
+            version: .http1_1, status: HTTPResponseStatus(statusCode: status.code, reasonPhrase: status.reasonPhrase), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        for buffer in buffers { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         routes.metrics.recordRequest(route: route.label, code: status.code, duration: .now - start)
     }

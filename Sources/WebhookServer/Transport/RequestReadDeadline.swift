@@ -5,8 +5,10 @@ import Synchronization
 /// Bounds how long a client may take to send a request: its head must be complete within
 /// `head` of its first byte (for the first request, of the connection's start, TLS handshake
 /// included), and its body within `body` of the head. A client that trickles
-/// bytes (slowloris) is disconnected instead of holding a connection and a task forever. Idle
-/// keep-alive connections between requests are left to the idle timeout.
+/// bytes (slowloris) is disconnected instead of holding a connection and a task forever. A
+/// keep-alive connection idle between requests for `idle` is closed too: these handlers see
+/// every request, also those `AnswerOnEventLoop` answers before Hummingbird's connection-state
+/// handler could see them, so the idle timeout is theirs.
 ///
 /// The decisions are `RequestReadDeadlineStateMachine`'s. Two handlers share one `Driver`, which
 /// feeds the machine and performs its actions: `RawReads` (right after TLS) sees a request's
@@ -24,9 +26,10 @@ enum RequestReadDeadline {
         let now: () -> NIODeadline
 
         init(
-            head: TimeAmount, body: TimeAmount, stats: ConnectionStats, now: @escaping () -> NIODeadline = NIODeadline.now
+            head: TimeAmount, body: TimeAmount, idle: TimeAmount?, stats: ConnectionStats,
+            now: @escaping () -> NIODeadline = NIODeadline.now
         ) {
-            self.machine = RequestReadDeadlineStateMachine(head: head, body: body)
+            self.machine = RequestReadDeadlineStateMachine(head: head, body: body, idle: idle)
             self.stats = stats
             self.now = now
         }
@@ -47,8 +50,8 @@ enum RequestReadDeadline {
             machine.requestRead()
         }
 
-        func responseWritten() {
-            machine.responseWritten()
+        func responseWritten(_ context: ChannelHandlerContext) {
+            perform(machine.responseWritten(at: now()), context)
         }
 
         func connectionClosed(_ context: ChannelHandlerContext) {
@@ -72,6 +75,8 @@ enum RequestReadDeadline {
                 timer = nil
             case .closeAsSlow:
                 stats.slowClosed.add(1, ordering: .relaxed)
+                context.close(promise: nil)
+            case .closeAsIdle:
                 context.close(promise: nil)
             }
         }
@@ -118,7 +123,7 @@ enum RequestReadDeadline {
         }
 
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-            if case .end = unwrapOutboundIn(data) { driver.responseWritten() }
+            if case .end = unwrapOutboundIn(data) { driver.responseWritten(context) }
             context.write(data, promise: promise)
         }
     }
@@ -127,10 +132,10 @@ enum RequestReadDeadline {
     /// the request decoder once the HTTP pipeline exists (`addParts`). `now` is the clock the
     /// deadlines are reckoned with.
     static func addRaw(
-        to channel: any Channel, head: TimeAmount, body: TimeAmount, stats: ConnectionStats,
+        to channel: any Channel, head: TimeAmount, body: TimeAmount, idle: TimeAmount?, stats: ConnectionStats,
         now: @escaping () -> NIODeadline = NIODeadline.now
     ) throws -> Driver {
-        let driver = Driver(head: head, body: body, stats: stats, now: now)
+        let driver = Driver(head: head, body: body, idle: idle, stats: stats, now: now)
         try channel.pipeline.syncOperations.addHandler(RawReads(driver: driver))
         return driver
     }
