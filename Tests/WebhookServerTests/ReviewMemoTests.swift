@@ -175,6 +175,26 @@ struct ReviewMemoTests {
         #expect(!known(Self.replica(uid: Self.uid(10), generateName: "solo-000000-")))
     }
 
+    /// The fingerprint reads every byte of the fixed ranges (each of its lanes and the tail) and
+    /// none of the others, and tells where the ranges are.
+    @Test func theFingerprintReadsEveryFixedByteAndOnlyThose() {
+        let bytes = (0..<203).map { UInt8(truncatingIfNeeded: $0 &* 37) }
+        let fixed = [0..<70, 75..<203]
+        let base = bytes.withUnsafeBytes { ReviewMemo.fingerprint(of: $0, fixed: fixed) }
+        var seen: Set<UInt64> = [base]
+        for i in bytes.indices {
+            var changed = bytes
+            changed[i] ^= 0x40
+            let f = changed.withUnsafeBytes { ReviewMemo.fingerprint(of: $0, fixed: fixed) }
+            if (70..<75).contains(i) {
+                #expect(f == base, "byte \(i) is outside the fixed ranges")
+            } else {
+                #expect(seen.insert(f).inserted, "byte \(i) changes the fingerprint")
+            }
+        }
+        #expect(bytes.withUnsafeBytes { ReviewMemo.fingerprint(of: $0, fixed: [0..<71, 76..<203]) } != base, "where the ranges are")
+    }
+
     @Test func aReplicaGetsTheAnswerWithItsOwnUID() throws {
         let cache = try exampleCache()
         let memo = ReviewMemo(capacity: 4, maxReviewBytes: 8 << 10)

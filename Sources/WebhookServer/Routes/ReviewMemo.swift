@@ -111,20 +111,27 @@ public final class ReviewMemo: Sendable {
         return fixed
     }
 
-    /// A fingerprint of `review`'s bytes in `fixed` and of where those ranges are (eight bytes at
-    /// a time, multiplied and rotated: fast, not meant to resist a chosen collision, which only
-    /// keeps an answer one sighting early).
+    /// A fingerprint of `review`'s bytes in `fixed` and of where those ranges are (multiplied and
+    /// rotated in four independent lanes of eight bytes, so the multiplications overlap: fast, not
+    /// meant to resist a chosen collision, which only keeps an answer one sighting early).
     static func fingerprint(of review: UnsafeRawBufferPointer, fixed: [Range<Int>]) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(review.count)
-        @inline(__always) func mix(_ w: UInt64) {
+        var lanes: (UInt64, UInt64, UInt64, UInt64) = (0x9E37_79B9_7F4A_7C15 ^ UInt64(review.count), 1, 2, 3)
+        @inline(__always) func mix(_ h: inout UInt64, _ w: UInt64) {
             h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
             h ^= h >> 31
         }
         for r in fixed {
-            mix(UInt64(r.lowerBound) << 32 | UInt64(r.count))
+            mix(&lanes.0, UInt64(r.lowerBound) << 32 | UInt64(r.count))
             var p = r.lowerBound
+            while p + 32 <= r.upperBound {
+                mix(&lanes.0, review.loadUnaligned(fromByteOffset: p, as: UInt64.self))
+                mix(&lanes.1, review.loadUnaligned(fromByteOffset: p + 8, as: UInt64.self))
+                mix(&lanes.2, review.loadUnaligned(fromByteOffset: p + 16, as: UInt64.self))
+                mix(&lanes.3, review.loadUnaligned(fromByteOffset: p + 24, as: UInt64.self))
+                p += 32
+            }
             while p + 8 <= r.upperBound {
-                mix(review.loadUnaligned(fromByteOffset: p, as: UInt64.self))
+                mix(&lanes.0, review.loadUnaligned(fromByteOffset: p, as: UInt64.self))
                 p += 8
             }
             var tail: UInt64 = 0
@@ -132,8 +139,12 @@ public final class ReviewMemo: Sendable {
                 tail = tail << 8 | UInt64(review[p])
                 p += 1
             }
-            mix(tail)
+            mix(&lanes.0, tail)
         }
+        var h = lanes.0
+        mix(&h, lanes.1)
+        mix(&h, lanes.2)
+        mix(&h, lanes.3)
         return h
     }
 
