@@ -1,3 +1,4 @@
+public import JSON
 import Locality
 
 /// How a pod opted in.
@@ -8,7 +9,7 @@ public struct OptIn: Sendable, Equatable {
 
     /// nil when the pod did not opt in, or opted out, or Fluid's webhook already injected it.
     public static func evaluate(
-        labels: [String: String], annotations: [String: String], namespaceLabels: [String: String], config: MutationConfig
+        labels: StringMembers, annotations: StringMembers, namespaceLabels: [String: String], config: MutationConfig
     ) -> OptIn? {
         if labels[Keys.fluidEnableInjection] == "false" || labels[Keys.fluidSidecarDone] == "true" { return nil }
         if labels[Keys.fluidServerlessInject] == "true" {

@@ -14,7 +14,7 @@ public enum PodMutator {
     /// Nothing is injected that `podSecurity`, the namespace's enforced level, forbids: such a
     /// dataset is wired another way (serverful, or the volume claim), or becomes a problem.
     public static func mutate(
-        pod: JSONValue, labels: [String: String], namespace podNamespace: String, datasets: [ResolvedDataset], optIn: OptIn,
+        pod: JSONValue, labels: StringMembers, namespace podNamespace: String, datasets: [ResolvedDataset], optIn: OptIn,
         config: MutationConfig, podSecurity: PodSecurity = PodSecurity(level: .privileged), explain: Bool = true
     ) -> Mutation {
         var draft = PodDraft(pod)

@@ -1,4 +1,5 @@
 import Foundation
+public import JSON
 
 /// The operator's choices for warm-before-scheduling (config key `warmUp`), and how a pod's
 /// labels and annotations refine them.
@@ -16,7 +17,7 @@ public struct WarmPolicy: Sendable, Equatable {
     public init() {}
 
     /// Whether a pod with these labels, in a namespace with these labels, asks to wait for warm data.
-    public func optedIn(labels: [String: String], namespaceLabels: [String: String]) -> Bool {
+    public func optedIn(labels: StringMembers, namespaceLabels: [String: String]) -> Bool {
         guard enabled else { return false }
         switch labels[Keys.warm] {
         case "true": return true
@@ -27,7 +28,7 @@ public struct WarmPolicy: Sendable, Equatable {
 
     /// The pod's threshold and deadline: its annotations where they parse, else the policy's; a
     /// problem for each annotation that does not parse (the policy's value is used instead).
-    public func terms(annotations: [String: String]) -> (threshold: WarmThreshold, deadlineSeconds: Double, problems: [String]) {
+    public func terms(annotations: StringMembers) -> (threshold: WarmThreshold, deadlineSeconds: Double, problems: [String]) {
         var problems: [String] = []
         var threshold = self.threshold
         var deadline = deadlineSeconds

@@ -26,8 +26,8 @@ public enum Admission {
         locality: LocalityIndex.Snapshot? = nil, now: Date = Date()
     ) -> AdmissionResult {
         let meta = pod["metadata"]
-        let labels = meta?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
-        let annotations = meta?["annotations"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        let labels = StringMembers(meta?["labels"])
+        let annotations = StringMembers(meta?["annotations"])
         let resolver = DatasetResolver(catalog: catalog, memo: memo)
         let namespaceLabels = resolver.namespaceLabels(namespace) ?? [:]
         guard

@@ -11,7 +11,7 @@ struct FuseSidecarOptions {
     /// Keep the DaemonSet's cache-directory volumes (`cachedir.sidecar.fluid.io/inject: "true"`).
     var keepCacheDirectories = false
 
-    init(labels: [String: String]) {
+    init(labels: StringMembers) {
         mountCheck = labels[Keys.fluidPostStartInject] != "false"
         unprivileged = labels[Keys.fluidUnprivilegedInject] == "true"
         keepCacheDirectories = labels[Keys.fluidCacheDirInject] == "true"

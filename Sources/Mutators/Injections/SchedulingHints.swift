@@ -8,7 +8,7 @@ extension PodDraft {
     /// their zone and region; required for shared memory or when the pod asks
     /// (`fluid.io/dataset.<name>.sched: required`). Pods without datasets are steered away from
     /// cache nodes. A locality level whose label key the pod already constrains is left to the pod.
-    mutating func addSchedulingHints(datasets: [ResolvedDataset], podLabels: [String: String], config: MutationConfig) -> [Explanation] {
+    mutating func addSchedulingHints(datasets: [ResolvedDataset], podLabels: StringMembers, config: MutationConfig) -> [Explanation] {
         var affinity = NodeAffinityDraft(spec["affinity"]?["nodeAffinity"]?.objectValue ?? [:], explain: explain)
         let ownKeys = Self.constrainedKeys(spec: spec)
         let tiers = config.tieredLocality

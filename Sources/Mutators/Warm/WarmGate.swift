@@ -26,7 +26,7 @@ public enum WarmGate {
 
     /// Decides for `pod` (as admitted so far) with `datasets` resolved, at `now`.
     public static func decide(
-        pod: JSONValue, labels: [String: String], annotations: [String: String], namespaceLabels: [String: String],
+        pod: JSONValue, labels: StringMembers, annotations: StringMembers, namespaceLabels: [String: String],
         datasets: [ResolvedDataset], policy: WarmPolicy, locality: LocalityIndex.Snapshot?, now: Date
     ) -> Decision {
         guard policy.optedIn(labels: labels, namespaceLabels: namespaceLabels) else { return Decision() }

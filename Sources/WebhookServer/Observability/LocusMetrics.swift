@@ -15,9 +15,35 @@ public final class LocusMetrics: Sendable {
         .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
     ]
 
-    /// Series of the request path, looked up once per label set rather than once per request.
-    private let requestSeries = Mutex<[String: (Counter, DurationHistogram)]>([:])
-    private let counterSeries = Mutex<[String: Counter]>([:])
+    /// Series of the request path, made once per label set and then looked up by their label
+    /// values (no string is built per request).
+    private let requestSeries = Mutex<[RequestKey: RequestSeries]>([:])
+    private let counterSeries = Mutex<[SeriesKey: Counter]>([:])
+
+    /// A request series' labels.
+    struct RequestKey: Hashable {
+        let route: String
+        let code: Int
+    }
+
+    /// A counter's name and the values of its labels (at most two).
+    struct SeriesKey: Hashable {
+        let name: String
+        let first: String
+        let second: String
+    }
+
+    /// The series one route's answers with one status code are counted and timed in.
+    public struct RequestSeries: Sendable {
+        let counter: Counter
+        let histogram: DurationHistogram
+
+        public func record(duration: Duration) {
+            counter.increment()
+            histogram.recordNanoseconds(
+                Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        }
+    }
 
     /// Made once: it is recorded on every `/prioritize`.
     private let bestScores: ValueHistogram
@@ -50,16 +76,21 @@ public final class LocusMetrics: Sendable {
     }
 
     public func recordRequest(route: String, code: Int, duration: Duration) {
-        let key = "\(route) \(code)"
-        let (counter, histogram) = requestSeries.withLock { cache in
+        requestSeries(route: route, code: code).record(duration: duration)
+    }
+
+    /// The series of `route`'s answers with status `code` (made at its first use).
+    public func requestSeries(route: String, code: Int) -> RequestSeries {
+        let key = RequestKey(route: route, code: code)
+        return requestSeries.withLock { cache in
             if let s = cache[key] { return s }
-            let s = (
-                registry.makeCounter(
+            let s = RequestSeries(
+                counter: registry.makeCounter(
                     descriptor: .init(
                         namespace: "locus", metricName: "http_requests", unitName: "total",
                         helpText: "HTTP requests answered, by route and status code"),
                     labels: [("route", route), ("code", String(code))]),
-                registry.makeDurationHistogram(
+                histogram: registry.makeDurationHistogram(
                     descriptor: .init(
                         namespace: "locus", metricName: "http_request_duration", unitName: "seconds",
                         helpText: "Time to answer a request, by route"),
@@ -68,8 +99,6 @@ public final class LocusMetrics: Sendable {
             cache[key] = s
             return s
         }
-        counter.increment()
-        histogram.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// One admission decision; counted once per engine involved (`none` when no dataset), and
@@ -77,7 +106,7 @@ public final class LocusMetrics: Sendable {
     public func recordAdmission(outcome: String, engines: [String], injections: [Injection] = []) {
         for i in injections {
             cachedCounter(
-                name: "injections", labels: [("engine", i.engine), ("how", i.how.rawValue)],
+                name: "injections", ("engine", i.engine), ("how", i.how.rawValue),
                 help:
                     "Datasets wired into admitted pods, by engine and how (fuse-native-sidecar, fuse-sidecar, fuse-serverful, "
                     + "shared-memory, named)"
@@ -85,7 +114,7 @@ public final class LocusMetrics: Sendable {
         }
         for engine in engines.isEmpty ? ["none"] : engines {
             cachedCounter(
-                name: "admission_reviews", labels: [("outcome", outcome), ("engine", engine)],
+                name: "admission_reviews", ("outcome", outcome), ("engine", engine),
                 help: "Admission decisions by outcome (mutated, unchanged, skipped, denied, allowed_with_problems) and engine"
             ).increment()
         }
@@ -93,14 +122,13 @@ public final class LocusMetrics: Sendable {
 
     /// A `locus_<name>_total` counter of the request path, made once per label set (the help
     /// text is built only then).
-    private func cachedCounter(name: String, labels: [(String, String)], help: @autoclosure () -> String) -> Counter {
-        var key = name
-        for (_, value) in labels {
-            key += " "
-            key += value
-        }
+    private func cachedCounter(
+        name: String, _ first: (String, String)? = nil, _ second: (String, String)? = nil, help: @autoclosure () -> String
+    ) -> Counter {
+        let key = SeriesKey(name: name, first: first?.1 ?? "", second: second?.1 ?? "")
         return counterSeries.withLock { cache in
             if let c = cache[key] { return c }
+            let labels = [first, second].compactMap { $0 }
             let c = registry.makeCounter(
                 descriptor: .init(namespace: "locus", metricName: name, unitName: "total", helpText: help()), labels: labels)
             cache[key] = c
@@ -110,7 +138,7 @@ public final class LocusMetrics: Sendable {
 
     public func recordExtender(verb: String, outcome: String) {
         cachedCounter(
-            name: "extender_requests", labels: [("verb", verb), ("outcome", outcome)],
+            name: "extender_requests", ("verb", verb), ("outcome", outcome),
             help:
                 "Scheduler extender requests by verb and outcome (filter: ok, no_node, no_datasets; prioritize: cached_bytes, topology, "
                 + "nothing, no_datasets; both: malformed)"
@@ -128,7 +156,7 @@ public final class LocusMetrics: Sendable {
 
     /// Nodes one `/filter` answer removed (pods left without a node show in `outcome="no_node"`).
     public func recordFiltered(nodes: Int) {
-        cachedCounter(name: "extender_filtered_nodes", labels: [], help: "Nodes removed by /filter because they cannot serve the pod")
+        cachedCounter(name: "extender_filtered_nodes", help: "Nodes removed by /filter because they cannot serve the pod")
             .increment(by: Int64(nodes))
     }
 

@@ -52,6 +52,9 @@ final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether the client presented a certificate (asked once; it is fixed for the connection).
     private var hasClientCertificate: Bool?
     private var date = HTTPDate()
+    /// The metrics series this connection's answers were recorded in, by route and status code
+    /// (a handful at most), so recording one takes no lock.
+    private var series: [(route: Route, code: Int, series: LocusMetrics.RequestSeries)] = []
 
     init(routes: LocusRoutes, maxBytes: Int) {
         self.routes = routes
@@ -148,6 +151,13 @@ final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         for buffer in buffers { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        routes.metrics.recordRequest(route: route.label, code: status.code, duration: .now - start)
+        let duration = ContinuousClock.now - start
+        if let known = series.first(where: { $0.route == route && $0.code == status.code }) {
+            known.series.record(duration: duration)
+        } else {
+            let made = routes.metrics.requestSeries(route: route.label, code: status.code)
+            series.append((route, status.code, made))
+            made.record(duration: duration)
+        }
     }
 }
