@@ -52,12 +52,16 @@ struct EventLoopMutateTests {
     }
 
     /// Sends one request; returns the answer written here (nil when it went to the router).
-    static func send(_ channel: EmbeddedChannel, _ head: HTTPServerRequestPart, body: String = review) throws -> (HTTPResponseHead, String)? {
+    static func send(
+        _ channel: EmbeddedChannel, _ head: HTTPServerRequestPart, body: String = review, pieces: Int = 2
+    ) throws -> (HTTPResponseHead, String)? {
         try channel.writeInbound(head)
-        // In two pieces, as TLS records may cut it.
+        // In pieces, as TLS records may cut it.
         let bytes = Array(body.utf8)
-        try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(bytes: bytes[..<(bytes.count / 2)])))
-        try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(bytes: bytes[(bytes.count / 2)...])))
+        for i in 0..<pieces {
+            let piece = bytes[(bytes.count * i / pieces)..<(bytes.count * (i + 1) / pieces)]
+            try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(bytes: piece)))
+        }
         try channel.writeInbound(HTTPServerRequestPart.end(nil))
         guard let first = try channel.readOutbound(as: HTTPServerResponsePart.self) else { return nil }
         guard case .head(let response) = first, case .body(.byteBuffer(let answer)) = try channel.readOutbound(as: HTTPServerResponsePart.self),
@@ -89,6 +93,20 @@ struct EventLoopMutateTests {
         let metrics = routes.metrics.render()
         #expect(String(decoding: metrics, as: UTF8.self).contains(#"locus_http_requests_total{route="mutate",code="200"} 3"#))
         #expect(String(decoding: metrics, as: UTF8.self).contains(#"locus_http_requests_total{route="mutate",code="400"} 1"#))
+    }
+
+    /// The body in one piece (kept as handed on) or in several (gathered): the same answer.
+    @Test func aBodyInOnePieceOrInManyGetsTheSameAnswer() throws {
+        let (channel, router) = try Self.channel(try Self.routes())
+        var answers: [String] = []
+        for pieces in [1, 2, 3, 7] {
+            let (response, body) = try #require(try Self.send(channel, Self.head(), pieces: pieces))
+            #expect(response.status == .ok)
+            answers.append(body)
+        }
+        #expect(Set(answers).count == 1)
+        #expect(answers[0].contains(#""patchType":"JSONPatch""#))
+        #expect(router.parts.isEmpty)
     }
 
     /// Field names in any case: HTTP/1 field names are case-insensitive.

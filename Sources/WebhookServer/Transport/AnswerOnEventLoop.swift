@@ -40,8 +40,10 @@ final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
         case idle
         /// The current request belongs to the router.
         case passing
-        /// A request answered here: its route and its body so far.
-        case collecting(ByteBuffer, start: ContinuousClock.Instant, route: Route)
+        /// A request answered here: its route, its announced length and its body so far (nil:
+        /// none yet). A body that arrives in one piece is kept as the decoder handed it on,
+        /// uncopied; one in several is gathered into a buffer of the announced length.
+        case collecting(ByteBuffer?, length: Int, start: ContinuousClock.Instant, route: Route)
     }
 
     private let routes: LocusRoutes
@@ -65,25 +67,33 @@ final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             if routedInFlight == 0, let (length, route) = answerable(head, context: context) {
-                state = .collecting(context.channel.allocator.buffer(capacity: length), start: .now, route: route)
+                state = .collecting(nil, length: length, start: .now, route: route)
                 return
             }
             routedInFlight += 1
             state = .passing
             context.fireChannelRead(data)
-        case .body(let chunk):
-            guard case .collecting(var body, let start, let route) = state else { return context.fireChannelRead(data) }
+        case .body(var chunk):
+            guard case .collecting(let sofar, let length, let start, let route) = state else { return context.fireChannelRead(data) }
             state = .idle  // drop the reference while appending, so the buffer is not copied
-            var chunk = chunk
+            guard var body = sofar else {
+                state = .collecting(chunk, length: length, start: start, route: route)
+                return
+            }
+            if body.capacity < length {  // the first piece as the decoder handed it on: gather from here
+                var gathered = context.channel.allocator.buffer(capacity: length)
+                gathered.writeBuffer(&body)
+                body = gathered
+            }
             body.writeBuffer(&chunk)
-            state = .collecting(body, start: start, route: route)
+            state = .collecting(body, length: length, start: start, route: route)
         case .end:
-            guard case .collecting(let body, let start, let route) = state else {
+            guard case .collecting(let body, _, let start, let route) = state else {
                 state = .idle
                 return context.fireChannelRead(data)
             }
             state = .idle
-            answer(body, route: route, start: start, context: context)
+            answer(body ?? ByteBuffer(), route: route, start: start, context: context)
         }
     }
 
