@@ -133,6 +133,24 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         }
     }
 
+    /// Runs `body` on the object member `key` (an empty object when it is absent or not an
+    /// object) and stores what it leaves. The member is taken out while `body` runs, so one that
+    /// only this object holds is changed in place: reading it out, changing it and setting it back
+    /// would copy it, since this object still holds it while it changes.
+    @inlinable @discardableResult
+    public mutating func modifyObject<R>(_ key: String, _ body: (inout JSONObject) throws -> R) rethrows -> R {
+        let (found, i) = search(key)
+        var inner = JSONObject()
+        if found {
+            if case .object(let o) = members[i].value { inner = o }
+            members[i].value = .null
+        } else {
+            members.insert((key, .null), at: i)
+        }
+        defer { members[i].value = .object(inner) }
+        return try body(&inner)
+    }
+
     @inlinable @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {
         let (found, i) = search(key)

@@ -25,9 +25,8 @@ struct PodDraft {
         volumes = spec["volumes"]?.arrayValue ?? []
     }
 
-    func finish() -> JSONValue {
-        var pod = pod
-        var spec = spec
+    /// The pod with the draft's parts put back (the draft is used up: its parts go in uncopied).
+    consuming func finish() -> JSONValue {
         spec["containers"] = .array(containers)
         if !initContainers.isEmpty { spec["initContainers"] = .array(initContainers) }
         if !volumes.isEmpty { spec["volumes"] = .array(volumes) }
@@ -67,11 +66,10 @@ struct PodDraft {
     }
 
     mutating func setAnnotation(_ key: String, _ value: String) {
-        var meta = pod["metadata"]?.objectValue ?? [:]
-        var annotations = meta["annotations"]?.objectValue ?? [:]
-        annotations[key] = .string(value)
-        meta["annotations"] = .object(annotations)
-        pod["metadata"] = .object(meta)
+        guard case .object(var top) = pod else { return }
+        pod = .null  // the pod's object is changed where it is, not copied
+        top.modifyObject("metadata") { meta in meta.modifyObject("annotations") { $0[key] = .string(value) } }
+        pod = .object(top)
     }
 
     /// Rewrites every app container mount of `volume` (init containers too when asked); returns how many.

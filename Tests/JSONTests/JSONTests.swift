@@ -48,6 +48,26 @@ struct JSONTests {
         }
     }
 
+    /// `modifyObject` changes a member object where it is, adds one that is absent, replaces a
+    /// member that is not an object, and leaves every copy taken before as it was.
+    @Test func modifyingAMemberObjectInPlace() throws {
+        var o: JSONObject = ["metadata": ["name": "a", "annotations": ["x": "1"]], "kind": "Pod", "spec": 3]
+        let before = o
+        let count = o.modifyObject("metadata") { meta in
+            meta.modifyObject("annotations") { $0["y"] = "2" }
+            return meta.count
+        }
+        #expect(count == 2)
+        #expect(o["metadata"] == ["name": "a", "annotations": ["x": "1", "y": "2"]])
+        #expect(before["metadata"] == ["name": "a", "annotations": ["x": "1"]], "a copy is not changed")
+        o.modifyObject("status") { $0["phase"] = "Pending" }
+        #expect(o["status"] == ["phase": "Pending"])
+        #expect(Array(o.keys) == ["kind", "metadata", "spec", "status"], "added in key order")
+        o.modifyObject("spec") { $0["containers"] = [] }
+        #expect(o["spec"] == ["containers": []], "a member that is not an object starts empty")
+        #expect(before["spec"] == 3)
+    }
+
     @Test func stringsNumbersAndEscapes() throws {
         let v = try JSONValue.parse(
             Data(#"{"a":"x\"y\\z\/\n\t\u00e9\ud83d\ude00","i":-42,"d":1.5e3,"z":0,"big":12345678901234567890,"b":[true,false,null]}"#.utf8))
