@@ -31,7 +31,7 @@ public enum JSONPatch {
             var j = b.startIndex
             while i < a.endIndex {
                 if j == b.endIndex || a[i].key < b[j].key {
-                    ops.append(PatchOperation(op: .remove, path: string(path, child: a[i].key)))
+                    ops.append(PatchOperation(op: .remove, path: string(&path, child: a[i].key)))
                     i += 1
                 } else if a[i].key == b[j].key {
                     i += 1
@@ -50,12 +50,12 @@ public enum JSONPatch {
                         let mark = path.count
                         appendToken(b[j].key, to: &path)
                         diffKnownDifferent(a[i].value, b[j].value, path: &path, into: &ops)
-                        path.removeSubrange(mark...)
+                        path.removeLast(path.count - mark)
                     }
                     i += 1
                     j += 1
                 } else {
-                    ops.append(PatchOperation(op: .add, path: string(path, child: b[j].key), value: b[j].value))
+                    ops.append(PatchOperation(op: .add, path: string(&path, child: b[j].key), value: b[j].value))
                     j += 1
                 }
             }
@@ -71,20 +71,20 @@ public enum JSONPatch {
             for i in 0..<common {
                 appendIndex(head + i, to: &path)
                 diff(a[head + i], b[head + i], path: &path, into: &ops)
-                path.removeSubrange(mark...)
+                path.removeLast(path.count - mark)
             }
             if oldMiddle > newMiddle {
                 // Remove from the highest index down so earlier indexes stay valid.
                 for i in stride(from: head + oldMiddle - 1, through: head + common, by: -1) {
                     appendIndex(i, to: &path)
                     ops.append(PatchOperation(op: .remove, path: String(decoding: path, as: UTF8.self)))
-                    path.removeSubrange(mark...)
+                    path.removeLast(path.count - mark)
                 }
             } else {
                 for i in common..<newMiddle {
                     appendIndex(head + i, to: &path)
                     ops.append(PatchOperation(op: .add, path: String(decoding: path, as: UTF8.self), value: b[head + i]))
-                    path.removeSubrange(mark...)
+                    path.removeLast(path.count - mark)
                 }
             }
         default:
@@ -92,11 +92,12 @@ public enum JSONPatch {
         }
     }
 
-    /// `path` followed by the reference token for `key`, as a string.
-    static func string(_ path: [UInt8], child key: String) -> String {
-        var p = path
-        appendToken(key, to: &p)
-        return String(decoding: p, as: UTF8.self)
+    /// `path` followed by the reference token for `key`, as a string (`path` is left as it was).
+    static func string(_ path: inout [UInt8], child key: String) -> String {
+        let mark = path.count
+        appendToken(key, to: &path)
+        defer { path.removeLast(path.count - mark) }
+        return String(decoding: path, as: UTF8.self)
     }
 
     /// Appends `/` and `key` as an RFC 6901 reference token.

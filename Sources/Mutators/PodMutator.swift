@@ -5,7 +5,16 @@ public import Locality
 /// The pod reading and rewriting: pure functions over pod JSON.
 public enum PodMutator {
     static func recordText(_ record: [DatasetRef: String]) -> String {
-        record.keys.sorted().map { "\($0)=\(record[$0]!)" }.joined(separator: ",")
+        var text = ""
+        for (i, ref) in record.keys.sorted().enumerated() {
+            if i > 0 { text += "," }
+            text += ref.namespace
+            text += "/"
+            text += ref.name
+            text += "="
+            text += record[ref]!
+        }
+        return text
     }
 
     /// Rewrites `pod` so it reaches each of `datasets` through its engine. Datasets already in
