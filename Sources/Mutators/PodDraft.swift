@@ -36,6 +36,9 @@ struct PodDraft {
 
     /// A DNS-label name starting with `base` that nothing in the pod uses yet.
     static func unique(_ base: String, taken: inout Set<String>) -> String {
+        // Most bases are DNS labels already (a DaemonSet's volume names, the sidecar's name): the
+        // base itself, when nothing uses it yet.
+        if isDNSLabel(base, maxLength: 63), taken.insert(base).inserted { return base }
         func clip(_ s: String, _ n: Int) -> String {
             if s.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\r") }) {
                 // ASCII without CR (so one byte is one Character; every Kubernetes name): byte by
@@ -63,6 +66,17 @@ struct PodDraft {
         }
         taken.insert(name)
         return name
+    }
+
+    /// Whether `s` is what `unique` makes of it: at most `maxLength` bytes of lowercase letters,
+    /// digits and `-`, not empty and not ending in `-`.
+    static func isDNSLabel(_ s: String, maxLength: Int) -> Bool {
+        let utf8 = s.utf8
+        guard !utf8.isEmpty, utf8.count <= maxLength, utf8.last != UInt8(ascii: "-") else { return false }
+        return utf8.allSatisfy { b in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b)
+                || b == UInt8(ascii: "-")
+        }
     }
 
     mutating func setAnnotation(_ key: String, _ value: String) {

@@ -280,3 +280,30 @@ struct PodSecurityTests {
                 && !old.contains("container c does not drop capabilities ALL"))
     }
 }
+
+@Suite("Names and paths of injected parts")
+struct InjectedNameTests {
+    /// A name the pod does not use yet, as a DNS label: a base that is one already stays as it is.
+    @Test func uniqueNamesAreDNSLabelsNotTaken() {
+        var taken: Set<String> = ["cache-dir", "data"]
+        #expect(PodDraft.unique("fuse-device", taken: &taken) == "fuse-device")
+        #expect(PodDraft.unique("cache-dir", taken: &taken) == "cache-dir-2")
+        #expect(PodDraft.unique("cache-dir", taken: &taken) == "cache-dir-3")
+        #expect(PodDraft.unique("Cache_Dir", taken: &taken) == "cache-dir-4")
+        #expect(PodDraft.unique("trailing-", taken: &taken) == "trailing")
+        #expect(PodDraft.unique(String(repeating: "a", count: 63), taken: &taken) == String(repeating: "a", count: 63))
+        #expect(PodDraft.unique(String(repeating: "b", count: 64), taken: &taken) == String(repeating: "b", count: 63))
+        #expect(PodDraft.unique(String(repeating: "a", count: 63), taken: &taken) == String(repeating: "a", count: 61) + "-2")
+        #expect(taken.isSuperset(of: ["fuse-device", "cache-dir-2", "cache-dir-3", "cache-dir-4", "trailing"]))
+    }
+
+    /// A path is at or below an ancestor by whole components.
+    @Test func pathsAtOrBelowAnAncestor() {
+        #expect(PodDraft.path("/runtime-mnt/juicefs/team/jfs/juicefs-fuse", isAtOrBelow: "/runtime-mnt/juicefs/team/jfs"))
+        #expect(PodDraft.path("/runtime-mnt/juicefs", isAtOrBelow: "/runtime-mnt/juicefs/"))
+        #expect(PodDraft.path("/runtime-mnt/juicefs", isAtOrBelow: "/runtime-mnt/juicefs"))
+        #expect(PodDraft.path("/anything", isAtOrBelow: "/"))
+        #expect(!PodDraft.path("/runtime-mnt/juicefs2", isAtOrBelow: "/runtime-mnt/juicefs"))
+        #expect(!PodDraft.path("/runtime-mnt", isAtOrBelow: "/runtime-mnt/juicefs"))
+    }
+}

@@ -114,10 +114,17 @@ extension PodDraft {
     /// mounts the dataset, and where the app containers find the dataset inside it.
     static func sharedMountPoint(_ container: JSONObject, template: FuseTemplate) -> Result<SharedMountPoint, SidecarProblem> {
         let mounts = container["volumeMounts"]?.arrayValue ?? []
-        let index = mounts.indices.filter { i in
-            guard let mounted = mounts[i]["mountPath"]?.stringValue else { return false }
-            return path(template.mountPath, isAtOrBelow: mounted)
-        }.max { (mounts[$0]["mountPath"]?.stringValue ?? "").count < (mounts[$1]["mountPath"]?.stringValue ?? "").count }
+        // The deepest: every candidate is the mount path or an ancestor of it, so the longest in
+        // bytes is the longest in characters too.
+        var index: Int?
+        var deepest = -1
+        for i in mounts.indices {
+            guard let mounted = mounts[i]["mountPath"]?.stringValue, path(template.mountPath, isAtOrBelow: mounted),
+                mounted.utf8.count > deepest
+            else { continue }
+            index = i
+            deepest = mounted.utf8.count
+        }
         guard let index, let mountPath = mounts[index]["mountPath"]?.stringValue else {
             return .failure(
                 SidecarProblem(
@@ -322,8 +329,13 @@ extension PodDraft {
 
     /// Whether `path` is `ancestor` or lies below it (whole components).
     static func path(_ path: String, isAtOrBelow ancestor: String) -> Bool {
-        let a = ancestor.hasSuffix("/") ? String(ancestor.dropLast()) : ancestor
-        return path == a || path.hasPrefix(a + "/") || a.isEmpty
+        var a = ancestor.utf8[...]
+        if a.last == UInt8(ascii: "/") { a = a.dropLast() }
+        let p = path.utf8
+        guard !a.isEmpty else { return true }
+        guard p.starts(with: a) else { return false }
+        let rest = p.dropFirst(a.count)
+        return rest.isEmpty || rest.first == UInt8(ascii: "/")
     }
 
     /// The ConfigMaps and Secrets a container and its volumes read from their namespace, in words; nil when none.
