@@ -110,13 +110,21 @@ struct RequestReadDeadlineStateMachineTests {
         #expect(scheduled.count < 10, "one timer re-armed now and then, not one per request: \(scheduled.count)")
     }
 
+    /// A machine with a 5 s idle timeout whose connection started at t0 and whose first request's
+    /// head was read at 100 ms; the request is read whole, and being answered.
+    static func answeringTheFirstRequest() -> RequestReadDeadlineStateMachine {
+        var m = machine(idle: .seconds(5))
+        _ = m.connectionStarted(at: t0)
+        _ = m.headRead(at: at(100))
+        m.requestRead()
+        return m
+    }
+
     /// Once every request read is answered, the connection may stay idle for `idle`: the timer
     /// follows the idle deadline and closes the connection there, not counted as slow.
     @Test func anIdleConnectionIsClosedAtTheIdleDeadline() {
-        var m = Self.machine(idle: .seconds(5))
-        #expect(m.connectionStarted(at: Self.t0) == .scheduleTimer(at: Self.at(1000)))
-        _ = m.headRead(at: Self.at(100))
-        m.requestRead()
+        var m = Self.answeringTheFirstRequest()
+        #expect(m.timer == Self.at(1000), "the first head's timer")
         #expect(m.responseWritten(at: Self.at(200)) == .none, "the scheduled timer fires first, then follows")
         #expect(m.phase == .idle && m.deadline == Self.at(5200))
         #expect(m.timerFired(at: Self.at(1000)) == .scheduleTimer(at: Self.at(5200)))
@@ -127,10 +135,7 @@ struct RequestReadDeadlineStateMachineTests {
     /// The next request's first bytes replace the idle deadline with its head's; the answer
     /// starts a new idle deadline from its own time.
     @Test func eachAnswerStartsTheIdleDeadlineAgain() {
-        var m = Self.machine(idle: .seconds(5))
-        _ = m.connectionStarted(at: Self.t0)
-        _ = m.headRead(at: Self.at(100))
-        m.requestRead()
+        var m = Self.answeringTheFirstRequest()
         _ = m.responseWritten(at: Self.at(200))
         _ = m.timerFired(at: Self.at(1000))
         #expect(m.bytesRead(at: Self.at(4000)) == .scheduleTimer(at: Self.at(5000)), "the head's deadline is earlier than the idle one")
@@ -145,10 +150,7 @@ struct RequestReadDeadlineStateMachineTests {
 
     /// With requests pipelined, the idle deadline starts only when the last one read is answered.
     @Test func pipelinedRequestsAreAllAnsweredBeforeTheIdleDeadline() {
-        var m = Self.machine(idle: .seconds(5))
-        _ = m.connectionStarted(at: Self.t0)
-        _ = m.headRead(at: Self.at(100))
-        m.requestRead()
+        var m = Self.answeringTheFirstRequest()
         _ = m.headRead(at: Self.at(110))
         m.requestRead()
         #expect(m.unanswered == 2)
