@@ -5,23 +5,12 @@
 public struct StringMembers: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     public let object: JSONObject
 
-    public init(_ object: JSONObject) { self.object = object }
-
     /// The string members of `value` when it is an object; none otherwise.
     public init(_ value: JSONValue?) { self.object = value?.objectValue ?? [:] }
-
-    public init(_ dictionary: [String: String]) { self.object = JSONObject(dictionary.mapValues { .string($0) }) }
 
     public init(dictionaryLiteral elements: (String, String)...) {
         self.object = JSONObject(elements.map { ($0.0, JSONValue.string($0.1)) })
     }
 
     @inlinable public subscript(key: String) -> String? { object[key]?.stringValue }
-
-    /// The members whose values are strings, as a dictionary.
-    public var dictionary: [String: String] {
-        var out: [String: String] = [:]
-        for (key, value) in object { if let s = value.stringValue { out[key] = s } }
-        return out
-    }
 }

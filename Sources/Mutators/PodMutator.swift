@@ -5,16 +5,7 @@ public import Locality
 /// The pod reading and rewriting: pure functions over pod JSON.
 public enum PodMutator {
     static func recordText(_ record: [DatasetRef: String]) -> String {
-        var text = ""
-        for (i, ref) in record.keys.sorted().enumerated() {
-            if i > 0 { text += "," }
-            text += ref.namespace
-            text += "/"
-            text += ref.name
-            text += "="
-            text += record[ref]!
-        }
-        return text
+        record.keys.sorted().map { "\($0)=\(record[$0]!)" }.joined(separator: ",")
     }
 
     /// Rewrites `pod` so it reaches each of `datasets` through its engine. Datasets already in

@@ -78,7 +78,8 @@ public struct AdmissionRequest: Sendable {
             throw AdmissionReviewError(description: "request.object is not an object")
         }
         return AdmissionRequest(
-            apiVersion: version, uid: uid, uidBytes: uidBytes, managedFieldsBytes: managedFieldsBytes, group: kind["group"]?.stringValue ?? "", kind: kindName,
+            apiVersion: version, uid: uid, uidBytes: uidBytes, managedFieldsBytes: managedFieldsBytes,
+            group: kind["group"]?.stringValue ?? "", kind: kindName,
             subResource: request["subResource"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
             operation: operation, namespace: request["namespace"]?.stringValue, name: request["name"]?.stringValue,
             object: object?.isNull == false ? object : nil, dryRun: request["dryRun"]?.boolValue ?? false)

@@ -10,12 +10,11 @@ extension HTTPServerBuilder {
         store: CertificateStore, configuration: HTTP1Channel.Configuration, deadlines: ReadDeadlines,
         mutateOnEventLoop: (routes: LocusRoutes, maxBytes: Int)? = nil
     ) -> HTTPServerBuilder {
-        var withoutIdleTimeout = configuration
-        withoutIdleTimeout.idleTimeout = nil
-        let noIdleTimeout = withoutIdleTimeout
-        return .init { responder in
+        var configuration = configuration
+        configuration.idleTimeout = nil  // the idle timeout is `deadlines`'
+        return .init { [configuration] responder in
             ReloadingTLSChannel(
-                HTTP1Channel(responder: responder, configuration: noIdleTimeout), store: store, deadlines: deadlines,
+                HTTP1Channel(responder: responder, configuration: configuration), store: store, deadlines: deadlines,
                 mutateOnEventLoop: mutateOnEventLoop)
         }
     }
