@@ -111,41 +111,88 @@ enum JSONReader {
             }
         }
 
-        /// A value, built as far as `selection` asks.
+        /// A value, built as far as `selection` asks (`.skip` and `.locatedUnbuilt` read as null:
+        /// an object built by selection leaves such members out).
         mutating func selected(_ selection: JSONSelection, depth: Int) throws -> JSONValue {
-            guard case .members(let wanted) = selection, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else {
-                if case .locatedUnbuilt = selection {
-                    let start = pos
-                    try skip(depth: depth)
-                    unbuilt = start..<pos
-                    return .null
-                }
-                guard case .located = selection else { return try value(depth: depth) }
+            guard pos < bytes.count else { throw error("unexpected end of input") }
+            switch selection {
+            case .all:
+                return try value(depth: depth)
+            case .skip:
+                try skip(depth: depth)
+                return .null
+            case .locatedUnbuilt:
+                let start = pos
+                try skip(depth: depth)
+                unbuilt = start..<pos
+                return .null
+            case .located:
                 let start = pos
                 let v = try value(depth: depth)
                 located = v.stringValue == nil ? nil : (start + 1)..<(pos - 1)
                 return v
+            case .members(let wanted):
+                guard bytes[pos] == UInt8(ascii: "{") else { return try value(depth: depth) }
+                return try object(selecting: wanted, buildingTheRest: false, depth: depth)
+            case .allExcept(let named):
+                guard bytes[pos] == UInt8(ascii: "{") else { return try value(depth: depth) }
+                return try object(selecting: named, buildingTheRest: true, depth: depth)
+            case .elements(let each):
+                guard bytes[pos] == UInt8(ascii: "[") else { return try value(depth: depth) }
+                return try array(each: each, depth: depth + 1)
             }
+        }
+
+        /// An object's members: those `named` with their own selection, the others built whole
+        /// (`buildingTheRest`) or checked and left out.
+        mutating func object(selecting named: JSONSelectionMembers, buildingTheRest: Bool, depth: Int) throws -> JSONValue {
             var members: [JSONObject.Element] = []
-            members.reserveCapacity(wanted.entries.count)
+            members.reserveCapacity(buildingTheRest ? 8 : named.entries.count)
             // A plain key is matched by its bytes; one with escapes or non-ASCII is read (and
-            // checked) as a string first.
+            // checked) as a string first. A key not named is made a `String` only when it is built.
             try eachMember(
                 depth: depth + 1,
-                key: { r in
-                    if let key = r.plainKey() { return wanted.index(forKeyBytes: key) }
-                    return wanted.index(forKey: try r.string())
+                key: { r -> (index: Int?, key: String?) in
+                    let start = r.pos
+                    if let key = r.plainKey() {
+                        if let index = named.index(forKeyBytes: key) { return (index, nil) }
+                        guard buildingTheRest else { return (nil, nil) }
+                        r.pos = start
+                        return (nil, try r.string())
+                    }
+                    let key = try r.string()
+                    return (named.index(forKey: key), key)
                 }
-            ) { r, index in
-                if let index, case .locatedUnbuilt = wanted.entries[index].selection {
-                    _ = try r.selected(.locatedUnbuilt, depth: depth + 1)
-                } else if let index {
-                    members.append((wanted.entries[index].key, try r.selected(wanted.entries[index].selection, depth: depth + 1)))
+            ) { r, found in
+                if let index = found.index {
+                    let selection = named.entries[index].selection
+                    let v = try r.selected(selection, depth: depth + 1)
+                    if !selection.leavesOut { members.append((named.entries[index].key, v)) }
+                } else if buildingTheRest, let key = found.key {
+                    members.append((key, try r.value(depth: depth + 1)))
                 } else {
                     try r.skip(depth: depth + 1)
                 }
             }
             return .object(JSONObject(members: members))
+        }
+
+        /// An array from its `[`, each element read with `each`.
+        mutating func array(each: JSONSelection, depth: Int) throws -> JSONValue {
+            guard depth <= JSONReader.maxDepth else { throw error("nested deeper than \(JSONReader.maxDepth) levels") }
+            pos += 1
+            var a: [JSONValue] = []
+            skipSpace()
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
+                pos += 1
+                return .array(a)
+            }
+            while true {
+                skipSpace()
+                a.append(try selected(each, depth: depth))
+                if try nextMember(closing: UInt8(ascii: "]")) { continue }
+                return .array(a)
+            }
         }
 
         /// At a key's opening quote: the key's bytes when they are plain ASCII without escapes (the

@@ -24,14 +24,28 @@ extension JSONValue {
 
 /// Which parts of a JSON document to build: `.all` of a value, or of an object only the named
 /// members (each with its own selection); members not named are checked and skipped, unbuilt.
-/// `.located` builds all of a value and, when it is a string, tells where its bytes are;
-/// `.locatedUnbuilt` checks a member's value, leaves it out and tells where its bytes are (see
-/// `parseLocating`).
+/// `.allExcept` builds every member of an object but reads those it names with their own
+/// selection; `.elements` reads each element of an array with one selection; `.skip` checks a
+/// member's value and leaves it out. `.located` builds all of a value and, when it is a string,
+/// tells where its bytes are; `.locatedUnbuilt` checks a member's value, leaves it out and tells
+/// where its bytes are (see `parseLocating`). A selection for an object or an array given another
+/// kind of value builds that value whole.
 public indirect enum JSONSelection: Sendable {
     case all
     case members(JSONSelectionMembers)
+    case allExcept(JSONSelectionMembers)
+    case elements(JSONSelection)
+    case skip
     case located
     case locatedUnbuilt
+
+    /// Whether a member read with this selection is left out of its object.
+    var leavesOut: Bool {
+        switch self {
+        case .skip, .locatedUnbuilt: true
+        default: false
+        }
+    }
 }
 
 /// The members an object selection names, written as a dictionary literal. The reader finds a
@@ -80,7 +94,10 @@ public struct JSONSelectionMembers: @unchecked Sendable, ExpressibleByDictionary
     private let keyStarts: UnsafePointer<Int>
 
     /// A key named twice keeps its last selection.
-    public init(dictionaryLiteral elements: (String, JSONSelection)...) {
+    public init(dictionaryLiteral elements: (String, JSONSelection)...) { self.init(elements) }
+
+    /// A key named twice keeps its last selection.
+    public init(_ elements: [(String, JSONSelection)]) {
         var entries: [Entry] = []
         for (key, selection) in elements {
             entries.removeAll { $0.key == key }

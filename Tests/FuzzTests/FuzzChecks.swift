@@ -80,10 +80,10 @@ public enum FuzzChecks {
     /// Parses an AdmissionReview as `POST /mutate` does; if it parses, reviews it against the example
     /// cluster under each policy and checks the AdmissionReview written back, its patch (applied to
     /// the pod it must give the admitted pod), and that reviewing the admitted pod changes nothing.
-    public static func admission(_ bytes: UnsafeRawBufferPointer, tolerating pending: Set<String> = pendingFixes) throws {
+    public static func admission(_ body: UnsafeRawBufferPointer, tolerating pending: Set<String> = pendingFixes) throws {
         let request: AdmissionRequest
         do {
-            request = try AdmissionRequest.parse(bytes)
+            request = try AdmissionRequest.parse(body)
         } catch let error as AdmissionReviewError {
             // What /mutate answers a malformed review with: a 400 whose body is the reason.
             _ = error.description
@@ -110,6 +110,14 @@ public enum FuzzChecks {
         for policy in policies {
             let result = Admission.review(request, catalog: cluster.cache, policy: policy)
             let bytes = result.response.review(apiVersion: request.apiVersion)
+            // `/mutate` reads the pod without its containers' details: the same answer, byte for byte.
+            let served = try Admission.review(body: body, catalog: cluster.cache, policy: policy).result
+            guard served.response.review(apiVersion: request.apiVersion) == bytes else {
+                throw FuzzCheckFailure(
+                    "the review read without container details is answered otherwise:\n  whole:  "
+                        + String(decoding: bytes, as: UTF8.self) + "\n  served: "
+                        + String(decoding: served.response.review(apiVersion: request.apiVersion), as: UTF8.self))
+            }
             let patch = try checkReview(bytes, request: request, result: result)
             try checkOutcome(result, patch: patch, request: request, policy: policy)
             guard let pod = request.object, let admitted = result.pod else { continue }

@@ -48,6 +48,34 @@ struct JSONTests {
         }
     }
 
+    /// `.allExcept` builds every member but those it names, which follow their own selection;
+    /// `.elements` reads each element of an array so; `.skip` leaves a member out, however its key
+    /// is written and however often it is given, but still checks it is JSON.
+    @Test func selectingAllButSomeMembersOfEachElement() throws {
+        let selection = JSONSelection.allExcept([
+            "items": .elements(.allExcept(["env": .skip, "image": .skip, "meta": .members(["name": .all])]))
+        ])
+        func parse(_ text: String) throws -> JSONValue {
+            try Array(text.utf8).withUnsafeBytes { try JSONValue.parse(bytes: $0, selecting: selection) }
+        }
+        let text = #"""
+            {"kind":"Pod","items":[{"name":"a","env":[{"name":"X","value":"1"}],"image":"busybox","image":"again",
+             "meta":{"name":"m","other":1},"mounts":[{"n":1}]},{"name":"b"},3,[4]],"kéy":{"z":null}}
+            """#
+        #expect(
+            try parse(text)
+                == [
+                    "kind": "Pod", "k\u{e9}y": ["z": nil],
+                    "items": [["name": "a", "meta": ["name": "m"], "mounts": [["n": 1]]], ["name": "b"], 3, [4]],
+                ])
+        #expect(try parse(#"{"items":{"env":1}}"#) == ["items": ["env": 1]], "a selection over a non-array builds it whole")
+        #expect(try parse(#"{"items":[]}"#) == ["items": []])
+        #expect(try parse(#"{"items":[{"env":1}],"items":[{"image":2,"name":"c"}]}"#) == ["items": [["name": "c"]]], "the last copy")
+        for bad in [#"{"items":[{"env":[1,]}]}"#, #"{"items":[{"image":"\#u{1}"}]}"#, #"{"items":[{"env":1},]}"#, #"{"x":tru}"#] {
+            #expect(throws: JSONParseError.self, "\(bad)") { try parse(bad) }
+        }
+    }
+
     /// `modifyObject` changes a member object where it is, adds one that is absent, replaces a
     /// member that is not an object, and leaves every copy taken before as it was.
     @Test func modifyingAMemberObjectInPlace() throws {

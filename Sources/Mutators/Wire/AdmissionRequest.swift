@@ -22,32 +22,42 @@ public struct AdmissionRequest: Sendable {
     public var object: JSONValue?
     public var dryRun: Bool
 
+    /// Whether the pod's containers were read without the members no decision reads (see
+    /// `ContainerDetails`): `parse(_:leavingOutContainerDetails:)` with `true`.
+    public var leavesOutContainerDetails = false
+
     /// The parts of an AdmissionReview a decision reads; the rest (userInfo, options, oldObject,
     /// the resource names, and of the pod its status and every metadata field but its name,
     /// namespace, labels and annotations: managedFields, ownerReferences...) is checked to be JSON
     /// but not built. What is not built is not patched either: a decision never changes it.
-    static let selection = JSONSelection.members([
-        "apiVersion": .all, "kind": .all,
-        "request": .members([
-            "uid": .located, "kind": .all, "subResource": .all, "operation": .all, "namespace": .all, "name": .all,
-            "object": .members([
-                "apiVersion": .all, "kind": .all, "spec": .all,
-                "metadata": .members([
-                    "name": .all, "namespace": .all, "labels": .all, "annotations": .all, "managedFields": .locatedUnbuilt,
+    static func selection(spec: JSONSelection) -> JSONSelection {
+        .members([
+            "apiVersion": .all, "kind": .all,
+            "request": .members([
+                "uid": .located, "kind": .all, "subResource": .all, "operation": .all, "namespace": .all, "name": .all,
+                "object": .members([
+                    "apiVersion": .all, "kind": .all, "spec": spec,
+                    "metadata": .members([
+                        "name": .all, "namespace": .all, "labels": .all, "annotations": .all, "managedFields": .locatedUnbuilt,
+                    ]),
                 ]),
+                "dryRun": .all,
             ]),
-            "dryRun": .all,
-        ]),
-    ])
+        ])
+    }
+    static let wholeReview = selection(spec: .all)
+    static let leanReview = selection(spec: ContainerDetails.specSelection)
 
-    /// Reads an AdmissionReview; every way it can be malformed is an error that says which.
-    public static func parse<Bytes: ContiguousBytes>(_ body: Bytes) throws -> AdmissionRequest {
+    /// Reads an AdmissionReview; every way it can be malformed is an error that says which. With
+    /// `leavingOutContainerDetails`, the containers' members no decision reads are checked but not
+    /// built (see `ContainerDetails` for when a decision over such a pod holds).
+    public static func parse<Bytes: ContiguousBytes>(_ body: Bytes, leavingOutContainerDetails: Bool = false) throws -> AdmissionRequest {
         let json: JSONValue
         let uidBytes: Range<Int>?
         let managedFieldsBytes: Range<Int>?
         do {
             (json, uidBytes, managedFieldsBytes) = try body.withUnsafeBytes {
-                try JSONValue.parseLocating(bytes: $0, selecting: selection)
+                try JSONValue.parseLocating(bytes: $0, selecting: leavingOutContainerDetails ? leanReview : wholeReview)
             }
         } catch {
             throw AdmissionReviewError(description: "body is not an AdmissionReview: \(error)")
@@ -82,7 +92,8 @@ public struct AdmissionRequest: Sendable {
             group: kind["group"]?.stringValue ?? "", kind: kindName,
             subResource: request["subResource"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
             operation: operation, namespace: request["namespace"]?.stringValue, name: request["name"]?.stringValue,
-            object: object?.isNull == false ? object : nil, dryRun: request["dryRun"]?.boolValue ?? false)
+            object: object?.isNull == false ? object : nil, dryRun: request["dryRun"]?.boolValue ?? false,
+            leavesOutContainerDetails: leavingOutContainerDetails)
     }
 
     public var isPodCreate: Bool { group.isEmpty && kind == "Pod" && subResource == nil && operation == "CREATE" }

@@ -24,22 +24,25 @@ extension LocusRoutes {
             answer = known
         } else {
             let review: AdmissionRequest
+            let result: AdmissionResult
             do {
-                review = try body.withUnsafeReadableBytes { try AdmissionRequest.parse(UnsafeRawBufferPointer($0)) }
+                (review, result) = try body.withUnsafeReadableBytes { body in
+                    if policy.warm.enabled {
+                        var policy = self.policy
+                        if let alive = warmUpAlive { policy.warm.controllerAlive = alive() }
+                        return try Admission.review(
+                            body: UnsafeRawBufferPointer(body), catalog: backend.cache, policy: policy, memo: resolutions,
+                            locality: locality.snapshot(), now: Date())
+                    }
+                    // The policy as it is, not a copy: a copy retains each of its arrays and strings,
+                    // counts every request on both event loops writes (the cache line goes back and forth).
+                    return try Admission.review(
+                        body: UnsafeRawBufferPointer(body), catalog: backend.cache, policy: policy, memo: resolutions, locality: nil,
+                        now: Date())
+                }
             } catch {
                 logger.notice("malformed AdmissionReview", metadata: ["error": "\(error)"])
                 return (.badRequest, Self.errorBytes("\(error)"))
-            }
-            let result: AdmissionResult
-            if policy.warm.enabled {
-                var policy = self.policy
-                if let alive = warmUpAlive { policy.warm.controllerAlive = alive() }
-                result = Admission.review(
-                    review, catalog: backend.cache, policy: policy, memo: resolutions, locality: locality.snapshot(), now: Date())
-            } else {
-                // The policy as it is, not a copy: a copy retains each of its arrays and strings,
-                // counts every request on both event loops writes (the cache line goes back and forth).
-                result = Admission.review(review, catalog: backend.cache, policy: policy, memo: resolutions, locality: nil, now: Date())
             }
             let (bytes, uidInAnswer, patch) = result.response.reviewMarkingUID(apiVersion: review.apiVersion)
             answer = ReviewMemo.Answer(bytes: bytes, uid: review.uid, result: result, namespace: review.namespace)

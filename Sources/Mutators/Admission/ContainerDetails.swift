@@ -1,0 +1,91 @@
+public import JSON
+
+/// The members of a container no decision reads: what the app runs (image, command, args,
+/// working directory, environment), its resources, probes and lifecycle hooks, and its terminal
+/// settings. A pod's containers are often mostly these (a long `env` above all), so `/mutate`
+/// reads the pod without them (`AdmissionRequest.parse(_:leavingOutContainerDetails:)`) and builds
+/// what the decision reads: names, mounts, `envFrom`, ports, security contexts, restart policies.
+///
+/// A decision over such a pod holds when its patch leaves these members where they are: it
+/// changes the pod's own containers member by member, never writes a member left out (shared
+/// memory sets a variable in `env`), never writes or moves a whole container of the pod, and
+/// never pairs one container with another (a sidecar put in front of init containers that are
+/// changed too). `patchKeepsThem` checks exactly that on the patch; when it fails, the review is
+/// read whole and decided again.
+public enum ContainerDetails {
+    /// The members of each container (app, init and ephemeral) left out.
+    public static let leftOut: Set<String> = [
+        "image", "command", "args", "workingDir", "env", "resources", "resizePolicy", "livenessProbe", "readinessProbe",
+        "startupProbe", "lifecycle", "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "stdin",
+        "stdinOnce", "tty",
+    ]
+    /// The lists of containers in a pod's spec.
+    static let lists = ["containers", "initContainers", "ephemeralContainers"]
+
+    /// The pod's spec with its containers read without `leftOut`.
+    static let specSelection: JSONSelection = {
+        let container = JSONSelection.elements(.allExcept(JSONSelectionMembers(leftOut.sorted().map { ($0, .skip) })))
+        return .allExcept(JSONSelectionMembers(lists.map { ($0, container) }))
+    }()
+
+    /// The same as bytes, for `patchKeepsThem`.
+    static let leftOutBytes: [[UInt8]] = leftOut.map { Array($0.utf8) }
+    static let listBytes: [[UInt8]] = lists.map { Array($0.utf8) }
+
+    /// Whether `patch`, made from `original` (read without `leftOut`) into `admitted`, is the
+    /// patch the whole pod would get: see the type's description. Paths are read as bytes, and
+    /// each list of containers is looked up once (this runs for every pod `/mutate` changes).
+    public static func patchKeepsThem(_ patch: [PatchOperation], original: JSONValue, admitted: JSONValue) -> Bool {
+        guard case .object(let pod) = original, case .object(let spec)? = pod["spec"] else {
+            return true  // no spec object: nothing was left out
+        }
+        var before: [[JSONValue]?] = [nil, nil, nil]
+        func list(_ i: Int) -> [JSONValue] {
+            if let l = before[i] { return l }
+            let l = spec[lists[i]]?.arrayValue ?? []
+            before[i] = l
+            return l
+        }
+        for op in patch {
+            var path = op.path
+            let keeps = path.withUTF8 { p -> Bool in
+                // "/spec/" list ("/" index ("/" member ...)?)?
+                let prefix = "/spec".utf8
+                guard p.count > prefix.count, p.starts(with: prefix), p[prefix.count] == UInt8(ascii: "/") else {
+                    return !(p.isEmpty || p.elementsEqual(prefix))  // elsewhere, or the whole pod or spec
+                }
+                var at = prefix.count + 1
+                func token() -> UnsafeBufferPointer<UInt8> {
+                    let start = at
+                    while at < p.count, p[at] != UInt8(ascii: "/") { at += 1 }
+                    defer { at += 1 }
+                    return UnsafeBufferPointer(rebasing: p[start..<at])
+                }
+                let name = token()
+                guard let which = listBytes.firstIndex(where: { name.elementsEqual($0) }) else { return true }
+                let containers = list(which)
+                guard at <= p.count else { return containers.isEmpty }  // the whole list: only where the pod had none
+                let digits = token()
+                guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+                else { return false }
+                let index = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+                guard at <= p.count else {
+                    // A whole container: only a new one (a name none of the pod's containers has).
+                    guard op.op == .add, let added = op.value?["name"]?.stringValue else { return false }
+                    return !(0..<lists.count).contains { list($0).contains { $0["name"]?.stringValue == added } }
+                }
+                // Inside a container: the pod's own, the same before and after, and not a member left out.
+                let member = token()
+                guard index < containers.count, let own = containers[index]["name"]?.stringValue,
+                    admitted["spec"]?[lists[which]]?[index]?["name"]?.stringValue == own,
+                    !leftOutBytes.contains(where: { member.elementsEqual($0) })
+                else { return false }
+                var count = 0
+                for c in containers where c["name"]?.stringValue == own { count += 1 }
+                return count == 1
+            }
+            if !keeps { return false }
+        }
+        return true
+    }
+}
