@@ -1,3 +1,4 @@
+import Foundation
 public import JSON
 
 /// The members of a container no decision reads: what the app runs (image, command, args,
@@ -31,61 +32,63 @@ public enum ContainerDetails {
     /// The same as bytes, for `patchKeepsThem`.
     static let leftOutBytes: [[UInt8]] = leftOut.map { Array($0.utf8) }
     static let listBytes: [[UInt8]] = lists.map { Array($0.utf8) }
+    static let specBytes = Array("/spec".utf8)
 
     /// Whether `patch`, made from `original` (read without `leftOut`) into `admitted`, is the
-    /// patch the whole pod would get: see the type's description. Paths are read as bytes, and
-    /// each list of containers is looked up once (this runs for every pod `/mutate` changes).
+    /// patch the whole pod would get: see the type's description. Paths are read as bytes (this
+    /// runs for every pod `/mutate` changes).
     public static func patchKeepsThem(_ patch: [PatchOperation], original: JSONValue, admitted: JSONValue) -> Bool {
         guard case .object(let pod) = original, case .object(let spec)? = pod["spec"] else {
             return true  // no spec object: nothing was left out
         }
-        var before: [[JSONValue]?] = [nil, nil, nil]
-        func list(_ i: Int) -> [JSONValue] {
-            if let l = before[i] { return l }
-            let l = spec[lists[i]]?.arrayValue ?? []
-            before[i] = l
-            return l
-        }
+        let before = lists.map { spec[$0]?.arrayValue ?? [] }
         for op in patch {
             var path = op.path
-            let keeps = path.withUTF8 { p -> Bool in
-                // "/spec/" list ("/" index ("/" member ...)?)?
-                let prefix = "/spec".utf8
-                guard p.count > prefix.count, p.starts(with: prefix), p[prefix.count] == UInt8(ascii: "/") else {
-                    return !(p.isEmpty || p.elementsEqual(prefix))  // elsewhere, or the whole pod or spec
-                }
-                var at = prefix.count + 1
-                func token() -> UnsafeBufferPointer<UInt8> {
-                    let start = at
-                    while at < p.count, p[at] != UInt8(ascii: "/") { at += 1 }
-                    defer { at += 1 }
-                    return UnsafeBufferPointer(rebasing: p[start..<at])
-                }
-                let name = token()
-                guard let which = listBytes.firstIndex(where: { name.elementsEqual($0) }) else { return true }
-                let containers = list(which)
-                guard at <= p.count else { return containers.isEmpty }  // the whole list: only where the pod had none
-                let digits = token()
-                guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
-                else { return false }
-                let index = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
-                guard at <= p.count else {
-                    // A whole container: only a new one (a name none of the pod's containers has).
-                    guard op.op == .add, let added = op.value?["name"]?.stringValue else { return false }
-                    return !(0..<lists.count).contains { list($0).contains { $0["name"]?.stringValue == added } }
-                }
-                // Inside a container: the pod's own, the same before and after, and not a member left out.
-                let member = token()
-                guard index < containers.count, let own = containers[index]["name"]?.stringValue,
-                    admitted["spec"]?[lists[which]]?[index]?["name"]?.stringValue == own,
-                    !leftOutBytes.contains(where: { member.elementsEqual($0) })
-                else { return false }
-                var count = 0
-                for c in containers where c["name"]?.stringValue == own { count += 1 }
-                return count == 1
-            }
-            if !keeps { return false }
+            if !path.withUTF8({ keeps(op, path: $0, before: before, admitted: admitted) }) { return false }
         }
         return true
+    }
+
+    /// Whether one operation of the patch keeps the details: its `path` is "/spec/" list ("/"
+    /// index ("/" member ...)?)? or elsewhere.
+    private static func keeps(_ op: PatchOperation, path p: UnsafeBufferPointer<UInt8>, before: [[JSONValue]], admitted: JSONValue) -> Bool {
+        let n = specBytes.count
+        guard p.count > n, memcmp(p.baseAddress!, specBytes, n) == 0, p[n] == UInt8(ascii: "/") else {
+            // Elsewhere, or the whole pod or spec.
+            return !(p.isEmpty || (p.count == n && memcmp(p.baseAddress!, specBytes, n) == 0))
+        }
+        var at = n + 1
+        func token() -> UnsafeBufferPointer<UInt8> {
+            let start = at
+            while at < p.count, p[at] != UInt8(ascii: "/") { at += 1 }
+            defer { at += 1 }  // past the slash: beyond the end when this was the last token
+            return UnsafeBufferPointer(rebasing: p[start..<at])
+        }
+        let name = token()
+        guard let which = listBytes.firstIndex(where: { same(name, $0) }) else { return true }
+        let containers = before[which]
+        guard at <= p.count else { return containers.isEmpty }  // the whole list: only where the pod had none
+        let digits = token()
+        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+        else { return false }
+        let index = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        guard at <= p.count else {
+            // A whole container: only a new one (a name none of the pod's containers has).
+            guard op.op == .add, let added = op.value?["name"]?.stringValue else { return false }
+            return !before.contains { $0.contains { $0["name"]?.stringValue == added } }
+        }
+        // Inside a container: the pod's own, the same before and after, and not a member left out.
+        let member = token()
+        guard index < containers.count, let own = containers[index]["name"]?.stringValue,
+            admitted["spec"]?[lists[which]]?[index]?["name"]?.stringValue == own,
+            !leftOutBytes.contains(where: { same(member, $0) })
+        else { return false }
+        var count = 0
+        for c in containers where c["name"]?.stringValue == own { count += 1 }
+        return count == 1
+    }
+
+    private static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
+        a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b, a.count) == 0)
     }
 }
