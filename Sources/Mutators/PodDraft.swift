@@ -118,6 +118,7 @@ struct PodDraft {
     }
 
     static func shellQuote(_ s: String) -> String {
+        if !s.utf8.contains(UInt8(ascii: "'")) { return "'" + s + "'" }
         var out: [UInt8] = [UInt8(ascii: "'")]
         for b in s.utf8 {
             if b == UInt8(ascii: "'") { out += Array("'\\''".utf8) } else { out.append(b) }

@@ -1,3 +1,4 @@
+import Foundation
 import JSON
 import KubeClient
 import Locality
@@ -77,10 +78,7 @@ extension PodDraft {
         case .unavailable(let why):
             return .failure(SidecarProblem(why))
         case .daemonSet(let ns, let name, let c, let v):
-            source = SidecarSource(
-                container: c, volumes: v,
-                origin: "copied from the first container of FUSE DaemonSet \(ns)/\(name), as Fluid's webhook does",
-                contextSource: "its FUSE DaemonSet \(ns)/\(name)'s container")
+            source = SidecarSource(container: c, volumes: v, origin: .daemonSet(namespace: ns, name: name))
             if ns != podNamespace, let refs = namespacedReferences(container: c, volumes: v) {
                 return .failure(
                     SidecarProblem(
@@ -90,19 +88,14 @@ extension PodDraft {
             }
         case .runtimeSpec(var c, let v):
             if c["resources"] == nil { c["resources"] = config.fuseResources }
-            source = SidecarSource(
-                container: c, volumes: v,
-                origin: "built from \(d.kind.rawValue) \(d.runtime.metadata.key)'s spec.fuse, because the cluster state carries no "
-                    + "DaemonSets: not the container Fluid's FUSE DaemonSet runs (no mount script, no credentials unless spec.fuse "
-                    + "names them)",
-                contextSource: "its runtime's spec.fuse")
+            source = SidecarSource(container: c, volumes: v, origin: .runtimeSpec(kind: d.kind.rawValue, runtime: d.runtime.metadata.key))
         }
         if !options.unprivileged,
             let field = ["privileged", "allowPrivilegeEscalation"].first(where: { source.container["securityContext"]?[$0] == false })
         {
             return .failure(
                 SidecarProblem(
-                    "\(source.contextSource).securityContext sets \(field): false, but a FUSE sidecar must be a privileged container (its "
+                    "\(source.origin.contextSource).securityContext sets \(field): false, but a FUSE sidecar must be a privileged container (its "
                         + "mount reaches the app containers only through Bidirectional mount propagation, which Kubernetes allows only "
                         + "in privileged containers); use serverful mode (label \(Keys.fluidServerfulInject)=true) for this dataset"
                 ))
@@ -132,8 +125,9 @@ extension PodDraft {
                         + "cannot be shared with the app containers"
                 ))
         }
-        let relative = ([String(template.mountPath.dropFirst(mountPath.count))] + [template.subPath ?? ""])
-            .flatMap { $0.split(separator: "/") }.joined(separator: "/")
+        // Below the mount, in bytes: `mountPath` is a byte prefix of the template's mount path.
+        let below = template.mountPath.utf8.dropFirst(mountPath.utf8.count)
+        let relative = joinedComponents([Substring(below), Substring(template.subPath ?? "")])
         return .success(
             SharedMountPoint(index: index, path: mountPath, volume: mounts[index]["name"]?.stringValue ?? "", relative: relative))
     }
@@ -292,7 +286,7 @@ extension PodDraft {
             Explanation(
                 dataset: d.ref.description, rule: placed.wiring.rawValue,
                 text:
-                    "added \(d.kind.rawValue) FUSE container \(placed.name) (\(placed.image)), \(sidecar.origin), as "
+                    "added \(d.kind.rawValue) FUSE container \(placed.name) (\(placed.image)), \(sidecar.origin.explanation), as "
                     + "\(placement)\(placed.checkWhy)"
             )
         ]
@@ -329,13 +323,37 @@ extension PodDraft {
 
     /// Whether `path` is `ancestor` or lies below it (whole components).
     static func path(_ path: String, isAtOrBelow ancestor: String) -> Bool {
-        var a = ancestor.utf8[...]
-        if a.last == UInt8(ascii: "/") { a = a.dropLast() }
-        let p = path.utf8
-        guard !a.isEmpty else { return true }
-        guard p.starts(with: a) else { return false }
-        let rest = p.dropFirst(a.count)
-        return rest.isEmpty || rest.first == UInt8(ascii: "/")
+        var path = path
+        var ancestor = ancestor
+        return path.withUTF8 { p in
+            ancestor.withUTF8 { a in
+                var n = a.count
+                if n > 0, a[n - 1] == UInt8(ascii: "/") { n -= 1 }
+                guard n > 0 else { return true }
+                guard p.count >= n, memcmp(p.baseAddress!, a.baseAddress!, n) == 0 else { return false }
+                return p.count == n || p[n] == UInt8(ascii: "/")
+            }
+        }
+    }
+
+    /// The path components of `parts`, in order, joined by single slashes (no empty component).
+    static func joinedComponents(_ parts: [Substring]) -> String {
+        var out: [UInt8] = []
+        for part in parts {
+            var slash = !out.isEmpty
+            for b in part.utf8 {
+                if b == UInt8(ascii: "/") {
+                    slash = !out.isEmpty
+                    continue
+                }
+                if slash {
+                    out.append(UInt8(ascii: "/"))
+                    slash = false
+                }
+                out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The ConfigMaps and Secrets a container and its volumes read from their namespace, in words; nil when none.
@@ -397,10 +415,32 @@ extension PodDraft {
 struct SidecarSource {
     var container: JSONObject
     var volumes: [JSONValue]
-    /// Where the container comes from, for the explanation.
-    var origin: String
+    /// Where the container comes from.
+    var origin: SidecarOrigin
+}
+
+/// Where a sidecar's container comes from, put in words only for an explanation or a problem.
+enum SidecarOrigin {
+    case daemonSet(namespace: String, name: String)
+    case runtimeSpec(kind: String, runtime: String)
+
+    /// For the explanation.
+    var explanation: String {
+        switch self {
+        case .daemonSet(let ns, let name): "copied from the first container of FUSE DaemonSet \(ns)/\(name), as Fluid's webhook does"
+        case .runtimeSpec(let kind, let runtime):
+            "built from \(kind) \(runtime)'s spec.fuse, because the cluster state carries no DaemonSets: not the container Fluid's "
+                + "FUSE DaemonSet runs (no mount script, no credentials unless spec.fuse names them)"
+        }
+    }
+
     /// Where its security context comes from, for a problem with it.
-    var contextSource: String
+    var contextSource: String {
+        switch self {
+        case .daemonSet(let ns, let name): "its FUSE DaemonSet \(ns)/\(name)'s container"
+        case .runtimeSpec: "its runtime's spec.fuse"
+        }
+    }
 }
 
 /// The sidecar's mount of the node's mount point, which the pod shares with its app containers.
