@@ -153,12 +153,11 @@ enum JSONReader {
             try eachMember(
                 depth: depth + 1,
                 key: { r -> (index: Int?, key: String?) in
-                    let start = r.pos
                     if let key = r.plainKey() {
                         if let index = named.index(forKeyBytes: key) { return (index, nil) }
                         guard buildingTheRest else { return (nil, nil) }
-                        r.pos = start
-                        return (nil, try r.string())
+                        // Plain ASCII without escapes: the string `string()` would read.
+                        return (nil, KnownStrings.string(key) ?? String(decoding: key, as: UTF8.self))
                     }
                     let key = try r.string()
                     return (named.index(forKey: key), key)
