@@ -203,7 +203,7 @@ public final class ReviewMemo: Sendable {
     ) {
         guard review.count <= maxReviewBytes, uidInAnswer.count >= 2, let uidInReview, uidInReview.upperBound <= review.count,
             Self.isPlainUID(UnsafeRawBufferPointer(rebasing: review[uidInReview])),
-            review[uidInReview].elementsEqual(answer.uid.utf8),
+            Self.equal(UnsafeRawBufferPointer(rebasing: review[uidInReview]), answer.uid),
             let tokenSuffixes = Self.tokenSuffixes(in: review),
             tokenSuffixes.allSatisfy({ !uidInReview.overlaps($0..<($0 + Self.tokenSuffixLength)) })
         else { return }
@@ -215,7 +215,7 @@ public final class ReviewMemo: Sendable {
             else { return }
         }
         let uidInAnswer = (uidInAnswer.lowerBound + 1)..<(uidInAnswer.upperBound - 1)
-        guard answer.bytes[uidInAnswer].elementsEqual(answer.uid.utf8) else { return }
+        guard answer.bytes.withUnsafeBytes({ Self.equal(UnsafeRawBufferPointer(rebasing: $0[uidInAnswer]), answer.uid) }) else { return }
         if let suffix = tokenSuffixes.first {
             let name = Array(review[(suffix - Self.tokenVolumePrefix.count)..<(suffix + Self.tokenSuffixLength)])
             let contains = { (bytes: [UInt8]) in bytes.withUnsafeBytes { Self.firstOffset(of: name, in: $0, from: 0) != nil } }
@@ -267,6 +267,12 @@ public final class ReviewMemo: Sendable {
         }
     }
 
+    /// Whether `bytes` are the UTF-8 of `text`.
+    static func equal(_ bytes: UnsafeRawBufferPointer, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { t in t.count == bytes.count && (t.isEmpty || memcmp(t.baseAddress!, bytes.baseAddress!, t.count) == 0) }
+    }
+
     /// A uid the API server would send: not empty, letters, digits and `-` only.
     static func isPlainUID(_ bytes: UnsafeRawBufferPointer) -> Bool {
         !bytes.isEmpty
@@ -307,9 +313,7 @@ public final class ReviewMemo: Sendable {
                 review[suffix + tokenSuffixLength] == UInt8(ascii: "\""),
                 isTokenSuffix(UnsafeRawBufferPointer(rebasing: review[suffix..<(suffix + tokenSuffixLength)]))
             else { continue }
-            if let first = found.first,
-                !review[first..<(first + tokenSuffixLength)].elementsEqual(review[suffix..<(suffix + tokenSuffixLength)])
-            {
+            if let first = found.first, memcmp(review.baseAddress! + first, review.baseAddress! + suffix, tokenSuffixLength) != 0 {
                 return nil
             }
             found.append(suffix)
