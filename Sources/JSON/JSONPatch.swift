@@ -4,7 +4,9 @@ import Foundation
 public enum JSONPatch {
     /// The operations that turn `old` into `new`. Objects are compared key by key; arrays keep
     /// their common head and tail and patch the middle, so inserting a container in front of the
-    /// others is one `add`, not a rewrite of every container. Fields never touched are never named.
+    /// others is one `add`, not a rewrite of every container; where that would pair two elements
+    /// named differently, named elements are matched by name (`diffByName`). Fields never touched
+    /// are never named.
     public static func diff(from old: JSONValue, to new: JSONValue) -> [PatchOperation] {
         var ops: [PatchOperation] = []
         var path: [UInt8] = []
@@ -67,6 +69,11 @@ public enum JSONPatch {
             let oldMiddle = a.count - head - tail
             let newMiddle = b.count - head - tail
             let common = min(oldMiddle, newMiddle)
+            if (0..<common).contains(where: { namesDiffer(a[head + $0], b[head + $0]) }),
+                diffByName(a, b, path: &path, into: &ops)
+            {
+                return
+            }
             let mark = path.count
             for i in 0..<common {
                 appendIndex(head + i, to: &path)
@@ -90,6 +97,53 @@ public enum JSONPatch {
         default:
             ops.append(PatchOperation(op: .replace, path: String(decoding: path, as: UTF8.self), value: new))
         }
+    }
+
+    /// Whether `a` and `b` are objects named differently (`name` members, both strings).
+    static func namesDiffer(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        guard let x = a["name"]?.stringValue, let y = b["name"]?.stringValue else { return false }
+        return x != y
+    }
+
+    /// Arrays of named objects (containers, volumes, mounts), each name once, where the names both
+    /// keep are in the same order: each kept element changed where it is, then the elements gone
+    /// removed and the new ones added where they belong, so an element put in front of others that
+    /// change too is one `add` and the others' own changes (pairing them by place would rewrite each
+    /// into the one before it). False, with nothing written, for any other arrays.
+    static func diffByName(_ a: [JSONValue], _ b: [JSONValue], path: inout [UInt8], into ops: inout [PatchOperation]) -> Bool {
+        func names(_ list: [JSONValue]) -> [String: Int]? {
+            var out: [String: Int] = [:]
+            out.reserveCapacity(list.count)
+            for (i, v) in list.enumerated() {
+                guard let name = v["name"]?.stringValue, out.updateValue(i, forKey: name) == nil else { return nil }
+            }
+            return out
+        }
+        guard let old = names(a), let new = names(b) else { return false }
+        // Where each kept element goes: increasing, or the order changed.
+        var kept: [(from: Int, to: Int)] = []
+        for (i, v) in a.enumerated() {
+            guard let j = new[v["name"]!.stringValue!] else { continue }
+            if let last = kept.last, last.to > j { return false }
+            kept.append((i, j))
+        }
+        let mark = path.count
+        for (i, j) in kept where a[i] != b[j] {
+            appendIndex(i, to: &path)
+            diffKnownDifferent(a[i], b[j], path: &path, into: &ops)
+            path.removeLast(path.count - mark)
+        }
+        for i in a.indices.reversed() where new[a[i]["name"]!.stringValue!] == nil {
+            appendIndex(i, to: &path)
+            ops.append(PatchOperation(op: .remove, path: String(decoding: path, as: UTF8.self)))
+            path.removeLast(path.count - mark)
+        }
+        for j in b.indices where old[b[j]["name"]!.stringValue!] == nil {
+            appendIndex(j, to: &path)
+            ops.append(PatchOperation(op: .add, path: String(decoding: path, as: UTF8.self), value: b[j]))
+            path.removeLast(path.count - mark)
+        }
+        return true
     }
 
     /// `path` followed by the reference token for `key`, as a string (`path` is left as it was).

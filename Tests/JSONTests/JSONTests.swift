@@ -269,6 +269,54 @@ struct JSONTests {
         #expect(try JSONPatch.apply(ops, to: a) == b)
     }
 
+    /// An element put in front of named elements that change too is one `add` and their own
+    /// changes, not each element rewritten into the one before it; elements gone are removed.
+    /// Arrays whose names repeat or change order are diffed by place, as before.
+    @Test func namedElementsArePairedByName() throws {
+        let a: JSONValue = ["spec": ["initContainers": [["name": "prep", "image": "x", "mounts": [1]], ["name": "old"], ["name": "log"]]]]
+        let b: JSONValue = ["spec": ["initContainers": [["name": "fuse", "image": "f"], ["name": "prep", "image": "x", "mounts": [1, 2]], ["name": "log"]]]]
+        let ops = JSONPatch.diff(from: a, to: b)
+        #expect(
+            ops == [
+                PatchOperation(op: .add, path: "/spec/initContainers/0/mounts/1", value: 2),
+                PatchOperation(op: .remove, path: "/spec/initContainers/1"),
+                PatchOperation(op: .add, path: "/spec/initContainers/0", value: ["name": "fuse", "image": "f"]),
+            ])
+        #expect(try JSONPatch.apply(ops, to: a) == b)
+        let twice: JSONValue = [["name": "a", "v": 1], ["name": "a", "v": 2]]
+        let twiceAfter: JSONValue = [["name": "s"], ["name": "a", "v": 3], ["name": "a", "v": 2]]
+        #expect(try JSONPatch.apply(JSONPatch.diff(from: twice, to: twiceAfter), to: twice) == twiceAfter)
+        #expect(JSONPatch.diff(from: twice, to: twiceAfter).contains { $0.path == "/0/name" }, "names repeat: by place")
+        let swapped: JSONValue = [["name": "b"], ["name": "a", "v": 1]]
+        let ab: JSONValue = [["name": "a"], ["name": "b"]]
+        #expect(try JSONPatch.apply(JSONPatch.diff(from: ab, to: swapped), to: ab) == swapped, "order changed: by place")
+    }
+
+    /// Random arrays of named objects and random edits (insertions, removals, changes, now and then
+    /// a swap or a repeated name): applying the diff always gives the target.
+    @Test func namedElementsDiffThenApplyGivesTheTarget() throws {
+        var rng = SplitMix(seed: 7)
+        for _ in 0..<2000 {
+            let count = Int(rng.next() % 5)
+            let a: [JSONValue] = (0..<count).map { ["name": .string("c\($0)"), "v": .integer(Int64(rng.next() % 3))] }
+            var b: [JSONValue] = []
+            var fresh = 0
+            for element in a {
+                if rng.next() % 4 == 0 { b.append(["name": .string("n\(fresh)")]); fresh += 1 }
+                switch rng.next() % 4 {
+                case 0: continue  // removed
+                case 1: b.append(["name": element["name"]!, "v": .integer(Int64(rng.next() % 3)), "w": true])
+                default: b.append(element)
+                }
+            }
+            if rng.next() % 3 == 0 { b.append(["name": .string("n\(fresh)")]) }
+            if b.count > 1, rng.next() % 8 == 0 { b.swapAt(0, b.count - 1) }
+            if b.count > 1, rng.next() % 8 == 0 { b[0]["name"] = b[1]["name"] }
+            let ops = JSONPatch.diff(from: .array(a), to: .array(b))
+            #expect(try JSONPatch.apply(ops, to: .array(a)) == .array(b), "\(JSONValue.array(a).jsonString) -> \(JSONValue.array(b).jsonString)")
+        }
+    }
+
     @Test func keysWithSlashAndTildeAreEscaped() throws {
         let a: JSONValue = ["metadata": ["annotations": ["x": "1"]]]
         let b: JSONValue = ["metadata": ["annotations": ["x": "1", "locus.dev/injected": "y", "a~b": "z"]]]

@@ -12,9 +12,7 @@ extension Admission {
     ) throws -> (request: AdmissionRequest, result: AdmissionResult) {
         let lean = try AdmissionRequest.parse(body, leavingOutContainerDetails: true)
         let result = review(lean, catalog: catalog, policy: policy, memo: memo, locality: locality, now: now)
-        if let original = lean.object, let admitted = result.pod,
-            !ContainerDetails.patchKeepsThem(result.response.patch, original: original, admitted: admitted)
-        {
+        if let original = lean.object, !ContainerDetails.patchKeepsThem(result.response.patch, original: original) {
             let whole = try AdmissionRequest.parse(body)
             return (whole, review(whole, catalog: catalog, policy: policy, memo: memo, locality: locality, now: now))
         }

@@ -33,25 +33,26 @@ public enum ContainerDetails {
     static let leftOutBytes: [[UInt8]] = leftOut.map { Array($0.utf8) }
     static let listBytes: [[UInt8]] = lists.map { Array($0.utf8) }
     static let specBytes = Array("/spec".utf8)
+    static let nameBytes = Array("name".utf8)
 
-    /// Whether `patch`, made from `original` (read without `leftOut`) into `admitted`, is the
+    /// Whether `patch`, made from `original` (read without `leftOut`), is the
     /// patch the whole pod would get: see the type's description. Paths are read as bytes (this
     /// runs for every pod `/mutate` changes).
-    public static func patchKeepsThem(_ patch: [PatchOperation], original: JSONValue, admitted: JSONValue) -> Bool {
+    public static func patchKeepsThem(_ patch: [PatchOperation], original: JSONValue) -> Bool {
         guard case .object(let pod) = original, case .object(let spec)? = pod["spec"] else {
             return true  // no spec object: nothing was left out
         }
         let before = lists.map { spec[$0]?.arrayValue ?? [] }
         for op in patch {
             var path = op.path
-            if !path.withUTF8({ keeps(op, path: $0, before: before, admitted: admitted) }) { return false }
+            if !path.withUTF8({ keeps(op, path: $0, before: before) }) { return false }
         }
         return true
     }
 
     /// Whether one operation of the patch keeps the details: its `path` is "/spec/" list ("/"
     /// index ("/" member ...)?)? or elsewhere.
-    private static func keeps(_ op: PatchOperation, path p: UnsafeBufferPointer<UInt8>, before: [[JSONValue]], admitted: JSONValue) -> Bool {
+    private static func keeps(_ op: PatchOperation, path p: UnsafeBufferPointer<UInt8>, before: [[JSONValue]]) -> Bool {
         let n = specBytes.count
         guard p.count > n, memcmp(p.baseAddress!, specBytes, n) == 0, p[n] == UInt8(ascii: "/") else {
             // Elsewhere, or the whole pod or spec.
@@ -77,10 +78,11 @@ public enum ContainerDetails {
             guard op.op == .add, let added = op.value?["name"]?.stringValue else { return false }
             return !before.contains { $0.contains { $0["name"]?.stringValue == added } }
         }
-        // Inside a container: the pod's own, the same before and after, and not a member left out.
+        // Inside a container of the pod (operations inside an element come before any that move
+        // elements, so the index is the pod's): not a member left out, and not its name, which
+        // changes only where the diff pairs two containers.
         let member = token()
-        guard index < containers.count, let own = containers[index]["name"]?.stringValue,
-            admitted["spec"]?[lists[which]]?[index]?["name"]?.stringValue == own,
+        guard index < containers.count, let own = containers[index]["name"]?.stringValue, !same(member, nameBytes),
             !leftOutBytes.contains(where: { same(member, $0) })
         else { return false }
         var count = 0
