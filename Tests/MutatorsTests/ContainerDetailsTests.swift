@@ -2,9 +2,10 @@ import Foundation
 import JSON
 import KubeClient
 import Locality
-import Mutators
 import TestSupport
 import Testing
+
+@testable import Mutators
 
 @Suite("Pods read without their containers' details")
 struct ContainerDetailsTests {
@@ -59,6 +60,7 @@ struct ContainerDetailsTests {
     func theAnswerIsTheWholePodsAnswer(socketVariable: String?) throws {
         let cache = try exampleCache()
         var mutated = 0
+        var readWhole: [String] = []
         for s in try Self.detailedPods(socketVariable: socketVariable) {
             let body = admissionReview(pod: s.pod, namespace: s.namespace)
             let (request, answer) = try body.withUnsafeBytes {
@@ -72,8 +74,12 @@ struct ContainerDetailsTests {
                 answer.response.review(apiVersion: request.apiVersion) == whole.response.review(apiVersion: request.apiVersion),
                 "\(s.name)")
             if answer.outcome == .mutated { mutated += 1 }
+            if !request.leavesOutContainerDetails { readWhole.append(s.name) }
         }
         #expect(mutated >= 8, "the scenarios mutate their pods")
+        // Read whole from the start where shared memory sets its variable in env; elsewhere never
+        // (no second decision, a sidecar in front of containers that change too among them).
+        #expect(Set(readWhole) == ["vineyard by annotation", "everything", "allow policy with a missing dataset"], "\(readWhole)")
     }
 
     /// Where the patch over the pod read without details would be wrong, the check says so (and
@@ -107,6 +113,18 @@ struct ContainerDetailsTests {
             kept.contains("native sidecar") && kept.contains("plain sidecar"),
             "a sidecar put in front of the containers it changes is one add, and their own changes: \(kept)")
         #expect(kept.contains("serverful two datasets") && kept.contains("required affinity"), "\(kept)")
+    }
+
+    /// A pod with a shared-memory dataset is not decided over its containers without their
+    /// details: the decision stops as the datasets are resolved, before anything is built.
+    @Test func sharedMemoryStopsTheDecisionBeforeItIsMade() throws {
+        let cache = try exampleCache()
+        for s in try Self.detailedPods() {
+            let lean = try AdmissionRequest.parse(admissionReview(pod: s.pod, namespace: s.namespace), leavingOutContainerDetails: true)
+            let stopped =
+                Admission.review(lean, catalog: cache, policy: s.policy, memo: nil, locality: nil, now: Date(), stoppingForDetails: true) == nil
+            #expect(stopped == ["vineyard by annotation", "everything", "allow policy with a missing dataset"].contains(s.name), "\(s.name)")
+        }
     }
 
     @Test func patchesThatReachTheDetailsAreRefused() {

@@ -11,13 +11,23 @@ public enum Admission {
         _ request: AdmissionRequest, catalog: any DatasetCatalog, policy: AdmissionPolicy, memo: ResolutionMemo? = nil,
         locality: LocalityIndex.Snapshot? = nil, now: Date = Date()
     ) -> AdmissionResult {
+        review(request, catalog: catalog, policy: policy, memo: memo, locality: locality, now: now, stoppingForDetails: false)!
+    }
+
+    /// `stoppingForDetails`: nil, deciding nothing, where a dataset's wiring reads the containers'
+    /// details (shared memory sets a variable in `env`): see `review(body:)`.
+    static func review(
+        _ request: AdmissionRequest, catalog: any DatasetCatalog, policy: AdmissionPolicy, memo: ResolutionMemo?,
+        locality: LocalityIndex.Snapshot?, now: Date, stoppingForDetails: Bool
+    ) -> AdmissionResult? {
         guard request.isPodCreate, let pod = request.object else {
             return AdmissionResult(
                 response: .allow(uid: request.uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
         }
         let namespace = pod["metadata"]?["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? request.namespace ?? "default"
         return review(
-            pod: pod, namespace: namespace, uid: request.uid, catalog: catalog, policy: policy, memo: memo, locality: locality, now: now)
+            pod: pod, namespace: namespace, uid: request.uid, catalog: catalog, policy: policy, memo: memo, locality: locality, now: now,
+            stoppingForDetails: stoppingForDetails)
     }
 
     /// Decides for one pod in `namespace` (also what `locus mutate` runs).
@@ -25,6 +35,15 @@ public enum Admission {
         pod: JSONValue, namespace: String, uid: String, catalog: any DatasetCatalog, policy: AdmissionPolicy, memo: ResolutionMemo? = nil,
         locality: LocalityIndex.Snapshot? = nil, now: Date = Date()
     ) -> AdmissionResult {
+        review(
+            pod: pod, namespace: namespace, uid: uid, catalog: catalog, policy: policy, memo: memo, locality: locality, now: now,
+            stoppingForDetails: false)!
+    }
+
+    static func review(
+        pod: JSONValue, namespace: String, uid: String, catalog: any DatasetCatalog, policy: AdmissionPolicy, memo: ResolutionMemo?,
+        locality: LocalityIndex.Snapshot?, now: Date, stoppingForDetails: Bool
+    ) -> AdmissionResult? {
         let meta = pod["metadata"]
         let labels = StringMembers(meta?["labels"])
         let annotations = StringMembers(meta?["annotations"])
@@ -37,6 +56,7 @@ public enum Admission {
             return AdmissionResult(response: .allow(uid: uid), outcome: .skipped, engines: [], explanations: [], problems: [], pod: nil)
         }
         let found = resolver.resolve(pod: pod, namespace: namespace)
+        if stoppingForDetails, found.datasets.contains(where: \.setsContainerEnvironment) { return nil }
         var datasets = found.datasets
         var socketProblems: [String] = []
         datasets.removeAll { d in

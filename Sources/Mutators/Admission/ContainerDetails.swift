@@ -1,5 +1,6 @@
 import Foundation
 public import JSON
+import Locality
 
 /// The members of a container no decision reads: what the app runs (image, command, args,
 /// working directory, environment), its resources, probes and lifecycle hooks, and its terminal
@@ -92,5 +93,14 @@ public enum ContainerDetails {
 
     private static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
         a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b, a.count) == 0)
+    }
+}
+
+extension ResolvedDataset {
+    /// Whether wiring this dataset reads and writes the app containers' `env`, a detail left out
+    /// (shared memory sets its socket's variable there, unless a container sets it already).
+    var setsContainerEnvironment: Bool {
+        if case .sharedMemory = access { return true }
+        return false
     }
 }
