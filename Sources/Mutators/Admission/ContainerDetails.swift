@@ -10,10 +10,11 @@ import Locality
 ///
 /// A decision over such a pod holds when its patch leaves these members where they are: it
 /// changes the pod's own containers member by member, never writes a member left out (shared
-/// memory sets a variable in `env`), never writes or moves a whole container of the pod, and
-/// never pairs one container with another (a sidecar put in front of init containers that are
-/// changed too). `patchKeepsThem` checks exactly that on the patch; when it fails, the review is
-/// read whole and decided again.
+/// memory sets a variable in `env`: `Admission.review(body:)` reads such a pod whole from the
+/// start), never writes or moves a whole container of the pod, and never pairs one container with
+/// another (the diff pairs named elements by name; a pairing by place would change a name).
+/// `patchKeepsThem` checks exactly that on the patch; when it fails, the review is read whole and
+/// decided again.
 public enum ContainerDetails {
     /// The members of each container (app, init and ephemeral) left out.
     public static let leftOut: Set<String> = [
