@@ -111,19 +111,23 @@ public enum JSONPatch {
     /// change too is one `add` and the others' own changes (pairing them by place would rewrite each
     /// into the one before it). False, with nothing written, for any other arrays.
     static func diffByName(_ a: [JSONValue], _ b: [JSONValue], path: inout [UInt8], into ops: inout [PatchOperation]) -> Bool {
-        func names(_ list: [JSONValue]) -> [String: Int]? {
-            var out: [String: Int] = [:]
-            out.reserveCapacity(list.count)
+        /// Each element's name, and where each name is; nil unless every element has one, once.
+        func names(_ list: [JSONValue]) -> (names: [String], places: [String: Int])? {
+            var names: [String] = []
+            var places: [String: Int] = [:]
+            names.reserveCapacity(list.count)
+            places.reserveCapacity(list.count)
             for (i, v) in list.enumerated() {
-                guard let name = v["name"]?.stringValue, out.updateValue(i, forKey: name) == nil else { return nil }
+                guard let name = v["name"]?.stringValue, places.updateValue(i, forKey: name) == nil else { return nil }
+                names.append(name)
             }
-            return out
+            return (names, places)
         }
         guard let old = names(a), let new = names(b) else { return false }
         // Where each kept element goes: increasing, or the order changed.
         var kept: [(from: Int, to: Int)] = []
-        for (i, v) in a.enumerated() {
-            guard let j = new[v["name"]!.stringValue!] else { continue }
+        for (i, name) in old.names.enumerated() {
+            guard let j = new.places[name] else { continue }
             if let last = kept.last, last.to > j { return false }
             kept.append((i, j))
         }
@@ -133,12 +137,12 @@ public enum JSONPatch {
             diffKnownDifferent(a[i], b[j], path: &path, into: &ops)
             path.removeLast(path.count - mark)
         }
-        for i in a.indices.reversed() where new[a[i]["name"]!.stringValue!] == nil {
+        for i in a.indices.reversed() where new.places[old.names[i]] == nil {
             appendIndex(i, to: &path)
             ops.append(PatchOperation(op: .remove, path: String(decoding: path, as: UTF8.self)))
             path.removeLast(path.count - mark)
         }
-        for j in b.indices where old[b[j]["name"]!.stringValue!] == nil {
+        for j in b.indices where old.places[new.names[j]] == nil {
             appendIndex(j, to: &path)
             ops.append(PatchOperation(op: .add, path: String(decoding: path, as: UTF8.self), value: b[j]))
             path.removeLast(path.count - mark)

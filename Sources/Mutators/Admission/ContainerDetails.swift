@@ -56,9 +56,10 @@ public enum ContainerDetails {
     /// index ("/" member ...)?)? or elsewhere.
     private static func keeps(_ op: PatchOperation, path p: UnsafeBufferPointer<UInt8>, before: [[JSONValue]]) -> Bool {
         let n = specBytes.count
-        guard p.count > n, memcmp(p.baseAddress!, specBytes, n) == 0, p[n] == UInt8(ascii: "/") else {
+        let inSpec = p.count >= n && same(UnsafeBufferPointer(rebasing: p[..<n]), specBytes)
+        guard inSpec, p.count > n, p[n] == UInt8(ascii: "/") else {
             // Elsewhere, or the whole pod or spec.
-            return !(p.isEmpty || (p.count == n && memcmp(p.baseAddress!, specBytes, n) == 0))
+            return !(p.isEmpty || (inSpec && p.count == n))
         }
         var at = n + 1
         func token() -> UnsafeBufferPointer<UInt8> {
