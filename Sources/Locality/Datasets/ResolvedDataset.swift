@@ -1,19 +1,56 @@
 public import KubeClient
 
 /// A dataset a pod uses, with everything needed to wire the pod to it.
+///
+/// What the catalog says of the dataset is kept in one shared, immutable storage, so the copies a
+/// decision makes (every loop over a pod's datasets, every memoized resolution handed out) retain
+/// one object instead of each string and array of the Dataset and its runtime.
 public struct ResolvedDataset: Sendable {
-    public var ref: DatasetRef
-    public var dataset: Dataset
-    public var runtime: FluidRuntime
-    public var kind: FluidRuntimeKind
-    public var access: DataAccess
+    @usableFromInline final class Resolved: Sendable {
+        @usableFromInline let ref: DatasetRef
+        @usableFromInline let dataset: Dataset
+        @usableFromInline let runtime: FluidRuntime
+        @usableFromInline let kind: FluidRuntimeKind
+        @usableFromInline let access: DataAccess
+        @usableFromInline let envConfigMap: String?
+        @usableFromInline let claim: String?
+
+        init(
+            ref: DatasetRef, dataset: Dataset, runtime: FluidRuntime, kind: FluidRuntimeKind, access: DataAccess, envConfigMap: String?,
+            claim: String?
+        ) {
+            self.ref = ref
+            self.dataset = dataset
+            self.runtime = runtime
+            self.kind = kind
+            self.access = access
+            self.envConfigMap = envConfigMap
+            self.claim = claim
+        }
+    }
+
+    @usableFromInline let resolved: Resolved
     /// Pod volumes that mount the dataset's PVC (empty for an annotation reference).
     public var volumes: [String]
+
+    public init(
+        ref: DatasetRef, dataset: Dataset, runtime: FluidRuntime, kind: FluidRuntimeKind, access: DataAccess, volumes: [String],
+        envConfigMap: String?, claim: String?
+    ) {
+        resolved = Resolved(ref: ref, dataset: dataset, runtime: runtime, kind: kind, access: access, envConfigMap: envConfigMap, claim: claim)
+        self.volumes = volumes
+    }
+
+    @inlinable public var ref: DatasetRef { resolved.ref }
+    @inlinable public var dataset: Dataset { resolved.dataset }
+    @inlinable public var runtime: FluidRuntime { resolved.runtime }
+    @inlinable public var kind: FluidRuntimeKind { resolved.kind }
+    @inlinable public var access: DataAccess { resolved.access }
     /// The env ConfigMap the dataset names (`locus.dev/env-configmap`), if any.
-    public var envConfigMap: String?
+    @inlinable public var envConfigMap: String? { resolved.envConfigMap }
     /// The dataset's volume claim in the pod's namespace (Fluid names it after the dataset), if
     /// there is one: a pod can reach the data through it where hostPath is forbidden.
-    public var claim: String?
+    @inlinable public var claim: String? { resolved.claim }
 
     public var engine: String { kind.engineType }
 }
