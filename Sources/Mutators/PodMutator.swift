@@ -50,7 +50,7 @@ public enum PodMutator {
                 }
             }
             record[d.ref] = wired.wiring.rawValue
-            injections.append(Injection(dataset: d.ref.description, engine: d.engine, how: wired.wiring))
+            injections.append(Injection(dataset: d.refDescription, engine: d.engine, how: wired.wiring))
         }
 
         if config.schedulingHints {
@@ -127,7 +127,7 @@ public enum PodMutator {
                     .named,
                     [
                         Explanation(
-                            dataset: d.ref.description, rule: "fuse-no-volume",
+                            dataset: d.refDescription, rule: "fuse-no-volume",
                             text: "\(d.ref) is a FUSE dataset (\(d.engine)) named by annotation, not mounted as a volume: nothing to "
                                 + "mount, scheduling hints only")
                     ]

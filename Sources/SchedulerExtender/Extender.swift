@@ -83,7 +83,7 @@ public enum Extender {
 
         init(_ d: ResolvedDataset) {
             dataset = d
-            cacheLabel = Keys.fluidCacheNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: d.dataset.metadata.uid)
+            cacheLabel = d.cacheNodeLabel
             if case .sharedMemory = d.access { needsWorker = true } else { needsWorker = false }
             exclusiveValue = "\(d.ref.namespace)_\(d.ref.name)"
             if case .fuse = d.access, !d.volumes.isEmpty,

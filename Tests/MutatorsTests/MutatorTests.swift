@@ -195,6 +195,34 @@ struct MutatorTests {
         #expect(containers(noCheck.pod)[0]["lifecycle"]?["preStop"] != nil, "the DaemonSet's preStop unmount stays")
     }
 
+    /// A dataset whose `s-<namespace>-<name>` would pass 63 characters is labelled by Fluid with
+    /// its UID (`fluid.io/s-<uid>`): the hints name that label, and the pod label that asks for
+    /// required locality still names the dataset.
+    @Test func aLongDatasetNameIsLabelledByItsUID() throws {
+        let cache = try exampleCache()
+        let name = "imagenet-" + String(repeating: "x", count: 55)
+        var dataset = try #require(cache.datasets.get(namespace: "ml", name: "imagenet"))
+        dataset.metadata.name = name
+        dataset.metadata.uid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        dataset.metadata.resourceVersion = "9301"
+        cache.datasets.upsert(dataset)
+        func keys(_ r: AdmissionResult, _ kind: String) -> [String?] {
+            let affinity = r.pod?["spec"]?["affinity"]?["nodeAffinity"]
+            let terms =
+                kind == "preferred"
+                ? (affinity?["preferredDuringSchedulingIgnoredDuringExecution"]?.arrayValue ?? []).map { $0["preference"] }
+                : affinity?["requiredDuringSchedulingIgnoredDuringExecution"]?["nodeSelectorTerms"]?.arrayValue ?? []
+            return terms.map { $0?["matchExpressions"]?[0]?["key"]?.stringValue }
+        }
+        let preferred = decide(makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: [name]), cache: cache)
+        #expect(preferred.outcome == .mutated)
+        #expect(keys(preferred, "preferred") == ["fluid.io/s-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"])
+        let required = decide(
+            makePod(labels: ["fuse.serverful.fluid.io/inject": "true", "fluid.io/dataset.\(name).sched": "required"], claims: [name]),
+            cache: cache)
+        #expect(keys(required, "required") == ["fluid.io/s-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"])
+    }
+
     @Test func serverfulModeKeepsThePVCAndAddsPropagation() throws {
         let pod = makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: ["imagenet", "llama-weights"])
         let r = decide(pod, cache: try exampleCache())

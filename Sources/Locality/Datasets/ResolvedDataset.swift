@@ -14,6 +14,11 @@ public struct ResolvedDataset: Sendable {
         @usableFromInline let access: DataAccess
         @usableFromInline let envConfigMap: String?
         @usableFromInline let claim: String?
+        /// Names every decision over a pod of this dataset spells (made once per resolution).
+        @usableFromInline let refDescription: String
+        @usableFromInline let schedulingLabel: String
+        @usableFromInline let cacheNodeLabel: String
+        @usableFromInline let fuseNodeLabel: String
 
         init(
             ref: DatasetRef, dataset: Dataset, runtime: FluidRuntime, kind: FluidRuntimeKind, access: DataAccess, envConfigMap: String?,
@@ -26,6 +31,10 @@ public struct ResolvedDataset: Sendable {
             self.access = access
             self.envConfigMap = envConfigMap
             self.claim = claim
+            refDescription = ref.description
+            schedulingLabel = Keys.fluidSchedulingLabel(dataset: ref.name)
+            cacheNodeLabel = Keys.fluidCacheNodeLabel(namespace: ref.namespace, name: ref.name, uid: dataset.metadata.uid)
+            fuseNodeLabel = Keys.fluidFuseNodeLabel(namespace: ref.namespace, name: ref.name, uid: dataset.metadata.uid)
         }
     }
 
@@ -53,4 +62,13 @@ public struct ResolvedDataset: Sendable {
     @inlinable public var claim: String? { resolved.claim }
 
     public var engine: String { kind.engineType }
+
+    /// `ref.description`: `namespace/name`.
+    @inlinable public var refDescription: String { resolved.refDescription }
+    /// The pod label that asks for this dataset's locality to be required (`Keys.fluidSchedulingLabel`).
+    @inlinable public var schedulingLabel: String { resolved.schedulingLabel }
+    /// The node label Fluid puts on nodes that hold this dataset's cache (`Keys.fluidCacheNodeLabel`).
+    @inlinable public var cacheNodeLabel: String { resolved.cacheNodeLabel }
+    /// The node label Fluid puts on nodes running this dataset's FUSE (`Keys.fluidFuseNodeLabel`).
+    @inlinable public var fuseNodeLabel: String { resolved.fuseNodeLabel }
 }

@@ -10,7 +10,7 @@ extension PodDraft {
             if explain {
                 out.append(
                     Explanation(
-                        dataset: d.ref.description, rule: Wiring.fuseServerful.rawValue,
+                        dataset: d.refDescription, rule: Wiring.fuseServerful.rawValue,
                         text:
                             "kept PVC volume \(volume) for \(d.ref) (\(d.engine), served by the node's FUSE through Fluid's CSI plugin) "
                             + "and set mountPropagation HostToContainer on its \(n) mount(s), so a remount on the node reaches the "

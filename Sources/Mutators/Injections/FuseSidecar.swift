@@ -284,7 +284,7 @@ extension PodDraft {
             : "the first container (cluster without native sidecars)"
         var out = [
             Explanation(
-                dataset: d.ref.description, rule: placed.wiring.rawValue,
+                dataset: d.refDescription, rule: placed.wiring.rawValue,
                 text:
                     "added \(d.kind.rawValue) FUSE container \(placed.name) (\(placed.image)), \(sidecar.origin.explanation), as "
                     + "\(placement)\(placed.checkWhy)"
@@ -293,7 +293,7 @@ extension PodDraft {
         if options.unprivileged {
             out.append(
                 Explanation(
-                    dataset: d.ref.description, rule: "fuse-unprivileged",
+                    dataset: d.refDescription, rule: "fuse-unprivileged",
                     text:
                         "unprivileged (pod label \(Keys.fluidUnprivilegedInject)=true): not privileged, no "
                         + "SYS_ADMIN\(config.fuseDeviceResource.isEmpty ? "" : ", the FUSE device from resource \(config.fuseDeviceResource)"), without the mount of the node's mount point; volume \(datasetVolume) became hostPath \(hostPath) with HostToContainer on its \(n) mount(s), where the platform makes the sidecar's mount appear (Fluid's unprivileged mode)"
@@ -301,7 +301,7 @@ extension PodDraft {
         } else {
             out.append(
                 Explanation(
-                    dataset: d.ref.description, rule: "fuse-volume",
+                    dataset: d.refDescription, rule: "fuse-volume",
                     text:
                         "replaced PVC volume \(datasetVolume) with an emptyDir the sidecar mounts at \(share.path) (Bidirectional, "
                         + "so a privileged container) in place of the node's mount point; its \(n) app mount(s) get mountPropagation "
@@ -312,7 +312,7 @@ extension PodDraft {
             let moved = volumes.renamed.sorted { $0.key < $1.key }.map { $0.key == $0.value ? $0.key : "\($0.key) as \($0.value)" }
             out.append(
                 Explanation(
-                    dataset: d.ref.description, rule: "fuse-volumes",
+                    dataset: d.refDescription, rule: "fuse-volumes",
                     text:
                         "added the volumes the FUSE container mounts: "
                         + "\(moved.isEmpty ? "none" : moved.joined(separator: ", "))\(volumes.dropped.isEmpty ? "" : "; left out \(volumes.dropped.joined(separator: ", ")) as Fluid does (label \(Keys.fluidCacheDirInject)=true keeps cache directories)")"

@@ -15,7 +15,7 @@ extension PodDraft {
         for d in datasets {
             let isIPC: Bool
             if case .sharedMemory = d.access { isIPC = true } else { isIPC = false }
-            if isIPC || podLabels[Keys.fluidSchedulingLabel(dataset: d.ref.name)] == "required" {
+            if isIPC || podLabels[d.schedulingLabel] == "required" {
                 // Shared memory needs the engine on the node: its cache nodes, whatever the configuration.
                 let levels = isIPC && !tiers.required.contains("fluid.io/node") ? ["fluid.io/node"] + tiers.required : tiers.required
                 for level in levels where !ownKeys.contains(level) || level.hasPrefix("fluid.io/") {
@@ -39,19 +39,18 @@ extension PodDraft {
     /// (`fluid.io/node`), its FUSE nodes (`fluid.io/fuse`), or a node label key from the runtime's
     /// `status.cacheAffinity`.
     static func localityExpressions(_ d: ResolvedDataset, level: String) -> [JSONValue] {
-        let uid = d.dataset.metadata.uid
         switch level {
         case "fluid.io/node":
             return [
                 [
-                    "key": .string(Keys.fluidCacheNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: uid)), "operator": "In",
+                    "key": .string(d.cacheNodeLabel), "operator": "In",
                     "values": ["true"],
                 ]
             ]
         case "fluid.io/fuse":
             return [
                 [
-                    "key": .string(Keys.fluidFuseNodeLabel(namespace: d.ref.namespace, name: d.ref.name, uid: uid)), "operator": "In",
+                    "key": .string(d.fuseNodeLabel), "operator": "In",
                     "values": ["true"],
                 ]
             ]
@@ -161,12 +160,12 @@ struct NodeAffinityDraft {
             let key = expr["key"]?.stringValue ?? level
             note(
                 Explanation(
-                    dataset: d.ref.description, rule: "affinity-required",
+                    dataset: d.refDescription, rule: "affinity-required",
                     text: sharedMemory && level == "fluid.io/node"
                         ? "required node affinity \(key)=true: \(d.ref) is read over a shared-memory socket, which exists "
                             + "only on nodes running its engine"
                         : "required node affinity on \(key) (\(level); pod label "
-                            + "\(Keys.fluidSchedulingLabel(dataset: d.ref.name))=required)"
+                            + "\(d.schedulingLabel)=required)"
                 ))
         }
     }
@@ -177,7 +176,7 @@ struct NodeAffinityDraft {
             let key = expr["key"]?.stringValue ?? level
             note(
                 Explanation(
-                    dataset: d.ref.description, rule: "affinity-preferred",
+                    dataset: d.refDescription, rule: "affinity-preferred",
                     text: level == "fluid.io/node"
                         ? "preferred node affinity (weight \(weight)) towards nodes Fluid labels \(key)=true, where "
                             + "\(d.ref)'s cache lives"

@@ -47,7 +47,7 @@ extension PodDraft {
         if explain {
             out.append(
                 Explanation(
-                    dataset: d.ref.description, rule: Wiring.sharedMemory.rawValue,
+                    dataset: d.refDescription, rule: Wiring.sharedMemory.rawValue,
                     text:
                         "mounted \(d.kind.rawValue)'s \(source) at \(mountPath) in "
                         + "\(mounted.isEmpty ? "no container" : mounted.joined(separator: ", ")) and set "
