@@ -28,16 +28,17 @@ enum JSONReader {
 
     /// Parses what `selection` names; `located` is where the last value read for a `.located`
     /// selection has its raw string bytes (nil when that value is not a string), `unbuilt` where
-    /// the last value skipped for a `.locatedUnbuilt` one is.
+    /// the last value skipped for a `.locatedUnbuilt` one is, `spanned` where the last value read
+    /// for a `.spanned` one is.
     static func parse(
         _ buffer: UnsafeRawBufferPointer, selecting selection: JSONSelection
-    ) throws -> (value: JSONValue, located: Range<Int>?, unbuilt: Range<Int>?) {
+    ) throws -> (value: JSONValue, located: Range<Int>?, unbuilt: Range<Int>?, spanned: Range<Int>?) {
         var r = Cursor(bytes: buffer.bindMemory(to: UInt8.self))
         r.skipSpace()
         let v = try r.selected(selection, depth: 0)
         r.skipSpace()
         guard r.pos == r.bytes.count else { throw r.error("unexpected data after the JSON value") }
-        return (v, r.located, r.unbuilt)
+        return (v, r.located, r.unbuilt, r.spanned)
     }
 
     /// Parses `buffer`, except the array found by following `lazyPath` (object keys, matched
@@ -72,6 +73,8 @@ enum JSONReader {
         var located: Range<Int>?
         /// Where the last value skipped for a `.locatedUnbuilt` selection is.
         var unbuilt: Range<Int>?
+        /// Where the last value read for a `.spanned` selection is.
+        var spanned: Range<Int>?
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -126,6 +129,11 @@ enum JSONReader {
                 try skip(depth: depth)
                 unbuilt = start..<pos
                 return .null
+            case .spanned(let inner):
+                let start = pos
+                let v = try selected(inner, depth: depth)
+                spanned = start..<pos
+                return v
             case .located:
                 let start = pos
                 let v = try value(depth: depth)

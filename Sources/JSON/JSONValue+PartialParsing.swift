@@ -28,7 +28,8 @@ extension JSONValue {
 /// selection; `.elements` reads each element of an array with one selection; `.skip` checks a
 /// member's value and leaves it out. `.located` builds all of a value and, when it is a string,
 /// tells where its bytes are; `.locatedUnbuilt` checks a member's value, leaves it out and tells
-/// where its bytes are (see `parseLocating`). A selection for an object or an array given another
+/// where its bytes are; `.spanned` reads a value with its own selection and tells where the whole
+/// value is (see `parseLocating`). A selection for an object or an array given another
 /// kind of value builds that value whole.
 public indirect enum JSONSelection: Sendable {
     case all
@@ -38,11 +39,13 @@ public indirect enum JSONSelection: Sendable {
     case skip
     case located
     case locatedUnbuilt
+    case spanned(JSONSelection)
 
     /// Whether a member read with this selection is left out of its object.
     var leavesOut: Bool {
         switch self {
         case .skip, .locatedUnbuilt: true
+        case .spanned(let inner): inner.leavesOut
         default: false
         }
     }
@@ -133,10 +136,11 @@ extension JSONValue {
     /// `parse(bytes:selecting:)`, and where the string the `.located` selection found sits in
     /// `bytes`: the range of its raw bytes between the quotes, escapes unread. Of duplicate keys the
     /// value kept is the last, and so is the range; nil when that value is not a string. `unbuilt`
-    /// is the whole value the `.locatedUnbuilt` selection found last (nil: none).
+    /// is the whole value the `.locatedUnbuilt` selection found last (nil: none), `spanned` the
+    /// whole value the `.spanned` selection read last (nil: none).
     public static func parseLocating(
         bytes: UnsafeRawBufferPointer, selecting selection: JSONSelection
-    ) throws -> (value: JSONValue, located: Range<Int>?, unbuilt: Range<Int>?) {
+    ) throws -> (value: JSONValue, located: Range<Int>?, unbuilt: Range<Int>?, spanned: Range<Int>?) {
         try JSONReader.parse(bytes, selecting: selection)
     }
 }

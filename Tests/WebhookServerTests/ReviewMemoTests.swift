@@ -71,7 +71,7 @@ struct ReviewMemoTests {
         let selection = JSONSelection.members(["request": .members(["uid": .located, "kind": .all])])
         func located(_ json: String) throws -> String? {
             let bytes = Array(json.utf8)
-            let (value, range, _) = try bytes.withUnsafeBytes { try JSONValue.parseLocating(bytes: $0, selecting: selection) }
+            let (value, range, _, _) = try bytes.withUnsafeBytes { try JSONValue.parseLocating(bytes: $0, selecting: selection) }
             guard let range else { return nil }
             let raw = String(decoding: bytes[range], as: UTF8.self)
             if !raw.contains("\\") { #expect(value["request"]?["uid"]?.stringValue == raw, "the parsed value is these bytes") }
@@ -95,7 +95,7 @@ struct ReviewMemoTests {
         let selection = JSONSelection.members(["metadata": .members(["name": .all, "managedFields": .locatedUnbuilt])])
         func unbuilt(_ json: String) throws -> (JSONValue, String?) {
             let bytes = Array(json.utf8)
-            let (value, _, range) = try bytes.withUnsafeBytes { try JSONValue.parseLocating(bytes: $0, selecting: selection) }
+            let (value, _, range, _) = try bytes.withUnsafeBytes { try JSONValue.parseLocating(bytes: $0, selecting: selection) }
             return (value, range.map { String(decoding: bytes[$0], as: UTF8.self) })
         }
         let (value, found) = try unbuilt(#"{"metadata":{"name":"a","managedFields": [ {"time":"x"} ] ,"uid":"u"}}"#)
@@ -111,6 +111,32 @@ struct ReviewMemoTests {
             let whole = try JSONValue.parse(review)
             #expect(try JSONValue.parse(Data(review[located])) == whole["request"]?["object"]?["metadata"]?["managedFields"])
             #expect(review[located].first == UInt8(ascii: "[") && review[located].last == UInt8(ascii: "]"), "the value, no more")
+        }
+    }
+
+    /// A `.spanned` member is read with its own selection and found where its whole value is: of
+    /// duplicate keys the last. A review read without its containers' details, read whole again,
+    /// is the review read whole: its pod's spec is read again from there.
+    @Test func aSpannedMemberIsWhereItsWholeValueIs() throws {
+        let selection = JSONSelection.members(["spec": .spanned(.members(["a": .all]))])
+        func spanned(_ json: String) throws -> (JSONValue, String?) {
+            let bytes = Array(json.utf8)
+            let (value, _, _, range) = try bytes.withUnsafeBytes { try JSONValue.parseLocating(bytes: $0, selecting: selection) }
+            return (value, range.map { String(decoding: bytes[$0], as: UTF8.self) })
+        }
+        let (value, found) = try spanned(#"{"spec": {"a":1,"b":[2]} ,"c":3}"#)
+        #expect(value == ["spec": ["a": 1]], "built as its own selection says")
+        #expect(found == #"{"a":1,"b":[2]}"#)
+        #expect(try spanned(#"{"spec":{"a":1},"spec":"s"}"#).1 == #""s""#, "a key twice: the last")
+        #expect(try spanned(#"{"other":{"spec":1}}"#).1 == nil, "only where the selection names it")
+        for body in ["small", "10k"] {
+            let review = try #require(FileManager.default.contents(atPath: Repository.root + "/bench/review-\(body).json"))
+            let lean = try AdmissionRequest.parse(review, leavingOutContainerDetails: true)
+            let whole = try AdmissionRequest.parse(review)
+            #expect(lean.object != whole.object, "details left out")
+            let again = try lean.readWhole(from: review)
+            #expect(again.object == whole.object && !again.leavesOutContainerDetails)
+            #expect(again.uid == whole.uid && again.managedFieldsBytes == whole.managedFieldsBytes)
         }
     }
 

@@ -13,6 +13,8 @@ public struct AdmissionRequest: Sendable {
     public var uidBytes: Range<Int>?
     /// Where the pod's `metadata.managedFields` value is in that body (nil: it has none).
     public var managedFieldsBytes: Range<Int>?
+    /// Where the pod's `spec` value is in that body (nil: it has none).
+    public var specBytes: Range<Int>?
     public var group: String
     public var kind: String
     public var subResource: String?
@@ -36,7 +38,7 @@ public struct AdmissionRequest: Sendable {
             "request": .members([
                 "uid": .located, "kind": .all, "subResource": .all, "operation": .all, "namespace": .all, "name": .all,
                 "object": .members([
-                    "apiVersion": .all, "kind": .all, "spec": spec,
+                    "apiVersion": .all, "kind": .all, "spec": .spanned(spec),
                     "metadata": .members([
                         "name": .all, "namespace": .all, "labels": .all, "annotations": .all, "managedFields": .locatedUnbuilt,
                     ]),
@@ -55,8 +57,9 @@ public struct AdmissionRequest: Sendable {
         let json: JSONValue
         let uidBytes: Range<Int>?
         let managedFieldsBytes: Range<Int>?
+        let specBytes: Range<Int>?
         do {
-            (json, uidBytes, managedFieldsBytes) = try body.withUnsafeBytes {
+            (json, uidBytes, managedFieldsBytes, specBytes) = try body.withUnsafeBytes {
                 try JSONValue.parseLocating(bytes: $0, selecting: leavingOutContainerDetails ? leanReview : wholeReview)
             }
         } catch {
@@ -88,12 +91,34 @@ public struct AdmissionRequest: Sendable {
             throw AdmissionReviewError(description: "request.object is not an object")
         }
         return AdmissionRequest(
-            apiVersion: version, uid: uid, uidBytes: uidBytes, managedFieldsBytes: managedFieldsBytes,
+            apiVersion: version, uid: uid, uidBytes: uidBytes, managedFieldsBytes: managedFieldsBytes, specBytes: specBytes,
             group: kind["group"]?.stringValue ?? "", kind: kindName,
             subResource: request["subResource"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
             operation: operation, namespace: request["namespace"]?.stringValue, name: request["name"]?.stringValue,
             object: object?.isNull == false ? object : nil, dryRun: request["dryRun"]?.boolValue ?? false,
             leavesOutContainerDetails: leavingOutContainerDetails)
+    }
+
+    /// This request read whole from `body`, the bytes it was read from: a request read without its
+    /// containers' details gets its pod's spec read again, whole (the rest of the review was read
+    /// the same either way); otherwise, or when the spec cannot be told apart, `body` is read again.
+    public func readWhole<Bytes: ContiguousBytes>(from body: Bytes) throws -> AdmissionRequest {
+        guard leavesOutContainerDetails else { return self }
+        // The pod kept is the last one read, so the spec read last is its own when it has one.
+        if let specBytes, case .object(var pod)? = object, pod["spec"] != nil {
+            let spec: JSONValue? = try? body.withUnsafeBytes { raw in
+                guard specBytes.upperBound <= raw.count else { return nil }
+                return try JSONValue.parse(bytes: UnsafeRawBufferPointer(rebasing: raw[specBytes]), selecting: .all)
+            }
+            if let spec {
+                pod["spec"] = spec
+                var whole = self
+                whole.object = .object(pod)
+                whole.leavesOutContainerDetails = false
+                return whole
+            }
+        }
+        return try Self.parse(body)
     }
 
     public var isPodCreate: Bool { group.isEmpty && kind == "Pod" && subResource == nil && operation == "CREATE" }
