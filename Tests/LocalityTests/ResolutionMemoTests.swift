@@ -63,6 +63,62 @@ struct ResolutionMemoTests {
         }
     }
 
+    /// Every mutation scenario (sidecars native and plain, with and without their mount check,
+    /// unprivileged, serverful, shared memory, Pod Security fallbacks) decided one after another
+    /// over one memo, twice: each decision is the one made without the memo, although the
+    /// scenarios share resolutions and with them the sidecars prepared from them.
+    @Test func everyScenarioOverOneMemoIsDecidedAsWithoutIt() throws {
+        let cache = try exampleCache()
+        let memo = ResolutionMemo()
+        var scenarios = try MutationScenarios.all()
+        // One dataset's sidecar under every label and policy its preparation reads.
+        let labels: [[String: String]] = [
+            [:], ["fuse.sidecar.poststart.fluid.io/inject": "false"], ["unprivileged.sidecar.fluid.io/inject": "true"],
+            ["cachedir.sidecar.fluid.io/inject": "true"],
+        ]
+        for extra in labels {
+            for native in [true, false] {
+                let pod = makePod(labels: extra.merging(["serverless.fluid.io/inject": "true"]) { a, _ in a }, claims: ["llama-weights"])
+                scenarios.append(("llama-weights \(extra), native \(native)", pod, "ml", policy { $0.mutation.nativeSidecars = native }))
+            }
+        }
+        scenarios.append(
+            ("llama-weights, short mount check", makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["llama-weights"]), "ml",
+             policy { $0.mutation.fuseMountTimeoutSeconds = 7 }))
+        for round in 1...2 {
+            for s in scenarios {
+                let plain = Admission.review(pod: s.pod, namespace: s.namespace, uid: "u", catalog: cache, policy: s.policy)
+                let kept = Admission.review(pod: s.pod, namespace: s.namespace, uid: "u", catalog: cache, policy: s.policy, memo: memo)
+                #expect(kept.response == plain.response && kept.pod == plain.pod, "round \(round): \(s.name)")
+            }
+        }
+    }
+
+    /// A value derived from a resolution is made once per key and handed out again; other keys
+    /// get their own; past the limit the values start over.
+    @Test func derivedValuesAreMadeOncePerKey() throws {
+        let cache = try exampleCache()
+        let memo = ResolutionMemo()
+        let resolver = DatasetResolver(catalog: cache, memo: memo)
+        let pod = makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["imagenet"])
+        let first = try #require(resolver.resolve(pod: pod, namespace: "ml").datasets.first)
+        let again = try #require(resolver.resolve(pod: pod, namespace: "ml").datasets.first)
+        var made = 0
+        let make = { () -> String in
+            made += 1
+            return "value \(made)"
+        }
+        #expect(first.derived("a", make) == "value 1")
+        #expect(again.derived("a", make) == "value 1", "the memo's resolution keeps it")
+        #expect(first.derived("b", make) == "value 2")
+        #expect(first.derived(1, make) == "value 3", "a key of another type is another key")
+        let fresh = try #require(DatasetResolver(catalog: cache).resolve(pod: pod, namespace: "ml").datasets.first)
+        #expect(fresh.derived("a", make) == "value 4", "another resolution has its own")
+        for i in 0..<ResolvedDataset.derivedLimit { _ = first.derived("k\(i)", make) }
+        made = 100
+        #expect(first.derived("a", make) == "value 101", "past the limit, made again")
+    }
+
     /// A change to any object a resolution read is seen by the next review.
     @Test func aChangedCatalogIsSeenByTheNextReview() throws {
         let cache = try exampleCache()

@@ -1,4 +1,5 @@
 public import KubeClient
+import Synchronization
 
 /// A dataset a pod uses, with everything needed to wire the pod to it.
 ///
@@ -19,6 +20,8 @@ public struct ResolvedDataset: Sendable {
         @usableFromInline let schedulingLabel: String
         @usableFromInline let cacheNodeLabel: String
         @usableFromInline let fuseNodeLabel: String
+        /// Values derived from this resolution alone by those who read it (see `derived`).
+        let derived = Mutex<[DerivedKey: any Sendable]>([:])
 
         init(
             ref: DatasetRef, dataset: Dataset, runtime: FluidRuntime, kind: FluidRuntimeKind, access: DataAccess, envConfigMap: String?,
@@ -71,4 +74,28 @@ public struct ResolvedDataset: Sendable {
     @inlinable public var cacheNodeLabel: String { resolved.cacheNodeLabel }
     /// The node label Fluid puts on nodes running this dataset's FUSE (`Keys.fluidFuseNodeLabel`).
     @inlinable public var fuseNodeLabel: String { resolved.fuseNodeLabel }
+
+    /// The value `make` derives from this resolution and `key` (which must name everything else
+    /// `make` reads), made at its first use and kept as long as the resolution is: the resolution
+    /// memo hands the same resolution to every pod of a workload shape while the catalog is
+    /// unchanged, so what a decision makes of a dataset alone (a FUSE sidecar from its template)
+    /// is made once for them all. At most `derivedLimit` values are kept (then it starts over).
+    public func derived<Key: Hashable & Sendable, Value: Sendable>(_ key: Key, _ make: () -> Value) -> Value {
+        let key = DerivedKey(key)
+        if let known = resolved.derived.withLock({ $0[key] }) as? Value { return known }
+        let made = make()
+        resolved.derived.withLock { values in
+            if values.count >= Self.derivedLimit { values.removeAll() }
+            values[key] = made
+        }
+        return made
+    }
+
+    public static let derivedLimit = 16
+
+    /// A key of `derived`: made only from a `Sendable` key, so sharing it is safe.
+    struct DerivedKey: Hashable, @unchecked Sendable {
+        let base: AnyHashable
+        init(_ key: some Hashable & Sendable) { base = AnyHashable(key) }
+    }
 }

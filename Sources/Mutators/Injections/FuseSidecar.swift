@@ -41,22 +41,22 @@ extension PodDraft {
         _ d: ResolvedDataset, template: FuseTemplate, config: MutationConfig, options: FuseSidecarOptions,
         podNamespace: String, warnings: inout [String]
     ) -> Result<(Wiring, [Explanation]), SidecarProblem> {
-        var sidecar: SidecarSource
-        let share: SharedMountPoint
-        switch Self.sidecarSource(d, template: template, config: config, options: options, podNamespace: podNamespace)
-            .flatMap({ source in Self.sharedMountPoint(source.container, template: template).map { (source, $0) } })
-        {
+        // What the sidecar is before it meets this pod, made once per resolution of the dataset.
+        let key = PreparedSidecar.Key(options: options, config: config, podNamespace: podNamespace)
+        let prepared: PreparedSidecar
+        switch d.derived(key, { Self.prepareSidecar(d, template: template, config: config, options: options, podNamespace: podNamespace) }) {
         case .failure(let problem): return .failure(problem)
-        case .success(let (source, mountPoint)): (sidecar, share) = (source, mountPoint)
+        case .success(let p): prepared = p
         }
+        var sidecar = prepared.source
+        let share = prepared.share
         let datasetVolume = d.volumes[0]
         let volumes = addDaemonSetVolumes(sidecar.volumes, except: share.volume, options: options)
         sidecar.container["volumeMounts"] = .array(
             Self.sidecarMounts(sidecar.container, share: share, renamed: volumes.renamed, datasetVolume: datasetVolume, options: options))
-        Self.adaptForThePod(&sidecar.container, options: options, config: config)
         let (hostPath, appMounts) = wireDatasetVolume(
             datasetVolume, of: d, template: template, share: share, options: options, warnings: &warnings)
-        let placed = placeSidecar(&sidecar.container, for: d, template: template, config: config, options: options)
+        let placed = placeSidecar(&sidecar.container, for: d, prepared: prepared)
         guard explain else { return .success((placed.wiring, [])) }
         return .success(
             (
@@ -65,6 +65,26 @@ extension PodDraft {
                     d, sidecar: sidecar, placed: placed, share: share, volumes: volumes, datasetVolume: datasetVolume,
                     hostPath: hostPath, appMounts: appMounts, config: config, options: options)
             ))
+    }
+
+    /// The sidecar of `d` as every pod gets it, or why no pod can: the container to copy with its
+    /// mount point found, made fit for a pod (`adaptForThePod`) and holding the app containers
+    /// until the mount is up (`addMountCheck`). What each pod adds (the names it does not use yet,
+    /// the mounts of its volumes, the place among its containers) is not in it. Reads only `d`'s
+    /// resolution and what `PreparedSidecar.Key` names.
+    static func prepareSidecar(
+        _ d: ResolvedDataset, template: FuseTemplate, config: MutationConfig, options: FuseSidecarOptions, podNamespace: String
+    ) -> Result<PreparedSidecar, SidecarProblem> {
+        sidecarSource(d, template: template, config: config, options: options, podNamespace: podNamespace)
+            .flatMap { source in sharedMountPoint(source.container, template: template).map { (source, $0) } }
+            .map { source, share in
+                var source = source
+                adaptForThePod(&source.container, options: options, config: config)
+                let checkWhy = addMountCheck(&source.container, template: template, config: config, options: options)
+                let wiring: Wiring =
+                    options.unprivileged ? .fuseUnprivilegedSidecar : (config.nativeSidecars ? .fuseNativeSidecar : .fuseSidecar)
+                return PreparedSidecar(source: source, share: share, native: config.nativeSidecars, checkWhy: checkWhy, wiring: wiring)
+            }
     }
 
     /// The container to copy and the volumes it mounts, with where they come from; why not, when
@@ -238,39 +258,44 @@ extension PodDraft {
         return (hostPath, n)
     }
 
-    /// Names the sidecar and puts it first: a native sidecar (init container with `restartPolicy:
-    /// Always` and a startup probe on the mount) or the first container (with a post-start check).
-    mutating func placeSidecar(
-        _ container: inout JSONObject, for d: ResolvedDataset, template: FuseTemplate, config: MutationConfig, options: FuseSidecarOptions
-    ) -> PlacedSidecar {
+    /// How the sidecar holds the app containers until its mount is up: a native sidecar
+    /// (`restartPolicy: Always`) gets a startup probe on the mount, a plain first container a
+    /// post-start check; neither when the pod asks for no check or the container has its own.
+    /// Returns the explanation's words for it.
+    static func addMountCheck(
+        _ container: inout JSONObject, template: FuseTemplate, config: MutationConfig, options: FuseSidecarOptions
+    ) -> String {
+        let check = "grep -q \(shellQuote(" \(template.mountPath) fuse")) /proc/mounts"
+        if config.nativeSidecars {
+            container["restartPolicy"] = "Always"
+            guard options.mountCheck, container["startupProbe"] == nil else { return "" }
+            container["startupProbe"] = [
+                "exec": ["command": ["sh", "-c", .string(check)]],
+                "periodSeconds": 1, "failureThreshold": .integer(Int64(config.fuseMountTimeoutSeconds)),
+            ]
+            return "; a startup probe holds the app containers until the FUSE mount is up"
+        }
+        guard options.mountCheck, container["lifecycle"]?["postStart"] == nil else { return "" }
+        let loop = "i=0; until \(check); do i=$((i+1)); [ $i -ge \(config.fuseMountTimeoutSeconds) ] && exit 1; sleep 1; done"
+        var lifecycle = container["lifecycle"]?.objectValue ?? [:]
+        lifecycle["postStart"] = ["exec": ["command": ["sh", "-c", .string(loop)]]]
+        container["lifecycle"] = .object(lifecycle)
+        return "; a post-start check holds the other containers until the FUSE mount is up"
+    }
+
+    /// Names the prepared sidecar and puts it first: a native sidecar (init container with
+    /// `restartPolicy: Always`) or the first container.
+    mutating func placeSidecar(_ container: inout JSONObject, for d: ResolvedDataset, prepared: PreparedSidecar) -> PlacedSidecar {
         let name = Self.unique("locus-fuse-\(d.ref.name)", taken: &takenContainerNames)
         container["name"] = .string(name)
-        let check = "grep -q \(Self.shellQuote(" \(template.mountPath) fuse")) /proc/mounts"
-        let native = config.nativeSidecars
-        var checkWhy = ""
-        if native {
-            container["restartPolicy"] = "Always"
-            if options.mountCheck, container["startupProbe"] == nil {
-                container["startupProbe"] = [
-                    "exec": ["command": ["sh", "-c", .string(check)]],
-                    "periodSeconds": 1, "failureThreshold": .integer(Int64(config.fuseMountTimeoutSeconds)),
-                ]
-                checkWhy = "; a startup probe holds the app containers until the FUSE mount is up"
-            }
+        if prepared.native {
             initContainers.insert(.object(container), at: 0)
         } else {
-            if options.mountCheck, container["lifecycle"]?["postStart"] == nil {
-                let loop = "i=0; until \(check); do i=$((i+1)); [ $i -ge \(config.fuseMountTimeoutSeconds) ] && exit 1; sleep 1; done"
-                var lifecycle = container["lifecycle"]?.objectValue ?? [:]
-                lifecycle["postStart"] = ["exec": ["command": ["sh", "-c", .string(loop)]]]
-                container["lifecycle"] = .object(lifecycle)
-                checkWhy = "; a post-start check holds the other containers until the FUSE mount is up"
-            }
             containers.insert(.object(container), at: 0)
         }
-        let wiring: Wiring = options.unprivileged ? .fuseUnprivilegedSidecar : (native ? .fuseNativeSidecar : .fuseSidecar)
         return PlacedSidecar(
-            name: name, image: container["image"]?.stringValue ?? "no image", native: native, checkWhy: checkWhy, wiring: wiring)
+            name: name, image: container["image"]?.stringValue ?? "no image", native: prepared.native, checkWhy: prepared.checkWhy,
+            wiring: prepared.wiring)
     }
 
     /// Why the pod looks as it does now, for `locus mutate`.
@@ -411,8 +436,40 @@ extension PodDraft {
     }
 }
 
+/// A FUSE sidecar as every pod of a dataset gets it (`PodDraft.prepareSidecar`).
+struct PreparedSidecar: Sendable {
+    /// The container (fit for a pod, with its mount check; not named, its mounts not yet the
+    /// pod's) and the volumes it mounts.
+    var source: SidecarSource
+    var share: SharedMountPoint
+    var native: Bool
+    var checkWhy: String
+    var wiring: Wiring
+
+    /// Everything a preparation reads besides the dataset's resolution.
+    struct Key: Hashable, Sendable {
+        var mountCheck: Bool
+        var unprivileged: Bool
+        var nativeSidecars: Bool
+        var fuseMountTimeoutSeconds: Int
+        var fuseDeviceResource: String
+        var fuseResources: JSONValue
+        var podNamespace: String
+
+        init(options: FuseSidecarOptions, config: MutationConfig, podNamespace: String) {
+            mountCheck = options.mountCheck
+            unprivileged = options.unprivileged
+            nativeSidecars = config.nativeSidecars
+            fuseMountTimeoutSeconds = config.fuseMountTimeoutSeconds
+            fuseDeviceResource = config.fuseDeviceResource
+            fuseResources = config.fuseResources
+            self.podNamespace = podNamespace
+        }
+    }
+}
+
 /// The container a FUSE sidecar is copied from, the volumes it mounts, and where they come from.
-struct SidecarSource {
+struct SidecarSource: Sendable {
     var container: JSONObject
     var volumes: [JSONValue]
     /// Where the container comes from.
@@ -420,7 +477,7 @@ struct SidecarSource {
 }
 
 /// Where a sidecar's container comes from, put in words only for an explanation or a problem.
-enum SidecarOrigin {
+enum SidecarOrigin: Sendable {
     case daemonSet(namespace: String, name: String)
     case runtimeSpec(kind: String, runtime: String)
 
@@ -444,7 +501,7 @@ enum SidecarOrigin {
 }
 
 /// The sidecar's mount of the node's mount point, which the pod shares with its app containers.
-struct SharedMountPoint {
+struct SharedMountPoint: Sendable {
     /// Its place among the container's mounts.
     var index: Int
     var path: String
@@ -472,7 +529,7 @@ struct PlacedSidecar {
 }
 
 /// Why a FUSE sidecar cannot be made for a dataset.
-struct SidecarProblem: Error {
+struct SidecarProblem: Error, Sendable {
     var text: String
     init(_ text: String) { self.text = text }
 }
