@@ -293,9 +293,7 @@ extension PodDraft {
         } else {
             containers.insert(.object(container), at: 0)
         }
-        return PlacedSidecar(
-            name: name, image: container["image"]?.stringValue ?? "no image", native: prepared.native, checkWhy: prepared.checkWhy,
-            wiring: prepared.wiring)
+        return PlacedSidecar(name: name, image: container["image"]?.stringValue ?? "no image", prepared: prepared)
     }
 
     /// Why the pod looks as it does now, for `locus mutate`.
@@ -443,6 +441,7 @@ struct PreparedSidecar: Sendable {
     var source: SidecarSource
     var share: SharedMountPoint
     var native: Bool
+    /// How the app containers wait for the mount, for the explanation.
     var checkWhy: String
     var wiring: Wiring
 
@@ -518,14 +517,15 @@ struct SidecarVolumes {
     var dropped: [String] = []
 }
 
-/// The sidecar as placed in the pod.
+/// The sidecar as placed in the pod: the prepared one, named.
 struct PlacedSidecar {
     var name: String
     var image: String
-    var native: Bool
-    /// How the app containers wait for the mount, for the explanation.
-    var checkWhy: String
-    var wiring: Wiring
+    var prepared: PreparedSidecar
+
+    var native: Bool { prepared.native }
+    var checkWhy: String { prepared.checkWhy }
+    var wiring: Wiring { prepared.wiring }
 }
 
 /// Why a FUSE sidecar cannot be made for a dataset.
