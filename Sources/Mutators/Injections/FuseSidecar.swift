@@ -36,7 +36,8 @@ extension PodDraft {
     /// below that mount point): a hostPath there would meet the node's own FUSE pod of the same
     /// runtime and every other pod of the dataset on that node.
     ///
-    /// Returns how the dataset was wired and why, or why no sidecar can be made.
+    /// `template` is `d`'s own (its access), so the sidecar prepared from it is kept with `d`'s
+    /// resolution. Returns how the dataset was wired and why, or why no sidecar can be made.
     mutating func injectFuseSidecar(
         _ d: ResolvedDataset, template: FuseTemplate, config: MutationConfig, options: FuseSidecarOptions,
         podNamespace: String, warnings: inout [String]
