@@ -84,7 +84,7 @@ public enum Extender {
         init(_ d: ResolvedDataset) {
             dataset = d
             cacheLabel = d.cacheNodeLabel
-            if case .sharedMemory = d.access { needsWorker = true } else { needsWorker = false }
+            needsWorker = d.access.isSharedMemory
             exclusiveValue = "\(d.ref.namespace)_\(d.ref.name)"
             if case .fuse = d.access, !d.volumes.isEmpty,
                 let selector = d.runtime.spec?.fuse?["nodeSelector"]?.objectValue?.compactMapValues(\.stringValue)
@@ -161,7 +161,7 @@ public enum Extender {
             for i in verdicts.indices { verdicts[i].topology = topology[i].why }
         }
         let refs = plan.datasets.map(\.ref)
-        let ipc = plan.datasets.map { d -> Bool in if case .sharedMemory = d.access { return true } else { return false } }
+        let ipc = plan.datasets.map(\.access.isSharedMemory)
         let numbered = locality.numbered(refs)
         var found = [Observation?](repeating: nil, count: refs.count)
         locality.reading { reader in
@@ -232,7 +232,7 @@ public enum Extender {
         var weights = [Double](repeating: 0, count: nodes.count)
         var bonus = [Bool](repeating: false, count: nodes.count)
         // Per dataset once, not per node: its reference and whether the pod reads it by IPC.
-        let ipc = plan.datasets.map { d -> Bool in if case .sharedMemory = d.access { return true } else { return false } }
+        let ipc = plan.datasets.map(\.access.isSharedMemory)
         var found = [Observation?](repeating: nil, count: plan.datasets.count)
         let numbered = locality.numbered(plan.datasets.map(\.ref))
         locality.reading { reader in

@@ -7,6 +7,12 @@ public enum DataAccess: Sendable, Hashable {
     case fuse(FuseTemplate)
     /// Shared memory over a Unix socket on the node.
     case sharedMemory(SharedMemoryEndpoint)
+
+    /// Whether the pod reads over a shared-memory socket (and so needs the engine on its node).
+    public var isSharedMemory: Bool {
+        if case .sharedMemory = self { return true }
+        return false
+    }
 }
 
 /// A shared-memory engine's socket on the node and the ConfigMap that tells clients where it is.

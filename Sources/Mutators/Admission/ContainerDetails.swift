@@ -101,8 +101,5 @@ public enum ContainerDetails {
 extension ResolvedDataset {
     /// Whether wiring this dataset reads and writes the app containers' `env`, a detail left out
     /// (shared memory sets its socket's variable there, unless a container sets it already).
-    var setsContainerEnvironment: Bool {
-        if case .sharedMemory = access { return true }
-        return false
-    }
+    var setsContainerEnvironment: Bool { access.isSharedMemory }
 }

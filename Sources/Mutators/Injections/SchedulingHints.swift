@@ -13,8 +13,7 @@ extension PodDraft {
         let ownKeys = Self.constrainedKeys(spec: spec)
         let tiers = config.tieredLocality
         for d in datasets {
-            let isIPC: Bool
-            if case .sharedMemory = d.access { isIPC = true } else { isIPC = false }
+            let isIPC = d.access.isSharedMemory
             if isIPC || podLabels[d.schedulingLabel] == "required" {
                 // Shared memory needs the engine on the node: its cache nodes, whatever the configuration.
                 let levels = isIPC && !tiers.required.contains("fluid.io/node") ? ["fluid.io/node"] + tiers.required : tiers.required
