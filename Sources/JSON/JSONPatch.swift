@@ -212,7 +212,7 @@ public enum JSONPatch {
     /// The patch as JSON bytes, keys in RFC order (`op`, `path`, `value`), written directly.
     public static func encoded(_ ops: [PatchOperation]) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "[")]
-        out.reserveCapacity(64 * ops.count + 2)
+        out.reserveCapacity(256 * ops.count + 2)
         for (i, op) in ops.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: #"{"op":""#.utf8)

@@ -6,34 +6,59 @@ enum JSONWriter {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .integer(let i): out.append(contentsOf: String(i).utf8)
+        case .integer(let i): writeInteger(i, into: &out)
         case .number(let d):
             if !d.isFinite {
                 out.append(contentsOf: "null".utf8)  // JSON has no NaN or infinity
             } else if d.rounded() == d, abs(d) < 1e15 {
-                out.append(contentsOf: String(Int64(d)).utf8)
+                writeInteger(Int64(d), into: &out)
             } else {
                 out.append(contentsOf: "\(d)".utf8)
             }
         case .string(let s): writeString(s, into: &out)
         case .array(let a):
             out.append(UInt8(ascii: "["))
-            for (i, v) in a.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                write(v, into: &out)
+            a.withUnsafeBufferPointer { elements in
+                for i in elements.indices {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    write(elements[i], into: &out)
+                }
             }
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            var first = true
-            for (key, member) in o {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                writeString(key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                write(member, into: &out)
+            o.members.withUnsafeBufferPointer { members in
+                for i in members.indices {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    writeString(members[i].key, into: &out)
+                    out.append(UInt8(ascii: ":"))
+                    write(members[i].value, into: &out)
+                }
             }
             out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// `i` in decimal, without making a string of it first.
+    static func writeInteger(_ i: Int64, into out: inout [UInt8]) {
+        if i >= 0 && i < 10 {
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: i))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits and a sign
+        var magnitude = i.magnitude
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var at = buffer.count
+            repeat {
+                at -= 1
+                buffer[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if i < 0 {
+                at -= 1
+                buffer[at] = UInt8(ascii: "-")
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[at...]))
         }
     }
 

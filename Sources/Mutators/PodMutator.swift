@@ -5,7 +5,8 @@ public import Locality
 /// The pod reading and rewriting: pure functions over pod JSON.
 public enum PodMutator {
     static func recordText(_ record: [DatasetRef: String]) -> String {
-        record.keys.sorted().map { "\($0)=\(record[$0]!)" }.joined(separator: ",")
+        if record.count == 1, let (ref, how) = record.first { return "\(ref)=\(how)" }
+        return record.keys.sorted().map { "\($0)=\(record[$0]!)" }.joined(separator: ",")
     }
 
     /// Rewrites `pod` so it reaches each of `datasets` through its engine. Datasets already in

@@ -85,6 +85,16 @@ struct ResolutionMemoTests {
         scenarios.append(
             ("llama-weights, short mount check", makePod(labels: ["serverless.fluid.io/inject": "true"], claims: ["llama-weights"]), "ml",
              policy { $0.mutation.fuseMountTimeoutSeconds = 7 }))
+        // One dataset's preferred terms under other locality tiers (kept with the resolution, keyed by them).
+        let tiers: [MutationConfig.TieredLocality] = [
+            .init(preferred: [("fluid.io/node", 40)], required: []),
+            .init(preferred: [("fluid.io/fuse", 100), ("fluid.io/node", 100)], required: []),
+        ]
+        for (i, t) in tiers.enumerated() {
+            scenarios.append(
+                ("imagenet, tiers \(i)", makePod(labels: ["fuse.serverful.fluid.io/inject": "true"], claims: ["imagenet"]), "ml",
+                 policy { $0.mutation.tieredLocality = t }))
+        }
         for round in 1...2 {
             for s in scenarios {
                 let plain = Admission.review(pod: s.pod, namespace: s.namespace, uid: "u", catalog: cache, policy: s.policy)
@@ -112,8 +122,9 @@ struct ResolutionMemoTests {
         #expect(again.derived("a", make) == "value 1", "the memo's resolution keeps it")
         #expect(first.derived("b", make) == "value 2")
         #expect(first.derived(1, make) == "value 3", "a key of another type is another key")
+        #expect(first.derived("a", { made += 1; return made }) == 4, "a value of another type is another value")
         let fresh = try #require(DatasetResolver(catalog: cache).resolve(pod: pod, namespace: "ml").datasets.first)
-        #expect(fresh.derived("a", make) == "value 4", "another resolution has its own")
+        #expect(fresh.derived("a", make) == "value 5", "another resolution has its own")
         for i in 0..<ResolvedDataset.derivedLimit { _ = first.derived("k\(i)", make) }
         made = 100
         #expect(first.derived("a", make) == "value 101", "past the limit, made again")

@@ -1,5 +1,5 @@
 public import KubeClient
-import Synchronization
+public import Synchronization
 
 /// A dataset a pod uses, with everything needed to wire the pod to it.
 ///
@@ -21,7 +21,7 @@ public struct ResolvedDataset: Sendable {
         @usableFromInline let cacheNodeLabel: String
         @usableFromInline let fuseNodeLabel: String
         /// Values derived from this resolution alone by those who read it (see `derived`).
-        let derived = Mutex<[DerivedKey: any Sendable]>([:])
+        @usableFromInline let derived = Mutex<[AnyObject]>([])
 
         init(
             ref: DatasetRef, dataset: Dataset, runtime: FluidRuntime, kind: FluidRuntimeKind, access: DataAccess, envConfigMap: String?,
@@ -80,22 +80,34 @@ public struct ResolvedDataset: Sendable {
     /// memo hands the same resolution to every pod of a workload shape while the catalog is
     /// unchanged, so what a decision makes of a dataset alone (a FUSE sidecar from its template)
     /// is made once for them all. At most `derivedLimit` values are kept (then it starts over).
-    public func derived<Key: Hashable & Sendable, Value: Sendable>(_ key: Key, _ make: () -> Value) -> Value {
-        let key = DerivedKey(key)
-        if let known = resolved.derived.withLock({ $0[key] }) as? Value { return known }
+    @inlinable public func derived<Key: Equatable & Sendable, Value: Sendable>(_ key: Key, _ make: () -> Value) -> Value {
+        let known: Value? = resolved.derived.withLock { entries in
+            for entry in entries {
+                if let entry = entry as? DerivedEntry<Key, Value>, entry.key == key { return entry.value }
+            }
+            return nil
+        }
+        if let known { return known }
         let made = make()
-        resolved.derived.withLock { values in
-            if values.count >= Self.derivedLimit { values.removeAll() }
-            values[key] = made
+        let entry = DerivedEntry(key: key, value: made)
+        resolved.derived.withLock { entries in
+            if entries.count >= Self.derivedLimit { entries.removeAll() }
+            entries.append(entry)
         }
         return made
     }
 
     public static let derivedLimit = 16
 
-    /// A key of `derived`: made only from a `Sendable` key, so sharing it is safe.
-    struct DerivedKey: Hashable, @unchecked Sendable {
-        let base: AnyHashable
-        init(_ key: some Hashable & Sendable) { base = AnyHashable(key) }
+    /// One value `derived` keeps, with its key, in a class of their two types: finding it is a
+    /// class check and the key's own `==` (a decision looks up a few of these for every pod, so
+    /// no hashing, and no cast to a protocol, which reads the runtime's conformance tables).
+    @usableFromInline final class DerivedEntry<Key: Equatable & Sendable, Value: Sendable>: Sendable {
+        @usableFromInline let key: Key
+        @usableFromInline let value: Value
+        @usableFromInline init(key: Key, value: Value) {
+            self.key = key
+            self.value = value
+        }
     }
 }

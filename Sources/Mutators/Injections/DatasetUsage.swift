@@ -8,6 +8,10 @@ extension PodDraft {
     /// comma-separated), so Fluid's controllers see which pods use a dataset.
     mutating func recordDatasetUsage(_ datasets: [ResolvedDataset]) {
         let existing = pod["metadata"]?["annotations"]?[Keys.fluidDatasetsInUse]?.stringValue
+        if existing == nil, datasets.count == 1 {
+            setAnnotation(Keys.fluidDatasetsInUse, datasets[0].ref.name)
+            return
+        }
         var names = datasets.map(\.ref.name)
         for name in (existing ?? "").split(separator: ",") {
             let trimmed = name.trimmingCharacters(in: .whitespaces)

@@ -5,6 +5,9 @@ extension PodDraft {
     /// `envFrom` a ConfigMap into every app container (and init containers if asked) that lacks it.
     mutating func addEnvFrom(configMap: String, dataset: DatasetRef, includeInit: Bool, optional: Bool) -> [Explanation] {
         var names: [String] = []
+        var ref: JSONObject = ["name": .string(configMap)]
+        if optional { ref["optional"] = true }
+        let entry: JSONValue = ["configMapRef": .object(ref)]
         func apply(_ list: inout [JSONValue], skipSidecars: Bool) {
             for i in list.indices {
                 if skipSidecars, list[i]["restartPolicy"]?.stringValue == "Always" { continue }
@@ -12,11 +15,9 @@ extension PodDraft {
                 if cname.hasPrefix("locus-fuse-") { continue }
                 var envFrom = list[i]["envFrom"]?.arrayValue ?? []
                 if envFrom.contains(where: { $0["configMapRef"]?["name"]?.stringValue == configMap }) { continue }
-                var ref: JSONObject = ["name": .string(configMap)]
-                if optional { ref["optional"] = true }
-                envFrom.append(["configMapRef": .object(ref)])
+                envFrom.append(entry)
                 list[i]["envFrom"] = .array(envFrom)
-                names.append(cname)
+                if explain { names.append(cname) }
             }
         }
         apply(&containers, skipSidecars: false)

@@ -15,14 +15,14 @@ extension PodDraft {
         for d in datasets {
             let isIPC = d.access.isSharedMemory
             if isIPC || podLabels[d.schedulingLabel] == "required" {
-                // Shared memory needs the engine on the node: its cache nodes, whatever the configuration.
-                let levels = isIPC && !tiers.required.contains("fluid.io/node") ? ["fluid.io/node"] + tiers.required : tiers.required
+                let levels = Self.requiredLevels(d, tiers: tiers)
                 for level in levels where !ownKeys.contains(level) || level.hasPrefix("fluid.io/") {
                     affinity.require(Self.localityExpressions(d, level: level), of: d, level: level, sharedMemory: isIPC)
                 }
             } else {
-                for (level, weight) in tiers.preferred where !ownKeys.contains(level) || level.hasPrefix("fluid.io/") {
-                    affinity.prefer(Self.localityExpressions(d, level: level), of: d, level: level, weight: weight)
+                let terms = Self.preferredTerms(d, tiers: tiers)
+                for (tier, levelTerms) in zip(tiers.preferred, terms) where !ownKeys.contains(tier.name) || tier.name.hasPrefix("fluid.io/") {
+                    affinity.prefer(levelTerms, of: d, level: tier.name, weight: tier.weight)
                 }
             }
         }
@@ -32,6 +32,27 @@ extension PodDraft {
         outer["nodeAffinity"] = .object(affinity.finished)
         spec["affinity"] = .object(outer)
         return affinity.explanations
+    }
+
+    /// The locality levels a dataset's pod is required on: the configuration's, and for shared
+    /// memory, which needs the engine on the node, its cache nodes whatever the configuration.
+    static func requiredLevels(_ d: ResolvedDataset, tiers: MutationConfig.TieredLocality) -> [String] {
+        d.access.isSharedMemory && !tiers.required.contains("fluid.io/node") ? ["fluid.io/node"] + tiers.required : tiers.required
+    }
+
+    /// The preferred terms of dataset `d` at each of `tiers.preferred` (in its order), each with
+    /// the expression it holds: made once per resolution of `d` and configuration (`derived`), as
+    /// they read nothing of the pod.
+    static func preferredTerms(_ d: ResolvedDataset, tiers: MutationConfig.TieredLocality) -> [[PreferredTerm]] {
+        d.derived(tiers) {
+            tiers.preferred.map { tier in
+                localityExpressions(d, level: tier.name).map { expr in
+                    PreferredTerm(
+                        expression: expr,
+                        term: ["weight": .integer(tier.weight), "preference": ["matchExpressions": [expr]]])
+                }
+            }
+        }
     }
 
     /// The label expressions a locality level stands for, for dataset `d`: its cache nodes
@@ -97,6 +118,12 @@ extension PodDraft {
     }
 }
 
+/// A preferred node affinity term and the one label expression it holds.
+struct PreferredTerm: Sendable {
+    var expression: JSONValue
+    var term: JSONValue
+}
+
 /// A pod's node affinity as the scheduling hints add to it, with why each term was added.
 struct NodeAffinityDraft {
     var nodeAffinity: JSONObject
@@ -123,7 +150,11 @@ struct NodeAffinityDraft {
 
     /// Adds a preferred term of `expr` unless there is one; whether it was added.
     mutating func addPreferred(_ expr: JSONValue, weight: Int64) -> Bool {
-        let term: JSONValue = ["weight": .integer(weight), "preference": ["matchExpressions": [expr]]]
+        addPreferred(term: ["weight": .integer(weight), "preference": ["matchExpressions": [expr]]])
+    }
+
+    /// Adds `term` unless there is one like it; whether it was added.
+    mutating func addPreferred(term: JSONValue) -> Bool {
         guard !preferred.contains(term) else { return false }
         preferred.append(term)
         changed = true
@@ -169,9 +200,11 @@ struct NodeAffinityDraft {
         }
     }
 
-    /// Prefers each of `exprs`, a locality level of `d`, with `weight`.
-    mutating func prefer(_ exprs: [JSONValue], of d: ResolvedDataset, level: String, weight: Int64) {
-        for expr in exprs where addPreferred(expr, weight: weight) {
+    /// Prefers each of `terms`, a locality level of `d` with `weight`.
+    mutating func prefer(_ terms: [PreferredTerm], of d: ResolvedDataset, level: String, weight: Int64) {
+        for t in terms where addPreferred(term: t.term) {
+            guard explain else { continue }
+            let expr = t.expression
             let key = expr["key"]?.stringValue ?? level
             note(
                 Explanation(
