@@ -68,9 +68,15 @@ public struct MutationConfig: Sendable, Equatable {
             preferred: [("fluid.io/node", 100), ("topology.kubernetes.io/zone", 50), ("topology.kubernetes.io/region", 20)],
             required: ["fluid.io/node"])
 
+        /// (Compared for every pod, as the key of a dataset's preferred terms: element by element,
+        /// nothing copied, and at once when both share their storage, as copies of one do.)
         public static func == (a: Self, b: Self) -> Bool {
-            a.required == b.required && a.preferred.map(\.name) == b.preferred.map(\.name)
-                && a.preferred.map(\.weight) == b.preferred.map(\.weight)
+            guard a.required == b.required, a.preferred.count == b.preferred.count else { return false }
+            return a.preferred.withUnsafeBufferPointer { x in
+                b.preferred.withUnsafeBufferPointer { y in
+                    x.baseAddress == y.baseAddress || zip(x, y).allSatisfy { $0.name == $1.name && $0.weight == $1.weight }
+                }
+            }
         }
     }
 
