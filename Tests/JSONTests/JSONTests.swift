@@ -113,6 +113,21 @@ struct JSONTests {
         #expect(try JSONValue.parse(Data(#"{"k":1,"k":2}"#.utf8))["k"] == .integer(2))
     }
 
+    /// Integers are written digit by digit (no String made of them): every magnitude and sign
+    /// writes as Swift spells it, and whole doubles as integers.
+    @Test func integersAreWrittenAsSwiftSpellsThem() throws {
+        var values: [Int64] = [0, 1, 9, 10, -1, -9, -10, 42, 420, 3607, .max, .min, .max - 1, .min + 1]
+        var x: Int64 = 1
+        for _ in 0..<18 {
+            x *= 10
+            values += [x - 1, x, x + 1, -x]
+        }
+        for v in values {
+            #expect(String(decoding: JSONValue.integer(v).encodedBytes(), as: UTF8.self) == String(v))
+        }
+        #expect(String(decoding: JSONValue.array([.number(-2500), .number(0.5)]).encodedBytes(), as: UTF8.self) == "[-2500,0.5]")
+    }
+
     @Test(arguments: [
         ("", "unexpected end of input"),
         ("{", "expected an object key"),
