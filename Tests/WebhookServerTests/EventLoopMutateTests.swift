@@ -13,6 +13,16 @@ import Testing
 
 @testable import WebhookServer
 
+/// Counts the flushes that reach the socket's side of the pipeline.
+final class FlushCounter: ChannelOutboundHandler {
+    typealias OutboundIn = HTTPServerResponsePart
+    var flushes = 0
+    func flush(context: ChannelHandlerContext) {
+        flushes += 1
+        context.flush()
+    }
+}
+
 /// Records what `AnswerOnEventLoop` hands on towards the router.
 final class RouterStandIn: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -63,6 +73,9 @@ struct EventLoopMutateTests {
             try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(bytes: piece)))
         }
         try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        // An answer written here is flushed when the event loop's turn ends.
+        guard try channel.readOutbound(as: HTTPServerResponsePart.self) == nil else { throw TestFailure("flushed during the turn") }
+        channel.embeddedEventLoop.run()
         guard let first = try channel.readOutbound(as: HTTPServerResponsePart.self) else { return nil }
         guard case .head(let response) = first, case .body(.byteBuffer(let answer)) = try channel.readOutbound(as: HTTPServerResponsePart.self),
             case .end = try channel.readOutbound(as: HTTPServerResponsePart.self)
@@ -138,6 +151,7 @@ struct EventLoopMutateTests {
         #expect(channel.isActive, "the review being read is answered first")
         try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(bytes: bytes[100...])))
         try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        channel.embeddedEventLoop.run()
         guard case .head(let response) = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
             throw TestFailure("no answer")
         }
@@ -201,6 +215,30 @@ struct EventLoopMutateTests {
         let (channel, router) = try Self.channel(try Self.routes(requireClientCertificate: true))
         #expect(try Self.send(channel, Self.head()) == nil)
         #expect(router.parts.count == 4)
+    }
+
+    /// The answers of one turn of the event loop (here, two reviews that arrived together) are
+    /// written as they are decided and flushed once, when the turn ends.
+    @Test func theAnswersOfOneTurnAreFlushedTogether() throws {
+        let counter = FlushCounter()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(counter)
+        try channel.pipeline.syncOperations.addHandler(AnswerOnEventLoop(routes: try Self.routes(), maxBytes: 128 << 10))
+        try channel.pipeline.syncOperations.addHandler(RouterStandIn())
+        for _ in 0..<2 {
+            try channel.writeInbound(Self.head())
+            try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(string: Self.review)))
+            try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        }
+        #expect(counter.flushes == 0)
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
+        channel.embeddedEventLoop.run()
+        #expect(counter.flushes == 1)
+        var ends = 0
+        while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) {
+            if case .end = part { ends += 1 }
+        }
+        #expect(ends == 2, "both answered")
     }
 
     /// Answers leave in request order: while the router still owes an answer on this

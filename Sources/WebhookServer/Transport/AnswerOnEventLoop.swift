@@ -20,6 +20,8 @@ import NIOSSL
 /// by the handlers in front of this one, which see every request and response: the idle timeout
 /// is `RequestReadDeadline`'s, and a request to quiesce (graceful shutdown) is taken by NIO's
 /// pipelining handler, which closes the connection once the request being read is answered.
+/// An answer is written at once and flushed when the event loop's turn ends (`flushAfterThisTurn`),
+/// so the requests of every connection ready in one turn are decided back to back.
 /// Everything else passes through untouched, and so does one of these requests whenever the
 /// router must keep the order or the rules of the connection:
 /// - a routed request on this connection is still being answered (answers stay in request order);
@@ -152,6 +154,30 @@ final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
         return it.next() == nil
     }
 
+    /// Whether this connection's answers wait for the flush `flushAfterThisTurn` scheduled.
+    private var flushScheduled = false
+
+    /// Flushes once the event loop has read (and answered) every connection that was ready:
+    /// the answers of one turn of the loop are decided one after another, while the decision's
+    /// code and data are still in the caches, and then encrypted and written together, instead of
+    /// each decision meeting caches that the previous answer's TLS and socket write went through.
+    private func flushAfterThisTurn(_ context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            guard self.flushScheduled else { return }  // flushed as the handler was removed
+            self.flushScheduled = false
+            context.flush()
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if flushScheduled {
+            flushScheduled = false
+            context.flush()
+        }
+    }
+
     private func answer(_ body: ByteBuffer, route: Route, start: ContinuousClock.Instant, context: ChannelHandlerContext) {
         let (status, buffers) = routes.answer(route, body: body)
         let length = buffers.reduce(0) { $0 + $1.readableBytes }
@@ -160,7 +186,8 @@ final class AnswerOnEventLoop: ChannelDuplexHandler, RemovableChannelHandler {
             version: .http1_1, status: HTTPResponseStatus(statusCode: status.code, reasonPhrase: status.reasonPhrase), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         for buffer in buffers { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.write(wrapOutboundOut(.end(nil)), promise: nil)
+        flushAfterThisTurn(context)
         let duration = ContinuousClock.now - start
         if let known = series.first(where: { $0.route == route && $0.code == status.code }) {
             known.series.record(duration: duration)
