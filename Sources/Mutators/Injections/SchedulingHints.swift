@@ -47,9 +47,7 @@ extension PodDraft {
         d.derived(tiers) {
             tiers.preferred.map { tier in
                 localityExpressions(d, level: tier.name).map { expr in
-                    PreferredTerm(
-                        expression: expr,
-                        term: ["weight": .integer(tier.weight), "preference": ["matchExpressions": [expr]]])
+                    PreferredTerm(expression: expr, term: NodeAffinityDraft.preferredTerm(expr, weight: tier.weight))
                 }
             }
         }
@@ -148,9 +146,14 @@ struct NodeAffinityDraft {
         return out
     }
 
+    /// The preferred term of the one expression `expr`, with `weight`.
+    static func preferredTerm(_ expr: JSONValue, weight: Int64) -> JSONValue {
+        ["weight": .integer(weight), "preference": ["matchExpressions": [expr]]]
+    }
+
     /// Adds a preferred term of `expr` unless there is one; whether it was added.
     mutating func addPreferred(_ expr: JSONValue, weight: Int64) -> Bool {
-        addPreferred(term: ["weight": .integer(weight), "preference": ["matchExpressions": [expr]]])
+        addPreferred(term: Self.preferredTerm(expr, weight: weight))
     }
 
     /// Adds `term` unless there is one like it; whether it was added.
@@ -203,7 +206,6 @@ struct NodeAffinityDraft {
     /// Prefers each of `terms`, a locality level of `d` with `weight`.
     mutating func prefer(_ terms: [PreferredTerm], of d: ResolvedDataset, level: String, weight: Int64) {
         for t in terms where addPreferred(term: t.term) {
-            guard explain else { continue }
             let expr = t.expression
             let key = expr["key"]?.stringValue ?? level
             note(
